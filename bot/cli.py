@@ -1,0 +1,57 @@
+"""`python -m bot`: run, demo, schedule, sandbox, worker."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.config import SettingsError, load_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Micro-loan assistant")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the bot against Telegram (needs BOT_TOKEN)")
+    run.add_argument("--webhook", action="store_true", help="serve a webhook instead of polling")
+
+    demo = commands.add_parser("demo", help="a terminal chat with seeded users; no token")
+    demo.add_argument("--script", help="run the lines of this file and print the transcript")
+    demo.add_argument("--as", dest="user", default="merchant", help="the user to start as")
+
+    commands.add_parser("worker", help="reminders, SLA escalations and outbox delivery")
+    sandbox = commands.add_parser("sandbox", help="the embedded sandbox bank")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
+    serve = sandbox_commands.add_parser("serve", help="serve the sandbox bank's REST API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8081)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if args.command == "run":
+        from bot.runners import run
+
+        asyncio.run(run(settings, webhook=args.webhook))
+        return 0
+    if args.command == "demo":
+        from bot.demo.terminal import run_demo
+
+        return asyncio.run(run_demo(settings, script=args.script, user=args.user))
+    print(f"`{args.command}` is not built yet.", file=sys.stderr)
+    return 2

@@ -1,0 +1,84 @@
+"""Settings from the environment (prefix BOT_) and an optional .env file."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SUPPORTED_LOCALES = ("zh_Hans", "en", "ru")
+TELEGRAM_API_BASE_URL = "https://api.telegram.org"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    token: SecretStr | None = None
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    api_base_url: str = TELEGRAM_API_BASE_URL
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"  # noqa: S104 - the webhook server listens on all interfaces
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_path: str = "/webhook"
+    default_locale: Literal["zh_Hans", "en", "ru"] = "zh_Hans"
+    timezone: str = "Asia/Shanghai"
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    bank_adapter: Literal["sandbox", "http"] = "sandbox"
+    sandbox_db: Path = Path("var/sandbox.db")
+    bank_url: str | None = None
+    bank_api_token: SecretStr | None = None
+    draft_ttl_days: int = Field(default=30, ge=1)
+    annual_rate: Decimal = Field(default=Decimal("12"), gt=0, lt=100)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _absolute_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with '/'")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def draft_ttl_seconds(self) -> int:
+        return self.draft_ttl_days * 86400
+
+    def require_token(self) -> str:
+        if self.token is None or not self.token.get_secret_value():
+            raise SettingsError(
+                "BOT_TOKEN is not set: put your bot token from @BotFather in BOT_TOKEN "
+                "(environment or .env), or try everything without one: make demo"
+            )
+        return self.token.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; a bad value becomes one SettingsError line naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = "BOT_" + "_".join(str(part) for part in first["loc"]).upper()
+        raise SettingsError(f"{name} is invalid: {first['msg']}") from None

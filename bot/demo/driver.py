@@ -1,0 +1,143 @@
+"""Drive the real Dispatcher as chat users would: text, button presses, contacts, locations.
+
+The demo's terminal and script mode and the journey tests all talk to the bot through this.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import CallbackQuery, Chat, Contact, Location, Message, Update, User
+
+from bot.local_session import Button, LocalSession, Shown
+
+
+class DriverError(Exception):
+    """The action cannot be carried out (no such button, no such user)."""
+
+
+@dataclass(frozen=True)
+class ChatUser:
+    name: str
+    user_id: int
+    first_name: str
+    language_code: str
+    phone: str
+
+    def as_telegram_user(self) -> User:
+        return User(
+            id=self.user_id,
+            is_bot=False,
+            first_name=self.first_name,
+            language_code=self.language_code,
+        )
+
+    def chat(self) -> Chat:
+        return Chat(id=self.user_id, type="private", first_name=self.first_name)
+
+
+class ChatDriver:
+    def __init__(self, dispatcher: Dispatcher, bot: Bot, session: LocalSession) -> None:
+        self.dispatcher = dispatcher
+        self.bot = bot
+        self.session = session
+        self._next_update_id = secrets.randbelow(2**30)
+        self._next_message_id = 1
+
+    async def send(self, user: ChatUser, text: str) -> None:
+        await self._feed(Update(update_id=self._update_id(), message=self._message(user, text=text)))
+
+    async def share_contact(self, user: ChatUser, phone: str | None = None,
+                            owner_id: int | None = None) -> None:
+        """Share a contact: by default the user's own; another phone or owner for bad cases."""
+        contact = Contact(
+            phone_number=phone or user.phone,
+            first_name=user.first_name,
+            user_id=user.user_id if owner_id is None else owner_id,
+        )
+        await self._feed(Update(update_id=self._update_id(), message=self._message(user, contact=contact)))
+
+    async def share_location(self, user: ChatUser, latitude: float, longitude: float) -> None:
+        location = Location(latitude=latitude, longitude=longitude)
+        await self._feed(Update(update_id=self._update_id(), message=self._message(user, location=location)))
+
+    async def press(self, user: ChatUser, label: str) -> None:
+        """`label`: part of a button's text, or `#N` for the N-th button in reading order.
+
+        Inline buttons of the latest message that has any come first; then the reply keyboard.
+        """
+        view = self.session.chat(user.user_id)
+        shown = view.last_with_buttons()
+        inline = shown.flat_buttons() if shown else []
+        keyboard = [button for row in view.keyboard for button in row]
+        for candidates in (inline, keyboard):
+            button = _find(candidates, label)
+            if button is None:
+                continue
+            if candidates is inline and shown is not None:
+                await self._press_inline(user, shown, button)
+            elif button.request_contact:
+                await self.share_contact(user)
+            else:
+                await self.send(user, button.text)
+            return
+        raise DriverError(f"no button matching {label!r} for {user.name}")
+
+    async def deliver(self, update: Update) -> None:
+        """Feed a prepared update, e.g. the same one twice to test dedupe."""
+        await self._feed(update)
+
+    def text_update(self, user: ChatUser, text: str) -> Update:
+        return Update(update_id=self._update_id(), message=self._message(user, text=text))
+
+    def seen(self, user: ChatUser) -> list[Shown]:
+        return list(self.session.chat(user.user_id).messages.values())
+
+    def last(self, user: ChatUser) -> Shown:
+        shown = self.session.chat(user.user_id).last()
+        if shown is None:
+            raise DriverError(f"{user.name} has no messages")
+        return shown
+
+    async def _press_inline(self, user: ChatUser, shown: Shown, button: Button) -> None:
+        if button.callback_data is None:
+            raise DriverError(f"button {button.text!r} opens a link; nothing to press")
+        message = Message(
+            message_id=shown.message_id, date=datetime.now(UTC), chat=user.chat(), text=shown.text
+        )
+        query = CallbackQuery(
+            id=str(self._update_id()),
+            from_user=user.as_telegram_user(),
+            chat_instance=str(user.user_id),
+            message=message,
+            data=button.callback_data,
+        )
+        await self._feed(Update(update_id=self._update_id(), callback_query=query))
+
+    def _message(self, user: ChatUser, **content: object) -> Message:
+        self._next_message_id += 1
+        return Message(
+            message_id=self._next_message_id,
+            date=datetime.now(UTC),
+            chat=user.chat(),
+            from_user=user.as_telegram_user(),
+            **content,  # type: ignore[arg-type]
+        )
+
+    def _update_id(self) -> int:
+        self._next_update_id += 1
+        return self._next_update_id
+
+    async def _feed(self, update: Update) -> None:
+        await self.dispatcher.feed_update(self.bot, update)
+
+
+def _find(buttons: list[Button], label: str) -> Button | None:
+    if label.startswith("#") and label[1:].isdigit():
+        index = int(label[1:]) - 1
+        return buttons[index] if 0 <= index < len(buttons) else None
+    wanted = label.casefold()
+    return next((b for b in buttons if wanted in b.text.casefold()), None)

@@ -1,0 +1,89 @@
+"""Factories: everything the bot needs is built here, on demand, never at import time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import BotCommand
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from redis.asyncio import Redis
+
+from bot.config import SUPPORTED_LOCALES, Settings
+from bot.i18n import LocaleMiddleware, build_i18n
+from bot.retry import RetryAfterMiddleware
+from bot.services.preferences import LanguagePreferences
+from bot.state import SnapshotRedisStorage, UpdateGate, WriteStateBeforeSending
+from bot.telemetry import Metrics, MetricsMiddleware
+from handlers import common, errors, fallback
+
+
+def build_redis(url: str) -> Redis:
+    return Redis.from_url(url)
+
+
+def build_storage(redis: Redis, settings: Settings) -> SnapshotRedisStorage:
+    return SnapshotRedisStorage(redis, ttl_seconds=settings.draft_ttl_seconds)
+
+
+def build_bot(
+    token: str, settings: Settings, storage: SnapshotRedisStorage, session: BaseSession | None = None
+) -> Bot:
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base_url))
+    session.middleware(RetryAfterMiddleware())
+    session.middleware(WriteStateBeforeSending(storage))
+    return Bot(token, session=session, default=DefaultBotProperties(link_preview_is_disabled=True))
+
+
+@dataclass
+class App:
+    """The assembled bot: what `run`, the webhook server, the demo and the tests share."""
+
+    settings: Settings
+    redis: Redis
+    storage: SnapshotRedisStorage
+    i18n: I18n
+    metrics: Metrics
+    dispatcher: Dispatcher
+
+
+def build_dispatcher(settings: Settings, redis: Redis, storage: SnapshotRedisStorage) -> App:
+    i18n = build_i18n(settings.default_locale)
+    metrics = Metrics()
+    dispatcher = Dispatcher(storage=storage, disable_fsm=True)
+    dispatcher.fsm = UpdateGate(storage, default_locale=settings.default_locale)
+    dispatcher.update.outer_middleware(MetricsMiddleware(metrics))
+    dispatcher.update.outer_middleware(dispatcher.fsm)
+    dispatcher.update.outer_middleware(LocaleMiddleware(i18n))
+    dispatcher.workflow_data.update(
+        settings=settings,
+        i18n=i18n,
+        preferences=LanguagePreferences(redis),
+    )
+    dispatcher.include_routers(
+        errors.build_router(), common.build_router(), fallback.build_router()
+    )
+    return App(settings, redis, storage, i18n, metrics, dispatcher)
+
+
+async def publish_commands(bot: Bot, i18n: I18n) -> None:
+    """The command menu in each language; Telegram picks it by the user's app language."""
+    for locale in SUPPORTED_LOCALES:
+        with i18n.context(), i18n.use_locale(locale):
+            commands = [
+                BotCommand(command="start", description=_("Main menu")),
+                BotCommand(command="calc", description=_("Loan calculator")),
+                BotCommand(command="language", description=_("Change the language")),
+                BotCommand(command="cancel", description=_("Leave the current step")),
+                BotCommand(command="help", description=_("What I can do")),
+            ]
+            language_code = "zh" if locale == "zh_Hans" else locale
+            await bot.set_my_commands(commands, language_code=language_code)
+            if locale == i18n.default_locale:
+                await bot.set_my_commands(commands)

@@ -1,0 +1,74 @@
+"""Languages: gettext catalogs, the user's locale, and Babel formatting for money and dates."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject
+from aiogram.utils.i18n import I18n
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+
+from bot.config import SUPPORTED_LOCALES
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALE_NAMES = {"zh_Hans": "简体中文", "en": "English", "ru": "Русский"}
+
+
+def build_i18n(default_locale: str) -> I18n:
+    return I18n(path=LOCALES_DIR, default_locale=default_locale, domain="messages")
+
+
+def locale_from_language_code(language_code: str | None) -> str | None:
+    """Map Telegram's IETF language code (zh-hans, zh-CN, en-US, ru) to a catalog locale."""
+    if not language_code:
+        return None
+    primary = language_code.replace("_", "-").split("-")[0].lower()
+    if primary == "zh":
+        return "zh_Hans"
+    return primary if primary in SUPPORTED_LOCALES else None
+
+
+def choose_locale(stored: str | None, language_code: str | None, default: str) -> str:
+    if stored in SUPPORTED_LOCALES:
+        return stored
+    return locale_from_language_code(language_code) or default
+
+
+class LocaleMiddleware(BaseMiddleware):
+    """Runs the rest of the update in the locale the update gate resolved (data["locale"])."""
+
+    def __init__(self, i18n: I18n) -> None:
+        self.i18n = i18n
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        data["i18n"] = self.i18n
+        locale = data.get("locale") or self.i18n.default_locale
+        with self.i18n.context(), self.i18n.use_locale(locale):
+            return await handler(event, data)
+
+
+def money(amount: Decimal, currency: str, locale: str) -> str:
+    return format_currency(amount, currency, locale=locale)
+
+
+def number(value: Decimal | int, locale: str) -> str:
+    return format_decimal(value, locale=locale)
+
+
+def day(value: date, locale: str) -> str:
+    return format_date(value, format="medium", locale=locale)
+
+
+def moment(value: datetime, locale: str) -> str:
+    return format_datetime(value, format="medium", locale=locale)

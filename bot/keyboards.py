@@ -1,0 +1,38 @@
+"""Keyboards shared by several handlers."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
+
+from bot.config import SUPPORTED_LOCALES
+from bot.i18n import LOCALE_NAMES
+
+CALCULATOR_LABEL = __("🧮 Loan calculator")
+HELP_LABEL = __("❓ Help")
+LANGUAGE_LABEL = __("🌐 Language")
+
+
+class LanguageChoice(CallbackData, prefix="lang"):
+    locale: str
+
+
+def main_menu() -> ReplyKeyboardMarkup:
+    builder = ReplyKeyboardBuilder()
+    builder.button(text=str(CALCULATOR_LABEL))
+    builder.button(text=str(HELP_LABEL))
+    builder.button(text=str(LANGUAGE_LABEL))
+    builder.adjust(1, 2)
+    return builder.as_markup(resize_keyboard=True, input_field_placeholder=_("Choose an action"))
+
+
+def language_picker(current: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for locale in SUPPORTED_LOCALES:
+        mark = "✓ " if locale == current else ""
+        builder.button(text=mark + LOCALE_NAMES[locale], callback_data=LanguageChoice(locale=locale))
+    builder.adjust(3)
+    return builder.as_markup()

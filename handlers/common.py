@@ -1,0 +1,87 @@
+"""Commands every user has: /start, /help, /language, /cancel."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.i18n import LOCALE_NAMES
+from bot.keyboards import HELP_LABEL, LANGUAGE_LABEL, LanguageChoice, language_picker, main_menu
+from bot.services.preferences import LanguagePreferences
+
+def help_text() -> str:
+    return "\n".join(
+        [
+            _("I help small businesses with micro-loans from the bank."),
+            "",
+            _("/calc: what a loan costs each month, for every repayment method"),
+            _("/language: change the language"),
+            _("/cancel: leave what you are doing"),
+            _("/help: this list"),
+        ]
+    )
+
+
+async def start(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    name = message.from_user.first_name if message.from_user else ""
+    await message.answer(
+        _("Hello, {name}! I am the bank's micro-loan assistant.").format(name=name)
+        + "\n\n"
+        + help_text(),
+        reply_markup=main_menu(),
+    )
+
+
+async def show_help(message: Message) -> None:
+    await message.answer(help_text(), reply_markup=main_menu())
+
+
+async def choose_language(message: Message, locale: str) -> None:
+    await message.answer(
+        _("Choose your language:"), reply_markup=language_picker(current=locale)
+    )
+
+
+async def language_chosen(
+    callback: CallbackQuery,
+    callback_data: LanguageChoice,
+    preferences: LanguagePreferences,
+    i18n: I18n,
+) -> None:
+    if callback_data.locale not in LOCALE_NAMES:
+        await callback.answer()
+        return
+    await preferences.choose(callback.from_user.id, callback_data.locale)
+    with i18n.use_locale(callback_data.locale):
+        if isinstance(callback.message, Message):
+            await callback.message.edit_text(
+                _("Language: {name}").format(name=LOCALE_NAMES[callback_data.locale]),
+                reply_markup=language_picker(current=callback_data.locale),
+            )
+            await callback.message.answer(_("Done. How can I help?"), reply_markup=main_menu())
+        await callback.answer()
+
+
+async def cancel(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is None:
+        await message.answer(_("There is nothing to cancel."), reply_markup=main_menu())
+        return
+    await state.clear()
+    await message.answer(_("Cancelled. Nothing was kept."), reply_markup=main_menu())
+
+
+def build_router() -> Router:
+    router = Router(name="common")
+    router.message.register(start, CommandStart())
+    router.message.register(show_help, Command("help"))
+    router.message.register(show_help, F.text == HELP_LABEL)
+    router.message.register(choose_language, Command("language"))
+    router.message.register(choose_language, F.text == LANGUAGE_LABEL)
+    router.callback_query.register(language_chosen, LanguageChoice.filter())
+    router.message.register(cancel, Command("cancel"))
+    return router
