@@ -31,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
@@ -52,6 +54,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from bot.demo.terminal import run_demo
 
-        return asyncio.run(run_demo(settings, script=args.script, user=args.user))
+        return int(asyncio.run(run_demo(settings, script=args.script, user=args.user)))
     print(f"`{args.command}` is not built yet.", file=sys.stderr)
     return 2

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     api_base_url: str = TELEGRAM_API_BASE_URL
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
-    webhook_host: str = "0.0.0.0"  # noqa: S104 - the webhook server listens on all interfaces
+    webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_path: str = "/webhook"
     default_locale: Literal["zh_Hans", "en", "ru"] = "zh_Hans"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -32,7 +32,10 @@ def build_storage(redis: Redis, settings: Settings) -> SnapshotRedisStorage:
 
 
 def build_bot(
-    token: str, settings: Settings, storage: SnapshotRedisStorage, session: BaseSession | None = None
+    token: str,
+    settings: Settings,
+    storage: SnapshotRedisStorage,
+    session: BaseSession | None = None,
 ) -> Bot:
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base_url))
@@ -53,7 +56,13 @@ class App:
     dispatcher: Dispatcher
 
 
-def build_dispatcher(settings: Settings, redis: Redis, storage: SnapshotRedisStorage) -> App:
+def build_dispatcher(
+    settings: Settings,
+    redis: Redis,
+    storage: SnapshotRedisStorage,
+    extra_routers: tuple[Router, ...] = (),
+) -> App:
+    """`extra_routers` go before the fallback (the benchmark's bare form uses this)."""
     i18n = build_i18n(settings.default_locale)
     metrics = Metrics()
     dispatcher = Dispatcher(storage=storage, disable_fsm=True)
@@ -67,7 +76,7 @@ def build_dispatcher(settings: Settings, redis: Redis, storage: SnapshotRedisSto
         preferences=LanguagePreferences(redis),
     )
     dispatcher.include_routers(
-        errors.build_router(), common.build_router(), fallback.build_router()
+        errors.build_router(), common.build_router(), *extra_routers, fallback.build_router()
     )
     return App(settings, redis, storage, i18n, metrics, dispatcher)
 

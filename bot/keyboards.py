@@ -33,6 +33,8 @@ def language_picker(current: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for locale in SUPPORTED_LOCALES:
         mark = "✓ " if locale == current else ""
-        builder.button(text=mark + LOCALE_NAMES[locale], callback_data=LanguageChoice(locale=locale))
+        builder.button(
+            text=mark + LOCALE_NAMES[locale], callback_data=LanguageChoice(locale=locale)
+        )
     builder.adjust(3)
     return builder.as_markup()

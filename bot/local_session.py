@@ -165,7 +165,7 @@ class LocalSession(BaseSession):
         if shown is None:
             return True
         if isinstance(method, EditMessageText):
-            shown.text = method.text
+            shown.text = method.text or ""
         elif isinstance(method, EditMessageCaption):
             shown.text = method.caption or ""
         shown.buttons = _inline_buttons(method.reply_markup)

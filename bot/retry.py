@@ -34,7 +34,10 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
                     raise
                 log.warning(
                     "flood control on %s: waiting %ss (retry %d/%d)",
-                    type(method).__name__, error.retry_after, attempt + 1, self.max_retries,
+                    type(method).__name__,
+                    error.retry_after,
+                    attempt + 1,
+                    self.max_retries,
                 )
                 await self.sleep(error.retry_after)
         raise AssertionError("unreachable")

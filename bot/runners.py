@@ -19,7 +19,15 @@ from aiogram.exceptions import TelegramNetworkError, TelegramServerError
 from aiohttp import web
 
 from bot.config import Settings, SettingsError
-from bot.factory import App, build_bot, build_dispatcher, build_redis, build_storage, publish_commands
+from bot.factory import (
+    App,
+    build_bot,
+    build_dispatcher,
+    build_redis,
+    build_storage,
+    publish_commands,
+)
+from bot.runtime import tune_garbage_collector
 from bot.update_queue import UpdateQueue
 from bot.webhook import build_web_app
 
@@ -37,6 +45,7 @@ async def run(settings: Settings, *, webhook: bool) -> None:
     app = build_dispatcher(settings, redis, storage)
     queue = UpdateQueue(redis, consumer=f"{socket.gethostname()}-{os.getpid()}")
     stop = _stop_on_signals()
+    tune_garbage_collector()
     await publish_commands(bot, app.i18n)
     consumer = asyncio.create_task(queue.serve(_handler(app, bot), stop))
     try:
@@ -48,6 +57,7 @@ async def run(settings: Settings, *, webhook: bool) -> None:
     finally:
         stop.set()
         await consumer
+        await app.storage.drain()
         await bot.session.close()
         await redis.aclose()
 
@@ -55,7 +65,8 @@ async def run(settings: Settings, *, webhook: bool) -> None:
 def _webhook_secret(settings: Settings) -> str:
     if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():
         raise SettingsError(
-            "BOT_WEBHOOK_SECRET is not set: webhook mode needs a secret token (1-256 of A-Z a-z 0-9 _ -)"
+            "BOT_WEBHOOK_SECRET is not set: webhook mode needs a secret token "
+            "(1-256 characters of A-Z a-z 0-9 _ -)"
         )
     return settings.webhook_secret.get_secret_value()
 
@@ -86,8 +97,12 @@ async def _serve_webhook(
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
     await site.start()
-    log.info("webhook server on %s:%s%s", settings.webhook_host, settings.webhook_port,
-             settings.webhook_path)
+    log.info(
+        "webhook server on %s:%s%s",
+        settings.webhook_host,
+        settings.webhook_port,
+        settings.webhook_path,
+    )
     if settings.webhook_url:
         await bot.set_webhook(
             settings.webhook_url,

@@ -34,6 +34,7 @@ from aiogram.types import TelegramObject, Update, User
 from redis.asyncio import Redis
 
 from bot.i18n import choose_locale
+from bot.redis_batch import ScriptBatcher
 from bot.services.preferences import locale_key
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,9 @@ class Snapshot:
 
     def take_changes(self) -> tuple[str, str, str, str]:
         state_op, state_value = _operation(self.state_dirty, self.state)
-        data_op, data_value = _operation(self.data_dirty, json.dumps(self.data) if self.data else None)
+        data_op, data_value = _operation(
+            self.data_dirty, json.dumps(self.data) if self.data else None
+        )
         self.state_dirty = self.data_dirty = False
         return state_op, state_value, data_op, data_value
 
@@ -121,6 +124,7 @@ class SnapshotRedisStorage(RedisStorage):
             redis, key_builder=build_key_builder(), state_ttl=ttl_seconds, data_ttl=ttl_seconds
         )
         self.ttl_seconds = ttl_seconds
+        self._batch = ScriptBatcher(redis)
         self._open = redis.register_script(OPEN_SCRIPT)
         self._commit = redis.register_script(COMMIT_SCRIPT)
         self._dedupe_only = redis.register_script(DEDUPE_ONLY_SCRIPT)
@@ -166,7 +170,7 @@ class SnapshotRedisStorage(RedisStorage):
         ]
         wait = BUSY_WAIT_FIRST
         while True:
-            reply = await self._open(keys=keys, args=[token, LOCK_MILLISECONDS])
+            reply = await self._batch.run(self._open, keys, [token, LOCK_MILLISECONDS])
             if reply[0] == 0:
                 return None
             if reply[0] == 2:
@@ -176,24 +180,60 @@ class SnapshotRedisStorage(RedisStorage):
             await asyncio.sleep(wait)
             wait = min(wait * 2, BUSY_WAIT_MAX)
 
-    async def write(self, snapshot: Snapshot, *, finish: bool) -> None:
+    async def flush(self, snapshot: Snapshot) -> None:
+        """Write pending changes now, keeping the lock (an answer is about to leave)."""
         async with snapshot.lock:
             changes = snapshot.take_changes()
-            if not finish and not any(changes):
-                return
-            keys = [
-                self.key_builder.build(snapshot.key, "lock"),
-                snapshot.dedupe_key,
-                self.key_builder.build(snapshot.key, "state"),
-                self.key_builder.build(snapshot.key, "data"),
-            ]
-            args = [snapshot.token, "1" if finish else "0", *changes, self.ttl_seconds, DONE_SECONDS]
-            if not await self._commit(keys=keys, args=args):
-                log.warning("state lock expired before the update finished")
+            if any(changes):
+                await self._run_commit(snapshot, changes, finish=False)
+
+    async def finish(self, snapshot: Snapshot, *, keep_changes: bool) -> None:
+        """Write what is left, mark the update done and unlock.
+
+        When nothing is left to write, the call rides along with the next batch and nobody
+        waits for it: the next update of the same user is queued behind it anyway.
+        """
+        async with snapshot.lock:
+            if not keep_changes:
+                snapshot.state_dirty = snapshot.data_dirty = False
+            changes = snapshot.take_changes()
+            if any(changes):
+                await self._run_commit(snapshot, changes, finish=True)
+            else:
+                self._batch.submit(
+                    self._commit,
+                    self._commit_keys(snapshot),
+                    self._commit_args(snapshot, changes, finish=True),
+                )
+
+    async def _run_commit(
+        self, snapshot: Snapshot, changes: tuple[str, str, str, str], *, finish: bool
+    ) -> None:
+        keys = self._commit_keys(snapshot)
+        if not await self._batch.run(
+            self._commit, keys, self._commit_args(snapshot, changes, finish=finish)
+        ):
+            log.warning("state lock expired before the update finished")
+
+    def _commit_keys(self, snapshot: Snapshot) -> list[str]:
+        return [
+            self.key_builder.build(snapshot.key, "lock"),
+            snapshot.dedupe_key,
+            self.key_builder.build(snapshot.key, "state"),
+            self.key_builder.build(snapshot.key, "data"),
+        ]
+
+    def _commit_args(
+        self, snapshot: Snapshot, changes: tuple[str, str, str, str], *, finish: bool
+    ) -> list[Any]:
+        return [snapshot.token, "1" if finish else "0", *changes, self.ttl_seconds, DONE_SECONDS]
+
+    async def drain(self) -> None:
+        await self._batch.drain()
 
     async def mark_handled(self, dedupe_key: str) -> bool:
         """For updates without a user: True the first time an update id is seen."""
-        return bool(await self._dedupe_only(keys=[dedupe_key], args=[DONE_SECONDS]))
+        return bool(await self._batch.run(self._dedupe_only, [dedupe_key], [DONE_SECONDS]))
 
 
 def _text(value: bytes | str | None) -> str | None:
@@ -241,12 +281,11 @@ class UpdateGate(FSMContextMiddleware):
         try:
             result = await handler(event, data)
         except BaseException:
-            snapshot.state_dirty = snapshot.data_dirty = False
-            await self.snapshots.write(snapshot, finish=True)
+            await self.snapshots.finish(snapshot, keep_changes=False)
             raise
         finally:
             _current.reset(reset)
-        await self.snapshots.write(snapshot, finish=True)
+        await self.snapshots.finish(snapshot, keep_changes=True)
         return result
 
 
@@ -264,5 +303,5 @@ class WriteStateBeforeSending(BaseRequestMiddleware):
     ) -> Any:
         snapshot = _current.get()
         if snapshot is not None and (snapshot.state_dirty or snapshot.data_dirty):
-            await self.storage.write(snapshot, finish=False)
+            await self.storage.flush(snapshot)
         return await make_request(bot, method)

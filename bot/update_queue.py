@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -70,7 +71,7 @@ class UpdateQueue:
         """Take over entries another (dead) consumer left unacknowledged for too long."""
         start = "0-0"
         while True:
-            reply = await self.redis.xautoclaim(
+            reply: Any = await self.redis.xautoclaim(
                 self.stream, self.group, self.consumer, self.reclaim_idle_ms, start, count=100
             )
             start, entries = reply[0], reply[1]
@@ -83,7 +84,7 @@ class UpdateQueue:
                 return
 
     async def _read(self, handle: Handle, block_ms: int) -> None:
-        reply = await self.redis.xreadgroup(
+        reply: Any = await self.redis.xreadgroup(
             self.group, self.consumer, {self.stream: ">"}, count=100, block=block_ms
         )
         for _stream, entries in reply or []:
@@ -96,7 +97,9 @@ class UpdateQueue:
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
-    async def _handle_one(self, handle: Handle, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
+    async def _handle_one(
+        self, handle: Handle, entry_id: bytes, fields: dict[bytes, bytes]
+    ) -> None:
         try:
             await handle(fields[b"update"])
             await self._finish(entry_id)
@@ -106,15 +109,18 @@ class UpdateQueue:
             self._slots.release()
 
     async def _too_often_delivered(self, entry_id: bytes) -> bool:
-        pending = await self.redis.xpending_range(
+        pending: Any = await self.redis.xpending_range(
             self.stream, self.group, min=entry_id, max=entry_id, count=1
         )
-        return bool(pending) and pending[0]["times_delivered"] > self.max_deliveries
+        return bool(pending) and int(pending[0]["times_delivered"]) > self.max_deliveries
 
     async def _bury(self, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
-        log.error("update %s failed %d times; moved to the dead-letter stream",
-                  entry_id, self.max_deliveries)
-        await self.redis.xadd(f"{self.stream}:dead", fields)
+        log.error(
+            "update %s failed %d times; moved to the dead-letter stream",
+            entry_id,
+            self.max_deliveries,
+        )
+        await self.redis.xadd(f"{self.stream}:dead", dict(fields))  # type: ignore[arg-type]
         await self._finish(entry_id)
 
     async def _finish(self, entry_id: bytes) -> None:

@@ -36,8 +36,9 @@ def build_web_app(
         try:
             await queue.put(body)
         except RedisError:
-            log.exception("could not queue update %s; Telegram will deliver it again",
-                          update["update_id"])
+            log.exception(
+                "could not queue update %s; Telegram will deliver it again", update["update_id"]
+            )
             return web.Response(status=503, text="queue unavailable")
         return web.json_response({})
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.filters import CommandOrMenuButton, MenuButton
 from bot.i18n import LOCALE_NAMES
 from bot.keyboards import HELP_LABEL, LANGUAGE_LABEL, LanguageChoice, language_picker, main_menu
 from bot.services.preferences import LanguagePreferences
+
 
 def help_text() -> str:
     return "\n".join(
@@ -42,9 +44,7 @@ async def show_help(message: Message) -> None:
 
 
 async def choose_language(message: Message, locale: str) -> None:
-    await message.answer(
-        _("Choose your language:"), reply_markup=language_picker(current=locale)
-    )
+    await message.answer(_("Choose your language:"), reply_markup=language_picker(current=locale))
 
 
 async def language_chosen(
@@ -77,11 +77,12 @@ async def cancel(message: Message, state: FSMContext) -> None:
 
 def build_router() -> Router:
     router = Router(name="common")
+    router.message.filter(CommandOrMenuButton(HELP_LABEL, LANGUAGE_LABEL))
     router.message.register(start, CommandStart())
     router.message.register(show_help, Command("help"))
-    router.message.register(show_help, F.text == HELP_LABEL)
+    router.message.register(show_help, MenuButton(HELP_LABEL))
     router.message.register(choose_language, Command("language"))
-    router.message.register(choose_language, F.text == LANGUAGE_LABEL)
+    router.message.register(choose_language, MenuButton(LANGUAGE_LABEL))
     router.callback_query.register(language_chosen, LanguageChoice.filter())
     router.message.register(cancel, Command("cancel"))
     return router

@@ -19,7 +19,9 @@ async def apologize(event: ErrorEvent, bot: Bot, i18n: I18n, locale: str | None 
     update = event.update
     log.error(
         "handler failed ref=%s update_id=%s type=%s",
-        reference, update.update_id, update.event_type,
+        reference,
+        update.update_id,
+        update.event_type,
         exc_info=event.exception,
     )
     with i18n.context(), i18n.use_locale(locale or i18n.default_locale):

@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards import main_menu
 
+
 async def not_understood(message: Message) -> None:
     await message.answer(
         _("Sorry, I did not understand that. Choose an action below or send /help."),

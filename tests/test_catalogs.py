@@ -44,4 +44,3 @@ def test_placeholders_survive_translation(locale: str) -> None:
             assert sorted(braces.findall(message.id)) == sorted(braces.findall(message.string)), (
                 message.id
             )
-

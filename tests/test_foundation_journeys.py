@@ -9,7 +9,9 @@ from redis.asyncio import Redis
 from bot.demo.driver import ChatDriver, ChatUser
 
 
-async def test_start_greets_in_chinese_with_the_main_menu(driver: ChatDriver, alice: ChatUser) -> None:
+async def test_start_greets_in_chinese_with_the_main_menu(
+    driver: ChatDriver, alice: ChatUser
+) -> None:
     await driver.send(alice, "/start")
     shown = driver.last(alice)
     assert "您好" in shown.text and "小李" in shown.text
@@ -21,10 +23,12 @@ async def test_start_greets_in_english(driver: ChatDriver, bob: ChatUser) -> Non
     await driver.send(bob, "/start")
     shown = driver.last(bob)
     assert shown.text.startswith("Hello, Bob!")
-    assert [b.text for row in shown.keyboard for b in row][0] == "🧮 Loan calculator"
+    assert shown.keyboard[0][0].text == "🧮 Loan calculator"
 
 
-async def test_language_choice_edits_in_place_and_sticks(driver: ChatDriver, alice: ChatUser) -> None:
+async def test_language_choice_edits_in_place_and_sticks(
+    driver: ChatDriver, alice: ChatUser
+) -> None:
     await driver.send(alice, "/language")
     picker = driver.last(alice)
     assert picker.text == "请选择语言："
@@ -49,7 +53,9 @@ async def test_russian_from_the_menu_button(driver: ChatDriver, bob: ChatUser) -
     assert driver.last(bob).text.startswith("Извините, я не понял")
 
 
-async def test_unknown_text_gets_a_helpful_answer(driver: ChatDriver, alice: ChatUser, bob: ChatUser) -> None:
+async def test_unknown_text_gets_a_helpful_answer(
+    driver: ChatDriver, alice: ChatUser, bob: ChatUser
+) -> None:
     await driver.send(alice, "你好啊")
     assert "/help" in driver.last(alice).text and "抱歉" in driver.last(alice).text
     await driver.send(bob, "hello?")
@@ -69,20 +75,26 @@ async def test_a_redelivered_update_is_handled_once(driver: ChatDriver, bob: Cha
 async def test_a_failure_mid_handler_gets_an_apology_with_a_reference(
     driver: ChatDriver, bob: ChatUser, alice: ChatUser
 ) -> None:
-    driver.session.fail_next(TelegramServerError(method=SendMessage(chat_id=1, text="x"), message="Bad Gateway"))
+    driver.session.fail_next(
+        TelegramServerError(method=SendMessage(chat_id=1, text="x"), message="Bad Gateway")
+    )
     await driver.send(bob, "/help")
     text = driver.last(bob).text
     assert text.startswith("Sorry, something went wrong on our side.")
     assert "Reference: " in text and "Traceback" not in text
 
-    driver.session.fail_next(TelegramServerError(method=SendMessage(chat_id=1, text="x"), message="Bad Gateway"))
+    driver.session.fail_next(
+        TelegramServerError(method=SendMessage(chat_id=1, text="x"), message="Bad Gateway")
+    )
     await driver.send(alice, "/help")
     assert driver.last(alice).text.startswith("抱歉，我们这边出了点问题")
 
 
 async def test_flood_control_is_waited_out(driver: ChatDriver, bob: ChatUser) -> None:
     driver.session.fail_next(
-        TelegramRetryAfter(method=SendMessage(chat_id=1, text="x"), message="Too Many Requests", retry_after=0)
+        TelegramRetryAfter(
+            method=SendMessage(chat_id=1, text="x"), message="Too Many Requests", retry_after=0
+        )
     )
     await driver.send(bob, "/help")
     assert "/calc: what a loan costs" in driver.last(bob).text

@@ -48,21 +48,28 @@ class ChatDriver:
         self._next_message_id = 1
 
     async def send(self, user: ChatUser, text: str) -> None:
-        await self._feed(Update(update_id=self._update_id(), message=self._message(user, text=text)))
+        await self._feed(
+            Update(update_id=self._update_id(), message=self._message(user, text=text))
+        )
 
-    async def share_contact(self, user: ChatUser, phone: str | None = None,
-                            owner_id: int | None = None) -> None:
+    async def share_contact(
+        self, user: ChatUser, phone: str | None = None, owner_id: int | None = None
+    ) -> None:
         """Share a contact: by default the user's own; another phone or owner for bad cases."""
         contact = Contact(
             phone_number=phone or user.phone,
             first_name=user.first_name,
             user_id=user.user_id if owner_id is None else owner_id,
         )
-        await self._feed(Update(update_id=self._update_id(), message=self._message(user, contact=contact)))
+        await self._feed(
+            Update(update_id=self._update_id(), message=self._message(user, contact=contact))
+        )
 
     async def share_location(self, user: ChatUser, latitude: float, longitude: float) -> None:
         location = Location(latitude=latitude, longitude=longitude)
-        await self._feed(Update(update_id=self._update_id(), message=self._message(user, location=location)))
+        await self._feed(
+            Update(update_id=self._update_id(), message=self._message(user, location=location))
+        )
 
     async def press(self, user: ChatUser, label: str) -> None:
         """`label`: part of a button's text, or `#N` for the N-th button in reading order.

@@ -1,0 +1,164 @@
+"""Foundation benchmark: a 3-step form, 200 concurrent users, 20,000 updates, one process.
+
+Side by side in one run, on the same Redis and the same pre-built updates:
+- stock: aiogram's RedisStorage + RedisEventIsolation (no dedupe, no i18n);
+- ours: the full stack (update gate with dedupe, isolation and prefetch; i18n; metrics;
+  state written to Redis before every reply).
+Both reply through a null session (no network). Prints updates/s, Redis commands per update,
+and the ratio. Usage: BOT_TEST_REDIS_URL=redis://127.0.0.1:6379/9 python bench/bench_updates.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+from collections.abc import AsyncGenerator
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.base import BaseSession
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.storage.base import DefaultKeyBuilder
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from aiogram.methods import TelegramMethod
+from aiogram.types import Chat, Message, Update, User
+from redis.asyncio import Redis
+
+from bot.config import Settings
+from bot.factory import build_bot, build_dispatcher, build_storage
+from bot.runtime import tune_garbage_collector
+
+
+class Form(StatesGroup):
+    first = State()
+    second = State()
+    third = State()
+
+
+NEXT_STEP = {
+    None: Form.first,
+    Form.first.state: Form.second,
+    Form.second.state: Form.third,
+    Form.third.state: Form.first,
+}
+
+
+def build_form_router() -> Router:
+    router = Router(name="bench-form")
+
+    @router.message()
+    async def step(message: Message, state: FSMContext, raw_state: str | None) -> None:
+        await state.set_state(NEXT_STEP[raw_state])
+        await state.update_data({raw_state or "start": message.text})
+        await message.answer("next question")
+
+    return router
+
+
+class NullSession(BaseSession):
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
+    ) -> Any:
+        return True
+
+    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
+        yield b""
+
+    async def close(self) -> None:
+        return None
+
+
+def build_updates(users: int, per_user: int) -> list[list[Update]]:
+    now = datetime.now(UTC)
+    batches = []
+    for index in range(users):
+        user = User(id=10_000 + index, is_bot=False, first_name="u", language_code="en")
+        chat = Chat(id=user.id, type="private")
+        batches.append(
+            [
+                Update(
+                    update_id=index * per_user + n + 1,
+                    message=Message(
+                        message_id=n + 1, date=now, chat=chat, from_user=user, text=f"answer {n}"
+                    ),
+                )
+                for n in range(per_user)
+            ]
+        )
+    return batches
+
+
+async def drive(dispatcher: Dispatcher, bot: Bot, batches: list[list[Update]]) -> float:
+    async def one_user(updates: list[Update]) -> None:
+        for update in updates:
+            await dispatcher.feed_update(bot, update)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_user(updates) for updates in batches))
+    return time.perf_counter() - started
+
+
+async def commands_processed(redis: Redis) -> int:
+    stats = await redis.info("stats")
+    return int(stats["total_commands_processed"])
+
+
+async def measure(
+    name: str, redis: Redis, dispatcher: Dispatcher, bot: Bot, batches: list[list[Update]]
+) -> float:
+    await redis.flushdb()
+    before = await commands_processed(redis)
+    elapsed = await drive(dispatcher, bot, batches)
+    commands = await commands_processed(redis) - before
+    total = sum(len(b) for b in batches)
+    rate = total / elapsed
+    print(
+        f"{name:8s} {total} updates in {elapsed:6.2f}s = {rate:6.0f} updates/s, "
+        f"{commands / total:4.1f} Redis commands per update (scripts count their inner calls)"
+    )
+    return rate
+
+
+async def main(users: int, total: int) -> None:
+    url = os.environ.get("BOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+    redis = Redis.from_url(url, max_connections=1024)
+    batches = build_updates(users, total // users)
+
+    stock_dp = Dispatcher(
+        storage=RedisStorage(redis, key_builder=DefaultKeyBuilder(with_destiny=True)),
+        events_isolation=RedisEventIsolation(
+            redis, key_builder=DefaultKeyBuilder(with_destiny=True)
+        ),
+    )
+    stock_dp.include_router(build_form_router())
+    stock_bot = Bot("42:BENCH", session=NullSession())
+
+    settings = Settings(_env_file=None, redis_url=url)  # type: ignore[call-arg]
+    storage = build_storage(redis, settings)
+    ours = build_dispatcher(settings, redis, storage, extra_routers=(build_form_router(),))
+    our_bot = build_bot("42:BENCH", settings, storage, session=NullSession())
+
+    await drive(stock_dp, stock_bot, build_updates(20, 5))  # warm-up
+    stock_rate = await measure("stock", redis, stock_dp, stock_bot, batches)
+    tune_garbage_collector()  # what `python -m bot run` does at start-up
+    await drive(ours.dispatcher, our_bot, build_updates(20, 5))
+    our_rate = await measure("ours", redis, ours.dispatcher, our_bot, batches)
+    tuned_stock_rate = await measure("stock+gc", redis, stock_dp, stock_bot, batches)
+    print(
+        f"ratio ours/stock = {our_rate / stock_rate:.2f}x "
+        f"(ours/stock with the same GC tuning = {our_rate / tuned_stock_rate:.2f}x)"
+    )
+    await redis.flushdb()
+    await redis.aclose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--updates", type=int, default=20_000)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.users, arguments.updates))

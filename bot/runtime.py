@@ -1,0 +1,20 @@
+"""Process settings for long-running bot processes."""
+
+from __future__ import annotations
+
+import gc
+
+GC_THRESHOLDS = (50_000, 50, 1_000)
+
+
+def tune_garbage_collector() -> None:
+    """Move start-up objects out of the collector's way and collect young objects less often.
+
+    Each update allocates many short-lived pydantic objects; with Python's default
+    thresholds the collector runs so often that it costs about a third of the throughput
+    under load (measured in bench/bench_updates.py). Reference counting still frees almost
+    everything immediately; only cycles wait a little longer.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
