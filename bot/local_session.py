@@ -7,7 +7,7 @@ replaced only here, at the HTTP session boundary; everything above runs for real
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -79,8 +79,14 @@ class ChatView:
 
 
 class LocalSession(BaseSession):
-    def __init__(self, bot_user: User | None = None) -> None:
+    def __init__(
+        self,
+        bot_user: User | None = None,
+        observer: Callable[[TelegramMethod[Any]], None] | None = None,
+    ) -> None:
+        """`observer` sees every request as it is made (the demo prints them)."""
         super().__init__()
+        self.observer = observer
         self.bot_user = bot_user or User(id=42, is_bot=True, first_name="Bot", username="bot")
         self.calls: list[TelegramMethod[Any]] = []
         self.chats: dict[int, ChatView] = {}
@@ -114,7 +120,10 @@ class LocalSession(BaseSession):
         if self.failures:
             raise self.failures.pop(0)
         self.calls.append(method)
-        return cast(TelegramType, self._apply(method))
+        result = self._apply(method)
+        if self.observer is not None:
+            self.observer(method)
+        return cast(TelegramType, result)
 
     def _apply(self, method: TelegramMethod[Any]) -> Any:
         if isinstance(method, GetMe):

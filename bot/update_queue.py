@@ -57,7 +57,7 @@ class UpdateQueue:
         reclaim_every = max(1, self.reclaim_idle_ms // (2 * block_ms))
         rounds = 0
         while not stop.is_set():
-            await self._read(handle, block_ms)
+            await self.read_new(handle, block_ms)
             rounds += 1
             if rounds % reclaim_every == 0:
                 await self.reclaim(handle)
@@ -83,7 +83,7 @@ class UpdateQueue:
             if start in (b"0-0", "0-0") or not entries:
                 return
 
-    async def _read(self, handle: Handle, block_ms: int) -> None:
+    async def read_new(self, handle: Handle, block_ms: int) -> None:
         reply: Any = await self.redis.xreadgroup(
             self.group, self.consumer, {self.stream: ">"}, count=100, block=block_ms
         )

@@ -20,7 +20,12 @@ BOB_EN = ChatUser("bob", 5002, "Bob", "en", "+8613900000012")
 
 
 @pytest.fixture
-def settings(tmp_path: object) -> Settings:
+def redis_url() -> str:
+    return REDIS_URL
+
+
+@pytest.fixture
+def settings() -> Settings:
     return Settings(_env_file=None, redis_url=REDIS_URL)  # type: ignore[call-arg]
 
 

@@ -1,0 +1,257 @@
+"""`python -m bot demo`: the real Dispatcher and the sandbox bank in a terminal chat.
+
+Interactive: type as the current user; `[label]` presses a button, `[#2]` the second one,
+`<contact>` shares your own phone, `<location LAT LON>` a location, `@as officer` switches
+user, `@clock +3d` moves the simulated clock. `--script FILE` runs such lines and prints the
+transcript; a line that cannot be carried out stops it with exit code 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageCaption,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from bot.clock import SimulatedClock
+from bot.config import Settings
+from bot.demo.driver import ChatDriver, ChatUser, DriverError
+from bot.demo.personas import PERSONAS
+from bot.factory import build_bot, build_dispatcher, build_storage
+from bot.local_session import LocalSession
+from bot.services.preferences import locale_key
+from integrations.sms.outbound import RecordingSmsSender
+
+DEMO_TOKEN = "4242:DEMO"
+ACT_AS = re.compile(r"^(?P<user>[a-z0-9_]+)>\s?(?P<text>.*)$")
+LOCATION = re.compile(r"^<location\s+(?P<lat>-?\d+(\.\d+)?)\s+(?P<lon>-?\d+(\.\d+)?)>$")
+RELATIVE = re.compile(r"^\+(?P<amount>\d+)(?P<unit>[dhm])$")
+UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+class DemoLineError(Exception):
+    """A script line that cannot be carried out."""
+
+
+@dataclass
+class Transcript:
+    """Prints what each user receives as it happens."""
+
+    names: dict[int, str]
+    phones: dict[str, str]
+    write: Callable[[str], None] = print
+    lines: list[str] = field(default_factory=list)
+
+    def emit(self, line: str) -> None:
+        self.lines.append(line)
+        self.write(line)
+
+    def on_request(self, method: TelegramMethod[Any]) -> None:
+        chat_id = getattr(method, "chat_id", None)
+        who = self.names.get(int(chat_id), f"chat {chat_id}") if chat_id is not None else "?"
+        if isinstance(method, SendMessage):
+            self._message(who, method.text, method.reply_markup)
+        elif isinstance(method, SendDocument | SendPhoto):
+            file = method.document if isinstance(method, SendDocument) else method.photo
+            name = getattr(file, "filename", None) or "file"
+            self._message(who, f"[{name}] {method.caption or ''}".rstrip(), method.reply_markup)
+        elif isinstance(method, EditMessageText):
+            self._message(who, f"(edited) {method.text}", method.reply_markup)
+        elif isinstance(method, EditMessageCaption | EditMessageReplyMarkup):
+            text = getattr(method, "caption", None) or ""
+            self._message(who, f"(edited) {text}".rstrip(), method.reply_markup)
+        elif isinstance(method, AnswerCallbackQuery) and method.text:
+            self.emit(f"bot -> (alert): {method.text}")
+
+    def on_sms(self, phone: str, text: str) -> None:
+        self.emit(f"sms -> {self.phones.get(phone, phone)}: {text}")
+
+    def _message(self, who: str, text: str, markup: Any) -> None:
+        self.emit(f"bot -> {who}: {text}")
+        for row in _button_rows(markup):
+            self.emit("  " + " ".join(f"[{label}]" for label in row))
+
+
+def _button_rows(markup: Any) -> list[list[str]]:
+    if isinstance(markup, InlineKeyboardMarkup):
+        return [[b.text for b in row] for row in markup.inline_keyboard]
+    if isinstance(markup, ReplyKeyboardMarkup):
+        return [[b if isinstance(b, str) else b.text for b in row] for row in markup.keyboard]
+    return []
+
+
+class DemoChat:
+    def __init__(
+        self,
+        driver: ChatDriver,
+        clock: SimulatedClock,
+        sms: RecordingSmsSender,
+        transcript: Transcript,
+        user: str,
+    ) -> None:
+        self.driver = driver
+        self.clock = clock
+        self.sms = sms
+        self.transcript = transcript
+        self.current = self._persona(user)
+
+    async def perform(self, line: str, *, echo: bool) -> None:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            return
+        if echo:
+            self.transcript.emit(
+                stripped
+                if ACT_AS.match(stripped) or stripped.startswith("@")
+                else f"{self.current.name}> {stripped}"
+            )
+        if stripped.startswith("@as "):
+            self.current = self._persona(stripped[4:].strip())
+            return
+        if stripped.startswith("@clock "):
+            self._move_clock(stripped[7:].strip())
+            return
+        acting = ACT_AS.match(stripped)
+        if acting:
+            self.current = self._persona(acting["user"])
+            stripped = acting["text"].strip()
+        await self._act(self.current, stripped)
+
+    async def _act(self, user: ChatUser, text: str) -> None:
+        text = text.replace("{code}", self._latest_code(user))
+        location = LOCATION.match(text)
+        try:
+            if text.startswith("[") and text.endswith("]"):
+                await self.driver.press(user, text[1:-1])
+            elif text == "<contact>":
+                await self.driver.share_contact(user)
+            elif location:
+                await self.driver.share_location(
+                    user, float(location["lat"]), float(location["lon"])
+                )
+            else:
+                await self.driver.send(user, text)
+        except DriverError as error:
+            raise DemoLineError(str(error)) from None
+
+    def _latest_code(self, user: ChatUser) -> str:
+        for text in reversed(self.sms.messages_to(user.phone)):
+            found = re.search(r"\b(\d{6})\b", text)
+            if found:
+                return found.group(1)
+        return "{code}"
+
+    def _move_clock(self, when: str) -> None:
+        relative = RELATIVE.match(when)
+        try:
+            if relative:
+                amount = int(relative["amount"])
+                self.clock.advance(timedelta(**{UNITS[relative["unit"]]: amount}))
+            else:
+                self.clock.move_to(datetime.strptime(when, "%Y-%m-%d %H:%M").replace(tzinfo=UTC))
+        except ValueError as error:
+            raise DemoLineError(f"cannot move the clock to {when!r}: {error}") from None
+        self.transcript.emit(f"(clock) {self.clock.now():%Y-%m-%d %H:%M} UTC")
+
+    @staticmethod
+    def _persona(name: str) -> ChatUser:
+        if name not in PERSONAS:
+            known = ", ".join(PERSONAS)
+            raise DemoLineError(f"unknown user {name!r}; the demo knows {known}")
+        return PERSONAS[name]
+
+
+async def connect_storage_redis(url: str) -> Redis:
+    """The configured Redis when it answers, else an in-memory one (with a one-line warning)."""
+    redis = Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        await redis.ping()
+        return redis
+    except (RedisError, OSError):
+        await redis.aclose()
+    import fakeredis
+
+    print(f"warning: no Redis at {url}; the demo keeps its state in memory", file=sys.stderr)
+    return fakeredis.FakeAsyncRedis()
+
+
+async def forget_personas(redis: Redis) -> None:
+    """Each demo starts fresh, like its freshly seeded bank: no old drafts or languages."""
+    for persona in PERSONAS.values():
+        keys = [key async for key in redis.scan_iter(match=f"fsm:*:{persona.user_id}:*")]
+        await redis.delete(locale_key(persona.user_id), *keys)
+
+
+async def run_demo(settings: Settings, *, script: str | None, user: str) -> int:
+    logging.getLogger().setLevel(logging.WARNING)
+    redis = await connect_storage_redis(settings.redis_url)
+    await forget_personas(redis)
+    transcript = Transcript(
+        names={u.user_id: u.name for u in PERSONAS.values()},
+        phones={u.phone: u.name for u in PERSONAS.values()},
+    )
+    sms = RecordingSmsSender(echo=transcript.on_sms)
+    clock = SimulatedClock(datetime.now(UTC))
+    storage = build_storage(redis, settings)
+    session = LocalSession(observer=transcript.on_request)
+    bot = build_bot(DEMO_TOKEN, settings, storage, session=session)
+    app = build_dispatcher(settings, redis, storage)
+    chat = DemoChat(ChatDriver(app.dispatcher, bot, session), clock, sms, transcript, user)
+    with tempfile.TemporaryDirectory():
+        try:
+            if script is not None:
+                return await _run_script(chat, Path(script))
+            return await _interactive(chat)
+        finally:
+            await storage.drain()
+            await redis.aclose()
+
+
+async def _run_script(chat: DemoChat, path: Path) -> int:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        print(f"error: cannot read the script {path}: {error.strerror}", file=sys.stderr)
+        return 1
+    for number, line in enumerate(lines, start=1):
+        try:
+            await chat.perform(line, echo=True)
+        except DemoLineError as error:
+            print(f"error: {path}:{number}: {error}", file=sys.stderr)
+            return 1
+    return 0
+
+
+async def _interactive(chat: DemoChat) -> int:
+    print("Demo chat. Type as the user; [label] presses a button, <contact> shares your phone,")
+    print("@as officer switches user, @clock +1d moves time, Ctrl-D leaves.")
+    while True:
+        try:
+            line = await asyncio.to_thread(input, f"{chat.current.name}> ")
+        except EOFError:
+            print()
+            return 0
+        try:
+            await chat.perform(line, echo=False)
+        except DemoLineError as error:
+            print(f"error: {error}")
