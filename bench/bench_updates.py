@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import tempfile
 import time
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -28,9 +30,11 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import Chat, Message, Update, User
 from redis.asyncio import Redis
 
+from bot.clock import SystemClock
 from bot.config import Settings
-from bot.factory import build_bot, build_dispatcher, build_storage
+from bot.factory import Outside, build_bank, build_bot, build_dispatcher, build_storage
 from bot.runtime import tune_garbage_collector
+from integrations.sms.outbound import RecordingSmsSender
 
 
 class Form(StatesGroup):
@@ -137,9 +141,12 @@ async def main(users: int, total: int) -> None:
     stock_dp.include_router(build_form_router())
     stock_bot = Bot("42:BENCH", session=NullSession())
 
-    settings = Settings(_env_file=None, redis_url=url)  # type: ignore[call-arg]
+    folder = tempfile.mkdtemp()
+    settings = Settings(_env_file=None, redis_url=url, sandbox_db=Path(folder) / "bank.db")  # type: ignore[call-arg]
     storage = build_storage(redis, settings)
-    ours = build_dispatcher(settings, redis, storage, extra_routers=(build_form_router(),))
+    clock = SystemClock()
+    outside = Outside(build_bank(settings, clock, RecordingSmsSender()), clock)
+    ours = build_dispatcher(settings, redis, storage, outside, extra_routers=(build_form_router(),))
     our_bot = build_bot("42:BENCH", settings, storage, session=NullSession())
 
     await drive(stock_dp, stock_bot, build_updates(20, 5))  # warm-up

@@ -14,13 +14,18 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from redis.asyncio import Redis
 
-from bot.config import SUPPORTED_LOCALES, Settings
+from bot.clock import Clock
+from bot.config import SUPPORTED_LOCALES, Settings, SettingsError
 from bot.i18n import LocaleMiddleware, build_i18n
 from bot.retry import RetryAfterMiddleware
+from bot.services.calculator import LoanCalculator
 from bot.services.preferences import LanguagePreferences
 from bot.state import SnapshotRedisStorage, UpdateGate, WriteStateBeforeSending
 from bot.telemetry import Metrics, MetricsMiddleware
-from handlers import common, errors, fallback
+from handlers import calculator, common, errors, fallback
+from integrations.bank.factory import build_bank_adapter
+from integrations.bank.protocol import BankAdapter
+from integrations.sms.outbound import SmsSender
 
 
 def build_redis(url: str) -> Redis:
@@ -56,10 +61,34 @@ class App:
     dispatcher: Dispatcher
 
 
+@dataclass
+class Outside:
+    """The outside world the bot talks to, built by the caller (run, demo or tests)."""
+
+    bank: BankAdapter
+    clock: Clock
+
+
+def build_bank(settings: Settings, clock: Clock, sms: SmsSender) -> BankAdapter:
+    token = settings.bank_api_token.get_secret_value() if settings.bank_api_token else None
+    try:
+        return build_bank_adapter(
+            settings.bank_adapter,
+            sandbox_db=str(settings.sandbox_db),
+            bank_url=settings.bank_url,
+            api_token=token,
+            clock=clock.now,
+            sms=sms,
+        )
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+
+
 def build_dispatcher(
     settings: Settings,
     redis: Redis,
     storage: SnapshotRedisStorage,
+    outside: Outside,
     extra_routers: tuple[Router, ...] = (),
 ) -> App:
     """`extra_routers` go before the fallback (the benchmark's bare form uses this)."""
@@ -73,10 +102,16 @@ def build_dispatcher(
     dispatcher.workflow_data.update(
         settings=settings,
         i18n=i18n,
+        clock=outside.clock,
         preferences=LanguagePreferences(redis),
+        calculator=LoanCalculator(outside.bank, outside.clock, timezone=settings.timezone),
     )
     dispatcher.include_routers(
-        errors.build_router(), common.build_router(), *extra_routers, fallback.build_router()
+        errors.build_router(),
+        common.build_router(),
+        calculator.build_router(),
+        *extra_routers,
+        fallback.build_router(),
     )
     return App(settings, redis, storage, i18n, metrics, dispatcher)
 

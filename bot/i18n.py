@@ -66,6 +66,11 @@ def number(value: Decimal | int, locale: str) -> str:
     return format_decimal(value, locale=locale)
 
 
+def amount(value: Decimal, locale: str) -> str:
+    """A number with exactly two decimals: money in aligned tables, rates in percent."""
+    return format_decimal(value, format="#,##0.00", locale=locale)
+
+
 def day(value: date, locale: str) -> str:
     return format_date(value, format="medium", locale=locale)
 

@@ -18,9 +18,12 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramNetworkError, TelegramServerError
 from aiohttp import web
 
+from bot.clock import SystemClock
 from bot.config import Settings, SettingsError
 from bot.factory import (
     App,
+    Outside,
+    build_bank,
     build_bot,
     build_dispatcher,
     build_redis,
@@ -30,6 +33,8 @@ from bot.factory import (
 from bot.runtime import tune_garbage_collector
 from bot.update_queue import UpdateQueue
 from bot.webhook import build_web_app
+from integrations.bank.masking import mask_phone
+from integrations.sms.outbound import console_sms_sender
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT_SECONDS = 25
@@ -42,7 +47,9 @@ async def run(settings: Settings, *, webhook: bool) -> None:
     redis = build_redis(settings.redis_url)
     storage = build_storage(redis, settings)
     bot = build_bot(token, settings, storage)
-    app = build_dispatcher(settings, redis, storage)
+    clock = SystemClock()
+    bank = build_bank(settings, clock, console_sms_sender(label_for=mask_phone))
+    app = build_dispatcher(settings, redis, storage, Outside(bank, clock))
     queue = UpdateQueue(redis, consumer=f"{socket.gethostname()}-{os.getpid()}")
     stop = _stop_on_signals()
     tune_garbage_collector()
@@ -58,6 +65,7 @@ async def run(settings: Settings, *, webhook: bool) -> None:
         stop.set()
         await consumer
         await app.storage.drain()
+        await bank.aclose()
         await bot.session.close()
         await redis.aclose()
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
+from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser
-from bot.factory import App, build_bot, build_dispatcher, build_storage
+from bot.factory import App, Outside, build_bank, build_bot, build_dispatcher, build_storage
 from bot.local_session import LocalSession
+from integrations.bank.protocol import BankAdapter
+from integrations.sms.outbound import RecordingSmsSender
 
 REDIS_URL = os.environ.get("BOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
@@ -25,8 +30,10 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return Settings(_env_file=None, redis_url=REDIS_URL)  # type: ignore[call-arg]
+def settings(tmp_path: Path) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None, redis_url=REDIS_URL, sandbox_db=tmp_path / "sandbox.db"
+    )
 
 
 @pytest.fixture
@@ -44,8 +51,28 @@ def session() -> LocalSession:
 
 
 @pytest.fixture
-def app(settings: Settings, redis: Redis) -> App:
-    return build_dispatcher(settings, redis, build_storage(redis, settings))
+def clock() -> SimulatedClock:
+    """Sunday 22 November 2026, 10:00 in Shanghai."""
+    return SimulatedClock(datetime(2026, 11, 22, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def sms() -> RecordingSmsSender:
+    return RecordingSmsSender()
+
+
+@pytest.fixture
+async def bank(
+    settings: Settings, clock: SimulatedClock, sms: RecordingSmsSender
+) -> AsyncIterator[BankAdapter]:
+    adapter = build_bank(settings, clock, sms)
+    yield adapter
+    await adapter.aclose()
+
+
+@pytest.fixture
+def app(settings: Settings, redis: Redis, bank: BankAdapter, clock: SimulatedClock) -> App:
+    return build_dispatcher(settings, redis, build_storage(redis, settings), Outside(bank, clock))
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser, DriverError
 from bot.demo.personas import PERSONAS
-from bot.factory import build_bot, build_dispatcher, build_storage
+from bot.factory import Outside, build_bank, build_bot, build_dispatcher, build_storage
 from bot.local_session import LocalSession
 from bot.services.preferences import locale_key
 from integrations.sms.outbound import RecordingSmsSender
@@ -215,15 +215,20 @@ async def run_demo(settings: Settings, *, script: str | None, user: str) -> int:
     storage = build_storage(redis, settings)
     session = LocalSession(observer=transcript.on_request)
     bot = build_bot(DEMO_TOKEN, settings, storage, session=session)
-    app = build_dispatcher(settings, redis, storage)
-    chat = DemoChat(ChatDriver(app.dispatcher, bot, session), clock, sms, transcript, user)
-    with tempfile.TemporaryDirectory():
+    with tempfile.TemporaryDirectory() as folder:
+        fresh_bank = settings.model_copy(
+            update={"bank_adapter": "sandbox", "sandbox_db": Path(folder) / "sandbox.db"}
+        )
+        bank = build_bank(fresh_bank, clock, sms)
+        app = build_dispatcher(settings, redis, storage, Outside(bank, clock))
+        chat = DemoChat(ChatDriver(app.dispatcher, bot, session), clock, sms, transcript, user)
         try:
             if script is not None:
                 return await _run_script(chat, Path(script))
             return await _interactive(chat)
         finally:
             await storage.drain()
+            await bank.aclose()
             await redis.aclose()
 
 

@@ -1,0 +1,78 @@
+"""The loan calculator: the bank's product bounds and schedules for every plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.domain.loan_terms import ScheduleError
+from bot.domain.plans import PLANS_BY_ID, RepaymentPlan, plans_allowed
+from bot.domain.schedule import Schedule, build_schedule
+from integrations.bank.protocol import BankAdapter
+
+
+@dataclass(frozen=True)
+class ProductBounds:
+    min_amount: Decimal
+    max_amount: Decimal
+    min_months: int
+    max_months: int
+    annual_rate: Decimal
+    plans: tuple[RepaymentPlan, ...]
+
+    def amount_fits(self, amount: Decimal) -> bool:
+        return self.min_amount <= amount <= self.max_amount
+
+    def months_fit(self, months: int) -> bool:
+        return self.min_months <= months <= self.max_months
+
+
+@dataclass(frozen=True)
+class Comparison:
+    plan: RepaymentPlan
+    schedule: Schedule | None  # None: the plan does not work for this term
+
+
+class LoanCalculator:
+    def __init__(
+        self, bank: BankAdapter, clock: Clock, *, timezone: str, product_code: str | None = None
+    ) -> None:
+        self.bank = bank
+        self.clock = clock
+        self.product_code = product_code
+        self.zone = ZoneInfo(timezone)
+
+    async def bounds(self) -> ProductBounds:
+        products = await self.bank.list_products()
+        product = next((p for p in products if self.product_code in (None, p.code)), products[0])
+        return ProductBounds(
+            min_amount=product.min_amount,
+            max_amount=product.max_amount,
+            min_months=product.min_term_months,
+            max_months=product.max_term_months,
+            annual_rate=product.annual_rate,
+            plans=plans_allowed({method.value for method in product.allowed_methods}),
+        )
+
+    def today(self) -> date:
+        return self.clock.now().astimezone(self.zone).date()
+
+    def schedule(
+        self, bounds: ProductBounds, amount: Decimal, months: int, plan_id: str
+    ) -> Schedule:
+        """Raises KeyError for an unknown plan and ScheduleError for terms it cannot make."""
+        plan = PLANS_BY_ID[plan_id]
+        return build_schedule(plan.terms(amount, bounds.annual_rate, months, self.today()))
+
+    def compare(self, bounds: ProductBounds, amount: Decimal, months: int) -> list[Comparison]:
+        results = []
+        for plan in bounds.plans:
+            try:
+                schedule: Schedule | None = self.schedule(bounds, amount, months, plan.plan_id)
+            except ScheduleError:
+                schedule = None
+            results.append(Comparison(plan, schedule))
+        return results

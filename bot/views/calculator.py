@@ -1,0 +1,278 @@
+"""How calculator results look: localized texts, the paged table, CSV and the chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from decimal import Decimal
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.domain.amounts import AmountError, AmountErrorCode
+from bot.domain.plans import RepaymentPlan
+from bot.domain.schedule import Installment, Schedule
+from bot.i18n import amount, day, money, number
+from bot.services.calculator import Comparison, ProductBounds
+
+PAGE_ROWS = 12
+
+
+def plan_name(plan: RepaymentPlan) -> str:
+    names = {
+        "equal_installments": _("Equal monthly installments (等额本息)"),
+        "equal_principal": _("Equal principal (等额本金)"),
+        "interest_only": _("Monthly interest, loan at the end"),
+        "bullet": _("All at the end (利随本清)"),
+        "flat": _("Flat interest"),
+        "principal_every_2": _("Monthly interest, principal every 2 months"),
+        "principal_every_3": _("Monthly interest, principal every 3 months"),
+        "principal_every_6": _("Monthly interest, principal every 6 months"),
+        "grace_3_installments": _("3 months interest only, then equal installments"),
+        "grace_3_principal_every_2": _("3 months interest only, then principal every 2 months"),
+    }
+    return names[plan.plan_id]
+
+
+def plan_sentence(plan: RepaymentPlan) -> str:
+    sentences = {
+        "equal_installments": _("The same payment every month."),
+        "equal_principal": _(
+            "The same part of the loan each month plus interest on the rest: "
+            "payments start higher and fall."
+        ),
+        "interest_only": _("Only interest each month; the whole loan in the last month."),
+        "bullet": _("Nothing until the end, then the loan and all its interest at once."),
+        "flat": _("Equal payments, but interest is charged on the full amount for the whole term."),
+        "principal_every_2": _("Interest each month; a part of the loan every 2nd month."),
+        "principal_every_3": _("Interest each month; a part of the loan every 3rd month."),
+        "principal_every_6": _("Interest each month; a part of the loan every 6th month."),
+        "grace_3_installments": _("Only interest for 3 months, then the same payment every month."),
+        "grace_3_principal_every_2": _(
+            "Only interest for 3 months, then a part of the loan every 2nd month."
+        ),
+    }
+    return sentences[plan.plan_id]
+
+
+def amount_error(error: AmountError) -> str:
+    reasons = {
+        AmountErrorCode.EMPTY: _("Please send an amount."),
+        AmountErrorCode.NEGATIVE: _("The amount cannot be negative."),
+        AmountErrorCode.EXPONENT: _("Please write the amount with digits only."),
+        AmountErrorCode.TOO_MANY_DECIMALS: _("Use at most 2 decimals (fen)."),
+        AmountErrorCode.TOO_LARGE: _("That amount is too large."),
+        AmountErrorCode.NOT_A_NUMBER: _("I could not read an amount in that."),
+    }
+    return reasons[error.code] + " " + amount_examples()
+
+
+def amount_examples() -> str:
+    return _("Examples: 50000, 5万, 5.5万, 50k, 50,000")
+
+
+def amount_out_of_range(amount: Decimal, bounds: ProductBounds, currency: str, locale: str) -> str:
+    if amount < bounds.min_amount:
+        return _(
+            "{amount} is less than the smallest loan, {minimum}. Please send {minimum} or more."
+        ).format(
+            amount=money(amount, currency, locale),
+            minimum=money(bounds.min_amount, currency, locale),
+        )
+    return _(
+        "{amount} is more than this loan can be, {maximum}. Please send {maximum} or less; "
+        "for more, an officer can talk to you about other products."
+    ).format(
+        amount=money(amount, currency, locale), maximum=money(bounds.max_amount, currency, locale)
+    )
+
+
+def months_out_of_range(bounds: ProductBounds) -> str:
+    return _("Please send a whole number of months from {minimum} to {maximum}, e.g. 12.").format(
+        minimum=bounds.min_months, maximum=bounds.max_months
+    )
+
+
+def ask_amount(bounds: ProductBounds, currency: str, locale: str) -> str:
+    return "\n".join(
+        [
+            _("Step {step} of {steps}").format(step=1, steps=3),
+            _("How much would you like to borrow? The bank lends {minimum} to {maximum}.").format(
+                minimum=money(bounds.min_amount, currency, locale),
+                maximum=money(bounds.max_amount, currency, locale),
+            ),
+            amount_examples(),
+        ]
+    )
+
+
+def ask_months(bounds: ProductBounds) -> str:
+    return "\n".join(
+        [
+            _("Step {step} of {steps}").format(step=2, steps=3),
+            _("For how many months? From {minimum} to {maximum}.").format(
+                minimum=bounds.min_months, maximum=bounds.max_months
+            ),
+        ]
+    )
+
+
+def ask_plan(
+    bounds: ProductBounds, amount: Decimal, months: int, currency: str, locale: str
+) -> str:
+    lines = [
+        _("Step {step} of {steps}").format(step=3, steps=3),
+        _("{amount} for {months} months at {rate}% a year. How would you like to repay?").format(
+            amount=money(amount, currency, locale),
+            months=months,
+            rate=number(bounds.annual_rate, locale),
+        ),
+        "",
+    ]
+    for index, plan in enumerate(bounds.plans, start=1):
+        described = _("{name}: {sentence}").format(
+            name=plan_name(plan), sentence=plan_sentence(plan)
+        )
+        lines.append(f"{index}. {described}")
+    return "\n".join(lines)
+
+
+def summary(schedule: Schedule, plan: RepaymentPlan, currency: str, locale: str) -> str:
+    terms = schedule.terms
+
+    def cash(amount: Decimal) -> str:
+        return money(amount, currency, locale)
+
+    lines = [
+        f"🧮 {plan_name(plan)}",
+        _("{amount} for {months} months, first payment on {date}").format(
+            amount=cash(terms.principal),
+            months=terms.months,
+            date=day(schedule.installments[0].due_date, locale),
+        ),
+        "",
+    ]
+    if len(schedule.installments) == 1:
+        lines.append(_("One payment: {amount}").format(amount=cash(schedule.first_payment)))
+    elif schedule.first_payment == schedule.largest_payment == schedule.last_payment:
+        lines.append(_("Each payment: {amount}").format(amount=cash(schedule.first_payment)))
+    elif len({row.total for row in schedule.installments[:-1]}) == 1:
+        lines.append(
+            _("Each payment: {amount}, the last one {last}").format(
+                amount=cash(schedule.first_payment), last=cash(schedule.last_payment)
+            )
+        )
+    else:
+        lines.append(
+            _("Payments: first {first}, largest {largest}, last {last}").format(
+                first=cash(schedule.first_payment),
+                largest=cash(schedule.largest_payment),
+                last=cash(schedule.last_payment),
+            )
+        )
+    lines += [
+        _("Total interest: {amount}").format(amount=cash(schedule.total_interest)),
+        _("Total to repay: {amount}").format(amount=cash(schedule.total)),
+        _("Rate: {nominal}% a year; annual percentage rate (年化利率) {apr}%").format(
+            nominal=number(terms.annual_rate, locale), apr=amount(schedule.apr, locale)
+        ),
+        "",
+        _("This is an estimate; the bank confirms the terms when it approves the loan."),
+    ]
+    return "\n".join(lines)
+
+
+def page_count(schedule: Schedule) -> int:
+    return (len(schedule.installments) + PAGE_ROWS - 1) // PAGE_ROWS
+
+
+def table_page(schedule: Schedule, page: int, locale: str) -> str:
+    rows = schedule.installments[page * PAGE_ROWS : (page + 1) * PAGE_ROWS]
+    header = (_("No."), _("Due"), _("Principal"), _("Interest"), _("Payment"), _("Balance"))
+    body = [_table_row(row, locale) for row in rows]
+    widths = [max(_width(line[i]) for line in [header, *body]) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(
+            " " * (width - _width(cell)) + cell for cell, width in zip(line, widths, strict=True)
+        )
+        for line in [header, *body]
+    )
+
+
+def _width(text: str) -> int:
+    """Columns the text takes in a monospace font: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _table_row(row: Installment, locale: str) -> tuple[str, ...]:
+    amounts = (row.principal, row.interest, row.total, row.balance)
+    return (
+        str(row.number),
+        row.due_date.isoformat(),
+        *(amount(value, locale) for value in amounts),
+    )
+
+
+def comparison(results: list[Comparison], currency: str, locale: str) -> str:
+    lines = []
+    for result in results:
+        if result.schedule is None:
+            lines.append(f"• {plan_name(result.plan)}: " + _("not available for this term"))
+            continue
+        lines.append(
+            f"• {plan_name(result.plan)}\n   "
+            + _("first payment {first}, total interest {interest}, APR {apr}%").format(
+                first=money(result.schedule.first_payment, currency, locale),
+                interest=money(result.schedule.total_interest, currency, locale),
+                apr=amount(result.schedule.apr, locale),
+            )
+        )
+    return _("All repayment methods for the same loan:") + "\n\n" + "\n".join(lines)
+
+
+def schedule_csv(schedule: Schedule) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["number", "due_date", "principal", "interest", "total", "balance"])
+    for row in schedule.installments:
+        writer.writerow(
+            [
+                row.number,
+                row.due_date.isoformat(),
+                row.principal,
+                row.interest,
+                row.total,
+                row.balance,
+            ]
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
+def schedule_chart(schedule: Schedule, labels: tuple[str, str, str]) -> bytes:
+    """A PNG of principal and interest stacked per installment (CPU work: run it in a thread)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    principal_label, interest_label, title = labels
+    matplotlib.rcParams["font.sans-serif"] = [
+        "Noto Sans CJK SC",
+        "WenQuanYi Zen Hei",
+        "Droid Sans Fallback",
+        "DejaVu Sans",
+    ]
+    numbers = [row.number for row in schedule.installments]
+    principal = [float(row.principal) for row in schedule.installments]
+    interest = [float(row.interest) for row in schedule.installments]
+    figure = Figure(figsize=(8, 4.5), dpi=100)
+    axes = figure.subplots()
+    axes.bar(numbers, principal, label=principal_label, color="#2f6fb0")
+    axes.bar(numbers, interest, bottom=principal, label=interest_label, color="#f0a030")
+    axes.set_title(title)
+    axes.set_xlabel("#")
+    axes.legend()
+    figure.tight_layout()
+    output = io.BytesIO()
+    figure.savefig(output, format="png")
+    return output.getvalue()

@@ -1,0 +1,376 @@
+"""/calc: amount, term and repayment method, then the schedule, chart, CSV and comparison."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from aiogram import Router
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.formatting import Pre, Text
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.config import Settings
+from bot.domain.amounts import AmountError, parse_amount
+from bot.domain.loan_terms import ScheduleError
+from bot.domain.plans import PLANS_BY_ID
+from bot.domain.schedule import Schedule
+from bot.filters import MenuButton
+from bot.keyboards import CALCULATOR_LABEL, main_menu
+from bot.services.calculator import LoanCalculator, ProductBounds
+from bot.views import calculator as views
+
+TERM_CHOICES = (3, 6, 12, 18, 24)
+
+
+class CalcForm(StatesGroup):
+    amount = State()
+    months = State()
+    plan = State()
+
+
+class CalcStep(CallbackData, prefix="cs"):
+    """Buttons inside the form."""
+
+    action: str  # back, cancel, months, plan, compare
+    value: str = ""
+
+
+class CalcView(CallbackData, prefix="cv"):
+    """Buttons under a result; they carry the loan, so old results keep working."""
+
+    action: str  # table (a new message), page (edit in place), chart, csv, compare, plan
+    amount: str
+    months: int
+    plan: str
+    page: int = 0
+
+
+async def start(
+    message: Message, state: FSMContext, calculator: LoanCalculator, settings: Settings, locale: str
+) -> None:
+    bounds = await calculator.bounds()
+    await state.set_state(CalcForm.amount)
+    await state.update_data(calc={})
+    await message.answer(
+        views.ask_amount(bounds, settings.currency, locale), reply_markup=_form_keyboard(back=False)
+    )
+
+
+async def amount_given(
+    message: Message, state: FSMContext, calculator: LoanCalculator, settings: Settings, locale: str
+) -> None:
+    bounds = await calculator.bounds()
+    try:
+        amount = parse_amount(message.text or "")
+    except AmountError as error:
+        await message.answer(views.amount_error(error), reply_markup=_form_keyboard(back=False))
+        return
+    if not bounds.amount_fits(amount):
+        await message.answer(
+            views.amount_out_of_range(amount, bounds, settings.currency, locale),
+            reply_markup=_form_keyboard(back=False),
+        )
+        return
+    await state.update_data(calc={"amount": str(amount)})
+    await state.set_state(CalcForm.months)
+    await message.answer(views.ask_months(bounds), reply_markup=_months_keyboard(bounds))
+
+
+async def months_typed(
+    message: Message, state: FSMContext, calculator: LoanCalculator, settings: Settings, locale: str
+) -> None:
+    bounds = await calculator.bounds()
+    text = (message.text or "").strip().removesuffix("个月").removesuffix("月").strip()
+    if not text.isdigit() or not bounds.months_fit(int(text)):
+        await message.answer(
+            views.months_out_of_range(bounds), reply_markup=_months_keyboard(bounds)
+        )
+        return
+    await _ask_plan(message, state, bounds, int(text), settings, locale)
+
+
+async def form_button(
+    callback: CallbackQuery,
+    callback_data: CalcStep,
+    state: FSMContext,
+    calculator: LoanCalculator,
+    settings: Settings,
+    locale: str,
+) -> None:
+    current = await state.get_state()
+    if not isinstance(callback.message, Message) or (
+        current is None and callback_data.action != "cancel"
+    ):
+        await callback.answer(
+            _("This calculation has ended; send /calc to start again."), show_alert=True
+        )
+        return
+    await callback.answer()
+    message = callback.message
+    bounds = await calculator.bounds()
+    data = (await state.get_data()).get("calc", {})
+    action = callback_data.action
+    if action == "cancel":
+        await state.clear()
+        await message.edit_text(_("Calculator closed."))
+        await message.answer(_("How can I help?"), reply_markup=main_menu())
+    elif action == "back" and current == CalcForm.plan.state:
+        await state.set_state(CalcForm.months)
+        await message.edit_text(views.ask_months(bounds), reply_markup=_months_keyboard(bounds))
+    elif action == "back":
+        await state.set_state(CalcForm.amount)
+        await message.edit_text(
+            views.ask_amount(bounds, settings.currency, locale),
+            reply_markup=_form_keyboard(back=False),
+        )
+    elif action == "months" and current == CalcForm.months.state:
+        months = int(callback_data.value) if callback_data.value.isdigit() else 0
+        if bounds.months_fit(months):
+            await _ask_plan(message, state, bounds, months, settings, locale, edit=True)
+    elif action in ("plan", "compare") and current == CalcForm.plan.state and "months" in data:
+        amount, months = Decimal(data["amount"]), int(data["months"])
+        await state.clear()
+        if action == "compare":
+            await _show_comparison(message, calculator, bounds, amount, months, settings, locale)
+        elif callback_data.value in PLANS_BY_ID:
+            await _show_result(
+                message,
+                calculator,
+                bounds,
+                amount,
+                months,
+                callback_data.value,
+                settings,
+                locale,
+                edit=True,
+            )
+
+
+async def plan_typed(message: Message) -> None:
+    await message.answer(_("Please choose a repayment method with the buttons above."))
+
+
+async def result_button(
+    callback: CallbackQuery,
+    callback_data: CalcView,
+    calculator: LoanCalculator,
+    settings: Settings,
+    locale: str,
+) -> None:
+    if not isinstance(callback.message, Message):
+        await callback.answer()
+        return
+    bounds = await calculator.bounds()
+    try:
+        amount = Decimal(callback_data.amount)
+        schedule = calculator.schedule(bounds, amount, callback_data.months, callback_data.plan)
+    except (ArithmeticError, KeyError, ScheduleError):
+        await callback.answer(_("This button is no longer active."), show_alert=True)
+        return
+    await callback.answer()
+    message, action = callback.message, callback_data.action
+    if action in ("table", "page"):
+        await _show_page(message, schedule, callback_data, locale)
+    elif action == "csv":
+        document = BufferedInputFile(views.schedule_csv(schedule), filename="schedule.csv")
+        await message.answer_document(
+            document, caption=_("The repayment schedule as a table (CSV).")
+        )
+    elif action == "chart":
+        labels = (_("Principal"), _("Interest"), _("Each payment: principal and interest"))
+        png = await asyncio.to_thread(views.schedule_chart, schedule, labels)
+        await message.answer_photo(
+            BufferedInputFile(png, filename="schedule.png"),
+            caption=views.plan_name(PLANS_BY_ID[callback_data.plan]),
+        )
+    elif action == "compare":
+        await _show_comparison(
+            message, calculator, bounds, amount, callback_data.months, settings, locale
+        )
+    elif action == "plan":
+        await _show_result(
+            message,
+            calculator,
+            bounds,
+            amount,
+            callback_data.months,
+            callback_data.plan,
+            settings,
+            locale,
+            edit=False,
+        )
+
+
+async def _ask_plan(
+    message: Message,
+    state: FSMContext,
+    bounds: ProductBounds,
+    months: int,
+    settings: Settings,
+    locale: str,
+    *,
+    edit: bool = False,
+) -> None:
+    data = (await state.get_data()).get("calc", {})
+    amount = Decimal(data["amount"])
+    await state.update_data(calc={**data, "months": months})
+    await state.set_state(CalcForm.plan)
+    text = views.ask_plan(bounds, amount, months, settings.currency, locale)
+    markup = _plans_keyboard(bounds)
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
+
+
+async def _show_result(
+    message: Message,
+    calculator: LoanCalculator,
+    bounds: ProductBounds,
+    amount: Decimal,
+    months: int,
+    plan_id: str,
+    settings: Settings,
+    locale: str,
+    *,
+    edit: bool,
+) -> None:
+    plan = PLANS_BY_ID[plan_id]
+    try:
+        schedule = calculator.schedule(bounds, amount, months, plan_id)
+    except ScheduleError:
+        text = _("{plan} does not work for {months} months. Please choose another method.").format(
+            plan=views.plan_name(plan), months=months
+        )
+        await message.answer(text, reply_markup=_compare_keyboard(amount, months))
+        return
+    text = views.summary(schedule, plan, settings.currency, locale)
+    markup = _result_keyboard(amount, months, plan_id)
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
+
+
+async def _show_page(message: Message, schedule: Schedule, view: CalcView, locale: str) -> None:
+    pages = views.page_count(schedule)
+    page = min(max(view.page, 0), pages - 1)
+    title = _("Repayment schedule, page {page} of {pages}").format(page=page + 1, pages=pages)
+    body = Pre(views.table_page(schedule, page, locale))
+    builder = InlineKeyboardBuilder()
+    if page > 0:
+        builder.button(
+            text="◀", callback_data=view.model_copy(update={"action": "page", "page": page - 1})
+        )
+    if page < pages - 1:
+        builder.button(
+            text="▶", callback_data=view.model_copy(update={"action": "page", "page": page + 1})
+        )
+    content = Text(title, "\n\n", body).as_kwargs()
+    if view.action == "table":  # from the result: a new message, the result stays
+        await message.answer(**content, reply_markup=builder.as_markup())
+    else:
+        await message.edit_text(**content, reply_markup=builder.as_markup())
+
+
+async def _show_comparison(
+    message: Message,
+    calculator: LoanCalculator,
+    bounds: ProductBounds,
+    amount: Decimal,
+    months: int,
+    settings: Settings,
+    locale: str,
+) -> None:
+    results = calculator.compare(bounds, amount, months)
+    builder = InlineKeyboardBuilder()
+    for result in results:
+        if result.schedule is not None:
+            builder.button(
+                text=views.plan_name(result.plan),
+                callback_data=CalcView(
+                    action="plan", amount=str(amount), months=months, plan=result.plan.plan_id
+                ),
+            )
+    builder.adjust(1)
+    await message.answer(
+        views.comparison(results, settings.currency, locale), reply_markup=builder.as_markup()
+    )
+
+
+def _form_keyboard(*, back: bool) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    if back:
+        builder.button(text=_("« Back"), callback_data=CalcStep(action="back"))
+    builder.button(text=_("✖ Cancel"), callback_data=CalcStep(action="cancel"))
+    return builder.as_markup()
+
+
+def _months_keyboard(bounds: ProductBounds) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    choices = [m for m in TERM_CHOICES if bounds.months_fit(m)]
+    for months in choices:
+        builder.button(
+            text=_("{months} mo").format(months=months),
+            callback_data=CalcStep(action="months", value=str(months)),
+        )
+    builder.button(text=_("« Back"), callback_data=CalcStep(action="back"))
+    builder.button(text=_("✖ Cancel"), callback_data=CalcStep(action="cancel"))
+    builder.adjust(len(choices), 2)
+    return builder.as_markup()
+
+
+def _plans_keyboard(bounds: ProductBounds) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for index, plan in enumerate(bounds.plans, start=1):
+        builder.button(
+            text=f"{index}. {views.plan_name(plan)}",
+            callback_data=CalcStep(action="plan", value=plan.plan_id),
+        )
+    builder.button(text=_("⚖ Compare all"), callback_data=CalcStep(action="compare"))
+    builder.button(text=_("« Back"), callback_data=CalcStep(action="back"))
+    builder.button(text=_("✖ Cancel"), callback_data=CalcStep(action="cancel"))
+    builder.adjust(*([1] * (len(bounds.plans) + 1)), 2)
+    return builder.as_markup()
+
+
+def _result_keyboard(amount: Decimal, months: int, plan_id: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    view = CalcView(action="table", amount=str(amount), months=months, plan=plan_id)
+    builder.button(text=_("📅 Schedule"), callback_data=view)
+    builder.button(text=_("📊 Chart"), callback_data=view.model_copy(update={"action": "chart"}))
+    builder.button(text=_("📄 CSV"), callback_data=view.model_copy(update={"action": "csv"}))
+    builder.button(
+        text=_("⚖ Compare methods"), callback_data=view.model_copy(update={"action": "compare"})
+    )
+    builder.adjust(3, 1)
+    return builder.as_markup()
+
+
+def _compare_keyboard(amount: Decimal, months: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("⚖ Compare methods"),
+        callback_data=CalcView(
+            action="compare", amount=str(amount), months=months, plan="equal_installments"
+        ),
+    )
+    return builder.as_markup()
+
+
+def build_router() -> Router:
+    router = Router(name="calculator")
+    router.message.register(start, Command("calc"))
+    router.message.register(start, MenuButton(CALCULATOR_LABEL))
+    router.message.register(amount_given, StateFilter(CalcForm.amount))
+    router.message.register(months_typed, StateFilter(CalcForm.months))
+    router.message.register(plan_typed, StateFilter(CalcForm.plan))
+    router.callback_query.register(form_button, CalcStep.filter())
+    router.callback_query.register(result_button, CalcView.filter())
+    return router
