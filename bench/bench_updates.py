@@ -5,7 +5,7 @@ Side by side in one run, on the same Redis and the same pre-built updates:
 - ours: the full stack (update gate with dedupe, isolation and prefetch; i18n; metrics;
   state written to Redis before every reply).
 Both reply through a null session (no network). Prints updates/s, Redis commands per update,
-and the ratio. Usage: BOT_TEST_REDIS_URL=redis://127.0.0.1:6379/9 python bench/bench_updates.py
+and the ratio. Usage: python bench/bench_updates.py (BOT_BENCH_REDIS_URL, default db 10, is flushed)
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ async def measure(
 
 
 async def main(users: int, total: int) -> None:
-    url = os.environ.get("BOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+    url = os.environ.get("BOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
     redis = Redis.from_url(url, max_connections=1024)
     batches = build_updates(users, total // users)
 

@@ -106,8 +106,8 @@ def build_dispatcher(
         preferences=LanguagePreferences(redis),
         calculator=LoanCalculator(outside.bank, outside.clock, timezone=settings.timezone),
     )
+    dispatcher.errors.register(errors.apologize)
     dispatcher.include_routers(
-        errors.build_router(),
         common.build_router(),
         calculator.build_router(),
         *extra_routers,

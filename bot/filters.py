@@ -4,6 +4,7 @@ which costs a thread hop on every update they see; these stay on the event loop.
 from __future__ import annotations
 
 from aiogram.filters import Filter
+from aiogram.fsm.state import StatesGroup
 from aiogram.types import Message
 from babel.support import LazyProxy
 
@@ -18,15 +19,30 @@ class MenuButton(Filter):
         return message.text is not None and message.text == str(self.label)
 
 
-class CommandOrMenuButton(Filter):
-    """A root filter for routers of commands and menu buttons: one cheap check lets every
-    other message skip the whole router instead of trying each handler's filters."""
+class RouterEntry(Filter):
+    """A router's root filter: one cheap check lets every other message skip the router's
+    handlers instead of trying each one's filters in turn.
 
-    def __init__(self, *labels: LazyProxy) -> None:
+    A message enters when it is one of the router's commands, one of its menu buttons (in
+    the user's language), or sent while the user is in one of the router's forms.
+    """
+
+    def __init__(
+        self,
+        commands: tuple[str, ...] = (),
+        labels: tuple[LazyProxy, ...] = (),
+        forms: tuple[type[StatesGroup], ...] = (),
+    ) -> None:
+        self.commands = tuple(f"/{command}" for command in commands)
         self.labels = labels
+        self.form_prefixes = tuple(f"{form.__full_group_name__}:" for form in forms)
 
-    async def __call__(self, message: Message) -> bool:
+    async def __call__(self, message: Message, raw_state: str | None = None) -> bool:
+        if raw_state is not None and raw_state.startswith(self.form_prefixes):
+            return True
         text = message.text
         if not text:
             return False
-        return text.startswith("/") or any(text == str(label) for label in self.labels)
+        if text.startswith(self.commands):
+            return True
+        return any(text == str(label) for label in self.labels)

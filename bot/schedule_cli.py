@@ -40,8 +40,8 @@ from bot.i18n import build_i18n
 DEFAULT_LANGUAGE = "zh_Hans"
 BAD_ARGUMENTS = 2
 REQUIRED = ("principal", "annual_rate", "months", "start")
-_WHOLE_NUMBER = re.compile(r"[0-9]+")
-_RATE = re.compile(r"[0-9]+(?:\.[0-9]+)?%?")
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+_RATE = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?%?")
 _Choice = TypeVar("_Choice", bound=StrEnum)
 
 
@@ -301,7 +301,7 @@ def describe_amount_error(error: AmountError, option: str) -> str:
 
 
 def _refuse(message: str) -> int:
-    print(message, file=sys.stderr)
+    print(" ".join(message.split()), file=sys.stderr)  # one line, whatever the user typed
     return BAD_ARGUMENTS
 
 

@@ -20,7 +20,7 @@ from bot.domain.amounts import AmountError, parse_amount
 from bot.domain.loan_terms import ScheduleError
 from bot.domain.plans import PLANS_BY_ID
 from bot.domain.schedule import Schedule
-from bot.filters import MenuButton
+from bot.filters import MenuButton, RouterEntry
 from bot.keyboards import CALCULATOR_LABEL, main_menu
 from bot.services.calculator import LoanCalculator, ProductBounds
 from bot.views import calculator as views
@@ -366,6 +366,9 @@ def _compare_keyboard(amount: Decimal, months: int) -> InlineKeyboardMarkup:
 
 def build_router() -> Router:
     router = Router(name="calculator")
+    router.message.filter(
+        RouterEntry(commands=("calc",), labels=(CALCULATOR_LABEL,), forms=(CalcForm,))
+    )
     router.message.register(start, Command("calc"))
     router.message.register(start, MenuButton(CALCULATOR_LABEL))
     router.message.register(amount_given, StateFilter(CalcForm.amount))

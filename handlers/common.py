@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import CommandOrMenuButton, MenuButton
+from bot.filters import MenuButton, RouterEntry
 from bot.i18n import LOCALE_NAMES
 from bot.keyboards import HELP_LABEL, LANGUAGE_LABEL, LanguageChoice, language_picker, main_menu
 from bot.services.preferences import LanguagePreferences
@@ -77,7 +77,11 @@ async def cancel(message: Message, state: FSMContext) -> None:
 
 def build_router() -> Router:
     router = Router(name="common")
-    router.message.filter(CommandOrMenuButton(HELP_LABEL, LANGUAGE_LABEL))
+    router.message.filter(
+        RouterEntry(
+            commands=("start", "help", "language", "cancel"), labels=(HELP_LABEL, LANGUAGE_LABEL)
+        )
+    )
     router.message.register(start, CommandStart())
     router.message.register(show_help, Command("help"))
     router.message.register(show_help, MenuButton(HELP_LABEL))

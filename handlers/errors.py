@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
@@ -38,8 +38,3 @@ async def apologize(event: ErrorEvent, bot: Bot, i18n: I18n, locale: str | None 
             log.warning("could not deliver the apology ref=%s", reference)
     return True
 
-
-def build_router() -> Router:
-    router = Router(name="errors")
-    router.errors.register(apologize)
-    return router
