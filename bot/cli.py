@@ -8,6 +8,8 @@ import logging
 import sys
 
 from bot.config import SettingsError, load_settings
+from bot.schedule_cli import add_arguments as add_schedule_arguments
+from bot.schedule_cli import run as run_schedule
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="a terminal chat with seeded users; no token")
     demo.add_argument("--script", help="run the lines of this file and print the transcript")
     demo.add_argument("--as", dest="user", default="merchant", help="the user to start as")
+
+    schedule = commands.add_parser("schedule", help="the loan calculator on the command line")
+    add_schedule_arguments(schedule)
 
     commands.add_parser("worker", help="reminders, SLA escalations and outbox delivery")
     sandbox = commands.add_parser("sandbox", help="the embedded sandbox bank")
@@ -45,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "schedule":
+        return run_schedule(args)
     settings = load_settings()
     if args.command == "run":
         from bot.runners import run

@@ -167,6 +167,8 @@ def test_table_columns_line_up(capsys: pytest.CaptureFixture[str]) -> None:
         (["--method", "bullet", "--grace-principal", "1"], "--grace-principal"),
         (["--method", "manual", "--manual-principal", "1,2"], "12"),
         (["--installment-multiple", "0"], "--installment-multiple"),
+        (["--months", "9" * 5000], "--months"),
+        (["--principal", "1\n2"], "--principal"),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_code_2(
@@ -182,11 +184,17 @@ def test_bad_arguments_give_one_line_and_exit_code_2(
 
 
 def test_missing_required_option_is_named(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = schedule(
-        ["--principal", "100", "--months", "3", "--start", "2026-01-01"], capsys
-    )
+    argv = ["--principal", "100", "--months", "3", "--start", "2026-01-01", "--lang", "en"]
+    code, _, err = schedule(argv, capsys)
+    assert (code, err) == (2, "--annual-rate is required.\n")
+
+
+def test_errors_speak_the_chosen_language(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--principal", "100", "--months", "3", "--start", "2026-01-01", "--lang", "zh_Hans"]
+    code, _, err = schedule(argv, capsys)
     assert code == 2
-    assert err == "--annual-rate is required.\n"
+    assert "--annual-rate" in err
+    assert err != "--annual-rate is required.\n"
 
 
 def _with(argv: list[str], changes: list[str]) -> list[str]:
