@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from bot.config import SettingsError, load_settings
+from bot.config import Settings, SettingsError, load_settings
 from bot.schedule_cli import add_arguments as add_schedule_arguments
 from bot.schedule_cli import run as run_schedule
 
@@ -62,5 +62,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         from bot.demo.terminal import run_demo
 
         return int(asyncio.run(run_demo(settings, script=args.script, user=args.user)))
+    if args.command == "sandbox":
+        return _serve_sandbox(settings, args.host, args.port)
     print(f"`{args.command}` is not built yet.", file=sys.stderr)
     return 2
+
+
+def _serve_sandbox(settings: Settings, host: str, port: int) -> int:
+    from integrations.bank.rest_server import serve
+
+    token = settings.bank_api_token.get_secret_value() if settings.bank_api_token else ""
+    if not token:
+        raise SettingsError("BOT_BANK_API_TOKEN is not set: the sandbox API needs a bearer token")
+    print(f"sandbox bank API on http://{host}:{port} (OpenAPI: /openapi.json)", file=sys.stderr)
+    asyncio.run(serve(host, port, str(settings.sandbox_db), token))
+    return 0

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     sandbox_db: Path = Path("var/sandbox.db")
     bank_url: str | None = None
     bank_api_token: SecretStr | None = None
+    bank_webhook_secret: SecretStr | None = None
     draft_ttl_days: int = Field(default=30, ge=1)
     annual_rate: Decimal = Field(default=Decimal("12"), gt=0, lt=100)
 

@@ -25,6 +25,7 @@ from bot.telemetry import Metrics, MetricsMiddleware
 from handlers import calculator, common, errors, fallback
 from integrations.bank.factory import build_bank_adapter
 from integrations.bank.protocol import BankAdapter
+from integrations.bank.sandbox import SandboxConfig
 from integrations.sms.outbound import SmsSender
 
 
@@ -79,6 +80,9 @@ def build_bank(settings: Settings, clock: Clock, sms: SmsSender) -> BankAdapter:
             api_token=token,
             clock=clock.now,
             sms=sms,
+            sandbox_config=SandboxConfig(
+                timezone=settings.timezone, product_annual_rate=settings.annual_rate
+            ),
         )
     except ValueError as error:
         raise SettingsError(str(error)) from None

@@ -31,9 +31,11 @@ from bot.factory import (
     publish_commands,
 )
 from bot.runtime import tune_garbage_collector
+from bot.services.bank_pushes import BankPushes, RedisDeliveryLog
 from bot.update_queue import UpdateQueue
 from bot.webhook import build_web_app
 from integrations.bank.masking import mask_phone
+from integrations.bank.webhook_signing import WebhookVerifier
 from integrations.sms.outbound import console_sms_sender
 
 log = logging.getLogger(__name__)
@@ -99,7 +101,12 @@ async def _serve_webhook(
     settings: Settings, app: App, bot: Bot, queue: UpdateQueue, secret: str, stop: asyncio.Event
 ) -> None:
     web_app = build_web_app(
-        queue=queue, redis=app.redis, metrics=app.metrics, path=settings.webhook_path, secret=secret
+        queue=queue,
+        redis=app.redis,
+        metrics=app.metrics,
+        path=settings.webhook_path,
+        secret=secret,
+        bank_pushes=_bank_pushes(settings, app),
     )
     runner = web.AppRunner(web_app)
     await runner.setup()
@@ -121,6 +128,17 @@ async def _serve_webhook(
         await stop.wait()
     finally:
         await runner.cleanup()  # the webhook stays set: other replicas may be serving
+
+
+def _bank_pushes(settings: Settings, app: App) -> BankPushes | None:
+    if settings.bank_webhook_secret is None:
+        return None
+    verifier = WebhookVerifier(
+        [settings.bank_webhook_secret.get_secret_value().encode()],
+        RedisDeliveryLog(app.redis),
+        clock=SystemClock().now,
+    )
+    return BankPushes(app.redis, verifier)
 
 
 async def _poll(bot: Bot, app: App, queue: UpdateQueue, stop: asyncio.Event) -> None:

@@ -5,20 +5,32 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot.services.bank_pushes import BankPushes
 from bot.telemetry import Metrics
 from bot.update_queue import UpdateQueue
+from integrations.bank.webhook_signing import WebhookRejected
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
+BANK_PUSH_PATH = "/bank/events"
+
+
 def build_web_app(
-    *, queue: UpdateQueue, redis: Redis, metrics: Metrics, path: str, secret: str
+    *,
+    queue: UpdateQueue,
+    redis: Redis,
+    metrics: Metrics,
+    path: str,
+    secret: str,
+    bank_pushes: BankPushes | None = None,
 ) -> web.Application:
     async def receive_update(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER)
@@ -54,6 +66,22 @@ def build_web_app(
 
     app = web.Application()
     app.router.add_post(path, receive_update)
+    if bank_pushes is not None:
+        app.router.add_post(BANK_PUSH_PATH, _bank_push_endpoint(bank_pushes))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_page)
     return app
+
+
+def _bank_push_endpoint(
+    pushes: BankPushes,
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def receive_bank_push(request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            first_time = await pushes.accept(dict(request.headers), body)
+        except WebhookRejected:
+            return web.Response(status=401, text="not signed by the bank")
+        return web.json_response({"accepted": True, "duplicate": not first_time})
+
+    return receive_bank_push

@@ -33,7 +33,7 @@ def test_a_script_prints_the_transcript(tmp_path: Path, redis_url: str) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "merchant> /start"
-    assert lines[1].startswith("bot -> merchant: 王芳，您好！")
+    assert lines[1].startswith("bot -> merchant: 陈小梅，您好！")
     assert "  [❓ 帮助] [🌐 语言]" in lines
     assert "bot -> merchant: (edited) Language: English" in lines
     assert "newcomer> hello" in lines

@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
+from bot.clock import SimulatedClock
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App
+from bot.services.bank_pushes import BANK_EVENTS_STREAM, BankPushes, RedisDeliveryLog
 from bot.update_queue import UpdateQueue
 from bot.webhook import SECRET_HEADER, build_web_app
+from integrations.bank.webhook_signing import WebhookVerifier, signed_headers
 
 SECRET = "s3cret-token"
 
@@ -144,3 +148,39 @@ async def test_an_update_whose_handling_fails_stays_queued(
     assert attempts == 2
     assert await redis.xlen("bot:updates") == 0
     assert await redis.xlen("bot:updates:dead") == 1
+
+
+async def test_bank_pushes_are_verified_and_queued_once(
+    app: App, redis: Redis, queue: UpdateQueue, clock: SimulatedClock
+) -> None:
+    secret = b"bank-shared-secret"
+    verifier = WebhookVerifier([secret], RedisDeliveryLog(redis), clock=clock.now)
+    web_app = build_web_app(
+        queue=queue,
+        redis=redis,
+        metrics=app.metrics,
+        path="/webhook",
+        secret=SECRET,
+        bank_pushes=BankPushes(redis, verifier),
+    )
+    body = b'{"type": "payment_posted"}'
+    headers = signed_headers(secret, body, "delivery-1", clock.now())
+    async with TestClient(TestServer(web_app)) as test_client:
+        first = await test_client.post("/bank/events", data=body, headers=headers)
+        again = await test_client.post("/bank/events", data=body, headers=headers)
+        forged = await test_client.post(
+            "/bank/events", data=body, headers=signed_headers(b"guess", body, "d-2", clock.now())
+        )
+        stale = await test_client.post(
+            "/bank/events",
+            data=body,
+            headers=signed_headers(secret, body, "d-3", clock.now() - timedelta(minutes=6)),
+        )
+        assert (first.status, await first.json()) == (
+            200,
+            {"accepted": True, "duplicate": False},
+        )
+        assert (await again.json())["duplicate"] is True
+        assert (forged.status, stale.status) == (401, 401)
+    entries = await redis.xrange(BANK_EVENTS_STREAM)
+    assert [fields[b"body"] for _id, fields in entries] == [body]

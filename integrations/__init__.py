@@ -1,0 +1,1 @@
+"""The outside world behind Protocols: the bank (`bank/`) and SMS gateways (`sms/`)."""

@@ -1,0 +1,338 @@
+"""`HttpBankAdapter`: the BankAdapter that speaks the REST API (`rest_api.py`).
+
+Timeouts on every call; retries with backoff and jitter only where repeating is safe (reads,
+and writes that carry an idempotency key); a circuit breaker; problem+json answers turned
+back into the same typed errors the sandbox raises. Unreachable, timed out or 5xx means
+BankUnavailable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import TypeVar
+from urllib.parse import quote
+
+import aiohttp
+from pydantic import BaseModel
+
+from integrations.bank import models as m
+from integrations.bank.errors import BankError, BankUnavailable, error_from_problem
+from integrations.bank.resilience import CircuitBreaker, RetryPolicy
+from integrations.bank.rest_api import IDEMPOTENCY_HEADER, PROBLEM_JSON, type_adapter
+
+T = TypeVar("T")
+DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=10, sock_connect=3)
+TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+
+
+class HttpBankAdapter:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}"}
+        self._timeout = timeout
+        self._retry = retry or RetryPolicy()
+        self._breaker = breaker or CircuitBreaker()
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> HttpBankAdapter:
+        return self
+
+    async def __aexit__(self, *_exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # --- transport ---------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: BaseModel | None = None,
+        query: dict[str, str] | None = None,
+        idempotency_key: str | None = None,
+        safe: bool,
+    ) -> bytes:
+        """One logical call; `safe` says whether repeating it cannot do anything twice."""
+        headers = dict(self._headers)
+        if idempotency_key is not None:
+            headers[IDEMPOTENCY_HEADER] = idempotency_key
+        request = _Request(method, path, headers, _json(body), query)
+        attempts = self._retry.attempts if safe else 1
+        for attempt in range(1, attempts):
+            try:
+                return await self._attempt(request)
+            except BankUnavailable:
+                await asyncio.sleep(self._retry.delay_before(attempt + 1))
+        return await self._attempt(request)
+
+    async def _attempt(self, request: _Request) -> bytes:
+        self._breaker.before_call()
+        try:
+            status, content_type, raw = await self._send(request)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            self._breaker.record_failure()
+            raise BankUnavailable(f"{request.label}: {type(error).__name__}") from None
+        if status in TRANSIENT_STATUSES:
+            self._breaker.record_failure()
+            raise BankUnavailable(f"{request.label}: HTTP {status}")
+        self._breaker.record_success()
+        if status >= 400:
+            raise _error(status, content_type, raw)
+        return raw
+
+    async def _send(self, request: _Request) -> tuple[int, str, bytes]:
+        async with self._client().request(
+            request.method,
+            self._base_url + request.path,
+            headers=request.headers,
+            data=request.payload,
+            params=request.query,
+        ) as response:
+            return response.status, response.content_type, await response.read()
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        return self._session
+
+    async def _get(
+        self, path: str, response_type: type[T], query: dict[str, str] | None = None
+    ) -> T:
+        return _parse(await self._call("GET", path, query=query, safe=True), response_type)
+
+    async def _post(
+        self,
+        path: str,
+        body: BaseModel,
+        response_type: type[T],
+        *,
+        idempotency_key: str | None = None,
+        repeatable: bool = False,
+    ) -> T:
+        safe = repeatable or idempotency_key is not None  # repeatable: a lookup or an erasure
+        raw = await self._call("POST", path, body=body, idempotency_key=idempotency_key, safe=safe)
+        return _parse(raw, response_type)
+
+    # --- reference data ----------------------------------------------------------------------
+
+    async def list_products(self) -> list[m.LoanProduct]:
+        return await self._get("/v1/products", list[m.LoanProduct])
+
+    async def list_districts(self) -> list[m.District]:
+        return await self._get("/v1/districts", list[m.District])
+
+    async def list_industries(self) -> list[m.Industry]:
+        return await self._get("/v1/industries", list[m.Industry])
+
+    async def list_billers(self) -> list[m.Biller]:
+        return await self._get("/v1/billers", list[m.Biller])
+
+    # --- people and binding ------------------------------------------------------------------
+
+    async def find_customer_by_phone(self, phone: str) -> m.Customer:
+        query = m.PhoneQuery(phone=phone)
+        return await self._post("/v1/customers/lookup", query, m.Customer, repeatable=True)
+
+    async def get_customer(self, customer_id: str) -> m.Customer:
+        return await self._get(f"/v1/customers/{_segment(customer_id)}", m.Customer)
+
+    async def get_officer(self, officer_id: str) -> m.Officer:
+        return await self._get(f"/v1/officers/{_segment(officer_id)}", m.Officer)
+
+    async def start_binding(self, request: m.BindingStart) -> m.CodeChallenge:
+        return await self._post("/v1/bindings/challenges", request, m.CodeChallenge)
+
+    async def confirm_binding(self, challenge_id: str, code: str) -> m.Binding:
+        path = f"/v1/bindings/challenges/{_segment(challenge_id)}/confirm"
+        return await self._post(path, m.CodeEntry(code=code), m.Binding)
+
+    async def get_binding(self, chat_user_id: int) -> m.Binding:
+        return await self._get(f"/v1/bindings/{chat_user_id}", m.Binding)
+
+    async def unbind(self, chat_user_id: int) -> None:
+        await self._call("DELETE", f"/v1/bindings/{chat_user_id}", safe=True)
+
+    # --- accounts and loans ------------------------------------------------------------------
+
+    async def list_accounts(self, customer_id: str) -> list[m.Account]:
+        return await self._get(f"/v1/customers/{_segment(customer_id)}/accounts", list[m.Account])
+
+    async def list_transactions(
+        self, customer_id: str, account_id: str, *, limit: int = 20, cursor: str | None = None
+    ) -> m.TransactionPage:
+        path = f"/v1/customers/{_segment(customer_id)}/accounts/{_segment(account_id)}/transactions"
+        query = {"limit": str(limit)} | ({"cursor": cursor} if cursor is not None else {})
+        return await self._get(path, m.TransactionPage, query)
+
+    async def get_limits(self, customer_id: str) -> m.LimitStatus:
+        return await self._get(f"/v1/customers/{_segment(customer_id)}/limits", m.LimitStatus)
+
+    async def list_loans(self, customer_id: str) -> list[m.Loan]:
+        return await self._get(f"/v1/customers/{_segment(customer_id)}/loans", list[m.Loan])
+
+    async def get_loan(self, loan_id: str) -> m.Loan:
+        return await self._get(f"/v1/loans/{_segment(loan_id)}", m.Loan)
+
+    # --- payments ----------------------------------------------------------------------------
+
+    async def list_payees(self, customer_id: str) -> list[m.Payee]:
+        return await self._get(f"/v1/customers/{_segment(customer_id)}/payees", list[m.Payee])
+
+    async def check_payee(self, customer_id: str, destination: str) -> m.PayeeCheck:
+        path = f"/v1/customers/{_segment(customer_id)}/payee-check"
+        query = m.PayeeQuery(destination=destination)
+        return await self._post(path, query, m.PayeeCheck, repeatable=True)
+
+    async def request_operation_code(self, intent: m.OperationIntent) -> m.CodeChallenge:
+        return await self._post("/v1/operation-codes", intent, m.CodeChallenge)
+
+    async def verify_operation_code(
+        self, challenge_id: str, code: str, intent: m.OperationIntent
+    ) -> None:
+        path = f"/v1/operation-codes/{_segment(challenge_id)}/verify"
+        body = m.OperationCodeCheck(code=code, intent=intent)
+        await self._call("POST", path, body=body, safe=False)
+
+    async def transfer(self, request: m.TransferRequest, *, idempotency_key: str) -> m.Receipt:
+        return await self._post(
+            "/v1/transfers", request, m.Receipt, idempotency_key=idempotency_key
+        )
+
+    async def pay_bill(self, request: m.BillPaymentRequest, *, idempotency_key: str) -> m.Receipt:
+        return await self._post(
+            "/v1/bill-payments", request, m.Receipt, idempotency_key=idempotency_key
+        )
+
+    async def top_up(self, request: m.TopUpRequest, *, idempotency_key: str) -> m.Receipt:
+        return await self._post("/v1/top-ups", request, m.Receipt, idempotency_key=idempotency_key)
+
+    async def repay_loan(self, request: m.RepaymentRequest, *, idempotency_key: str) -> m.Receipt:
+        return await self._post(
+            "/v1/repayments", request, m.Receipt, idempotency_key=idempotency_key
+        )
+
+    # --- leads -------------------------------------------------------------------------------
+
+    async def submit_lead(self, submission: m.LeadSubmission, *, idempotency_key: str) -> m.Lead:
+        return await self._post("/v1/leads", submission, m.Lead, idempotency_key=idempotency_key)
+
+    async def get_lead(self, lead_id: str) -> m.Lead:
+        return await self._get(f"/v1/leads/{_segment(lead_id)}", m.Lead)
+
+    async def list_lead_events(self, lead_id: str) -> list[m.LeadEvent]:
+        return await self._get(f"/v1/leads/{_segment(lead_id)}/events", list[m.LeadEvent])
+
+    async def list_officer_queue(self, officer_id: str) -> list[m.Lead]:
+        return await self._get(f"/v1/officers/{_segment(officer_id)}/queue", list[m.Lead])
+
+    async def list_unclaimed_leads(self, supervisor_id: str) -> list[m.Lead]:
+        path = f"/v1/supervisors/{_segment(supervisor_id)}/unclaimed-leads"
+        return await self._get(path, list[m.Lead])
+
+    async def claim_lead(self, lead_id: str, officer_id: str) -> m.Lead:
+        body = m.ClaimRequest(officer_id=officer_id)
+        return await self._post(f"/v1/leads/{_segment(lead_id)}/claim", body, m.Lead)
+
+    async def pass_lead(self, lead_id: str, officer_id: str, reason: str) -> m.Lead:
+        body = m.PassRequest(officer_id=officer_id, reason=reason)
+        return await self._post(f"/v1/leads/{_segment(lead_id)}/pass", body, m.Lead)
+
+    async def reassign_lead(self, lead_id: str, supervisor_id: str, officer_id: str) -> m.Lead:
+        body = m.ReassignRequest(supervisor_id=supervisor_id, officer_id=officer_id)
+        return await self._post(f"/v1/leads/{_segment(lead_id)}/reassign", body, m.Lead)
+
+    async def update_lead_status(self, lead_id: str, update: m.StatusUpdate) -> m.Lead:
+        return await self._post(f"/v1/leads/{_segment(lead_id)}/status", update, m.Lead)
+
+    async def add_lead_note(self, lead_id: str, officer_id: str, note: str) -> m.Lead:
+        body = m.LeadNote(officer_id=officer_id, note=note)
+        return await self._post(f"/v1/leads/{_segment(lead_id)}/notes", body, m.Lead)
+
+    async def book_visit(self, lead_id: str, booking: m.VisitBooking) -> m.Lead:
+        return await self._post(f"/v1/leads/{_segment(lead_id)}/visits", booking, m.Lead)
+
+    async def disburse_loan(
+        self, lead_id: str, request: m.DisbursementRequest, *, idempotency_key: str
+    ) -> m.Loan:
+        path = f"/v1/leads/{_segment(lead_id)}/disbursement"
+        return await self._post(path, request, m.Loan, idempotency_key=idempotency_key)
+
+    # --- officer tasks, events, privacy ------------------------------------------------------
+
+    async def list_officer_tasks(self, officer_id: str) -> list[m.OfficerTask]:
+        path = f"/v1/officers/{_segment(officer_id)}/tasks"
+        return await self._get(path, list[m.OfficerTask])
+
+    async def complete_task(self, task_id: str, officer_id: str, note: str) -> m.OfficerTask:
+        body = m.TaskCompletion(officer_id=officer_id, note=note)
+        return await self._post(f"/v1/tasks/{_segment(task_id)}/complete", body, m.OfficerTask)
+
+    async def reschedule_task(
+        self, task_id: str, officer_id: str, due_on: date, note: str
+    ) -> m.OfficerTask:
+        body = m.TaskReschedule(officer_id=officer_id, due_on=due_on, note=note)
+        return await self._post(f"/v1/tasks/{_segment(task_id)}/reschedule", body, m.OfficerTask)
+
+    async def list_events(self, *, after: str | None = None, limit: int = 100) -> m.EventPage:
+        query = {"limit": str(limit)} | ({"after": after} if after is not None else {})
+        return await self._get("/v1/events", m.EventPage, query)
+
+    async def record_consent(self, request: m.ConsentRequest) -> m.Consent:
+        return await self._post("/v1/consents", request, m.Consent)
+
+    async def delete_person_data(self, phone: str) -> m.DeletionReport:
+        query = m.PhoneQuery(phone=phone)
+        return await self._post("/v1/data-deletions", query, m.DeletionReport, repeatable=True)
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    payload: bytes | None
+    query: dict[str, str] | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"  # paths hold opaque ids, never personal data
+
+
+def _json(body: BaseModel | None) -> bytes | None:
+    return body.model_dump_json().encode() if body is not None else None
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _parse(raw: bytes, response_type: type[T]) -> T:
+    parsed: T = type_adapter(response_type).validate_json(raw)
+    return parsed
+
+
+def _error(status: int, content_type: str, raw: bytes) -> BankError:
+    if content_type == PROBLEM_JSON:
+        try:
+            problem = json.loads(raw)
+        except ValueError:
+            problem = None
+        if isinstance(problem, dict):
+            return error_from_problem(problem)
+    return BankError(f"HTTP {status} without a problem document")

@@ -1,0 +1,63 @@
+"""The sandbox's configuration and the per-operation context (the clock's now)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class LimitPolicy:
+    """Outgoing payment limits in CNY (transfers, bills and top-ups; not loan repayments)."""
+
+    per_transaction: Decimal = Decimal("50000")
+    daily: Decimal = Decimal("100000")
+    monthly: Decimal = Decimal("300000")
+    new_payee_per_transaction: Decimal = Decimal("5000")
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    limits: LimitPolicy = field(default_factory=LimitPolicy)
+    joint_investigation_threshold: Decimal = Decimal("100000")  # 双人调查 above this amount
+    timezone: str = "Asia/Shanghai"
+    code_ttl: timedelta = timedelta(minutes=5)
+    code_max_attempts: int = 5
+    code_block: timedelta = timedelta(minutes=30)
+    due_notice_days: int = 3
+    first_visit_days: int = 7
+    product_code: str = "MICRO"
+    product_annual_rate: Decimal = Decimal("12")  # percent; used when seeding the product
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Context:
+    now: datetime
+    config: SandboxConfig
+
+    @property
+    def today(self) -> date:
+        """The bank's local date."""
+        return self.now.astimezone(self.config.zone).date()
+
+    @property
+    def stamp(self) -> str:
+        return iso(self.now)
+
+    def local_midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time(), self.config.zone)
+
+
+def iso(moment: datetime) -> str:
+    """A sortable UTC timestamp text (fixed width, so text order is time order)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text)

@@ -1,0 +1,47 @@
+"""Reference data: loan products, districts (with their territory) and industries."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from decimal import Decimal
+
+from integrations.bank.errors import NotFound
+from integrations.bank.models import District, Industry, LoanProduct, RepaymentMethod
+from integrations.bank.money import from_fen
+
+
+def product_model(row: sqlite3.Row) -> LoanProduct:
+    return LoanProduct(
+        code=row["code"],
+        name=row["name"],
+        min_amount=from_fen(row["min_amount_fen"]),
+        max_amount=from_fen(row["max_amount_fen"]),
+        min_term_months=row["min_term_months"],
+        max_term_months=row["max_term_months"],
+        annual_rate=Decimal(row["annual_rate"]),
+        allowed_methods=[RepaymentMethod(method) for method in json.loads(row["allowed_methods"])],
+    )
+
+
+def get_product(connection: sqlite3.Connection, code: str) -> LoanProduct:
+    row = connection.execute("SELECT * FROM products WHERE code = ?", (code,)).fetchone()
+    if row is None:
+        raise NotFound("product")
+    return product_model(row)
+
+
+def list_products(connection: sqlite3.Connection) -> list[LoanProduct]:
+    return [
+        product_model(row) for row in connection.execute("SELECT * FROM products ORDER BY code")
+    ]
+
+
+def list_districts(connection: sqlite3.Connection) -> list[District]:
+    rows = connection.execute("SELECT * FROM districts ORDER BY code")
+    return [District(**dict(row)) for row in rows]
+
+
+def list_industries(connection: sqlite3.Connection) -> list[Industry]:
+    rows = connection.execute("SELECT * FROM industries ORDER BY code")
+    return [Industry(**dict(row)) for row in rows]

@@ -1,0 +1,1 @@
+"""SMS gateways: outbound messages (`outbound`), and later the inbound webhook."""
