@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from aiogram.exceptions import TelegramRetryAfter, TelegramServerError
-from aiogram.methods import SendMessage
+from aiogram.methods import SendMessage, SetMyCommands
 from redis.asyncio import Redis
 
 from bot.demo.driver import ChatDriver, ChatUser
+from bot.factory import App, publish_commands
 
 
 async def test_start_greets_in_chinese_with_the_main_menu(
@@ -108,3 +109,16 @@ async def test_language_is_kept_apart_from_conversation_state(
     assert await redis.get(f"fsm:locale:{bob.user_id}") == b"ru"
     await driver.send(bob, "/start")  # /start clears the conversation state
     assert driver.last(bob).text.startswith("Здравствуйте, Bob!")
+
+
+async def test_command_menus_are_published_in_every_language(driver: ChatDriver, app: App) -> None:
+    await publish_commands(driver.bot, app.i18n)
+    menus = {
+        call.language_code: [command.description for command in call.commands]
+        for call in driver.session.calls
+        if isinstance(call, SetMyCommands)
+    }
+    assert set(menus) == {None, "zh", "en", "ru"}
+    assert menus[None] == menus["zh"]
+    assert menus["en"][1] == "Loan calculator" and menus["zh"][1] == "贷款计算器"
+    assert menus["ru"][1] == "Кредитный калькулятор"
