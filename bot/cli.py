@@ -62,6 +62,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from bot.demo.terminal import run_demo
 
         return int(asyncio.run(run_demo(settings, script=args.script, user=args.user)))
+    if args.command == "worker":
+        from bot.worker import run_worker
+
+        asyncio.run(run_worker(settings))
+        return 0
     if args.command == "sandbox":
         return _serve_sandbox(settings, args.host, args.port)
     print(f"`{args.command}` is not built yet.", file=sys.stderr)

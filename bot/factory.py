@@ -17,12 +17,30 @@ from redis.asyncio import Redis
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings, SettingsError
 from bot.i18n import LocaleMiddleware, build_i18n
+from bot.reminder_config import ReminderSettings
 from bot.retry import RetryAfterMiddleware
+from bot.services.accounts import AccountsService, CustomerDirectory
+from bot.services.applications import ApplicationService
 from bot.services.calculator import LoanCalculator
+from bot.services.lead_outbox import LeadDelivery, LeadOutbox, consumer_name
+from bot.services.money_commands import MoneyCommandEngine
+from bot.services.money_store import MoneyCommandStore
+from bot.services.officers import build_officer_desk
 from bot.services.preferences import LanguagePreferences
+from bot.services.reminders import ReminderService
 from bot.state import SnapshotRedisStorage, UpdateGate, WriteStateBeforeSending
 from bot.telemetry import Metrics, MetricsMiddleware
-from handlers import calculator, common, errors, fallback
+from handlers import (
+    accounts,
+    application,
+    calculator,
+    common,
+    errors,
+    fallback,
+    money_commands,
+    officers,
+    reminders,
+)
 from integrations.bank.factory import build_bank_adapter
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import SandboxConfig
@@ -88,12 +106,32 @@ def build_bank(settings: Settings, clock: Clock, sms: SmsSender) -> BankAdapter:
         raise SettingsError(str(error)) from None
 
 
+def build_money_commands(outside: Outside, redis: Redis) -> MoneyCommandEngine:
+    return MoneyCommandEngine(outside.bank, MoneyCommandStore(redis), outside.clock)
+
+
+def build_accounts_services(
+    settings: Settings, reminder_settings: ReminderSettings, redis: Redis, bank: BankAdapter
+) -> tuple[AccountsService, ReminderService]:
+    directory = CustomerDirectory(redis)
+    policy = reminder_settings.policy(settings.timezone)
+    return AccountsService(bank, directory), ReminderService(bank, redis, directory, policy)
+
+
+def build_applications(
+    outside: Outside, redis: Redis, calculator: LoanCalculator
+) -> tuple[ApplicationService, LeadDelivery]:
+    service = ApplicationService(outside.bank, calculator, LeadOutbox(redis), outside.clock)
+    return service, LeadDelivery(redis, outside.bank, consumer=consumer_name())
+
+
 def build_dispatcher(
     settings: Settings,
     redis: Redis,
     storage: SnapshotRedisStorage,
     outside: Outside,
     extra_routers: tuple[Router, ...] = (),
+    reminder_settings: ReminderSettings | None = None,
 ) -> App:
     """`extra_routers` go before the fallback (the benchmark's bare form uses this)."""
     i18n = build_i18n(settings.default_locale)
@@ -109,12 +147,33 @@ def build_dispatcher(
         clock=outside.clock,
         preferences=LanguagePreferences(redis),
         calculator=LoanCalculator(outside.bank, outside.clock, timezone=settings.timezone),
+        money_commands=build_money_commands(outside, redis),
     )
+    reminder_settings = reminder_settings or ReminderSettings()
+    account_service, reminder_service = build_accounts_services(
+        settings, reminder_settings, redis, outside.bank
+    )
+    applications, delivery = build_applications(
+        outside, redis, dispatcher.workflow_data["calculator"]
+    )
+    dispatcher.workflow_data.update(applications=applications, delivery=delivery)
+    dispatcher.workflow_data.update(
+        accounts=account_service, reminders=reminder_service, reminder_settings=reminder_settings
+    )
+    dispatcher.workflow_data["officer_desk"] = build_officer_desk(
+        redis, outside.bank, outside.clock, i18n, dispatcher.workflow_data["calculator"],
+        currency=settings.currency, timezone=settings.timezone,
+    )  # fmt: skip
     dispatcher.errors.register(errors.apologize)
     dispatcher.include_routers(
+        application.build_router(),  # before common: its deep links and resuming on /start
         common.build_router(),
         calculator.build_router(),
+        accounts.build_router(),
+        reminders.build_router(),
+        officers.build_router(),
         *extra_routers,
+        money_commands.build_router(),  # after every form: inside one, the text is its answer
         fallback.build_router(),
     )
     return App(settings, redis, storage, i18n, metrics, dispatcher)

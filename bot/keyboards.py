@@ -11,21 +11,35 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 from bot.config import SUPPORTED_LOCALES
 from bot.i18n import LOCALE_NAMES
 
+APPLY_LABEL = __("📝 Apply")
 CALCULATOR_LABEL = __("🧮 Loan calculator")
 HELP_LABEL = __("❓ Help")
 LANGUAGE_LABEL = __("🌐 Language")
+BALANCE_LABEL = __("💳 Balance")
+LOANS_LABEL = __("📋 My loans")
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
     locale: str
 
 
+class ApplyWith(CallbackData, prefix="aw"):
+    """Start an application with the loan a calculator result shows."""
+
+    amount: str
+    months: int
+    plan: str
+
+
 def main_menu() -> ReplyKeyboardMarkup:
     builder = ReplyKeyboardBuilder()
+    builder.button(text=str(APPLY_LABEL))
     builder.button(text=str(CALCULATOR_LABEL))
+    builder.button(text=str(BALANCE_LABEL))
+    builder.button(text=str(LOANS_LABEL))
     builder.button(text=str(HELP_LABEL))
     builder.button(text=str(LANGUAGE_LABEL))
-    builder.adjust(1, 2)
+    builder.adjust(2, 2, 2)
     return builder.as_markup(resize_keyboard=True, input_field_placeholder=_("Choose an action"))
 
 

@@ -21,7 +21,7 @@ from bot.domain.loan_terms import ScheduleError
 from bot.domain.plans import PLANS_BY_ID
 from bot.domain.schedule import Schedule
 from bot.filters import MenuButton, RouterEntry
-from bot.keyboards import CALCULATOR_LABEL, main_menu
+from bot.keyboards import CALCULATOR_LABEL, ApplyWith, main_menu
 from bot.services.calculator import LoanCalculator, ProductBounds
 from bot.views import calculator as views
 
@@ -349,7 +349,11 @@ def _result_keyboard(amount: Decimal, months: int, plan_id: str) -> InlineKeyboa
     builder.button(
         text=_("⚖ Compare methods"), callback_data=view.model_copy(update={"action": "compare"})
     )
-    builder.adjust(3, 1)
+    builder.button(
+        text=_("📝 Apply with these numbers"),
+        callback_data=ApplyWith(amount=str(amount), months=months, plan=plan_id),
+    )
+    builder.adjust(3, 1, 1)
     return builder.as_markup()
 
 

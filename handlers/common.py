@@ -20,9 +20,21 @@ def help_text() -> str:
         [
             _("I help small businesses with micro-loans from the bank."),
             "",
+            _("/apply: apply for a loan; an officer calls you back"),
             _("/calc: what a loan costs each month, for every repayment method"),
+            _("/balance: your accounts and what is available"),
+            _("/loans: your loans, schedules and how to repay"),
+            _("/due: the next payment in one line"),
+            _("/statement: recent transactions"),
+            _("/reminders: reminders before due dates on or off"),
+            _("/bind, /unbind: link this chat to your bank account, or undo it"),
+            _(
+                "Money commands by message (send ? for the list): "
+                "YE balance, ZZ 张三 100 transfer, QR 123456 confirm"
+            ),
             _("/language: change the language"),
             _("/cancel: leave what you are doing"),
+            _("/forget: delete everything I keep about you"),
             _("/help: this list"),
         ]
     )

@@ -17,14 +17,16 @@ async def test_start_greets_in_chinese_with_the_main_menu(
     shown = driver.last(alice)
     assert "您好" in shown.text and "小李" in shown.text
     labels = [b.text for row in shown.keyboard for b in row]
-    assert labels == ["🧮 贷款计算器", "❓ 帮助", "🌐 语言"]
+    assert labels == [
+        "📝 申请贷款", "🧮 贷款计算器", "💳 余额", "📋 我的贷款", "❓ 帮助", "🌐 语言",
+    ]  # fmt: skip
 
 
 async def test_start_greets_in_english(driver: ChatDriver, bob: ChatUser) -> None:
     await driver.send(bob, "/start")
     shown = driver.last(bob)
     assert shown.text.startswith("Hello, Bob!")
-    assert shown.keyboard[0][0].text == "🧮 Loan calculator"
+    assert shown.keyboard[0][1].text == "🧮 Loan calculator"
 
 
 async def test_language_choice_edits_in_place_and_sticks(

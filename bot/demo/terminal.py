@@ -40,6 +40,7 @@ from bot.demo.personas import PERSONAS
 from bot.factory import Outside, build_bank, build_bot, build_dispatcher, build_storage
 from bot.local_session import LocalSession
 from bot.services.preferences import locale_key
+from bot.worker import run_due_reminders
 from integrations.sms.outbound import RecordingSmsSender
 
 DEMO_TOKEN = "4242:DEMO"
@@ -129,7 +130,7 @@ class DemoChat:
             self.current = self._persona(stripped[4:].strip())
             return
         if stripped.startswith("@clock "):
-            self._move_clock(stripped[7:].strip())
+            await self._move_clock(stripped[7:].strip())
             return
         acting = ACT_AS.match(stripped)
         if acting:
@@ -161,7 +162,7 @@ class DemoChat:
                 return found.group(1)
         return "{code}"
 
-    def _move_clock(self, when: str) -> None:
+    async def _move_clock(self, when: str) -> None:
         relative = RELATIVE.match(when)
         try:
             if relative:
@@ -172,6 +173,8 @@ class DemoChat:
         except ValueError as error:
             raise DemoLineError(f"cannot move the clock to {when!r}: {error}") from None
         self.transcript.emit(f"(clock) {self.clock.now():%Y-%m-%d %H:%M} UTC")
+        driver = self.driver
+        await run_due_reminders(driver.dispatcher, driver.bot, self.sms, self.clock.now())
 
     @staticmethod
     def _persona(name: str) -> ChatUser:

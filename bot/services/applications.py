@@ -1,0 +1,215 @@
+"""The loan pre-application: reference data, judgement, and the lead handed to the outbox.
+
+The draft lives in the user's FSM data (Redis, expiring with the state); its answers are
+plain strings. Submitting judges the answers and, unless the outcome is "not now", puts the
+lead into the outbox (`bot.services.lead_outbox`) before the merchant hears "received".
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from bot.clock import Clock
+from bot.domain.application import Application, CashFlow, Debts, LoanRequest, Place
+from bot.domain.judgement import Judgement, Outcome, Product, Rules, judge
+from bot.domain.plans import PLANS_BY_ID
+from bot.services.calculator import LoanCalculator, ProductBounds
+from bot.services.lead_outbox import LeadOutbox, OutboxEntry
+from integrations.bank.errors import NotFound
+from integrations.bank.models import (
+    DeletionReport,
+    District,
+    Industry,
+    LeadSubmission,
+    RepaymentMethod,
+)
+from integrations.bank.protocol import BankAdapter
+
+CONSENT_TEXT_VERSION = "apply-2026-11"
+REFERENCE_SECONDS = 60
+YES = "yes"
+Answers = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One application in progress: its id (the idempotency key's root) and answers."""
+
+    draft_id: str
+    answers: Answers
+    referral: str | None = None
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"lead-{self.draft_id}"
+
+
+def new_draft_id() -> str:
+    return secrets.token_hex(8)
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    bounds: ProductBounds
+    districts: list[District]
+    industries: list[Industry]
+    fetched_at: float
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    judgement: Judgement
+    enqueued: bool  # False for "not now" and for a draft already in the outbox
+
+
+class ApplicationService:
+    def __init__(
+        self,
+        bank: BankAdapter,
+        calculator: LoanCalculator,
+        outbox: LeadOutbox,
+        clock: Clock,
+        rules: Rules | None = None,
+    ) -> None:
+        self.bank = bank
+        self.calculator = calculator
+        self.outbox = outbox
+        self.clock = clock
+        self.rules = rules or Rules()
+        self._reference: ReferenceData | None = None
+
+    async def bounds(self) -> ProductBounds:
+        return (await self._reference_data()).bounds
+
+    async def districts(self) -> list[District]:
+        return (await self._reference_data()).districts
+
+    async def industries(self) -> list[Industry]:
+        return (await self._reference_data()).industries
+
+    async def _reference_data(self) -> ReferenceData:
+        """The product, districts and industries, asked again after REFERENCE_SECONDS: every
+        step shows them, and they change a few times a year."""
+        cached = self._reference
+        if cached is not None and time.monotonic() - cached.fetched_at < REFERENCE_SECONDS:
+            return cached
+        fresh = ReferenceData(
+            bounds=await self.calculator.bounds(),
+            districts=await self.bank.list_districts(),
+            industries=await self.bank.list_industries(),
+            fetched_at=time.monotonic(),
+        )
+        self._reference = fresh
+        return fresh
+
+    async def nearest_district(self, latitude: float, longitude: float) -> District:
+        districts = await self.districts()
+        return min(
+            districts,
+            key=lambda d: (d.latitude - latitude) ** 2 + (d.longitude - longitude) ** 2,
+        )
+
+    async def forget(self, user_id: int, phone: str | None) -> DeletionReport | None:
+        """Delete what the bot and the bank keep about the user; the bank's report."""
+        applied_with = await self.outbox.forget_user(user_id)
+        phone = phone or applied_with or await self._bound_phone(user_id)
+        await self.bank.unbind(user_id)
+        return await self.bank.delete_person_data(phone) if phone else None
+
+    async def _bound_phone(self, user_id: int) -> str | None:
+        try:
+            binding = await self.bank.get_binding(user_id)
+            if binding.customer_id is None:
+                return None
+            return (await self.bank.get_customer(binding.customer_id)).phone
+        except NotFound:
+            return None
+
+    async def judge(self, answers: Answers) -> Judgement:
+        bounds = await self.bounds()
+        application = await self._application(answers)
+        return judge(application, _product(bounds), self.rules, self.today())
+
+    async def submit(self, draft: Draft, user_id: int, locale: str) -> SubmitResult:
+        judgement = await self.judge(draft.answers)
+        if judgement.outcome is Outcome.NOT_NOW:
+            return SubmitResult(judgement, enqueued=False)
+        entry = OutboxEntry(
+            idempotency_key=draft.idempotency_key,
+            user_id=user_id,
+            locale=locale,
+            submission=_submission(draft, judgement),
+        )
+        return SubmitResult(judgement, enqueued=await self.outbox.enqueue(entry))
+
+    def today(self) -> date:
+        return self.calculator.today()
+
+    async def _application(self, answers: Answers) -> Application:
+        district = next(d for d in await self.districts() if d.code == answers["district"])
+        return Application(
+            consent=answers.get("consent") == YES,
+            phone=answers["phone"],
+            place=Place(district.code, district.city, district.province),
+            months_operating=int(answers["months_operating"]),
+            cash_flow=CashFlow(
+                daily_sales=Decimal(answers["daily_sales"]),
+                last_month_sales=Decimal(answers["monthly_sales"]),
+                monthly_costs=Decimal(answers["monthly_costs"]),
+                household_spending=Decimal(answers["household_spending"]),
+            ),
+            debts=_debts(answers),
+            loan=LoanRequest(Decimal(answers["amount"]), int(answers["months"]), answers["plan"]),
+            has_guarantor=answers.get("guarantor", "none") != "none",
+            owns_home="home" in answers.get("assets", ""),
+        )
+
+
+def _debts(answers: Answers) -> Debts:
+    limit, _slash, used = (answers.get("cards") or "0/0").partition("/")
+    return Debts(
+        monthly_payments=Decimal(answers.get("debt_payments") or 0),
+        card_limit=Decimal(limit),
+        card_used=Decimal(used),
+    )
+
+
+def _product(bounds: ProductBounds) -> Product:
+    return Product(
+        bounds.min_amount, bounds.max_amount, bounds.min_months, bounds.max_months,
+        bounds.annual_rate,
+    )  # fmt: skip
+
+
+def _submission(draft: Draft, judgement: Judgement) -> LeadSubmission:
+    answers = draft.answers
+    plan = PLANS_BY_ID[answers["plan"]]
+    details = {
+        key: value
+        for key, value in answers.items()
+        if key not in ("name", "phone", "consent", "purpose")
+    }
+    details["score_factors"] = {factor.code: factor.points for factor in judgement.factors}
+    details["outcome"] = judgement.outcome.value
+    details["consent_version"] = CONSENT_TEXT_VERSION
+    details["net_cash_flow"] = str(judgement.net_cash_flow)
+    details["largest_installment"] = str(judgement.largest_installment)
+    return LeadSubmission(
+        applicant_name=answers["name"],
+        phone=answers["phone"],
+        district_code=answers["district"],
+        industry_code=answers["industry"],
+        amount=Decimal(answers["amount"]),
+        term_months=int(answers["months"]),
+        method=RepaymentMethod(plan.method.value),
+        purpose=answers.get("purpose", ""),
+        referral_code=draft.referral,
+        score=judgement.score,
+        flags=[flag.value for flag in judgement.flags],
+        details=details,
+    )

@@ -1,0 +1,266 @@
+"""Leads that are never lost: a Redis Stream outbox and its delivery through a consumer group.
+
+`LeadOutbox.enqueue` writes the lead once per idempotency key (a script: the key and the
+stream entry together). `LeadDelivery` reads new entries with XREADGROUP, submits each to
+the bank with its idempotency key and acknowledges it only after the bank answered and the
+merchant was told; an entry whose delivery failed stays pending and is claimed again after
+a backoff that doubles with each attempt (XPENDING's delivery count, XCLAIM). The bank's
+idempotency makes a repeated delivery return the first lead: exactly one lead per key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from integrations.bank.errors import BankError, BankUnavailable
+from integrations.bank.models import Lead, LeadStatusChanged, LeadSubmission, LoanDisbursed
+from integrations.bank.protocol import BankAdapter
+
+log = logging.getLogger(__name__)
+
+STREAM = "bot:leads:outbox"
+DEAD_STREAM = "bot:leads:dead"
+GROUP = "lead-delivery"
+KEY_PREFIX = "bot:leads:key"
+OWNER_PREFIX = "bot:leads:owner"
+USER_PREFIX = "bot:leads:user"
+KEEP_SECONDS = 90 * 86_400
+
+ENQUEUE_SCRIPT = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 0 end
+redis.call('XADD', KEYS[2], '*', 'key', ARGV[3], 'user', ARGV[1], 'locale', ARGV[4],
+           'submission', ARGV[5])
+redis.call('SADD', KEYS[3], KEYS[1])
+redis.call('EXPIRE', KEYS[3], ARGV[2])
+redis.call('SET', KEYS[4], ARGV[6], 'EX', ARGV[2])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    idempotency_key: str
+    user_id: int
+    locale: str
+    submission: LeadSubmission
+
+    @classmethod
+    def from_fields(cls, fields: dict[bytes, bytes]) -> OutboxEntry:
+        return cls(
+            idempotency_key=fields[b"key"].decode(),
+            user_id=int(fields[b"user"]),
+            locale=fields[b"locale"].decode(),
+            submission=LeadSubmission.model_validate_json(fields[b"submission"]),
+        )
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: int
+    locale: str
+
+
+class LeadMessenger(Protocol):
+    """Tells the merchant, in their language, what became of their lead."""
+
+    async def lead_received(self, recipient: Recipient, lead: Lead) -> None: ...
+
+    async def lead_changed(
+        self,
+        recipient: Recipient,
+        event: LeadStatusChanged | LoanDisbursed,
+        officer_name: str | None,
+    ) -> None: ...
+
+
+def consumer_name() -> str:
+    """This process's name in the consumer group."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def user_key(user_id: int) -> str:
+    return f"{USER_PREFIX}:{user_id}"
+
+
+def phone_key(user_id: int) -> str:
+    return f"{USER_PREFIX}:{user_id}:phone"
+
+
+class LeadOutbox:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._enqueue = redis.register_script(ENQUEUE_SCRIPT)
+
+    async def enqueue(self, entry: OutboxEntry) -> bool:
+        """False when this key was enqueued before (Submit pressed twice)."""
+        keys = [
+            f"{KEY_PREFIX}:{entry.idempotency_key}",
+            STREAM,
+            user_key(entry.user_id),
+            phone_key(entry.user_id),
+        ]
+        args: list[str | int] = [
+            entry.user_id,
+            KEEP_SECONDS,
+            entry.idempotency_key,
+            entry.locale,
+            entry.submission.model_dump_json(),
+            entry.submission.phone,
+        ]
+        return bool(await self._enqueue(keys, args))
+
+    async def waiting(self) -> int:
+        """Entries not yet delivered (new and pending)."""
+        return int(await self.redis.xlen(STREAM))
+
+    async def forget_user(self, user_id: int) -> str | None:
+        """Drop the user's keys and lead ownership records; the phone they applied with."""
+        members = {_text(member) for member in await self.redis.smembers(user_key(user_id))}
+        phone = await self.redis.get(phone_key(user_id))
+        await self.redis.delete(user_key(user_id), phone_key(user_id), *members)
+        return _text(phone) if phone is not None else None
+
+
+@dataclass(frozen=True)
+class Backoff:
+    first_ms: int = 1_000
+    max_ms: int = 300_000
+
+    def after(self, attempts: int) -> int:
+        return int(min(self.first_ms * 2 ** max(attempts - 1, 0), self.max_ms))
+
+
+class LeadDelivery:
+    def __init__(
+        self, redis: Redis, bank: BankAdapter, consumer: str, backoff: Backoff | None = None
+    ) -> None:
+        self.redis = redis
+        self.bank = bank
+        self.consumer = consumer
+        self.backoff = backoff or Backoff()
+        self._group_ready = False
+
+    async def deliver_new(self, messenger: LeadMessenger, block_ms: int | None = None) -> int:
+        """Deliver entries nobody has read yet; waits up to `block_ms` for one."""
+        await self._ensure_group()
+        reply: Any = await self.redis.xreadgroup(
+            GROUP, self.consumer, {STREAM: ">"}, count=50, block=block_ms
+        )
+        entries = [entry for _stream, items in reply or [] for entry in items]
+        return await self._deliver_all(entries, messenger)
+
+    async def retry_due(self, messenger: LeadMessenger) -> int:
+        """Claim and deliver pending entries whose backoff has passed."""
+        await self._ensure_group()
+        pending: list[dict[str, Any]] = await self.redis.xpending_range(
+            STREAM, GROUP, min="-", max="+", count=100
+        )
+        due = [
+            item
+            for item in pending
+            if item["time_since_delivered"] >= self.backoff.after(item["times_delivered"])
+        ]
+        if not due:
+            return 0
+        claimed: Any = await self.redis.xclaim(
+            STREAM,
+            GROUP,
+            self.consumer,
+            min_idle_time=min(self.backoff.after(item["times_delivered"]) for item in due),
+            message_ids=[item["message_id"] for item in due],
+        )
+        return await self._deliver_all(claimed, messenger)
+
+    async def run(self, messenger: LeadMessenger, stop: asyncio.Event) -> None:
+        """The worker: block on the stream for new leads; retry failed ones in between."""
+        while not stop.is_set():
+            await self.retry_due(messenger)
+            await self.deliver_new(messenger, block_ms=min(self.backoff.first_ms, 5_000))
+
+    async def relay(
+        self, event: LeadStatusChanged | LoanDisbursed, messenger: LeadMessenger
+    ) -> bool:
+        """Tell the merchant about a bank event on their lead; False if it is not ours."""
+        if event.lead_id is None:
+            return False
+        owner = await self.redis.get(f"{OWNER_PREFIX}:{event.lead_id}")
+        if owner is None:
+            return False
+        recipient = Recipient(**json.loads(owner))
+        await messenger.lead_changed(recipient, event, await self._officer_name(event))
+        return True
+
+    async def _officer_name(self, event: LeadStatusChanged | LoanDisbursed) -> str | None:
+        if event.officer_id is None:
+            return None
+        try:
+            return (await self.bank.get_officer(event.officer_id)).name
+        except BankError:
+            return None
+
+    async def _deliver_all(self, entries: list[Any], messenger: LeadMessenger) -> int:
+        delivered = 0
+        for entry_id, fields in entries:
+            if fields and await self._deliver(entry_id, fields, messenger):
+                delivered += 1
+        return delivered
+
+    async def _deliver(
+        self, entry_id: bytes, fields: dict[bytes, bytes], messenger: LeadMessenger
+    ) -> bool:
+        entry = OutboxEntry.from_fields(fields)
+        try:
+            lead = await self.bank.submit_lead(
+                entry.submission, idempotency_key=entry.idempotency_key
+            )
+        except BankUnavailable:
+            log.info("bank unavailable; outbox entry %s stays pending", entry_id.decode())
+            return False
+        except BankError as error:
+            log.error("bank refused outbox entry %s: %s", entry_id.decode(), error.code)
+            await self._done(entry_id, dead=fields)
+            return False
+        recipient = Recipient(entry.user_id, entry.locale)
+        await self._remember_owner(recipient, lead)
+        await messenger.lead_received(recipient, lead)
+        await self._done(entry_id)
+        return True
+
+    async def _remember_owner(self, recipient: Recipient, lead: Lead) -> None:
+        owner_key = f"{OWNER_PREFIX}:{lead.id}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(owner_key, json.dumps(recipient.__dict__), ex=KEEP_SECONDS)
+            pipe.sadd(user_key(recipient.user_id), owner_key)
+            pipe.expire(user_key(recipient.user_id), KEEP_SECONDS)
+            await pipe.execute()
+
+    async def _done(self, entry_id: bytes, dead: dict[bytes, bytes] | None = None) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            if dead is not None:
+                pipe.xadd(DEAD_STREAM, {b"key": dead[b"key"], b"user": dead[b"user"]})
+            pipe.xack(STREAM, GROUP, entry_id)
+            pipe.xdel(STREAM, entry_id)
+            await pipe.execute()
+
+    async def _ensure_group(self) -> None:
+        if self._group_ready:
+            return
+        try:
+            await self.redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+        self._group_ready = True
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

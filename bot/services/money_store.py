@@ -1,0 +1,181 @@
+"""Redis repository for money commands, keyed per customer so the chat and SMS share it:
+the pending transaction (一笔一清: at most one), the last receipt, the lockout after too
+many wrong codes, the customer's language for SMS replies, and a short per-customer lock."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from redis.asyncio import Redis
+
+from integrations.bank.models import OperationIntent, OperationKind, Receipt
+
+PREFIX = "money"
+PENDING_SECONDS = 3600  # the code's own expiry (by the bank's clock) decides; this is cleanup
+RECEIPT_SECONDS = 86_400
+LOCALE_SECONDS = 90 * 86_400
+LOCK_MILLISECONDS = 15_000
+LOCK_WAIT_SECONDS = 10.0
+
+RELEASE_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class CustomerBusy(Exception):
+    """Another message of the same customer held the lock for too long."""
+
+
+@dataclass(frozen=True)
+class PendingOperation:
+    """A previewed money command waiting for its one-time code."""
+
+    id: str
+    customer_id: str
+    kind: OperationKind
+    destination: str  # what the bank gets: alias or number, "BILLER account", phone, loan id
+    amount: Decimal
+    from_account_id: str | None
+    counterparty: str  # the payee's registered name, the biller's, the loan's product
+    counterparty_account: str  # account/bill/phone; views mask it
+    first_payment: bool
+    fee: Decimal
+    balance_after: Decimal
+    challenge_id: str
+    masked_phone: str
+    expires_at: datetime
+    verified_code: str | None = None  # set once the bank accepted the code (retry safety)
+
+    @property
+    def intent(self) -> OperationIntent:
+        return OperationIntent(
+            customer_id=self.customer_id,
+            kind=self.kind,
+            destination=self.destination,
+            amount=self.amount,
+            from_account_id=self.from_account_id,
+        )
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"money-command:{self.customer_id}:{self.id}"
+
+    def to_json(self) -> str:
+        fields = asdict(self)
+        fields.update(
+            amount=str(self.amount),
+            fee=str(self.fee),
+            balance_after=str(self.balance_after),
+            expires_at=self.expires_at.isoformat(),
+        )
+        return json.dumps(fields, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> PendingOperation:
+        fields = json.loads(raw)
+        fields.update(
+            kind=OperationKind(fields["kind"]),
+            amount=Decimal(fields["amount"]),
+            fee=Decimal(fields["fee"]),
+            balance_after=Decimal(fields["balance_after"]),
+            expires_at=datetime.fromisoformat(fields["expires_at"]),
+        )
+        return cls(**fields)
+
+
+@dataclass(frozen=True)
+class DoneOperation:
+    pending_id: str
+    code: str
+    receipt: Receipt
+
+
+def new_operation_id() -> str:
+    return secrets.token_hex(8)
+
+
+class MoneyCommandStore:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    @staticmethod
+    def _key(kind: str, customer_id: str) -> str:
+        return f"{PREFIX}:{kind}:{customer_id}"
+
+    async def pending(self, customer_id: str) -> PendingOperation | None:
+        raw = await self.redis.get(self._key("pending", customer_id))
+        return PendingOperation.from_json(raw) if raw else None
+
+    async def save_pending(self, pending: PendingOperation) -> None:
+        key = self._key("pending", pending.customer_id)
+        await self.redis.set(key, pending.to_json(), ex=PENDING_SECONDS)
+
+    async def drop_pending(self, customer_id: str) -> None:
+        await self.redis.delete(self._key("pending", customer_id))
+
+    async def finish(self, pending: PendingOperation, code: str, receipt: Receipt) -> None:
+        """Keep the receipt (a second QR shows it) and clear the pending one atomically."""
+        done = json.dumps(
+            {"pending_id": pending.id, "code": code, "receipt": receipt.model_dump(mode="json")},
+            ensure_ascii=False,
+        )
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(self._key("done", pending.customer_id), done, ex=RECEIPT_SECONDS)
+            pipe.delete(self._key("pending", pending.customer_id))
+            await pipe.execute()
+
+    async def last_done(self, customer_id: str) -> DoneOperation | None:
+        raw = await self.redis.get(self._key("done", customer_id))
+        if not raw:
+            return None
+        fields = json.loads(raw)
+        return DoneOperation(
+            fields["pending_id"], fields["code"], Receipt.model_validate(fields["receipt"])
+        )
+
+    async def locked_until(self, customer_id: str) -> datetime | None:
+        raw = await self.redis.get(self._key("lockout", customer_id))
+        return datetime.fromisoformat(_text(raw)) if raw else None
+
+    async def lock_out(self, customer_id: str, until: datetime, seconds: int) -> None:
+        await self.redis.set(self._key("lockout", customer_id), until.isoformat(), ex=seconds)
+
+    async def lift_lockout(self, customer_id: str) -> None:
+        await self.redis.delete(self._key("lockout", customer_id))
+
+    async def remember_locale(self, customer_id: str, locale: str) -> None:
+        await self.redis.set(self._key("locale", customer_id), locale, ex=LOCALE_SECONDS)
+
+    async def locale(self, customer_id: str) -> str | None:
+        raw = await self.redis.get(self._key("locale", customer_id))
+        return _text(raw) if raw else None
+
+    @asynccontextmanager
+    async def customer_lock(self, customer_id: str) -> AsyncIterator[None]:
+        """One state-changing step per customer at a time, across channels and processes."""
+        key = self._key("lock", customer_id)
+        token = secrets.token_hex(8)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LOCK_WAIT_SECONDS
+        wait = 0.002
+        while not await self.redis.set(key, token, nx=True, px=LOCK_MILLISECONDS):
+            if loop.time() > deadline:
+                raise CustomerBusy(customer_id)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, 0.05)
+        try:
+            yield
+        finally:
+            await self.redis.eval(RELEASE_SCRIPT, 1, key, token)
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw

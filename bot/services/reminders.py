@@ -1,0 +1,231 @@
+"""Reminders of due installments: the time index in Redis, mutes, and what is due now.
+
+Each pending step of an installment is a member of a sorted set scored by the moment it
+fires (one set per priority: overdue, due today, upcoming), so today's reminders among
+millions of loans are one range query. `move_due` hands what is due to the job stream in
+priority order, atomically, so two workers never take the same member.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from redis.asyncio import Redis
+
+from bot.domain.reminders import (
+    Priority,
+    ReminderPolicy,
+    Step,
+    in_quiet_hours,
+    outside_quiet_hours,
+    pending_steps,
+    superseded,
+)
+from bot.services.accounts import CustomerDirectory, Reader
+from integrations.bank.errors import BankUnavailable, NotFound
+from integrations.bank.models import Installment, InstallmentStatus, Loan, LoanStatus
+from integrations.bank.protocol import BankAdapter
+
+JOBS_STREAM = "reminders:jobs"
+MUTED_KEY = "reminders:muted"
+
+MOVE_SCRIPT = """
+local budget = tonumber(ARGV[2])
+local moved = 0
+for i = 1, #KEYS - 1 do
+  if moved >= budget then break end
+  local due = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', ARGV[1], 'LIMIT', 0, budget - moved)
+  for _, member in ipairs(due) do
+    redis.call('ZREM', KEYS[i], member)
+    redis.call('XADD', KEYS[#KEYS], '*', 'update', member)
+    moved = moved + 1
+  end
+end
+return moved
+"""
+
+
+def due_key(priority: Priority) -> str:
+    return f"reminders:due:{int(priority)}"
+
+
+@dataclass(frozen=True)
+class ReminderKey:
+    customer_id: str
+    loan_id: str
+    installment: int
+    due_date: date
+    step: Step
+
+    @property
+    def member(self) -> str:
+        parts = (self.customer_id, self.loan_id, self.installment, self.due_date, self.step.code)
+        return "|".join(str(part) for part in parts)
+
+    @classmethod
+    def parse(cls, member: str) -> ReminderKey:
+        customer_id, loan_id, installment, due, step = member.split("|")
+        return cls(
+            customer_id, loan_id, int(installment), date.fromisoformat(due), Step.from_code(step)
+        )
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    key: ReminderKey
+    reader: Reader
+    loan: Loan
+    amount_due: Decimal
+    days_after_due: int  # negative before the due date
+
+
+class PaymentState(StrEnum):
+    PAID = "paid"
+    PARTLY_PAID = "partly_paid"
+    NOT_RECEIVED = "not_received"
+
+
+@dataclass(frozen=True)
+class PaymentCheck:
+    state: PaymentState
+    paid: Decimal
+    remaining: Decimal
+    due_date: date
+
+
+class Mutes:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    async def set(self, chat_id: int, muted: bool) -> None:
+        if muted:
+            await self.redis.sadd(MUTED_KEY, chat_id)
+        else:
+            await self.redis.srem(MUTED_KEY, chat_id)
+
+    async def muted(self, chat_id: int) -> bool:
+        return bool(await self.redis.sismember(MUTED_KEY, str(chat_id)))
+
+
+class ReminderIndex:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._move = redis.register_script(MOVE_SCRIPT)
+
+    async def replace_loan(self, loan_id: str, planned: list[tuple[ReminderKey, datetime]]) -> None:
+        members_key = f"reminders:loan:{loan_id}"
+        old = await self.redis.smembers(members_key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            if old:
+                for priority in Priority:
+                    pipe.zrem(due_key(priority), *old)
+                pipe.delete(members_key)
+            for key, fires_at in planned:
+                pipe.zadd(due_key(key.step.priority), {key.member: fires_at.timestamp()})
+                pipe.sadd(members_key, key.member)
+            await pipe.execute()
+
+    async def schedule(self, key: ReminderKey, fires_at: datetime) -> None:
+        await self.redis.zadd(due_key(key.step.priority), {key.member: fires_at.timestamp()})
+
+    async def move_due(self, now: datetime, budget: int) -> int:
+        """Up to `budget` members due by `now` onto the job stream, overdue ones first."""
+        keys = [due_key(priority) for priority in sorted(Priority)] + [JOBS_STREAM]
+        return int(await self._move(keys=keys, args=[now.timestamp(), budget]))
+
+
+class ReminderService:
+    def __init__(
+        self,
+        bank: BankAdapter,
+        redis: Redis,
+        directory: CustomerDirectory,
+        policy: ReminderPolicy,
+    ) -> None:
+        self.bank = bank
+        self.redis = redis
+        self.directory = directory
+        self.policy = policy
+        self.index = ReminderIndex(redis)
+        self.mutes = Mutes(redis)
+
+    async def index_customer(self, customer_id: str, now: datetime) -> None:
+        for loan in await self.bank.list_loans(customer_id):
+            await self.index_loan(loan, now)
+
+    async def index_loan(self, loan: Loan, now: datetime) -> None:
+        """The oldest overdue installment and the next one to come; later ones are indexed
+        as the reminders of earlier ones go out or get paid."""
+        planned: list[tuple[ReminderKey, datetime]] = []
+        if loan.status is LoanStatus.ACTIVE:
+            for installment in _to_remind(loan, now.astimezone(self.policy.zone).date()):
+                for item in pending_steps(installment.due_date, self.policy, now):
+                    key = ReminderKey(
+                        loan.customer_id,
+                        loan.id,
+                        installment.number,
+                        installment.due_date,
+                        item.step,
+                    )
+                    if not await self.redis.exists(f"send:done:{key.member}"):
+                        planned.append((key, item.fires_at))
+        await self.index.replace_loan(loan.id, planned)
+
+    async def due_now(self, member: str, now: datetime) -> DueReminder | None:
+        """What to send for a job, or None when it is no longer to be sent (paid, stale,
+        muted, unbound). In quiet hours it goes back to the index for their end."""
+        key = ReminderKey.parse(member)
+        if in_quiet_hours(now, self.policy):
+            await self.index.schedule(key, outside_quiet_hours(now, self.policy))
+            return None
+        reader = await self.directory.reader(key.customer_id)
+        if reader is None or superseded(key.step, key.due_date, self.policy, now):
+            return None
+        if key.step.optional and await self.mutes.muted(reader.chat_id):
+            return None
+        loan = await self.bank.get_loan(key.loan_id)
+        installment = _installment(loan, key.installment)
+        if installment is None or installment.status is InstallmentStatus.PAID:
+            await self.index_loan(loan, now)
+            return None
+        today = now.astimezone(self.policy.zone).date()
+        return DueReminder(
+            key, reader, loan, installment.total - installment.paid, (today - key.due_date).days
+        )
+
+    async def check_payment(
+        self, customer_id: str, loan_id: str, number: int
+    ) -> PaymentCheck | None:
+        """What the bank has received for an installment ("I have paid")."""
+        with contextlib.suppress(NotFound, BankUnavailable):
+            loan = await self.bank.get_loan(loan_id)
+            installment = _installment(loan, number)
+            if loan.customer_id == customer_id and installment is not None:
+                return _payment_check(installment)
+        return None
+
+
+def _to_remind(loan: Loan, today: date) -> list[Installment]:
+    unpaid = [row for row in loan.schedule if row.status is not InstallmentStatus.PAID]
+    overdue = [row for row in unpaid if row.due_date < today]
+    upcoming = [row for row in unpaid if row.due_date >= today]
+    return overdue[:1] + upcoming[:1]
+
+
+def _installment(loan: Loan, number: int) -> Installment | None:
+    return next((row for row in loan.schedule if row.number == number), None)
+
+
+def _payment_check(installment: Installment) -> PaymentCheck:
+    remaining = installment.total - installment.paid
+    if installment.status is InstallmentStatus.PAID or remaining <= 0:
+        state = PaymentState.PAID
+    elif installment.paid > 0:
+        state = PaymentState.PARTLY_PAID
+    else:
+        state = PaymentState.NOT_RECEIVED
+    return PaymentCheck(state, installment.paid, max(remaining, Decimal(0)), installment.due_date)

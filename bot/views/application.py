@@ -1,0 +1,411 @@
+"""How the pre-application looks: consent, questions, errors, summary, outcome, lead news."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from babel.support import LazyProxy
+
+from bot.domain.judgement import Judgement, Reason
+from bot.domain.plans import PLANS_BY_ID
+from bot.i18n import day, money
+from bot.services.calculator import ProductBounds
+from bot.services.lead_outbox import Recipient
+from bot.views.calculator import plan_name
+from integrations.bank.masking import mask_phone
+from integrations.bank.models import (
+    District,
+    Industry,
+    Lead,
+    LeadStatus,
+    LeadStatusChanged,
+    LoanDisbursed,
+)
+
+SECTIONS = ("contact", "business", "cash_flow", "assets", "loan", "other")
+
+
+SECTION_TITLES: dict[str, LazyProxy] = {
+    "contact": __("You"),
+    "business": __("Business"),
+    "cash_flow": __("Cash flow"),
+    "assets": __("Assets and debts"),
+    "loan": __("The loan"),
+    "other": __("Guarantor and call"),
+}
+
+
+def section_title(section: str) -> str:
+    return str(SECTION_TITLES[section])
+
+
+def consent_text(ttl_days: int) -> str:
+    return "\n".join(
+        [
+            _("📝 Loan pre-application"),
+            "",
+            _(
+                "I will ask about you, your business, its cash flow, your assets and debts "
+                "and the loan you need, so that a loan officer can prepare your case."
+            ),
+            _(
+                "By agreeing you authorise the bank to query your credit record at the "
+                "credit bureau (征信授权) and to use your answers for this application only."
+            ),
+            _(
+                "Unfinished answers are kept for {days} days, then deleted. "
+                "/forget deletes everything I keep about you."
+            ).format(days=ttl_days),
+        ]
+    )
+
+
+def declined() -> str:
+    return _("Understood. Nothing was kept. You can apply any time with /apply.")
+
+
+CHOICE_LABELS: dict[tuple[str, str], LazyProxy] = {
+    ("premises", "owned"): __("Owned"),
+    ("premises", "rented"): __("Rented"),
+    ("premises", "stall"): __("Market stall"),
+    ("assets", "home"): __("Home"),
+    ("assets", "vehicle"): __("Vehicle"),
+    ("assets", "stock"): __("Stock of goods"),
+    ("guarantor", "none"): __("No guarantor"),
+    ("guarantor", "spouse"): __("Spouse"),
+    ("guarantor", "relative"): __("Relative"),
+    ("guarantor", "friend"): __("Friend"),
+    ("guarantor", "partner"): __("Business partner"),
+    ("call_time", "morning"): __("Morning"),
+    ("call_time", "afternoon"): __("Afternoon"),
+    ("call_time", "evening"): __("Evening"),
+    ("call_time", "any"): __("Any time"),
+}
+
+
+def choice_label(key: str, value: str) -> str:
+    return str(CHOICE_LABELS[(key, value)])
+
+
+def question(key: str, bounds: ProductBounds, currency: str, locale: str) -> str:
+    prompts = {
+        "phone": lambda: _("Please share your phone number with the button below."),
+        "name": lambda: _("Your full name, as on your ID card."),
+        "industry": lambda: _("What does your business do?"),
+        "district": lambda: _("Where is the business? Choose the district or share its location."),
+        "months_operating": lambda: _(
+            "How long has the business been running? For example: 3 years, 8 months."
+        ),
+        "employees": lambda: _("How many people work in the business besides you? For example: 2."),
+        "premises": lambda: _("Are the premises owned, rented or a market stall?"),
+        "daily_sales": lambda: _("Sales on an ordinary day? For example: 3000."),
+        "monthly_sales": lambda: _("Sales last month, in total? For example: 8万."),
+        "monthly_costs": lambda: _(
+            "Monthly costs of the business: goods, rent, wages and utilities? For example: 5万."
+        ),
+        "household_spending": lambda: _("Household spending a month? For example: 6000."),
+        "assets": lambda: _("What does your household own? Tap all that apply, then Done."),
+        "debt_payments": lambda: _(
+            "Monthly payments on other loans (mortgage, car, business)? For example: 3000. "
+            "Skip if none."
+        ),
+        "cards": lambda: _(
+            "Credit cards: total limit and amount used, for example: 5万/1万. Skip if none."
+        ),
+        "amount": lambda: _("How much would you like to borrow? From {low} to {high}.").format(
+            low=money(bounds.min_amount, currency, locale),
+            high=money(bounds.max_amount, currency, locale),
+        ),
+        "months": lambda: _("For how many months? From {low} to {high}.").format(
+            low=bounds.min_months, high=bounds.max_months
+        ),
+        "plan": lambda: _("How would you like to repay?"),
+        "purpose": lambda: _("What is the loan for? For example: stock for the spring festival."),
+        "guarantor": lambda: _("Could someone guarantee the loan? Who?"),
+        "call_time": lambda: _("When is the best time for the officer to call you?"),
+    }
+    return prompts[key]()
+
+
+def progress(position: int, total: int) -> str:
+    return f"{position}/{total}"
+
+
+def error(code: str, bounds: ProductBounds, currency: str, locale: str) -> str:
+    errors = {
+        "name": lambda: _(
+            "Please send your name in letters, 2 to 40 characters. For example: 陈小梅."
+        ),
+        "months_operating": lambda: _(
+            "Please send how long, in years or months. For example: 2 years, 18 months, 2年."
+        ),
+        "count": lambda: _("Please send a whole number from 0 to 999. For example: 3."),
+        "positive": lambda: _("Please send an amount above zero. For example: 3000 or 5万."),
+        "cards": lambda: _(
+            "Please send the limit and the amount used, separated by /. For example: 5万/1万."
+        ),
+        "card_over_limit": lambda: _(
+            "The amount used cannot be above the limit. For example: 5万/1万."
+        ),
+        "amount_range": lambda: _(
+            "Please send an amount from {low} to {high}. For example: 5万."
+        ).format(
+            low=money(bounds.min_amount, currency, locale),
+            high=money(bounds.max_amount, currency, locale),
+        ),
+        "months": lambda: _(
+            "Please send a number of months from {low} to {high}. For example: 12."
+        ).format(low=bounds.min_months, high=bounds.max_months),
+        "purpose": lambda: _(
+            "Please say in a few words what the loan is for. For example: buy stock."
+        ),
+        "choose": lambda: _("Please use the buttons below."),
+        "phone_button": lambda: _("Please use the button below to share your own phone number."),
+        "not_own_contact": lambda: _(
+            "That is someone else's contact. Please share your own number with the button below."
+        ),
+        "bad_phone": lambda: _(
+            "I could not read that phone number. Please share it with the button."
+        ),
+    }
+    return errors[code]()
+
+
+def answer_text(
+    key: str,
+    value: str,
+    districts: dict[str, District],
+    industries: dict[str, Industry],
+    currency: str,
+    locale: str,
+) -> str:
+    if key == "phone":
+        return mask_phone(value)
+    if key == "industry":
+        return industries[value].name if value in industries else value
+    if key == "district":
+        return districts[value].name if value in districts else value
+    if key == "months_operating":
+        return _("{months} months").format(months=value)
+    if key in ("premises", "guarantor", "call_time"):
+        return choice_label(key, value)
+    if key == "assets":
+        return ", ".join(choice_label(key, item) for item in value.split(",")) or _("None")
+    if key in ("daily_sales", "monthly_sales", "monthly_costs", "household_spending",
+               "debt_payments", "amount"):  # fmt: skip
+        return money(Decimal(value), currency, locale)
+    if key == "cards":
+        limit, used = value.split("/")
+        return _("limit {limit}, used {used}").format(
+            limit=money(Decimal(limit), currency, locale),
+            used=money(Decimal(used), currency, locale),
+        )
+    if key == "months":
+        return _("{months} months").format(months=value)
+    if key == "plan":
+        return plan_name(PLANS_BY_ID[value])
+    return value
+
+
+FIELD_NAMES: dict[str, LazyProxy] = {
+    "phone": __("Phone"),
+    "name": __("Name"),
+    "industry": __("Industry"),
+    "district": __("District"),
+    "months_operating": __("Operating for"),
+    "employees": __("Employees"),
+    "premises": __("Premises"),
+    "daily_sales": __("Sales on an ordinary day"),
+    "monthly_sales": __("Sales last month"),
+    "monthly_costs": __("Monthly costs"),
+    "household_spending": __("Household spending"),
+    "assets": __("Assets"),
+    "debt_payments": __("Loan payments a month"),
+    "cards": __("Credit cards"),
+    "amount": __("Amount"),
+    "months": __("Term"),
+    "plan": __("Repayment"),
+    "purpose": __("Purpose"),
+    "guarantor": __("Guarantor"),
+    "call_time": __("Best time to call"),
+}
+
+
+def field_name(key: str) -> str:
+    return str(FIELD_NAMES[key])
+
+
+def skipped() -> str:
+    return _("skipped")
+
+
+def resume_offer(position: int, total: int) -> str:
+    return _(
+        "Welcome back! Your application is saved at step {position} of {total}. "
+        "Continue where you stopped, or start over?"
+    ).format(position=position, total=total)
+
+
+def received() -> str:
+    return _(
+        "✅ Received. Your application is saved and on its way to the bank; "
+        "I will send you its reference number in a moment."
+    )
+
+
+def already_sent() -> str:
+    return _("This application was already sent. Start a new one with /apply.")
+
+
+def cancelled() -> str:
+    return _("Application cancelled. Nothing was kept.")
+
+
+def reason_text(reason: Reason, judgement: Judgement, currency: str, locale: str) -> str:
+    texts = {
+        Reason.NO_CONSENT: _("You have not agreed to the credit check."),
+        Reason.AMOUNT_OUTSIDE_PRODUCT: _("The amount is outside what the loan allows."),
+        Reason.TERM_OUTSIDE_PRODUCT: _("The term is outside what the loan allows."),
+        Reason.TOO_NEW: _("The business needs to run a little longer before a loan."),
+        Reason.NO_CASH_FLOW: _(
+            "After costs, household spending and other debts, the business leaves no money "
+            "each month for a repayment."
+        ),
+        Reason.UNAFFORDABLE: _(
+            "The largest monthly payment, {payment}, is more than the business can spare "
+            "each month ({budget})."
+        ).format(
+            payment=money(judgement.largest_installment or Decimal(0), currency, locale),
+            budget=money(judgement.budget, currency, locale),
+        ),
+    }
+    return texts[reason]
+
+
+def not_now(judgement: Judgement, currency: str, locale: str) -> str:
+    lines = [_("Not now, and here is why:")]
+    lines += [f"• {reason_text(r, judgement, currency, locale)}" for r in judgement.reasons]
+    alternatives = judgement.alternatives
+    if alternatives.amount_for_term is not None:
+        lines.append(
+            _("What would work: {amount} for the same term.").format(
+                amount=money(alternatives.amount_for_term, currency, locale)
+            )
+        )
+    if alternatives.months_for_amount is not None:
+        lines.append(
+            _("What would work: the same amount over {months} months.").format(
+                months=alternatives.months_for_amount
+            )
+        )
+    if alternatives.months_to_wait is not None:
+        lines.append(
+            _("Please apply again in {months} months.").format(months=alternatives.months_to_wait)
+        )
+    lines.append(_("You can change your answers with the buttons below."))
+    return "\n".join(lines)
+
+
+def first_contact_by(submitted_at: datetime, zone: ZoneInfo) -> date:
+    """One working day after the submission (weekends do not count)."""
+    when = submitted_at.astimezone(zone).date() + timedelta(days=1)
+    while when.weekday() >= 5:
+        when += timedelta(days=1)
+    return when
+
+
+def lead_received(lead: Lead, zone: ZoneInfo, locale: str) -> str:
+    return "\n".join(
+        [
+            _("📨 Your application is with the bank. Reference number: {reference}").format(
+                reference=lead.id
+            ),
+            _(
+                "What happens next: a loan officer will call you by the end of {day} to "
+                "arrange a visit to your business. Please keep your ID card and records "
+                "of sales at hand."
+            ).format(day=day(first_contact_by(lead.submitted_at, zone), locale)),
+        ]
+    )
+
+
+def lead_status(
+    event: LeadStatusChanged | LoanDisbursed,
+    officer_name: str | None,
+    currency: str,
+    locale: str,
+) -> str | None:
+    if isinstance(event, LoanDisbursed):
+        notice = event.notice
+        return _(
+            "💰 Your loan {amount} was paid to account {account}. First payment {payment} on {day}."
+        ).format(
+            amount=money(notice.amount, currency, locale),
+            account=notice.masked_account,
+            payment=money(notice.first_installment, currency, locale),
+            day=day(notice.first_due_date, locale),
+        )
+    officer = officer_name or _("a loan officer")
+    texts = {
+        LeadStatus.CLAIMED: _(
+            "👤 {officer} is handling your application ({reference}) and will call you soon."
+        ),
+        LeadStatus.CONTACTED: _("📞 {officer} has contacted you about {reference}."),
+        LeadStatus.VISIT_BOOKED: _("📅 {officer} booked a visit to your business ({reference})."),
+        LeadStatus.COMMITTEE: _("🗂 Your application {reference} is with the loan committee."),
+        LeadStatus.APPROVED: _("🎉 Your loan {reference} is approved."),
+        LeadStatus.DECLINED: _(
+            "Your application {reference} was declined this time. {officer} can tell you why."
+        ),
+    }
+    template = texts.get(event.status)
+    if template is None:
+        return None
+    return template.format(officer=officer, reference=event.lead_id)
+
+
+def forget_confirm() -> str:
+    return _(
+        "This deletes everything I keep about you: unfinished applications, your bank "
+        "binding, your language and your lead records, and asks the bank to delete your "
+        "data too (it keeps only what the law requires). Delete?"
+    )
+
+
+def forgotten(retained: list[str]) -> str:
+    text = _("Done. I have deleted everything I kept about you.")
+    if retained:
+        text += "\n" + _("The bank must keep by law: {items}").format(items="; ".join(retained))
+    return text
+
+
+class ChatLeadMessenger:
+    """Sends lead news to the merchant's chat, in the language they applied in."""
+
+    def __init__(self, bot: Bot, i18n: I18n, zone: ZoneInfo, currency: str) -> None:
+        self.bot = bot
+        self.i18n = i18n
+        self.zone = zone
+        self.currency = currency
+
+    async def lead_received(self, recipient: Recipient, lead: Lead) -> None:
+        with self.i18n.context(), self.i18n.use_locale(recipient.locale):
+            text = lead_received(lead, self.zone, recipient.locale)
+        await self.bot.send_message(recipient.user_id, text)
+
+    async def lead_changed(
+        self,
+        recipient: Recipient,
+        event: LeadStatusChanged | LoanDisbursed,
+        officer_name: str | None,
+    ) -> None:
+        with self.i18n.context(), self.i18n.use_locale(recipient.locale):
+            text = lead_status(event, officer_name, self.currency, recipient.locale)
+        if text is not None:
+            await self.bot.send_message(recipient.user_id, text)

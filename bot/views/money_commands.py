@@ -1,0 +1,315 @@
+"""Texts for money commands, short enough for SMS: one renderer for the chat and the SMS
+channel. Call inside an i18n locale context (the chat's middleware, or `i18n.use_locale`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.domain.commands import KEYWORDS, CommandError, Problem, Verb
+from bot.i18n import day, money
+from bot.services.money_commands import (
+    Balances,
+    BankDown,
+    Cancelled,
+    Executed,
+    Expired,
+    HelpShown,
+    Invalid,
+    LoansShown,
+    LockedOut,
+    NothingPending,
+    Outcome,
+    PendingExists,
+    Preview,
+    Refusal,
+    Refused,
+    StatementShown,
+    WrongCode,
+)
+from bot.services.money_store import PendingOperation
+from integrations.bank.masking import mask_account, mask_phone
+from integrations.bank.models import AccountType, LimitKind, Loan, OperationKind, Receipt
+
+EXAMPLES = {
+    Verb.BALANCE: "YE",
+    Verb.STATEMENT: "MX 10",
+    Verb.TRANSFER: "ZZ 张三 100",
+    Verb.PAY_BILL: "JF ELEC 1234567 236.50",
+    Verb.REPAY: "HK 500",
+    Verb.TOP_UP: "CZ 50",
+    Verb.LOANS: "DK",
+    Verb.CONFIRM: "QR 123456",
+    Verb.CANCEL: "QX",
+    Verb.HELP: "? ZZ",
+}
+
+
+class MoneyTexts:
+    def __init__(self, currency: str, locale: str, zone: ZoneInfo) -> None:
+        self.currency = currency
+        self.locale = locale
+        self.zone = zone
+
+    def money(self, value: Decimal) -> str:
+        return money(value, self.currency, self.locale)
+
+    def render(self, outcome: Outcome) -> str:
+        match outcome:
+            case Invalid(error):
+                return command_error(error, self.money)
+            case HelpShown(topic):
+                return help_topic(topic) if topic else help_list()
+            case Balances(accounts):
+                lines = [
+                    f"{account.masked_number} {account_type(account.type)}: "
+                    f"{self.money(account.available_balance)}"
+                    for account in accounts
+                ]
+                return "\n".join([_("Balances:"), *lines])
+            case StatementShown():
+                return self.statement(outcome)
+            case LoansShown(loans):
+                return self.loans(loans)
+            case Preview(pending):
+                return self.preview(pending)
+            case PendingExists(pending):
+                return _(
+                    "A transaction is still waiting for its code: {summary}. Confirm it with "
+                    "QR and the code, or cancel it with QX, before starting a new one."
+                ).format(summary=self.summary(pending))
+            case _:
+                return self.result(outcome)
+
+    def result(self, outcome: Outcome) -> str:
+        match outcome:
+            case LockedOut(minutes):
+                return _(
+                    "Too many wrong codes: money commands are locked for {minutes} min."
+                ).format(minutes=minutes)
+            case Refused():
+                return self.refusal(outcome)
+            case Executed(receipt, again):
+                done = _("Already done; the receipt again:") if again else _("Done.")
+                return done + "\n" + self.receipt(receipt)
+            case WrongCode(attempts_left):
+                if attempts_left <= 0:
+                    return _("Wrong code.")
+                return _("Wrong code. Attempts left: {count}.").format(count=attempts_left)
+            case Expired():
+                return _(
+                    "The code has expired, so the transaction was cancelled. "
+                    "Send the command again for a new code."
+                )
+            case NothingPending():
+                return _("No transaction is waiting for confirmation.")
+            case Cancelled(pending):
+                return _("Cancelled: {summary}. Nothing was sent.").format(
+                    summary=self.summary(pending)
+                )
+            case BankDown():
+                return _(
+                    "The bank is not answering right now. Try again in a minute; "
+                    "nothing is ever posted twice."
+                )
+        raise ValueError(f"no text for {outcome!r}")
+
+    def statement(self, shown: StatementShown) -> str:
+        lines = [
+            _("Last {count} transactions of {account}:").format(
+                count=len(shown.transactions), account=shown.account.masked_number
+            )
+        ]
+        for item in shown.transactions:
+            when = day(item.posted_at.astimezone(self.zone).date(), self.locale)
+            sign = "+" if item.amount > 0 else ""
+            lines.append(f"{when} {sign}{self.money(item.amount)} {item.description}")
+        lines.append(
+            _("Balance: {amount}").format(amount=self.money(shown.account.available_balance))
+        )
+        return "\n".join(lines)
+
+    def loans(self, loans: list[Loan]) -> str:
+        if not loans:
+            return _("You have no active loans.")
+        lines = []
+        for loan in loans:
+            lines.append(
+                _("Loan {loan} ({account}): owed {amount}.").format(
+                    loan=loan.id,
+                    account=loan.masked_account,
+                    amount=self.money(loan.payoff_amount),
+                )
+            )
+            if loan.next_due is not None:
+                lines.append(
+                    _("Next payment {amount} on {date}.").format(
+                        amount=self.money(loan.next_due.amount),
+                        date=day(loan.next_due.due_date, self.locale),
+                    )
+                )
+        return "\n".join(lines)
+
+    def summary(self, pending: PendingOperation) -> str:
+        return f"{action(pending)} {self.money(pending.amount)}"
+
+    def preview(self, pending: PendingOperation) -> str:
+        lines = [
+            _("Please check:"),
+            action(pending),
+            _("Amount: {amount}").format(amount=self.money(pending.amount)),
+            _("Fee: {amount}").format(amount=self.money(pending.fee)),
+            _("Balance after: {amount}").format(amount=self.money(pending.balance_after)),
+        ]
+        if pending.first_payment:
+            lines.append(_("First payment to this payee: check the name."))
+        lines.append(
+            _(
+                "A code was sent to {phone}. Reply QR and the code to confirm "
+                "(e.g. QR 123456), or QX to cancel."
+            ).format(phone=pending.masked_phone)
+        )
+        return "\n".join(lines)
+
+    def receipt(self, receipt: Receipt) -> str:
+        return "\n".join(
+            [
+                f"{receipt.counterparty}: {self.money(abs(receipt.amount))}",
+                _("Fee: {amount}").format(amount=self.money(receipt.fee)),
+                _("Balance after: {amount}").format(amount=self.money(receipt.balance_after)),
+                _("Reference: {reference}").format(reference=receipt.id),
+            ]
+        )
+
+    def refusal(self, refused: Refused) -> str:
+        amount = self.money(refused.amount) if refused.amount is not None else ""
+        match refused.reason:
+            case Refusal.INSUFFICIENT_FUNDS:
+                text = _("Not enough money: {amount} available.").format(amount=amount)
+            case Refusal.LIMIT_EXCEEDED:
+                text = (
+                    limit_reason(refused.limit_kind)
+                    + " "
+                    + _("You can send up to {amount} now.").format(amount=amount)
+                )
+            case Refusal.MORE_THAN_OWED:
+                return _("That is more than you owe ({amount}). HK ALL repays everything.").format(
+                    amount=amount
+                )
+            case reason:
+                text = refusal_reason(reason)
+        return text + " " + _("Nothing was sent.")
+
+
+def action(pending: PendingOperation) -> str:
+    match pending.kind:
+        case OperationKind.TRANSFER:
+            return _("Transfer to {name} ({account})").format(
+                name=pending.counterparty, account=mask_account(pending.counterparty_account)
+            )
+        case OperationKind.BILL_PAYMENT:
+            return _("Pay {biller} bill {account}").format(
+                biller=pending.counterparty, account=mask_account(pending.counterparty_account)
+            )
+        case OperationKind.TOP_UP:
+            return _("Top up {phone}").format(phone=mask_phone(pending.counterparty_account))
+        case OperationKind.REPAYMENT:
+            return _("Repay loan {loan} ({account})").format(
+                loan=pending.counterparty, account=mask_account(pending.counterparty_account)
+            )
+
+
+def account_type(kind: AccountType) -> str:
+    return _("current") if kind is AccountType.CURRENT else _("savings")
+
+
+def limit_reason(kind: str | None) -> str:
+    reasons = {
+        LimitKind.PER_TRANSACTION: _("That is above the limit per transaction."),
+        LimitKind.DAILY: _("That is above today's limit."),
+        LimitKind.MONTHLY: _("That is above this month's limit."),
+        LimitKind.NEW_PAYEE: _("That is above the limit for a first payment to a new payee."),
+    }
+    known = {str(limit): limit for limit in LimitKind}
+    return reasons[known[kind]] if kind in known else _("That is above a limit.")
+
+
+def refusal_reason(reason: Refusal) -> str:
+    reasons = {
+        Refusal.UNKNOWN_PAYEE: _("No saved payee or account by that name: check it, or use "
+                                 "the account number."),
+        Refusal.ACCOUNT_CLOSED: _("The account is closed."),
+        Refusal.NO_SUCH_ACCOUNT: _("You have no account ending in those digits."),
+        Refusal.UNKNOWN_BILLER: _("The bank takes no payments for this biller."),
+        Refusal.BAD_BILL_ACCOUNT: _("That is not a bill account number of this biller."),
+        Refusal.NO_LOAN: _("No active loan found."),
+        Refusal.WHICH_LOAN: _("You have several loans: name one, e.g. HK LN0001 500."),
+    }  # fmt: skip
+    return reasons.get(reason, _("The bank refused this operation."))
+
+
+def command_error(error: CommandError, money_text: Callable[[Decimal], str]) -> str:
+    token = error.token
+    problems = {
+        Problem.EMPTY: _("Send a command."),
+        Problem.UNKNOWN_COMMAND: _("Unknown command “{token}”."),
+        Problem.MISSING_ARGUMENT: _("Something is missing after the command (part {position})."),
+        Problem.TOO_MANY_ARGUMENTS: _("Too many parts, from “{token}”."),
+        Problem.NOT_A_NUMBER: _("“{token}” is not an amount."),
+        Problem.NOT_POSITIVE: _("The amount must be more than zero."),
+        Problem.TOO_MANY_DECIMALS: _("At most 2 decimals: “{token}”."),
+        Problem.EXPONENT: _("Write the amount in full, without exponents: “{token}”."),
+        Problem.BAD_THOUSANDS: _("Write thousands as 1,000.00: “{token}”."),
+        Problem.AMOUNT_TOO_LARGE: _("The amount is above the maximum of {limit}."),
+        Problem.BAD_ACCOUNT_DIGITS: _("Give the last 4 digits of the account: “{token}”."),
+        Problem.BAD_COUNT: _("Ask for 1 to 20 transactions: “{token}”."),
+        Problem.BAD_CODE: _("The code has 6 digits: “{token}”."),
+        Problem.UNKNOWN_BILLER: _("Unknown biller “{token}”: use ELEC, WATER, GAS or PHONE."),
+        Problem.BAD_BILL_ACCOUNT: _("“{token}” is not a bill account number."),
+        Problem.BAD_PHONE: _("“{token}” is not a mobile number."),
+        Problem.BAD_LOAN_REF: _("“{token}” is not a loan reference."),
+        Problem.BAD_PAYEE: _("“{token}” is not a payee."),
+    }
+    limit = money_text(error.limit) if error.limit is not None else ""
+    reason = problems[error.problem].format(token=token, position=error.position, limit=limit)
+    return reason + "\n" + example(error.verb)
+
+
+def example(verb: Verb | None) -> str:
+    if verb is None:
+        return _("Example: {example}. Send ? for the list.").format(example=EXAMPLES[Verb.BALANCE])
+    return _("Example: {example}").format(example=EXAMPLES[verb])
+
+
+def describe(verb: Verb) -> str:
+    descriptions = {
+        Verb.BALANCE: _("[last 4 digits]: balances"),
+        Verb.STATEMENT: _("[last 4] [n]: the last n transactions (5, at most 20)"),
+        Verb.TRANSFER: _("<payee> <amount> [from last 4]: transfer to a saved payee or account"),
+        Verb.PAY_BILL: _("<ELEC|WATER|GAS|PHONE> <bill account> <amount>: pay a bill"),
+        Verb.REPAY: _("[loan] <amount|ALL>: repay a loan"),
+        Verb.TOP_UP: _("[phone] <amount>: mobile top-up, your own number by default"),
+        Verb.LOANS: _("your loans, the next due date and amount"),
+        Verb.CONFIRM: _("<code>: confirm with the code from the SMS"),
+        Verb.CANCEL: _("cancel the waiting transaction"),
+        Verb.HELP: _("[command]: this list, or one command"),
+    }
+    return descriptions[verb]
+
+
+def keywords(verb: Verb) -> str:
+    pinyin, english, chinese = KEYWORDS[verb]
+    return " / ".join([pinyin, *english, chinese])
+
+
+def help_list() -> str:
+    lines = [_("Commands (separate with spaces, # or *):")]
+    lines += [f"{keywords(verb)} {describe(verb)}" for verb in Verb]
+    return "\n".join(lines)
+
+
+def help_topic(verb: Verb) -> str:
+    return f"{keywords(verb)} {describe(verb)}\n" + example(verb)

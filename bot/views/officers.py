@@ -1,0 +1,408 @@
+"""What officers see: lead cards, their buttons, pickers, reminders and the queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.domain.plans import PLANS_BY_ID
+from bot.i18n import day, moment, money
+from bot.views.calculator import plan_name
+from integrations.bank.models import Lead, LeadStatus, OfficerTask, TaskKind
+
+QUEUE_PAGE_SIZE = 5
+CLOSED = (LeadStatus.DECLINED, LeadStatus.WITHDRAWN, LeadStatus.DISBURSED)
+SETTABLE = (
+    LeadStatus.CONTACTED,
+    LeadStatus.VISITED,
+    LeadStatus.COMMITTEE,
+    LeadStatus.APPROVED,
+    LeadStatus.DECLINED,
+    LeadStatus.WITHDRAWN,
+)
+PASS_REASONS = ("too_far", "other_industry", "conflict_of_interest", "too_busy")
+
+
+class LeadAction(CallbackData, prefix="ol"):
+    """A button on a lead card; the server re-checks who may press it."""
+
+    action: str  # claim, pass, why, details, back, call, visit, day, time, note, status, set, to
+    lead: str
+    arg: str = ""
+
+
+class QueuePage(CallbackData, prefix="oq"):
+    page: int
+
+
+@dataclass(frozen=True)
+class LeadFacts:
+    lead: Lead
+    district: str
+    industry: str
+    monthly_payment: Decimal | None
+    cash_flow_share: Decimal | None
+    officer_name: str | None
+    co_officer_name: str | None
+    deadline: datetime | None
+    deadline_left: timedelta | None
+    currency: str
+    timezone: str
+
+    @property
+    def claimed(self) -> bool:
+        return self.lead.claimed_at is not None
+
+    @property
+    def closed(self) -> bool:
+        return self.lead.status in CLOSED
+
+
+@dataclass(frozen=True)
+class Viewer:
+    officer_id: str
+    supervisor_card: bool
+    reason: str | None  # why a supervisor got the card
+
+    def on(self, lead: Lead) -> bool:
+        return self.officer_id in (lead.officer_id, lead.co_officer_id)
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    deadline: datetime | None
+    task: OfficerTask | None
+    lead: Lead | None
+
+
+def staff_commands(supervisor: bool) -> list[tuple[str, str]]:
+    commands = [
+        ("queue", _("Open leads and tasks by deadline")),
+        ("officer", _("Your officer account")),
+        ("language", _("Change the language")),
+        ("help", _("What I can do")),
+    ]
+    if supervisor:
+        commands[0] = ("queue", _("Leads nobody has claimed"))
+    return commands
+
+
+def status_label(status: LeadStatus) -> str:
+    labels = {
+        LeadStatus.ROUTED: _("waiting for a claim"),
+        LeadStatus.UNASSIGNED: _("nobody assigned"),
+        LeadStatus.CLAIMED: _("claimed"),
+        LeadStatus.CONTACTED: _("contacted"),
+        LeadStatus.VISIT_BOOKED: _("visit booked"),
+        LeadStatus.VISITED: _("visited"),
+        LeadStatus.COMMITTEE: _("sent to the credit committee"),
+        LeadStatus.APPROVED: _("approved"),
+        LeadStatus.DECLINED: _("declined"),
+        LeadStatus.WITHDRAWN: _("withdrawn"),
+        LeadStatus.DISBURSED: _("paid out"),
+    }
+    return labels[status]
+
+
+def pass_reason_label(reason: str) -> str:
+    labels = {
+        "too_far": _("Too far from my area"),
+        "other_industry": _("Not my industry"),
+        "conflict_of_interest": _("Conflict of interest"),
+        "too_busy": _("Too many open leads"),
+    }
+    return labels.get(reason, reason)
+
+
+def flag_label(flag: str) -> str:
+    labels = {
+        "sales_mismatch": _("sales do not match"),
+        "costs_over_sales": _("costs above sales"),
+        "card_use_high": _("credit card use high"),
+        "phone_elsewhere": _("phone from another city"),
+        "loan_over_sales": _("loan large for the sales"),
+        "debts_heavy": _("heavy debts"),
+    }
+    return labels.get(flag, flag)
+
+
+def duration(left: timedelta) -> str:
+    minutes = max(int(left.total_seconds() // 60), 0)
+    if minutes < 60:
+        return _("{minutes} min").format(minutes=minutes)
+    return _("{hours} h {minutes} min").format(hours=minutes // 60, minutes=minutes % 60)
+
+
+def _local(value: datetime, facts_zone: str, locale: str) -> str:
+    return moment(value.astimezone(ZoneInfo(facts_zone)).replace(tzinfo=None), locale)
+
+
+def card_text(facts: LeadFacts, viewer: Viewer, locale: str, detailed: bool = False) -> str:
+    lead = facts.lead
+    lines = [_header(facts, viewer), ""]
+    sees_phone = facts.claimed and viewer.on(lead) and not viewer.supervisor_card
+    phone = lead.phone if sees_phone else lead.masked_phone
+    lines.append(f"{lead.applicant_name} · {phone}")
+    lines.append(
+        _("Business: {industry}, {district}").format(
+            industry=facts.industry, district=facts.district
+        )
+    )
+    plan = PLANS_BY_ID.get(lead.method.value)
+    lines.append(
+        _("Loan: {amount} for {months} months, {method}").format(
+            amount=money(lead.amount, facts.currency, locale),
+            months=lead.term_months,
+            method=plan_name(plan) if plan else lead.method.value,
+        )
+    )
+    lines.extend(_payment_lines(facts, locale))
+    lines.extend(_judgement_lines(lead))
+    if facts.deadline is not None and facts.deadline_left is not None and not facts.closed:
+        lines.append(_deadline_line(facts, locale))
+    if lead.visit_at is not None:
+        lines.append(_("Visit: {when}").format(when=_local(lead.visit_at, facts.timezone, locale)))
+    if detailed:
+        lines.extend(_detail_lines(lead))
+    return "\n".join(lines)
+
+
+def _header(facts: LeadFacts, viewer: Viewer) -> str:
+    lead = facts.lead
+    status = status_label(lead.status)
+    if viewer.supervisor_card:
+        reasons = {
+            "unclaimed": _("nobody claimed it in time"),
+            "not_contacted": _("not contacted within a working day"),
+            "unassigned": _("no officer could take it"),
+        }
+        reason = reasons.get(viewer.reason or "", "")
+        holder = facts.officer_name or "-"
+        return _("⚠️ Lead {lead} escalated: {reason}\nOfficer: {officer} · {status}").format(
+            lead=lead.id, reason=reason, officer=holder, status=status
+        )
+    if facts.closed:
+        return _("Lead {lead} · {status}").format(lead=lead.id, status=status)
+    if not viewer.on(lead):
+        if viewer.officer_id in lead.passed_by:
+            return _("You passed lead {lead}.").format(lead=lead.id)
+        return _("Lead {lead} is now with {officer}.").format(
+            lead=lead.id, officer=facts.officer_name or "-"
+        )
+    if viewer.officer_id == lead.co_officer_id:
+        return _("Lead {lead} · co-investigator (双人调查) with {officer} · {status}").format(
+            lead=lead.id, officer=facts.officer_name or "-", status=status
+        )
+    if facts.claimed:
+        return _("Lead {lead} · yours · {status}").format(lead=lead.id, status=status)
+    return _("🆕 New lead {lead}").format(lead=lead.id)
+
+
+def _payment_lines(facts: LeadFacts, locale: str) -> list[str]:
+    if facts.monthly_payment is None:
+        return []
+    line = _("Monthly payment: {payment}").format(
+        payment=money(facts.monthly_payment, facts.currency, locale)
+    )
+    if facts.cash_flow_share is not None:
+        share = int((facts.cash_flow_share * 100).to_integral_value())
+        line += " " + _("({share} of the monthly cash flow)").format(share=f"{share}%")
+    return [line]
+
+
+def _judgement_lines(lead: Lead) -> list[str]:
+    lines = []
+    if lead.score is not None:
+        lines.append(_("Score: {score}").format(score=lead.score))
+    if lead.flags:
+        flags = ", ".join(flag_label(flag) for flag in lead.flags)
+        lines.append(_("🚩 Red flags: {flags}").format(flags=flags))
+    if lead.referral_code:
+        lines.append(_("Referred by: {referral}").format(referral=lead.referral_code))
+    return lines
+
+
+def _deadline_line(facts: LeadFacts, locale: str) -> str:
+    assert facts.deadline is not None and facts.deadline_left is not None
+    when = _local(facts.deadline, facts.timezone, locale)
+    left = duration(facts.deadline_left)
+    if facts.claimed:
+        return _("⏰ Contact by {when} ({left} of working time left)").format(when=when, left=left)
+    return _("⏰ Claim by {when} ({left} of working time left)").format(when=when, left=left)
+
+
+def _detail_lines(lead: Lead) -> list[str]:
+    lines = ["", _("Details")]
+    if lead.purpose:
+        lines.append(_("Purpose: {purpose}").format(purpose=lead.purpose))
+    factors = lead.details.get("score_factors")
+    if isinstance(factors, dict) and factors:
+        parts = ", ".join(
+            f"{code} {points:+}" for code, points in factors.items() if isinstance(points, int)
+        )
+        lines.append(_("Score factors: {factors}").format(factors=parts))
+    if lead.passed_by:
+        lines.append(_("Passed by {count} officer(s) before.").format(count=len(lead.passed_by)))
+    return lines
+
+
+def card_keyboard(
+    facts: LeadFacts, viewer: Viewer, team: list[tuple[str, str]], detailed: bool = False
+) -> InlineKeyboardMarkup | None:
+    lead = facts.lead
+    builder = InlineKeyboardBuilder()
+    if detailed:
+        builder.button(text=_("« Back"), callback_data=LeadAction(action="back", lead=lead.id))
+        return builder.as_markup()
+    if facts.closed:
+        return None
+    if viewer.supervisor_card:
+        not_contacted = viewer.reason == "not_contacted" and lead.status is LeadStatus.CLAIMED
+        waiting = not facts.claimed or not_contacted
+        for officer_id, name in team if waiting else []:
+            builder.button(
+                text=_("Reassign to {name}").format(name=name),
+                callback_data=LeadAction(action="to", lead=lead.id, arg=officer_id),
+            )
+        builder.adjust(1)
+        return builder.as_markup() if waiting and team else None
+    if not viewer.on(lead):
+        return None
+    if not facts.claimed:
+        _add(
+            builder,
+            lead.id,
+            (("claim", _("✅ Claim")), ("pass", _("↪️ Pass")), ("details", _("Details"))),
+        )
+        builder.adjust(2, 1)
+    else:
+        _add(
+            builder,
+            lead.id,
+            (
+                ("call", _("📞 Call")),
+                ("visit", _("📅 Book visit")),
+                ("note", _("📝 Add note")),
+                ("status", _("Status")),
+                ("details", _("Details")),
+            ),
+        )
+        builder.adjust(2, 2, 1)
+    return builder.as_markup()
+
+
+def _add(
+    builder: InlineKeyboardBuilder, lead_id: str, buttons: tuple[tuple[str, str], ...]
+) -> None:
+    for action, text in buttons:
+        builder.button(text=text, callback_data=LeadAction(action=action, lead=lead_id))
+
+
+def pass_keyboard(lead_id: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for reason in PASS_REASONS:
+        builder.button(
+            text=pass_reason_label(reason),
+            callback_data=LeadAction(action="why", lead=lead_id, arg=reason),
+        )
+    builder.button(text=_("« Back"), callback_data=LeadAction(action="back", lead=lead_id))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def status_keyboard(lead_id: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for status in SETTABLE:
+        builder.button(
+            text=status_label(status),
+            callback_data=LeadAction(action="set", lead=lead_id, arg=status.value),
+        )
+    builder.button(text=_("« Back"), callback_data=LeadAction(action="back", lead=lead_id))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def days_keyboard(lead_id: str, days: list[date], locale: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for option in days:
+        builder.button(
+            text=day(option, locale),
+            callback_data=LeadAction(action="day", lead=lead_id, arg=option.strftime("%Y%m%d")),
+        )
+    builder.button(text=_("« Back"), callback_data=LeadAction(action="back", lead=lead_id))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def times_keyboard(lead_id: str, slots: list[datetime]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for slot in slots:
+        builder.button(
+            text=slot.strftime("%H:%M"),
+            callback_data=LeadAction(action="time", lead=lead_id, arg=slot.strftime("%Y%m%d%H%M")),
+        )
+    builder.button(text=_("« Back"), callback_data=LeadAction(action="visit", lead=lead_id))
+    builder.adjust(4)
+    return builder.as_markup()
+
+
+def claim_reminder(lead_id: str, escalation: datetime, timezone: str, locale: str) -> str:
+    return _(
+        "⏰ Lead {lead} is still waiting for your claim. At {when} it goes to your supervisor."
+    ).format(lead=lead_id, when=_local(escalation, timezone, locale))
+
+
+def queue_page(
+    items: list[QueueItem], page: int, currency: str, timezone: str, locale: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    if not items:
+        return _("Your queue is empty."), None
+    pages = (len(items) + QUEUE_PAGE_SIZE - 1) // QUEUE_PAGE_SIZE
+    page = min(max(page, 0), pages - 1)
+    shown = items[page * QUEUE_PAGE_SIZE : (page + 1) * QUEUE_PAGE_SIZE]
+    lines = [
+        _("Your queue, nearest deadline first ({page}/{pages}):").format(
+            page=page + 1, pages=pages
+        ),
+        "",
+    ]
+    for number, item in enumerate(shown, start=page * QUEUE_PAGE_SIZE + 1):
+        lines.append(f"{number}. " + _queue_line(item, currency, timezone, locale))
+    builder = InlineKeyboardBuilder()
+    if page > 0:
+        builder.button(text=_("◀ Earlier"), callback_data=QueuePage(page=page - 1))
+    if page < pages - 1:
+        builder.button(text=_("Later ▶"), callback_data=QueuePage(page=page + 1))
+    return "\n".join(lines), builder.as_markup() if pages > 1 else None
+
+
+def _queue_line(item: QueueItem, currency: str, timezone: str, locale: str) -> str:
+    when = _local(item.deadline, timezone, locale) if item.deadline else _("no deadline")
+    if item.lead is not None:
+        lead = item.lead
+        return _("Lead {lead} {name}, {amount}, {status} · {when}").format(
+            lead=lead.id,
+            name=lead.applicant_name,
+            amount=money(lead.amount, currency, locale),
+            status=status_label(lead.status),
+            when=when,
+        )
+    assert item.task is not None
+    kinds = {
+        TaskKind.FIRST_VISIT: _("first visit after payout"),
+        TaskKind.MONTHLY_MONITORING: _("monthly monitoring visit"),
+        TaskKind.OVERDUE_FOLLOW_UP: _("overdue follow-up"),
+    }
+    return _("Task {task}: {kind}, loan {loan} · due {when}").format(
+        task=item.task.id,
+        kind=kinds[item.task.kind],
+        loan=item.task.loan_id,
+        when=day(item.task.due_on, locale),
+    )

@@ -1,0 +1,398 @@
+"""/balance, /loans, /due, /statement, /bind and /unbind: a customer's own money in the chat.
+
+An unbound user who asks for any of them is led through binding first: share the own
+contact, type the code the bank texted, and then sees what they asked for.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+)
+from aiogram.utils.formatting import Pre, Text
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.filters import MenuButton, RouterEntry
+from bot.keyboards import BALANCE_LABEL, LOANS_LABEL, main_menu
+from bot.services.accounts import (
+    STATEMENT_MAX_PAGES,
+    AccountsService,
+    BankLookupError,
+    BindingError,
+    BindingProblem,
+)
+from bot.services.reminders import ReminderService
+from bot.views import accounts as views
+
+CODE_LENGTH = 6
+
+
+class BindForm(StatesGroup):
+    contact = State()
+    code = State()
+
+
+class LoanButton(CallbackData, prefix="ln"):
+    action: str  # schedule (new message), page (edit in place), csv, repay
+    loan: str
+    page: int = 0
+
+
+class StatementPage(CallbackData, prefix="st"):
+    page: int
+
+
+class UnbindChoice(CallbackData, prefix="ub"):
+    confirm: bool
+
+
+def _contact_keyboard() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+async def _customer(
+    message: Message, state: FSMContext, accounts: AccountsService, locale: str, then: str
+) -> str | None:
+    """The bound customer; otherwise binding starts (and `then` is shown after it)."""
+    try:
+        customer_id = await accounts.customer_of(message.chat.id, locale)
+    except BankLookupError:
+        await message.answer(views.bank_unavailable())
+        return None
+    if customer_id is None:
+        await state.set_state(BindForm.contact)
+        await state.update_data(bind={"then": then})
+        await message.answer(views.ask_contact(), reply_markup=_contact_keyboard())
+    return customer_id
+
+
+async def bind(message: Message, state: FSMContext, accounts: AccountsService, locale: str) -> None:
+    if await _customer(message, state, accounts, locale, then="") is not None:
+        await message.answer(_("This chat is already linked to your bank account."))
+
+
+async def contact_given(
+    message: Message,
+    state: FSMContext,
+    accounts: AccountsService,
+    clock: Clock,
+) -> None:
+    contact = message.contact
+    if contact is None:
+        await message.answer(views.press_share_button(), reply_markup=_contact_keyboard())
+        return
+    try:
+        sent = await accounts.start_binding(message.chat.id, contact.phone_number, contact.user_id)
+    except BindingError as error:
+        await _binding_failed(message, state, error)
+        return
+    data = (await state.get_data()).get("bind", {})
+    await state.update_data(bind={**data, "challenge": sent.challenge_id})
+    await state.set_state(BindForm.code)
+    await message.answer(views.code_sent(sent, clock.now()), reply_markup=main_menu())
+
+
+async def code_given(
+    message: Message,
+    state: FSMContext,
+    accounts: AccountsService,
+    reminders: ReminderService,
+    settings: Settings,
+    clock: Clock,
+    locale: str,
+) -> None:
+    code = (message.text or "").strip()
+    if len(code) != CODE_LENGTH or not code.isascii() or not code.isdigit():
+        await message.answer(views.code_format())
+        return
+    data = (await state.get_data()).get("bind", {})
+    try:
+        customer_id = await accounts.confirm_binding(
+            message.chat.id, data.get("challenge", ""), code, locale
+        )
+    except BindingError as error:
+        await _binding_failed(message, state, error)
+        return
+    await state.clear()
+    await message.answer(views.bound(), reply_markup=main_menu())
+    await reminders.index_customer(customer_id, clock.now())
+    then = data.get("then")
+    if then == "balance":
+        await _show_balance(message, accounts, customer_id, locale)
+    elif then == "loans":
+        await _show_loans(message, accounts, customer_id, settings, locale)
+
+
+async def _binding_failed(message: Message, state: FSMContext, error: BindingError) -> None:
+    keeps_trying = error.problem in (BindingProblem.WRONG_CODE, BindingProblem.NOT_OWN_CONTACT)
+    if not keeps_trying:
+        await state.clear()
+    markup = _contact_keyboard() if error.problem is BindingProblem.NOT_OWN_CONTACT else main_menu()
+    await message.answer(views.binding_problem(error), reply_markup=markup)
+
+
+async def unbind(message: Message, accounts: AccountsService, locale: str) -> None:
+    try:
+        customer_id = await accounts.customer_of(message.chat.id, locale)
+    except BankLookupError:
+        await message.answer(views.bank_unavailable())
+        return
+    if customer_id is None:
+        await message.answer(views.not_bound())
+        return
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Yes, unlink"), callback_data=UnbindChoice(confirm=True))
+    builder.button(text=_("No, keep it"), callback_data=UnbindChoice(confirm=False))
+    await message.answer(views.ask_unbind(), reply_markup=builder.as_markup())
+
+
+async def unbind_chosen(
+    callback: CallbackQuery, callback_data: UnbindChoice, accounts: AccountsService
+) -> None:
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    if not callback_data.confirm:
+        await callback.message.edit_text(_("Nothing changed: the chat stays linked."))
+        return
+    try:
+        await accounts.unbind(callback.from_user.id)
+    except BankLookupError:
+        await callback.message.edit_text(views.bank_unavailable())
+        return
+    await callback.message.edit_text(views.unbound())
+
+
+async def balance(
+    message: Message, state: FSMContext, accounts: AccountsService, locale: str
+) -> None:
+    customer_id = await _customer(message, state, accounts, locale, then="balance")
+    if customer_id is not None:
+        await _show_balance(message, accounts, customer_id, locale)
+
+
+async def _show_balance(
+    message: Message, accounts: AccountsService, customer_id: str, locale: str
+) -> None:
+    try:
+        text = views.balances(await accounts.accounts(customer_id), locale)
+    except BankLookupError:
+        text = views.bank_unavailable()
+    await message.answer(text)
+
+
+async def loans(
+    message: Message,
+    state: FSMContext,
+    accounts: AccountsService,
+    reminders: ReminderService,
+    settings: Settings,
+    clock: Clock,
+    locale: str,
+) -> None:
+    customer_id = await _customer(message, state, accounts, locale, then="loans")
+    if customer_id is not None:
+        await _show_loans(message, accounts, customer_id, settings, locale)
+        await reminders.index_customer(customer_id, clock.now())
+
+
+async def _show_loans(
+    message: Message, accounts: AccountsService, customer_id: str, settings: Settings, locale: str
+) -> None:
+    try:
+        items = await accounts.loans(customer_id)
+    except BankLookupError:
+        await message.answer(views.bank_unavailable())
+        return
+    builder = InlineKeyboardBuilder()
+    for loan in items:
+        builder.button(
+            text=_("📅 Schedule {reference}").format(reference=loan.id),
+            callback_data=LoanButton(action="schedule", loan=loan.id),
+        )
+        builder.button(
+            text=_("💸 Repay {reference}").format(reference=loan.id),
+            callback_data=LoanButton(action="repay", loan=loan.id),
+        )
+    builder.button(text=_("🧾 Statement"), callback_data=StatementPage(page=0))
+    builder.adjust(*([2] * len(items)), 1)
+    await message.answer(
+        views.loans(items, settings.currency, locale), reply_markup=builder.as_markup()
+    )
+
+
+async def due(
+    message: Message,
+    state: FSMContext,
+    accounts: AccountsService,
+    reminders: ReminderService,
+    settings: Settings,
+    clock: Clock,
+    locale: str,
+) -> None:
+    customer_id = await _customer(message, state, accounts, locale, then="loans")
+    if customer_id is None:
+        return
+    try:
+        items = await accounts.loans(customer_id)
+    except BankLookupError:
+        await message.answer(views.bank_unavailable())
+        return
+    today = clock.now().astimezone(settings.zone).date()
+    await message.answer(views.due_line(items, today, settings.currency, locale))
+    await reminders.index_customer(customer_id, clock.now())
+
+
+async def statement(
+    message: Message, state: FSMContext, accounts: AccountsService, settings: Settings, locale: str
+) -> None:
+    customer_id = await _customer(message, state, accounts, locale, then="")
+    if customer_id is None:
+        return
+    text, markup = await _statement_page(accounts, customer_id, 0, settings, locale)
+    await message.answer(text, reply_markup=markup)
+
+
+async def statement_paged(
+    callback: CallbackQuery,
+    callback_data: StatementPage,
+    accounts: AccountsService,
+    settings: Settings,
+    locale: str,
+) -> None:
+    customer_id = await _callback_customer(callback, accounts, locale)
+    if customer_id is None or not isinstance(callback.message, Message):
+        return
+    await callback.answer()
+    text, markup = await _statement_page(
+        accounts, customer_id, callback_data.page, settings, locale
+    )
+    if callback.message.text and callback.message.text.startswith("🧾"):
+        await callback.message.edit_text(text, reply_markup=markup)
+    else:
+        await callback.message.answer(text, reply_markup=markup)
+
+
+async def _statement_page(
+    accounts: AccountsService, customer_id: str, page: int, settings: Settings, locale: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    try:
+        result, account = await accounts.statement(customer_id, page)
+    except BankLookupError:
+        return views.bank_unavailable(), None
+    builder = InlineKeyboardBuilder()
+    if page > 0:
+        builder.button(text=_("◀ Newer"), callback_data=StatementPage(page=page - 1))
+    if result.next_cursor is not None and page + 1 < STATEMENT_MAX_PAGES:
+        builder.button(text=_("Older ▶"), callback_data=StatementPage(page=page + 1))
+    text = views.statement(account, result.items, page, settings.zone, locale)
+    return text, builder.as_markup() if builder.buttons else None
+
+
+async def loan_button(
+    callback: CallbackQuery,
+    callback_data: LoanButton,
+    accounts: AccountsService,
+    settings: Settings,
+    locale: str,
+) -> None:
+    customer_id = await _callback_customer(callback, accounts, locale)
+    if customer_id is None or not isinstance(callback.message, Message):
+        return
+    try:
+        loan = await accounts.loan(customer_id, callback_data.loan)
+    except BankLookupError:
+        await callback.answer(views.bank_unavailable(), show_alert=True)
+        return
+    await callback.answer()
+    message = callback.message
+    if callback_data.action == "repay":
+        await message.answer(views.repay_hint(loan, settings.currency, locale))
+    elif callback_data.action == "csv":
+        document = BufferedInputFile(views.schedule_csv(loan), filename=f"{loan.id}.csv")
+        await message.answer_document(document)
+    else:
+        pages = views.schedule_pages(loan)
+        page = min(max(callback_data.page, 0), pages - 1)
+        content = Text(
+            views.schedule_title(loan, page, pages),
+            "\n\n",
+            Pre(views.schedule_table(loan, page, locale)),
+        ).as_kwargs()
+        markup = _schedule_keyboard(loan.id, page, pages)
+        if callback_data.action == "page":
+            await message.edit_text(**content, reply_markup=markup)
+        else:
+            await message.answer(**content, reply_markup=markup)
+
+
+def _schedule_keyboard(loan_id: str, page: int, pages: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    if page > 0:
+        builder.button(
+            text="◀", callback_data=LoanButton(action="page", loan=loan_id, page=page - 1)
+        )
+    if page + 1 < pages:
+        builder.button(
+            text="▶", callback_data=LoanButton(action="page", loan=loan_id, page=page + 1)
+        )
+    builder.button(text=_("CSV"), callback_data=LoanButton(action="csv", loan=loan_id))
+    builder.button(text=_("💸 Repay"), callback_data=LoanButton(action="repay", loan=loan_id))
+    return builder.as_markup()
+
+
+async def _callback_customer(
+    callback: CallbackQuery, accounts: AccountsService, locale: str
+) -> str | None:
+    try:
+        customer_id = await accounts.customer_of(callback.from_user.id, locale)
+    except BankLookupError:
+        await callback.answer(views.bank_unavailable(), show_alert=True)
+        return None
+    if customer_id is None:
+        await callback.answer(
+            _("This chat is not linked to a bank account; send /bind."), show_alert=True
+        )
+    return customer_id
+
+
+def build_router() -> Router:
+    router = Router(name="accounts")
+    router.message.filter(
+        RouterEntry(
+            commands=("balance", "loans", "due", "statement", "bind", "unbind"),
+            labels=(BALANCE_LABEL, LOANS_LABEL),
+            forms=(BindForm,),
+        )
+    )
+    router.message.register(contact_given, StateFilter(BindForm.contact))
+    router.message.register(code_given, StateFilter(BindForm.code))
+    router.message.register(bind, Command("bind"))
+    router.message.register(unbind, Command("unbind"))
+    router.message.register(balance, Command("balance"))
+    router.message.register(balance, MenuButton(BALANCE_LABEL))
+    router.message.register(loans, Command("loans"))
+    router.message.register(loans, MenuButton(LOANS_LABEL))
+    router.message.register(due, Command("due"))
+    router.message.register(statement, Command("statement"))
+    router.callback_query.register(unbind_chosen, UnbindChoice.filter())
+    router.callback_query.register(statement_paged, StatementPage.filter())
+    router.callback_query.register(loan_button, LoanButton.filter())
+    return router

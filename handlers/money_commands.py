@@ -1,0 +1,122 @@
+"""SMS-style money commands typed in the chat (YE, ZZ 张三 100, QR 123456...) by bound
+customers whenever no other form is in progress; Confirm / Cancel buttons under a preview."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.config import Settings
+from bot.domain.commands import Cancel, keyword_of
+from bot.services.money_commands import MoneyCommandEngine, Outcome, PendingExists, Preview
+from bot.views.money_commands import MoneyTexts
+
+
+class MoneyForm(StatesGroup):
+    code = State()  # after the Confirm button: the next text is the code
+
+
+class MoneyAction(CallbackData, prefix="mc"):
+    action: str  # confirm, cancel
+    operation: str
+
+
+class MoneyCommandEntry(Filter):
+    """Root filter: a command word outside any form, or any text while waiting for a code."""
+
+    async def __call__(self, message: Message, raw_state: str | None = None) -> bool:
+        if raw_state is not None:
+            return raw_state == MoneyForm.code.state
+        return message.text is not None and keyword_of(message.text) is not None
+
+
+def texts(settings: Settings, locale: str) -> MoneyTexts:
+    return MoneyTexts(settings.currency, locale, settings.zone)
+
+
+def buttons(outcome: Outcome) -> InlineKeyboardMarkup | None:
+    builder = InlineKeyboardBuilder()
+    if isinstance(outcome, Preview):
+        operation = outcome.pending.id
+        builder.button(
+            text=_("✅ Confirm"), callback_data=MoneyAction(action="confirm", operation=operation)
+        )
+        builder.button(
+            text=_("✖️ Cancel"), callback_data=MoneyAction(action="cancel", operation=operation)
+        )
+    elif isinstance(outcome, PendingExists):
+        operation = outcome.pending.id
+        builder.button(
+            text=_("✖️ Cancel the waiting transaction"),
+            callback_data=MoneyAction(action="cancel", operation=operation),
+        )
+    else:
+        return None
+    return builder.as_markup()
+
+
+def not_bound() -> str:
+    return _("Money commands are for the bank's customers: send /bind to link your bank account.")
+
+
+async def command(
+    message: Message,
+    state: FSMContext,
+    money_commands: MoneyCommandEngine,
+    settings: Settings,
+    locale: str,
+) -> None:
+    user_id = message.from_user.id if message.from_user else message.chat.id
+    customer_id = await money_commands.customer_of_chat_user(user_id)
+    if customer_id is None:
+        await state.clear()
+        await message.answer(not_bound())
+        return
+    await money_commands.store.remember_locale(customer_id, locale)
+    text = message.text or ""
+    if await state.get_state() == MoneyForm.code.state and keyword_of(text) is None:
+        text = f"QR {text}"
+    await state.clear()
+    outcome = await money_commands.handle(customer_id, text)
+    await message.answer(texts(settings, locale).render(outcome), reply_markup=buttons(outcome))
+
+
+async def pressed(
+    callback: CallbackQuery,
+    callback_data: MoneyAction,
+    state: FSMContext,
+    money_commands: MoneyCommandEngine,
+    settings: Settings,
+    locale: str,
+) -> None:
+    customer_id = await money_commands.customer_of_chat_user(callback.from_user.id)
+    pending = await money_commands.pending(customer_id) if customer_id else None
+    if customer_id is None or pending is None or pending.id != callback_data.operation:
+        await callback.answer(_("This transaction is no longer waiting."), show_alert=True)
+        return
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    if callback_data.action == "confirm":
+        await state.set_state(MoneyForm.code)
+        await callback.message.answer(
+            _("Send the 6-digit code from the SMS (or QR and the code, e.g. QR 123456).")
+        )
+        return
+    outcome = await money_commands.run(customer_id, Cancel())
+    await state.clear()
+    await callback.message.answer(texts(settings, locale).render(outcome))
+
+
+def build_router() -> Router:
+    router = Router(name="money_commands")
+    router.message.filter(MoneyCommandEntry())
+    router.message.register(command)
+    router.callback_query.register(pressed, MoneyAction.filter())
+    return router

@@ -1,0 +1,379 @@
+"""Loan officers: /officer binding, lead card buttons, notes and /queue.
+
+Callback data is never trusted: every press looks the officer up by chat and the bank
+decides again whether this officer may act on this lead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.filters import RouterEntry
+from bot.i18n import moment
+from bot.services.officers import DeskError, NotStaff, OfficerDesk, Refused, StaffMember
+from bot.views import officers as views
+from bot.views.officers import LeadAction, QueuePage
+
+VISIT_DAYS_OFFERED = 6
+
+
+class OfficerForm(StatesGroup):
+    staff_code = State()
+    code = State()
+    note = State()
+
+
+def not_staff_text() -> str:
+    return _("This is for the bank's loan officers. Officers link their account with /officer.")
+
+
+# --- binding ------------------------------------------------------------------------------
+
+
+async def officer(message: Message, state: FSMContext, officer_desk: OfficerDesk) -> None:
+    if message.from_user is None:
+        return
+    member = await officer_desk.member(message.from_user.id)
+    if member is not None:
+        await message.answer(_linked_text(member))
+        return
+    await state.set_state(OfficerForm.staff_code)
+    await message.answer(_("Send your staff code (for example K001)."))
+
+
+def _linked_text(member: StaffMember) -> str:
+    role = _("supervisor") if member.is_supervisor else _("loan officer")
+    return _("You are linked as {name}, {role}, territory {territory}, team {team}.").format(
+        name=member.name, role=role, territory=member.territory_code, team=member.team_code
+    )
+
+
+async def staff_code_given(message: Message, state: FSMContext, officer_desk: OfficerDesk) -> None:
+    if message.from_user is None:
+        return
+    code = (message.text or "").strip()
+    try:
+        challenge = await officer_desk.start_binding(message.from_user.id, code)
+    except ValueError:
+        await message.answer(_("That is not a staff code. Example: K001."))
+        return
+    except DeskError as error:
+        await message.answer(_binding_error(error.code))
+        return
+    await state.set_state(OfficerForm.code)
+    await state.update_data(officer_challenge=challenge.id)
+    await message.answer(
+        _("The bank sent a 6-digit code to {phone}. Send it here.").format(
+            phone=challenge.masked_phone
+        )
+    )
+
+
+async def code_given(
+    message: Message, state: FSMContext, officer_desk: OfficerDesk, bot: Bot, locale: str
+) -> None:
+    challenge_id = (await state.get_data()).get("officer_challenge", "")
+    try:
+        member = await officer_desk.confirm_binding(bot, challenge_id, message.text or "", locale)
+    except NotStaff:
+        await state.clear()
+        await message.answer(not_staff_text())
+        return
+    except DeskError as error:
+        if error.code != "invalid_code":
+            await state.clear()
+        await message.answer(_binding_error(error.code, error.attempts_left))
+        return
+    await state.clear()
+    await message.answer(
+        _linked_text(member) + "\n" + _("New leads will arrive here. /queue shows your queue.")
+    )
+
+
+def _binding_error(code: str, attempts_left: int = 0) -> str:
+    texts = {
+        "not_found": _("No officer has that staff code. Check it and send it again."),
+        "invalid_request": _("That is not a staff code. Example: K001."),
+        "invalid_code": _("Wrong code. Attempts left: {count}.").format(count=attempts_left),
+        "code_expired": _("The code has expired. Send /officer to get a new one."),
+        "too_many_attempts": _("Too many wrong codes. Try again later with /officer."),
+    }
+    return texts.get(code, _("The bank cannot be reached right now. Try again in a minute."))
+
+
+# --- the queue and notes --------------------------------------------------------------------
+
+
+async def queue(message: Message, officer_desk: OfficerDesk, locale: str) -> None:
+    member = await officer_desk.member(message.chat.id)
+    if member is None:
+        await message.answer(not_staff_text())
+        return
+    text, markup = await _queue_page(officer_desk, member, 0, locale)
+    await message.answer(text, reply_markup=markup)
+
+
+async def _queue_page(
+    desk: OfficerDesk, member: StaffMember, page: int, locale: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    items = await desk.queue(member)
+    return views.queue_page(items, page, desk.currency, desk.policy.calendar.timezone, locale)
+
+
+async def queue_page(
+    callback: CallbackQuery, callback_data: QueuePage, officer_desk: OfficerDesk, locale: str
+) -> None:
+    member = await officer_desk.member(callback.from_user.id)
+    if member is None or not isinstance(callback.message, Message):
+        await callback.answer(not_staff_text(), show_alert=True)
+        return
+    text, markup = await _queue_page(officer_desk, member, callback_data.page, locale)
+    await callback.message.edit_text(text, reply_markup=markup)
+    await callback.answer()
+
+
+async def note_given(
+    message: Message, state: FSMContext, officer_desk: OfficerDesk, bot: Bot
+) -> None:
+    lead_id = (await state.get_data()).get("note_lead", "")
+    member = await officer_desk.member(message.chat.id)
+    await state.clear()
+    note = (message.text or "").strip()
+    if member is None or not note:
+        await message.answer(_("No note was saved."))
+        return
+    try:
+        lead = await officer_desk.add_note(member, lead_id, note)
+    except Refused:
+        await message.answer(_("This lead is not yours to act on."))
+        return
+    await officer_desk.refresh_cards(bot, lead)
+    await message.answer(_("Note saved on lead {lead}.").format(lead=lead.id))
+
+
+# --- lead card buttons ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Press:
+    callback: CallbackQuery
+    data: LeadAction
+    member: StaffMember
+    desk: OfficerDesk
+    bot: Bot
+    state: FSMContext
+    locale: str
+
+
+async def lead_button(
+    callback: CallbackQuery,
+    callback_data: LeadAction,
+    officer_desk: OfficerDesk,
+    bot: Bot,
+    state: FSMContext,
+    locale: str,
+) -> None:
+    member = await officer_desk.member(callback.from_user.id)
+    action = ACTIONS.get(callback_data.action)
+    if member is None or action is None:
+        officer_desk.refuse(member, callback_data.lead, callback_data.action)
+        await callback.answer(not_staff_text(), show_alert=True)
+        return
+    press = Press(callback, callback_data, member, officer_desk, bot, state, locale)
+    try:
+        await action(press)
+    except Refused:
+        await callback.answer(_("This lead is not yours to act on."), show_alert=True)
+    except DeskError as error:
+        await callback.answer(_bank_refusal(error), show_alert=True)
+        await _redraw(press)
+
+
+def _bank_refusal(error: DeskError) -> str:
+    if error.code == "already_claimed":
+        return _("{name} has already claimed this lead.").format(name=error.claimed_by_name)
+    if error.code == "invalid_state":
+        return _("Not possible at this stage of the lead.")
+    return _("The bank cannot be reached right now. Try again in a minute.")
+
+
+async def _redraw(press: Press) -> None:
+    lead = await press.desk.lead_for(press.member, press.data.lead, "view")
+    await press.desk.refresh_cards(press.bot, lead)
+
+
+async def _claim(press: Press) -> None:
+    lead = await press.desk.claim(press.member, press.data.lead)
+    await press.desk.refresh_cards(press.bot, lead)
+    await press.callback.answer(_("Claimed. The full number is on the card."))
+
+
+async def _show_markup(press: Press, markup: InlineKeyboardMarkup) -> None:
+    if isinstance(press.callback.message, Message):
+        await press.desk.card_changed(press.data.lead, press.member)
+        await press.callback.message.edit_reply_markup(reply_markup=markup)
+    await press.callback.answer()
+
+
+async def _pass(press: Press) -> None:
+    await press.desk.lead_for(press.member, press.data.lead, "pass")
+    await _show_markup(press, views.pass_keyboard(press.data.lead))
+
+
+async def _pass_reason(press: Press) -> None:
+    if press.data.arg not in views.PASS_REASONS:
+        raise press.desk.refuse(press.member, press.data.lead, "pass")
+    lead = await press.desk.pass_on(press.member, press.data.lead, press.data.arg)
+    await press.desk.refresh_cards(press.bot, lead)
+    await press.callback.answer(_("Passed on."))
+
+
+async def _details(press: Press) -> None:
+    lead = await press.desk.lead_for(press.member, press.data.lead, "details")
+    card = await press.desk.card_changed(lead.id, press.member)
+    if card is None:
+        raise press.desk.refuse(press.member, lead.id, "details")
+    await press.desk.edit_card(press.bot, card, press.member, lead, detailed=True)
+    await press.desk.card_changed(lead.id, press.member)
+    await press.callback.answer()
+
+
+async def _back(press: Press) -> None:
+    lead = await press.desk.lead_for(press.member, press.data.lead, "back")
+    card = await press.desk.card_changed(lead.id, press.member)
+    if card is not None:
+        await press.desk.edit_card(press.bot, card, press.member, lead)
+    await press.callback.answer()
+
+
+async def _call(press: Press) -> None:
+    lead = await press.desk.claimed_lead_for(press.member, press.data.lead, "call")
+    await press.bot.send_contact(
+        press.member.chat_id, phone_number=lead.phone, first_name=lead.applicant_name
+    )
+    await press.callback.answer()
+
+
+async def _status(press: Press) -> None:
+    await press.desk.claimed_lead_for(press.member, press.data.lead, "status")
+    await _show_markup(press, views.status_keyboard(press.data.lead))
+
+
+async def _set_status(press: Press) -> None:
+    status = next((s for s in views.SETTABLE if s.value == press.data.arg), None)
+    if status is None:
+        raise press.desk.refuse(press.member, press.data.lead, "status")
+    lead = await press.desk.set_status(press.member, press.data.lead, status)  # type: ignore[arg-type]
+    await press.desk.refresh_cards(press.bot, lead)
+    await press.callback.answer(_("Status: {status}").format(status=views.status_label(status)))
+
+
+async def _visit(press: Press) -> None:
+    await press.desk.claimed_lead_for(press.member, press.data.lead, "visit")
+    calendar = press.desk.policy.calendar
+    today = press.desk.clock.now().astimezone(calendar.zone).date()
+    first = today if _slots(press.desk, today) else calendar.next_working_day(today)
+    days = [calendar.working_day_on_or_after(first)]
+    while len(days) < VISIT_DAYS_OFFERED:
+        days.append(calendar.next_working_day(days[-1]))
+    await _show_markup(press, views.days_keyboard(press.data.lead, days, press.locale))
+
+
+def _slots(desk: OfficerDesk, day: date) -> list[datetime]:
+    """Hourly visit times left on a working day, in the bank's time zone."""
+    calendar = desk.policy.calendar
+    if not calendar.is_working_day(day):
+        return []
+    start = calendar.opening(day)
+    last = calendar.closing(day) - timedelta(hours=1)
+    now = desk.clock.now()
+    slots = []
+    while start <= last:
+        if start > now:
+            slots.append(start)
+        start += timedelta(hours=1)
+    return slots
+
+
+async def _visit_day(press: Press) -> None:
+    await press.desk.claimed_lead_for(press.member, press.data.lead, "visit")
+    try:
+        chosen = datetime.strptime(press.data.arg, "%Y%m%d").date()
+    except ValueError:
+        raise press.desk.refuse(press.member, press.data.lead, "visit") from None
+    slots = _slots(press.desk, chosen)
+    if not slots:
+        await press.callback.answer(_("No free time left that day."), show_alert=True)
+        return
+    await _show_markup(press, views.times_keyboard(press.data.lead, slots))
+
+
+async def _visit_time(press: Press) -> None:
+    zone = press.desk.policy.calendar.zone
+    try:
+        at = datetime.strptime(press.data.arg, "%Y%m%d%H%M").replace(tzinfo=zone)
+    except ValueError:
+        raise press.desk.refuse(press.member, press.data.lead, "visit") from None
+    if at not in _slots(press.desk, at.date()):
+        await press.callback.answer(_("No free time left that day."), show_alert=True)
+        return
+    lead = await press.desk.book_visit(press.member, press.data.lead, at)
+    await press.desk.refresh_cards(press.bot, lead)
+    when = moment(at.replace(tzinfo=None), press.locale)
+    await press.callback.answer(_("Visit booked for {when}.").format(when=when))
+
+
+async def _note(press: Press) -> None:
+    lead = await press.desk.lead_for(press.member, press.data.lead, "note")
+    await press.state.set_state(OfficerForm.note)
+    await press.state.update_data(note_lead=lead.id)
+    await press.callback.answer()
+    await press.bot.send_message(
+        press.member.chat_id, _("Send the note for lead {lead}.").format(lead=lead.id)
+    )
+
+
+async def _reassign(press: Press) -> None:
+    lead = await press.desk.reassign(press.member, press.data.lead, press.data.arg)
+    await press.desk.refresh_cards(press.bot, lead)
+    name = await press.desk.officer_name(lead.officer_id)
+    await press.callback.answer(_("Reassigned to {name}.").format(name=name))
+
+
+ACTIONS: dict[str, Callable[[Press], Awaitable[None]]] = {
+    "claim": _claim,
+    "pass": _pass,
+    "why": _pass_reason,
+    "details": _details,
+    "back": _back,
+    "call": _call,
+    "status": _status,
+    "set": _set_status,
+    "visit": _visit,
+    "day": _visit_day,
+    "time": _visit_time,
+    "note": _note,
+    "to": _reassign,
+}
+
+
+def build_router() -> Router:
+    router = Router(name="officers")
+    router.message.filter(RouterEntry(commands=("officer", "queue"), forms=(OfficerForm,)))
+    router.message.register(officer, Command("officer"))
+    router.message.register(queue, Command("queue"))
+    router.message.register(staff_code_given, StateFilter(OfficerForm.staff_code))
+    router.message.register(code_given, StateFilter(OfficerForm.code))
+    router.message.register(note_given, StateFilter(OfficerForm.note))
+    router.callback_query.register(lead_button, LeadAction.filter())
+    router.callback_query.register(queue_page, QueuePage.filter())
+    return router

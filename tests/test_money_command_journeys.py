@@ -1,0 +1,307 @@
+"""Money commands in the chat: queries, preview with the payee name check, confirmation by
+the SMS code (typed or after the Confirm button), wrong codes and the lockout, an expired
+code, double confirmation, limits, insufficient funds, 一笔一清; in Chinese and English."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.clock import SimulatedClock
+from bot.config import Settings
+from bot.demo.driver import ChatDriver, ChatUser
+from bot.factory import Outside, build_bot, build_dispatcher, build_storage
+from bot.local_session import LocalSession
+from integrations.bank.errors import BankUnavailable
+from integrations.bank.models import TransactionKind
+from integrations.bank.protocol import BankAdapter
+from integrations.bank.sandbox import seed
+from integrations.sms.outbound import RecordingSmsSender
+
+MERCHANT = seed.MERCHANT_CHAT_USER_ID
+MERCHANT_ZH = ChatUser("merchant", MERCHANT, "陈小梅", "zh-hans", seed.MERCHANT_PHONE)
+MERCHANT_EN = ChatUser("merchant", MERCHANT, "Mei", "en", seed.MERCHANT_PHONE)
+
+
+def latest_code(sms: RecordingSmsSender) -> str:
+    text = sms.last_to(seed.MERCHANT_PHONE) or ""
+    found = re.search(r"[0-9]{6}", text)
+    assert found, text
+    return found.group()
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+async def balance(bank: BankAdapter) -> Decimal:
+    binding = await bank.get_binding(seed.MERCHANT_CHAT_USER_ID)
+    assert binding.customer_id
+    accounts = await bank.list_accounts(binding.customer_id)
+    return accounts[0].available_balance
+
+
+async def transfers_out(bank: BankAdapter) -> int:
+    binding = await bank.get_binding(seed.MERCHANT_CHAT_USER_ID)
+    assert binding.customer_id
+    accounts = await bank.list_accounts(binding.customer_id)
+    page = await bank.list_transactions(binding.customer_id, accounts[0].id, limit=50)
+    return sum(1 for item in page.items if item.kind is TransactionKind.TRANSFER_OUT)
+
+
+async def test_transfer_previewed_confirmed_by_code_in_chinese(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter
+) -> None:
+    before = await balance(bank)
+    await driver.send(MERCHANT_ZH, "ZZ 张三 100")
+    preview = driver.last(MERCHANT_ZH)
+    assert "张三" in preview.text and "****1234" in preview.text
+    assert "¥100.00" in preview.text and "请核对" in preview.text
+    assert [b.text for b in preview.flat_buttons()] == ["✅ 确认", "✖️ 取消"]
+    assert "张三" in (sms.last_to(seed.MERCHANT_PHONE) or "")
+    await driver.send(MERCHANT_ZH, f"QR {latest_code(sms)}")
+    done = driver.last(MERCHANT_ZH).text
+    assert "完成" in done and "张三" in done
+    assert await balance(bank) == before - Decimal("100")
+
+
+async def test_confirm_button_then_code_in_english(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter
+) -> None:
+    before = await balance(bank)
+    await driver.send(MERCHANT_EN, "trf 张三 50")
+    assert "Transfer to 张三 (****1234)" in driver.last(MERCHANT_EN).text
+    await driver.press(MERCHANT_EN, "Confirm")
+    assert "6-digit code" in driver.last(MERCHANT_EN).text
+    await driver.send(MERCHANT_EN, latest_code(sms))
+    assert "Done." in driver.last(MERCHANT_EN).text
+    assert await balance(bank) == before - Decimal("50")
+
+
+async def test_queries_in_chinese(driver: ChatDriver) -> None:
+    await driver.send(MERCHANT_ZH, "余额")
+    assert "余额：" in driver.last(MERCHANT_ZH).text and "¥" in driver.last(MERCHANT_ZH).text
+    await driver.send(MERCHANT_ZH, "MX 3")
+    statement = driver.last(MERCHANT_ZH).text
+    assert "最近 3 笔交易" in statement and "电费" in statement
+    await driver.send(MERCHANT_ZH, "DK")
+    assert "下期还款" in driver.last(MERCHANT_ZH).text
+    await driver.send(MERCHANT_ZH, "?")
+    assert "ZZ / TRF / 转账" in driver.last(MERCHANT_ZH).text
+    await driver.send(MERCHANT_ZH, "帮助 还款")
+    assert "示例：HK 500" in driver.last(MERCHANT_ZH).text
+
+
+async def test_queries_in_english(driver: ChatDriver) -> None:
+    await driver.send(MERCHANT_EN, "BAL")
+    assert driver.last(MERCHANT_EN).text.startswith("Balances:")
+    await driver.send(MERCHANT_EN, "stmt")
+    assert "Last 5 transactions" in driver.last(MERCHANT_EN).text
+    await driver.send(MERCHANT_EN, "loan")
+    assert "Next payment" in driver.last(MERCHANT_EN).text
+    await driver.send(MERCHANT_EN, "YE 9999")
+    assert "no account ending" in driver.last(MERCHANT_EN).text
+
+
+async def test_a_wrong_command_gets_the_reason_and_an_example(driver: ChatDriver) -> None:
+    await driver.send(MERCHANT_ZH, "ZZ 张三 1.234")
+    assert driver.last(MERCHANT_ZH).text == "金额最多两位小数：“1.234”。\n示例：ZZ 张三 100"
+    await driver.send(MERCHANT_EN, "pay tv 123 5")
+    text = driver.last(MERCHANT_EN).text
+    assert "Unknown biller “tv”" in text and "Example: JF ELEC 1234567 236.50" in text
+
+
+async def test_bill_top_up_and_repayment_each_confirmed_by_code(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter
+) -> None:
+    start = await balance(bank)
+    await driver.send(MERCHANT_EN, "JF ELEC 1234567 36.50")
+    assert "Pay 电费 bill ****4567" in driver.last(MERCHANT_EN).text
+    await driver.send(MERCHANT_EN, f"OK {latest_code(sms)}")
+    assert "Done." in driver.last(MERCHANT_EN).text
+    await driver.send(MERCHANT_EN, "topup 20")
+    assert "Top up +86*******0001" in driver.last(MERCHANT_EN).text
+    await driver.send(MERCHANT_EN, f"QR {latest_code(sms)}")
+    assert "Done." in driver.last(MERCHANT_EN).text
+    await driver.send(MERCHANT_ZH, "还款 100")
+    assert "归还贷款" in driver.last(MERCHANT_ZH).text
+    await driver.send(MERCHANT_ZH, f"确认 {latest_code(sms)}")
+    assert "交易完成" in driver.last(MERCHANT_ZH).text
+    assert await balance(bank) == start - Decimal("156.50")
+
+
+async def test_double_confirmation_posts_once_and_shows_the_receipt_again(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter
+) -> None:
+    before, count = await balance(bank), await transfers_out(bank)
+    await driver.send(MERCHANT_ZH, "ZZ 张三 100")
+    code = latest_code(sms)
+    await driver.send(MERCHANT_ZH, f"QR {code}")
+    await driver.send(MERCHANT_ZH, f"QR {code}")
+    again = driver.last(MERCHANT_ZH).text
+    assert "该交易已完成" in again and "张三" in again
+    assert await balance(bank) == before - Decimal("100")
+    assert await transfers_out(bank) == count + 1
+
+
+async def test_a_duplicate_update_acts_once(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter
+) -> None:
+    before = await balance(bank)
+    await driver.send(MERCHANT_ZH, "ZZ 张三 100")
+    update = driver.text_update(MERCHANT_ZH, f"QR {latest_code(sms)}")
+    await driver.deliver(update)
+    await driver.deliver(update)
+    assert await balance(bank) == before - Decimal("100")
+
+
+async def test_five_wrong_codes_cancel_and_lock_for_30_minutes(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, clock: SimulatedClock
+) -> None:
+    before = await balance(bank)
+    await driver.send(MERCHANT_EN, "ZZ 张三 100")
+    code = latest_code(sms)
+    for attempts_left in (4, 3, 2, 1):
+        await driver.send(MERCHANT_EN, f"QR {wrong(code)}")
+        assert driver.last(MERCHANT_EN).text == f"Wrong code. Attempts left: {attempts_left}."
+    await driver.send(MERCHANT_EN, f"QR {wrong(code)}")
+    assert "locked for 30 min" in driver.last(MERCHANT_EN).text
+    await driver.send(MERCHANT_EN, f"QR {code}")
+    assert "No transaction is waiting" in driver.last(MERCHANT_EN).text
+    await driver.send(MERCHANT_ZH, "ZZ 张三 100")
+    assert "锁定 30 分钟" in driver.last(MERCHANT_ZH).text
+    await driver.send(MERCHANT_ZH, "YE")
+    assert "余额：" in driver.last(MERCHANT_ZH).text  # queries stay open
+    clock.advance(timedelta(minutes=31))
+    await driver.send(MERCHANT_ZH, "ZZ 张三 100")
+    assert "请核对" in driver.last(MERCHANT_ZH).text
+    assert await balance(bank) == before
+
+
+async def test_an_expired_code_cancels_the_transaction(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, clock: SimulatedClock
+) -> None:
+    before = await balance(bank)
+    await driver.send(MERCHANT_ZH, "ZZ 张三 100")
+    code = latest_code(sms)
+    clock.advance(timedelta(minutes=6))
+    await driver.send(MERCHANT_ZH, f"QR {code}")
+    assert "验证码已过期" in driver.last(MERCHANT_ZH).text
+    await driver.send(MERCHANT_ZH, f"QR {code}")
+    assert "没有待确认的交易" in driver.last(MERCHANT_ZH).text
+    assert await balance(bank) == before
+
+
+async def test_one_pending_transaction_at_a_time(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter
+) -> None:
+    await driver.send(MERCHANT_EN, "ZZ 张三 100")
+    await driver.send(MERCHANT_EN, "CZ 30")
+    waiting = driver.last(MERCHANT_EN)
+    assert "still waiting for its code: Transfer to 张三" in waiting.text
+    await driver.press(MERCHANT_EN, "Cancel the waiting")
+    assert "Cancelled: Transfer to 张三 (****1234) CN¥100.00" in driver.last(MERCHANT_EN).text
+    await driver.send(MERCHANT_EN, "CZ 30")
+    assert "Top up" in driver.last(MERCHANT_EN).text
+    await driver.send(MERCHANT_EN, "QX")
+    assert "Nothing was sent" in driver.last(MERCHANT_EN).text
+    await driver.send(MERCHANT_EN, "cancel")
+    assert "No transaction is waiting" in driver.last(MERCHANT_EN).text
+
+
+async def test_a_stale_confirm_button_does_nothing(
+    driver: ChatDriver, sms: RecordingSmsSender
+) -> None:
+    await driver.send(MERCHANT_EN, "ZZ 张三 100")
+    await driver.send(MERCHANT_EN, "QX")
+    await driver.press(MERCHANT_EN, "Confirm")
+    assert driver.last(MERCHANT_EN).text.startswith("Cancelled:")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_en"),
+    [
+        ("ZZ 张三 999999", "above the limit per transaction. You can send up to CN¥50,000.00"),
+        ("ZZ 李四 6000", "above the limit for a first payment to a new payee"),
+        ("ZZ 张三 20000", "Not enough money"),
+        ("ZZ 王五 10", "No saved payee or account by that name"),
+        ("ZZ 6217000099999999 10", "No saved payee or account by that name"),
+        ("HK 99999", "more than you owe"),
+    ],
+)
+async def test_refusals_are_clear_and_nothing_is_posted(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, text: str, expected_en: str
+) -> None:
+    before = await balance(bank)
+    await driver.send(MERCHANT_EN, text)
+    assert expected_en in driver.last(MERCHANT_EN).text
+    assert sms.messages_to(seed.MERCHANT_PHONE) == []
+    assert await balance(bank) == before
+
+
+async def test_the_payee_name_check_shows_the_registered_name(driver: ChatDriver) -> None:
+    await driver.send(MERCHANT_ZH, "ZZ 6217000010009012 10")
+    preview = driver.last(MERCHANT_ZH).text
+    assert "成都鑫源商贸有限公司" in preview and "****9012" in preview
+    assert "首次向该收款人付款" in preview
+
+
+async def test_an_unbound_user_is_offered_binding(driver: ChatDriver, alice: ChatUser) -> None:
+    await driver.send(alice, "ZZ 张三 100")
+    assert "/bind" in driver.last(alice).text
+
+
+async def test_inside_a_form_the_text_belongs_to_the_form(driver: ChatDriver) -> None:
+    await driver.send(MERCHANT_EN, "/calc")
+    await driver.send(MERCHANT_EN, "OK 123456")
+    assert "No transaction is waiting" not in driver.last(MERCHANT_EN).text
+
+
+class AnswerLostOnce:
+    """The bank posts the first transfer but its answer never arrives (a timeout)."""
+
+    def __init__(self, bank: BankAdapter) -> None:
+        self._bank = bank
+        self.lost = False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._bank, name)
+
+    async def transfer(self, request: object, *, idempotency_key: str) -> object:
+        receipt = await self._bank.transfer(
+            request,  # type: ignore[arg-type]
+            idempotency_key=idempotency_key,
+        )
+        if not self.lost:
+            self.lost = True
+            raise BankUnavailable("timeout")
+        return receipt
+
+
+async def test_a_retry_after_a_lost_answer_posts_once(
+    settings: Settings,
+    redis: Redis,
+    bank: BankAdapter,
+    clock: SimulatedClock,
+    sms: RecordingSmsSender,
+    session: LocalSession,
+) -> None:
+    flaky = AnswerLostOnce(bank)
+    outside = Outside(flaky, clock)  # type: ignore[arg-type]
+    app = build_dispatcher(settings, redis, build_storage(redis, settings), outside)
+    bot = build_bot("42:TEST", settings, app.storage, session=session)
+    driver = ChatDriver(app.dispatcher, bot, session)
+    before, count = await balance(bank), await transfers_out(bank)
+    await driver.send(MERCHANT_EN, "ZZ 张三 100")
+    code = latest_code(sms)
+    await driver.send(MERCHANT_EN, f"QR {code}")
+    assert "bank is not answering" in driver.last(MERCHANT_EN).text
+    await driver.send(MERCHANT_EN, f"QR {code}")
+    assert "Done." in driver.last(MERCHANT_EN).text
+    assert await balance(bank) == before - Decimal("100")
+    assert await transfers_out(bank) == count + 1
+    await bot.session.close()

@@ -1,0 +1,189 @@
+"""Money commands over plain SMS: the inbound webhook (HMAC or basic auth, JSON or form),
+the same engine and confirmation flow as the chat, replies split into SMS segments in the
+customer's language, and the same inbound SMS delivered twice acting once."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from redis.asyncio import Redis
+
+from bot.factory import App
+from bot.services.money_commands import MoneyCommandEngine
+from bot.sms_channel import SmsCommandChannel, e164
+from integrations.bank.protocol import BankAdapter
+from integrations.bank.sandbox import seed
+from integrations.sms.inbound import RECEIVER_KEY, SIGNATURE_HEADER, SmsAuth, build_sms_app, sign
+from integrations.sms.outbound import RecordingSmsSender
+from integrations.sms.segments import split_segments
+
+SECRET = "gateway-secret"
+PHONE = seed.MERCHANT_PHONE
+
+
+@pytest.fixture
+async def gateway(app: App, redis: Redis, sms: RecordingSmsSender) -> AsyncIterator[TestClient]:
+    engine: MoneyCommandEngine = app.dispatcher.workflow_data["money_commands"]
+    channel = SmsCommandChannel(engine, sms, app.i18n, app.settings)
+    web_app = build_sms_app(channel, redis, SmsAuth(hmac_secret=SECRET))
+    async with TestClient(TestServer(web_app)) as client:
+        yield client
+
+
+class Phone:
+    def __init__(self, client: TestClient, sms: RecordingSmsSender, number: str = PHONE) -> None:
+        self.client = client
+        self.sms = sms
+        self.number = number
+        self.sent = 0
+
+    async def text(self, body: str, message_id: str | None = None) -> int:
+        self.sent += 1
+        payload = json.dumps(
+            {
+                "from": self.number.removeprefix("+"),
+                "to": "95588",
+                "text": body,
+                "message_id": message_id or f"m-{self.number}-{self.sent}",
+            }
+        ).encode()
+        response = await self.client.post(
+            "/inbound",
+            data=payload,
+            headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(SECRET, payload)},
+        )
+        await self.client.app[RECEIVER_KEY].drain()
+        return response.status
+
+    def inbox(self) -> list[str]:
+        return self.sms.messages_to(self.number)
+
+    def last(self) -> str:
+        return self.inbox()[-1]
+
+    def code(self) -> str:
+        found = next(m for m in reversed(self.inbox()) if "验证码" in m and "【" in m)
+        match = re.search(r"[0-9]{6}", found)
+        assert match
+        return match.group()
+
+
+async def balance(bank: BankAdapter) -> Decimal:
+    customer = await bank.find_customer_by_phone(PHONE)
+    return (await bank.list_accounts(customer.id))[0].available_balance
+
+
+async def test_transfer_by_sms_in_chinese(
+    gateway: TestClient, sms: RecordingSmsSender, bank: BankAdapter
+) -> None:
+    phone = Phone(gateway, sms)
+    before = await balance(bank)
+    assert await phone.text("转账 张三 100") == 200
+    preview = "".join(phone.inbox()[-3:])
+    assert "请核对" in preview and "张三" in preview
+    assert all(len(message) <= 70 for message in phone.inbox())
+    await phone.text(f"QR {phone.code()}")
+    assert "交易完成" in "".join(phone.inbox()[-3:])
+    assert await balance(bank) == before - Decimal("100")
+
+
+async def test_queries_by_sms_in_english(gateway: TestClient, sms: RecordingSmsSender) -> None:
+    phone = Phone(gateway, sms)
+    await phone.text("BAL")
+    assert phone.last().startswith("Balances:")
+    await phone.text("LOAN")
+    assert "Next payment" in "".join(phone.inbox()[-2:])
+    await phone.text("HELP ZZ")
+    assert "Example: ZZ 张三 100" in "".join(phone.inbox()[-2:])
+    await phone.text("STMT 1234 0")
+    assert "Ask for 1 to 20 transactions" in "".join(phone.inbox()[-2:])
+
+
+async def test_the_same_sms_delivered_twice_acts_once(
+    gateway: TestClient, sms: RecordingSmsSender, bank: BankAdapter
+) -> None:
+    phone = Phone(gateway, sms)
+    before = await balance(bank)
+    await phone.text("ZZ 张三 100", message_id="gw-1")
+    code = phone.code()
+    assert await phone.text(f"QR {code}", message_id="gw-2") == 200
+    replies = len(phone.inbox())
+    assert await phone.text(f"QR {code}", message_id="gw-2") == 200
+    assert len(phone.inbox()) == replies
+    assert await balance(bank) == before - Decimal("100")
+
+
+async def test_wrong_codes_by_sms_lock_money_commands(
+    gateway: TestClient, sms: RecordingSmsSender, bank: BankAdapter
+) -> None:
+    phone = Phone(gateway, sms)
+    await phone.text("ZZ 张三 100")
+    code = phone.code()
+    bad = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        await phone.text(f"QR {bad}")
+    assert "锁定 30 分钟" in phone.last()
+    await phone.text("CZ 10")
+    assert "锁定 30 分钟" in phone.last()
+
+
+async def test_an_unknown_number_is_told_it_is_not_registered(
+    gateway: TestClient, sms: RecordingSmsSender
+) -> None:
+    stranger = Phone(gateway, sms, number=seed.NEWCOMER_PHONE)
+    await stranger.text("YE")
+    assert stranger.inbox() == ["该号码未开通短信银行服务。"]
+
+
+async def test_bad_signature_and_bad_bodies_are_refused(gateway: TestClient) -> None:
+    payload = b'{"from": "8613800000001", "to": "1", "text": "YE", "message_id": "x"}'
+    headers = {"Content-Type": "application/json"}
+    assert (await gateway.post("/inbound", data=payload, headers=headers)).status == 401
+    headers[SIGNATURE_HEADER] = "sha256=" + sign("wrong", payload)
+    assert (await gateway.post("/inbound", data=payload, headers=headers)).status == 401
+    body = b'{"from": "8613800000001"}'
+    headers[SIGNATURE_HEADER] = sign(SECRET, body)
+    response = await gateway.post("/inbound", data=body, headers=headers)
+    assert response.status == 400
+    assert "missing recipient, text, message_id" in (await response.json())["error"]
+
+
+async def test_form_posts_with_basic_auth(app: App, redis: Redis, sms: RecordingSmsSender) -> None:
+    engine: MoneyCommandEngine = app.dispatcher.workflow_data["money_commands"]
+    channel = SmsCommandChannel(engine, sms, app.i18n, app.settings)
+    auth = SmsAuth(basic_user="gw", basic_password="pw")
+    async with TestClient(TestServer(build_sms_app(channel, redis, auth))) as client:
+        form = {"sender": PHONE, "recipient": "95588", "text": "余额", "id": "f-1"}
+        wrong = "Basic " + base64.b64encode(b"gw:nope").decode()
+        refused = await client.post("/inbound", data=form, headers={"Authorization": wrong})
+        assert refused.status == 401
+        right = "Basic " + base64.b64encode(b"gw:pw").decode()
+        accepted = await client.post("/inbound", data=form, headers={"Authorization": right})
+        assert accepted.status == 200
+        await client.app[RECEIVER_KEY].drain()
+    assert sms.messages_to(PHONE)[-1].startswith("余额：")
+
+
+def test_segments_fit_the_alphabet() -> None:
+    chinese = "请核对：转账给张三（****1234），金额¥100.00。" * 5
+    parts = split_segments(chinese)
+    assert all(len(part) <= 70 for part in parts) and "".join(parts) == chinese
+    latin = "Balances: " + "x" * 300
+    assert [len(part) for part in split_segments(latin)] == [160, 150]
+    assert split_segments("a " * 100)[0].endswith("a")
+    assert split_segments("   ") == []
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("+8613800000001", "+8613800000001"), ("8613800000001", "+8613800000001"),
+     ("13800000001", "+8613800000001")],
+)  # fmt: skip
+def test_sender_numbers_become_e164(given: str, expected: str) -> None:
+    assert e164(given) == expected
