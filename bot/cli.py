@@ -63,7 +63,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return int(asyncio.run(run_demo(settings, script=args.script, user=args.user)))
     if args.command == "worker":
-        from bot.worker import run_worker
+        from bot.background import run_worker
 
         asyncio.run(run_worker(settings))
         return 0

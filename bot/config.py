@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     bank_url: str | None = None
     bank_api_token: SecretStr | None = None
     bank_webhook_secret: SecretStr | None = None
+    sms_gateway_url: str | None = None
+    sms_gateway_token: SecretStr | None = None
+    sms_hmac_secret: SecretStr | None = None
+    sms_basic_user: str | None = None
+    sms_basic_password: SecretStr | None = None
     draft_ttl_days: int = Field(default=30, ge=1)
     annual_rate: Decimal = Field(default=Decimal("12"), gt=0, lt=100)
 

@@ -186,6 +186,10 @@ async def publish_commands(bot: Bot, i18n: I18n) -> None:
             commands = [
                 BotCommand(command="start", description=_("Main menu")),
                 BotCommand(command="calc", description=_("Loan calculator")),
+                BotCommand(command="apply", description=_("Apply for a loan")),
+                BotCommand(command="balance", description=_("Account balances")),
+                BotCommand(command="loans", description=_("My loans and the next payment")),
+                BotCommand(command="due", description=_("What to pay next")),
                 BotCommand(command="language", description=_("Change the language")),
                 BotCommand(command="cancel", description=_("Leave the current step")),
                 BotCommand(command="help", description=_("What I can do")),

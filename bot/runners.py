@@ -7,11 +7,9 @@ is confirmed to Telegram only once Redis holds it, and a restart resumes what wa
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
-import signal
 import socket
 
 from aiogram import Bot
@@ -30,13 +28,13 @@ from bot.factory import (
     build_storage,
     publish_commands,
 )
-from bot.runtime import tune_garbage_collector
+from bot.runtime import stop_on_signals, tune_garbage_collector
 from bot.services.bank_pushes import BankPushes, RedisDeliveryLog
+from bot.sms_channel import SmsCommandChannel, SmsInbox, outbound_sms, sms_auth
 from bot.update_queue import UpdateQueue
 from bot.webhook import build_web_app
-from integrations.bank.masking import mask_phone
 from integrations.bank.webhook_signing import WebhookVerifier
-from integrations.sms.outbound import console_sms_sender
+from integrations.sms.outbound import SmsSender
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT_SECONDS = 25
@@ -50,16 +48,19 @@ async def run(settings: Settings, *, webhook: bool) -> None:
     storage = build_storage(redis, settings)
     bot = build_bot(token, settings, storage)
     clock = SystemClock()
-    bank = build_bank(settings, clock, console_sms_sender(label_for=mask_phone))
+    sms = outbound_sms(settings)
+    bank = build_bank(settings, clock, sms)
     app = build_dispatcher(settings, redis, storage, Outside(bank, clock))
-    queue = UpdateQueue(redis, consumer=f"{socket.gethostname()}-{os.getpid()}")
-    stop = _stop_on_signals()
+    consumer_name = f"{socket.gethostname()}-{os.getpid()}"
+    queue = UpdateQueue(redis, consumer=consumer_name)
+    stop = stop_on_signals()
     tune_garbage_collector()
     await publish_commands(bot, app.i18n)
     consumer = asyncio.create_task(queue.serve(_handler(app, bot), stop))
     try:
         if webhook:
-            await _serve_webhook(settings, app, bot, queue, secret, stop)
+            inbox = _sms_inbox(settings, app, sms, consumer_name)
+            await _serve_webhook(settings, app, bot, queue, secret, stop, inbox)
         else:
             await bot.delete_webhook(drop_pending_updates=False)
             await _poll(bot, app, queue, stop)
@@ -88,17 +89,22 @@ def _handler(app: App, bot: Bot):  # type: ignore[no-untyped-def]
     return handle
 
 
-def _stop_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    return stop
+def _sms_inbox(settings: Settings, app: App, sms: SmsSender, consumer: str) -> SmsInbox | None:
+    if sms_auth(settings) is None:
+        return None
+    engine = app.dispatcher.workflow_data["money_commands"]
+    channel = SmsCommandChannel(engine, sms, app.i18n, settings)
+    return SmsInbox(app.redis, channel, consumer)
 
 
 async def _serve_webhook(
-    settings: Settings, app: App, bot: Bot, queue: UpdateQueue, secret: str, stop: asyncio.Event
+    settings: Settings,
+    app: App,
+    bot: Bot,
+    queue: UpdateQueue,
+    secret: str,
+    stop: asyncio.Event,
+    inbox: SmsInbox | None,
 ) -> None:
     web_app = build_web_app(
         queue=queue,
@@ -108,6 +114,11 @@ async def _serve_webhook(
         secret=secret,
         bank_pushes=_bank_pushes(settings, app),
     )
+    auth = sms_auth(settings)
+    inbox_task: asyncio.Task[None] | None = None
+    if inbox is not None and auth is not None:
+        web_app.add_subapp("/sms", inbox.web_app(app.redis, auth))
+        inbox_task = asyncio.create_task(inbox.serve(stop))
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
@@ -128,6 +139,8 @@ async def _serve_webhook(
         await stop.wait()
     finally:
         await runner.cleanup()  # the webhook stays set: other replicas may be serving
+        if inbox_task is not None:
+            await inbox_task
 
 
 def _bank_pushes(settings: Settings, app: App) -> BankPushes | None:

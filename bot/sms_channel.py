@@ -4,18 +4,25 @@ the customer's language, split into correctly sized segments."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+from dataclasses import asdict
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiohttp import web
+from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.domain.commands import CommandError, KeywordStyle, keyword_of
 from bot.services.money_commands import Invalid, MoneyCommandEngine, Outcome
+from bot.update_queue import UpdateQueue
 from bot.views.money_commands import MoneyTexts
-from integrations.sms.gateway import SegmentingSender
-from integrations.sms.inbound import InboundSms
-from integrations.sms.outbound import SmsSender
+from integrations.bank.masking import mask_phone
+from integrations.sms.gateway import HttpSmsGateway, SegmentingSender
+from integrations.sms.inbound import InboundSms, SmsAuth, build_sms_app
+from integrations.sms.outbound import SmsSender, console_sms_sender
 
 log = logging.getLogger(__name__)
 STYLE_LOCALES = {KeywordStyle.ENGLISH: "en", KeywordStyle.CHINESE: "zh_Hans"}
@@ -71,3 +78,48 @@ class SmsCommandChannel:
         with self.i18n.context(), self.i18n.use_locale(locale):
             text = _("This number is not registered for SMS banking.")
         await self.sender.send(phone, text)
+
+
+SMS_INBOX_STREAM = "sms:inbound"
+
+
+def outbound_sms(settings: Settings) -> SmsSender:
+    """The SMS gateway when one is configured; otherwise texts are printed (masked number)."""
+    if settings.sms_gateway_url and settings.sms_gateway_token:
+        return HttpSmsGateway(
+            settings.sms_gateway_url, settings.sms_gateway_token.get_secret_value()
+        )
+    return console_sms_sender(label_for=mask_phone)
+
+
+def sms_auth(settings: Settings) -> SmsAuth | None:
+    """How the inbound webhook checks the gateway; None when SMS commands are not set up."""
+    if settings.sms_hmac_secret is not None:
+        return SmsAuth(hmac_secret=settings.sms_hmac_secret.get_secret_value())
+    if settings.sms_basic_user and settings.sms_basic_password is not None:
+        return SmsAuth(
+            basic_user=settings.sms_basic_user,
+            basic_password=settings.sms_basic_password.get_secret_value(),
+        )
+    return None
+
+
+class SmsInbox:
+    """Inbound texts go into a Redis Stream before the gateway is answered; consumers in any
+    bot process handle them with the money-command engine."""
+
+    def __init__(self, redis: Redis, channel: SmsCommandChannel, consumer: str) -> None:
+        self.channel = channel
+        self.queue = UpdateQueue(redis, consumer, stream=SMS_INBOX_STREAM, group="sms-handlers")
+
+    async def accept(self, message: InboundSms) -> None:
+        await self.queue.put(json.dumps(asdict(message)).encode())
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        await self.queue.serve(self._handle, stop)
+
+    async def _handle(self, raw: bytes) -> None:
+        await self.channel(InboundSms(**json.loads(raw)))
+
+    def web_app(self, redis: Redis, auth: SmsAuth) -> web.Application:
+        return build_sms_app(self.accept, redis, auth)

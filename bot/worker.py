@@ -15,23 +15,18 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
-import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.reminders import in_quiet_hours
-from bot.factory import build_accounts_services, build_bank, build_redis
-from bot.i18n import build_i18n
 from bot.reminder_config import ReminderSettings
 from bot.services.accounts import CustomerDirectory
 from bot.services.reminders import JOBS_STREAM, ReminderService
@@ -39,9 +34,13 @@ from bot.services.sender import Outgoing, Sender, SendRateLimiter
 from bot.update_queue import UpdateQueue
 from bot.views import reminders as views
 from integrations.bank.errors import BankError
-from integrations.bank.masking import mask_phone
-from integrations.bank.models import LoanDisbursed, PaymentPosted, TransactionKind
-from integrations.sms.outbound import SmsSender, console_sms_sender
+from integrations.bank.models import (
+    LeadStatusChanged,
+    LoanDisbursed,
+    PaymentPosted,
+    TransactionKind,
+)
+from integrations.sms.outbound import SmsSender
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +59,7 @@ class WorkerParts:
     i18n: I18n
     reminders: ReminderService
     directory: CustomerDirectory
+    lead_news: Callable[[LeadStatusChanged], Awaitable[None]] | None = None
 
 
 class ReminderWorker:
@@ -136,6 +136,8 @@ class ReminderWorker:
                 event.customer_id,
                 lambda currency, locale: views.payout_notice(event.notice, currency, locale),
             )
+        elif isinstance(event, LeadStatusChanged) and self.parts.lead_news is not None:
+            await self.parts.lead_news(event)
         elif isinstance(event, PaymentPosted) and event.receipt.kind is TransactionKind.REPAYMENT:
             await self.reminders.index_customer(event.customer_id, now)
             await self._tell(
@@ -218,32 +220,3 @@ async def run_due_reminders(dispatcher: Dispatcher, bot: Bot, sms: SmsSender, no
     return await worker.run_once(now)
 
 
-def _stop_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    return stop
-
-
-async def run_worker(settings: Settings) -> None:
-    token = settings.require_token()
-    redis = build_redis(settings.redis_url)
-    clock = SystemClock()
-    sms = console_sms_sender(label_for=mask_phone)
-    bank = build_bank(settings, clock, sms)
-    reminder_settings = ReminderSettings()
-    _accounts, reminders = build_accounts_services(settings, reminder_settings, redis, bank)
-    parts = WorkerParts(
-        settings, reminder_settings, redis, build_i18n(settings.default_locale), reminders,
-        reminders.directory,
-    )  # fmt: skip
-    bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base_url)))
-    worker = ReminderWorker(parts, bot, sms, consumer=f"{socket.gethostname()}-{os.getpid()}")
-    try:
-        await worker.serve(clock, _stop_on_signals())
-    finally:
-        await bank.aclose()
-        await bot.session.close()
-        await redis.aclose()

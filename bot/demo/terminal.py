@@ -30,17 +30,16 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 from redis.exceptions import RedisError
 
+from bot.background import Background
 from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser, DriverError
 from bot.demo.personas import PERSONAS
 from bot.factory import Outside, build_bank, build_bot, build_dispatcher, build_storage
 from bot.local_session import LocalSession
-from bot.services.preferences import locale_key
-from bot.worker import run_due_reminders
 from integrations.sms.outbound import RecordingSmsSender
 
 DEMO_TOKEN = "4242:DEMO"
@@ -113,6 +112,7 @@ class DemoChat:
         self.driver = driver
         self.clock = clock
         self.sms = sms
+        self.background = Background(driver.dispatcher, driver.bot, sms, consumer="demo")
         self.transcript = transcript
         self.current = self._persona(user)
 
@@ -137,6 +137,7 @@ class DemoChat:
             self.current = self._persona(acting["user"])
             stripped = acting["text"].strip()
         await self._act(self.current, stripped)
+        await self.background.run_once(self.clock.now())
 
     async def _act(self, user: ChatUser, text: str) -> None:
         text = text.replace("{code}", self._latest_code(user))
@@ -173,8 +174,7 @@ class DemoChat:
         except ValueError as error:
             raise DemoLineError(f"cannot move the clock to {when!r}: {error}") from None
         self.transcript.emit(f"(clock) {self.clock.now():%Y-%m-%d %H:%M} UTC")
-        driver = self.driver
-        await run_due_reminders(driver.dispatcher, driver.bot, self.sms, self.clock.now())
+        await self.background.run_once(self.clock.now())
 
     @staticmethod
     def _persona(name: str) -> ChatUser:
@@ -184,11 +184,18 @@ class DemoChat:
         return PERSONAS[name]
 
 
-async def connect_storage_redis(url: str) -> Redis:
-    """The configured Redis when it answers, else an in-memory one (with a one-line warning)."""
-    redis = Redis.from_url(url, socket_connect_timeout=1)
+DEMO_DATABASE = 15
+
+
+async def connect_demo_redis(url: str) -> Redis:
+    """Database 15 of the configured Redis, emptied: the demo's bank is seeded anew each run,
+    so nothing kept from an earlier run may refer to it. Without a Redis, an in-memory one
+    (with a one-line warning)."""
+    pool = ConnectionPool.from_url(url, socket_connect_timeout=1)
+    pool.connection_kwargs["db"] = DEMO_DATABASE
+    redis = Redis(connection_pool=pool)
     try:
-        await redis.ping()
+        await redis.flushdb()
         return redis
     except (RedisError, OSError):
         await redis.aclose()
@@ -198,17 +205,9 @@ async def connect_storage_redis(url: str) -> Redis:
     return fakeredis.FakeAsyncRedis()
 
 
-async def forget_personas(redis: Redis) -> None:
-    """Each demo starts fresh, like its freshly seeded bank: no old drafts or languages."""
-    for persona in PERSONAS.values():
-        keys = [key async for key in redis.scan_iter(match=f"fsm:*:{persona.user_id}:*")]
-        await redis.delete(locale_key(persona.user_id), *keys)
-
-
 async def run_demo(settings: Settings, *, script: str | None, user: str) -> int:
     logging.getLogger().setLevel(logging.WARNING)
-    redis = await connect_storage_redis(settings.redis_url)
-    await forget_personas(redis)
+    redis = await connect_demo_redis(settings.redis_url)
     transcript = Transcript(
         names={u.user_id: u.name for u in PERSONAS.values()},
         phones={u.phone: u.name for u in PERSONAS.values()},

@@ -3,14 +3,14 @@
 Body: JSON or a form with the sender, the recipient, the text and the gateway's message id
 (`sender`/`from`, `recipient`/`to`, `text`/`body`, `message_id`/`id`). Authenticated by an
 HMAC-SHA256 of the raw body (header `X-Sms-Signature: sha256=<hex>`) or by HTTP basic auth.
-Each message id is acted on once (Redis); the gateway gets 200 as soon as the message is
-accepted, and the message is handled in the background by `handle` (the bot's engine,
-passed in: this package knows nothing of the bot).
+Each message id is acted on once (Redis). `handle` (passed in: this package knows nothing of
+the bot) must take the message durably — the bot appends it to a Redis Stream that its
+consumers work through — and the gateway gets 200 only after that. If `handle` fails, the
+message id is forgotten again and the gateway gets 503, so its retry is not lost.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hashlib
@@ -123,16 +123,12 @@ def _first(fields: dict[str, Any], aliases: tuple[str, ...]) -> str:
 
 
 class InboundSmsReceiver:
-    """Accepts, dedupes and hands over messages; `drain()` waits for those in progress."""
+    """Accepts, dedupes and hands over messages before acknowledging them."""
 
-    def __init__(
-        self, handle: InboundHandler, redis: Redis, auth: SmsAuth, concurrency: int = 16
-    ) -> None:
+    def __init__(self, handle: InboundHandler, redis: Redis, auth: SmsAuth) -> None:
         self.handle = handle
         self.redis = redis
         self.auth = auth
-        self._slots = asyncio.Semaphore(concurrency)
-        self._tasks: set[asyncio.Task[None]] = set()
 
     async def receive(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -144,33 +140,21 @@ class InboundSmsReceiver:
             message = await read_message(request, body)
         except BadMessage as error:
             return web.json_response({"error": str(error)}, status=400)
+        seen_key = f"{SEEN_PREFIX}:{message.message_id}"
         try:
-            first = await self.redis.set(
-                f"{SEEN_PREFIX}:{message.message_id}", "1", nx=True, ex=SEEN_SECONDS
-            )
+            first = await self.redis.set(seen_key, "1", nx=True, ex=SEEN_SECONDS)
         except RedisError:
             log.exception("could not dedupe an inbound SMS; the gateway will retry")
             return web.json_response({"error": "unavailable"}, status=503)
         if not first:
             return web.json_response({"status": "duplicate"})
-        task = asyncio.create_task(self._handle(message))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        try:
+            await self.handle(message)
+        except Exception:
+            log.exception("inbound SMS %s not taken; the gateway will retry", message.message_id)
+            await self.redis.delete(seen_key)
+            return web.json_response({"error": "unavailable"}, status=503)
         return web.json_response({"status": "accepted"})
-
-    async def _handle(self, message: InboundSms) -> None:
-        async with self._slots:
-            try:
-                await self.handle(message)
-            except Exception:
-                log.exception("inbound SMS %s failed", message.message_id)
-
-    async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-RECEIVER_KEY = web.AppKey("sms_receiver", InboundSmsReceiver)
 
 
 def build_sms_app(
@@ -179,11 +163,5 @@ def build_sms_app(
     """An aiohttp app to mount in the bot's web server (`app.add_subapp("/sms", ...)`)."""
     receiver = InboundSmsReceiver(handle, redis, auth)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app[RECEIVER_KEY] = receiver
     app.router.add_post(path, receiver.receive)
-
-    async def drain_on_shutdown(_app: web.Application) -> None:
-        await receiver.drain()
-
-    app.on_shutdown.append(drain_on_shutdown)
     return app
