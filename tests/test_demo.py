@@ -64,3 +64,15 @@ def test_the_demo_runs_without_redis(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "keeps its state in memory" in result.stderr
     assert "bot -> merchant: 我为小微商户办理银行小额贷款提供帮助。" in result.stdout
+
+
+def test_the_shipped_tours_run(redis_url: str) -> None:
+    tours = {
+        "tour.txt": "利率：年 12%；年化利率 12.68%",
+        "money.txt": "sms -> merchant: 【微贷助手】验证码",
+        "lead.txt": "bot -> newcomer: 📞 李经理 已就申请 LD000001 与您联系。",
+    }
+    for name, expected in tours.items():
+        result = _demo(ROOT / "bot" / "demo" / name, redis_url)
+        assert result.returncode == 0, (name, result.stderr)
+        assert expected in result.stdout, name
