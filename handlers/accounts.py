@@ -27,6 +27,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.filters import MenuButton, RouterEntry
 from bot.keyboards import BALANCE_LABEL, LOANS_LABEL, main_menu
+from bot.routing import FeatureRouter
 from bot.services.accounts import (
     STATEMENT_MAX_PAGES,
     AccountsService,
@@ -374,7 +375,7 @@ async def _callback_customer(
 
 
 def build_router() -> Router:
-    router = Router(name="accounts")
+    router = FeatureRouter(name="accounts")
     router.message.filter(
         RouterEntry(
             commands=("balance", "loans", "due", "statement", "bind", "unbind"),

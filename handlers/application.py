@@ -46,6 +46,7 @@ from bot.keyboards import (
     ApplyWith,
     main_menu,
 )
+from bot.routing import FeatureRouter
 from bot.services.applications import YES, ApplicationService, Draft, new_draft_id
 from bot.services.calculator import ProductBounds
 from bot.services.lead_outbox import LeadDelivery
@@ -848,7 +849,7 @@ async def forget_chosen(
 
 
 def build_router() -> Router:
-    router = Router(name="application")
+    router = FeatureRouter(name="application")
     router.message.filter(
         RouterEntry(
             commands=("apply", "forget", "start", "cancel"),

@@ -22,6 +22,7 @@ from bot.domain.plans import PLANS_BY_ID
 from bot.domain.schedule import Schedule
 from bot.filters import MenuButton, RouterEntry
 from bot.keyboards import CALCULATOR_LABEL, ApplyWith, main_menu
+from bot.routing import FeatureRouter
 from bot.services.calculator import LoanCalculator, ProductBounds
 from bot.views import calculator as views
 
@@ -369,7 +370,7 @@ def _compare_keyboard(amount: Decimal, months: int) -> InlineKeyboardMarkup:
 
 
 def build_router() -> Router:
-    router = Router(name="calculator")
+    router = FeatureRouter(name="calculator")
     router.message.filter(
         RouterEntry(commands=("calc",), labels=(CALCULATOR_LABEL,), forms=(CalcForm,))
     )

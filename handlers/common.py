@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.filters import MenuButton, RouterEntry
 from bot.i18n import LOCALE_NAMES
 from bot.keyboards import HELP_LABEL, LANGUAGE_LABEL, LanguageChoice, language_picker, main_menu
+from bot.routing import FeatureRouter
 from bot.services.preferences import LanguagePreferences
 
 
@@ -88,7 +89,7 @@ async def cancel(message: Message, state: FSMContext) -> None:
 
 
 def build_router() -> Router:
-    router = Router(name="common")
+    router = FeatureRouter(name="common")
     router.message.filter(
         RouterEntry(
             commands=("start", "help", "language", "cancel"), labels=(HELP_LABEL, LANGUAGE_LABEL)

@@ -7,6 +7,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards import main_menu
+from bot.routing import FeatureRouter
 
 
 async def not_understood(message: Message) -> None:
@@ -21,7 +22,7 @@ async def stale_button(callback: CallbackQuery) -> None:
 
 
 def build_router() -> Router:
-    router = Router(name="fallback")
+    router = FeatureRouter(name="fallback")
     router.message.register(not_understood)
     router.callback_query.register(stale_button)
     return router

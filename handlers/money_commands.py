@@ -14,6 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
 from bot.domain.commands import Cancel, keyword_of
+from bot.routing import FeatureRouter
 from bot.services.money_commands import MoneyCommandEngine, Outcome, PendingExists, Preview
 from bot.views.money_commands import MoneyTexts
 
@@ -115,7 +116,7 @@ async def pressed(
 
 
 def build_router() -> Router:
-    router = Router(name="money_commands")
+    router = FeatureRouter(name="money_commands")
     router.message.filter(MoneyCommandEntry())
     router.message.register(command)
     router.callback_query.register(pressed, MoneyAction.filter())

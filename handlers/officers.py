@@ -19,6 +19,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.filters import RouterEntry
 from bot.i18n import moment
+from bot.routing import FeatureRouter
 from bot.services.officers import DeskError, NotStaff, OfficerDesk, Refused, StaffMember
 from bot.views import officers as views
 from bot.views.officers import LeadAction, QueuePage
@@ -367,7 +368,7 @@ ACTIONS: dict[str, Callable[[Press], Awaitable[None]]] = {
 
 
 def build_router() -> Router:
-    router = Router(name="officers")
+    router = FeatureRouter(name="officers")
     router.message.filter(RouterEntry(commands=("officer", "queue"), forms=(OfficerForm,)))
     router.message.register(officer, Command("officer"))
     router.message.register(queue, Command("queue"))

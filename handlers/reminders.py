@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.filters import RouterEntry
+from bot.routing import FeatureRouter
 from bot.services.accounts import AccountsService, BankLookupError
 from bot.services.reminders import ReminderService
 from bot.views import accounts as account_views
@@ -70,7 +71,7 @@ async def _toggle(
 
 
 def build_router() -> Router:
-    router = Router(name="reminders")
+    router = FeatureRouter(name="reminders")
     router.message.filter(RouterEntry(commands=("reminders",)))
     router.message.register(show_settings, Command("reminders"))
     router.callback_query.register(pressed, ReminderButton.filter())
