@@ -113,6 +113,8 @@ async def test_a_sound_application_reaches_the_right_officers_queue(
     officer = await bank.get_officer(lead.officer_id or "")
     assert officer.staff_code == "K001"  # 金牛区 is the north territory, retail team
     assert lead.id in [queued.id for queued in await bank.list_officer_queue(officer.id)]
+    report = await bank.delete_person_data(user.phone)  # shows what the bank kept
+    assert "consents: 1" in report.deleted  # the consent and the 征信 authorisation, once
 
 
 async def test_a_referral_link_is_recorded_on_the_lead(

@@ -22,7 +22,14 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from integrations.bank.errors import BankError, BankUnavailable
-from integrations.bank.models import Lead, LeadStatusChanged, LeadSubmission, LoanDisbursed
+from integrations.bank.models import (
+    ConsentPurpose,
+    ConsentRequest,
+    Lead,
+    LeadStatusChanged,
+    LeadSubmission,
+    LoanDisbursed,
+)
 from integrations.bank.protocol import BankAdapter
 
 log = logging.getLogger(__name__)
@@ -219,6 +226,7 @@ class LeadDelivery:
     ) -> bool:
         entry = OutboxEntry.from_fields(fields)
         try:
+            await self._record_consent(entry)
             lead = await self.bank.submit_lead(
                 entry.submission, idempotency_key=entry.idempotency_key
             )
@@ -234,6 +242,22 @@ class LeadDelivery:
         await messenger.lead_received(recipient, lead)
         await self._done(entry_id)
         return True
+
+    async def _record_consent(self, entry: OutboxEntry) -> None:
+        """The bank keeps the merchant's consent (and the 征信 authorisation) with its version."""
+        version = entry.submission.details.get("consent_version")
+        recorded = f"{KEY_PREFIX}:consent:{entry.idempotency_key}"
+        if version is None or await self.redis.exists(recorded):
+            return  # a retry after the bank was down: the consent is already on record
+        await self.bank.record_consent(
+            ConsentRequest(
+                phone=entry.submission.phone,
+                purposes=[ConsentPurpose.LOAN_APPLICATION, ConsentPurpose.CREDIT_BUREAU_CHECK],
+                text_version=str(version),
+                chat_user_id=entry.user_id,
+            )
+        )
+        await self.redis.set(recorded, 1, ex=30 * 86_400)
 
     async def _remember_owner(self, recipient: Recipient, lead: Lead) -> None:
         owner_key = f"{OWNER_PREFIX}:{lead.id}"
