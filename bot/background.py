@@ -16,6 +16,8 @@ import socket
 from datetime import datetime
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramAPIError
+from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -28,9 +30,11 @@ from bot.factory import (
     build_storage,
 )
 from bot.runtime import stop_on_signals, tune_garbage_collector
+from bot.services.applications import ApplicationService
 from bot.services.lead_outbox import LeadDelivery
 from bot.services.officers import OfficerDesk
 from bot.sms_channel import outbound_sms
+from bot.views import application as application_views
 from bot.views.application import ChatLeadMessenger
 from bot.worker import ReminderWorker, parts_of
 from integrations.bank.models import LeadStatusChanged
@@ -46,6 +50,8 @@ class Background:
         settings = data["settings"]
         self.bot = bot
         self.desk: OfficerDesk = data["officer_desk"]
+        self.applications: ApplicationService = data["applications"]
+        self.i18n: I18n = data["i18n"]
         self.delivery: LeadDelivery = data["delivery"]
         self.messenger = ChatLeadMessenger(bot, data["i18n"], settings.zone, settings.currency)
         parts = parts_of(dispatcher)
@@ -58,19 +64,31 @@ class Background:
         await self.desk.deliver_officer_events(self.bot)
         await self.desk.run_sla_checks(self.bot, now)
         await self.delivery.retry_due(self.messenger)
+        await self.invite_again(now)
+
+    async def invite_again(self, now: datetime) -> None:
+        """Merchants who asked "remind me later" hear from the bot when the time comes."""
+        for invitation in await self.applications.reapply.take_due(now):
+            with self.i18n.context(), self.i18n.use_locale(invitation.locale):
+                text = application_views.reapply_invitation()
+            try:
+                await self.bot.send_message(invitation.user_id, text)
+            except TelegramAPIError:
+                log.warning("could not deliver a reapply invitation")
 
     async def serve(self, clock: Clock, stop: asyncio.Event) -> None:
         await asyncio.gather(
             self.reminders.serve(clock, stop),
             self.delivery.run(self.messenger, stop),
-            self._officers(clock, stop),
+            self._periodic(clock, stop),
         )
 
-    async def _officers(self, clock: Clock, stop: asyncio.Event) -> None:
+    async def _periodic(self, clock: Clock, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 await self.desk.deliver_officer_events(self.bot)
                 await self.desk.run_sla_checks(self.bot, clock.now())
+                await self.invite_again(clock.now())
             except Exception:
                 log.exception("officer cards or SLA checks failed; trying again")
             with contextlib.suppress(TimeoutError):

@@ -27,6 +27,7 @@ from bot.services.money_commands import MoneyCommandEngine
 from bot.services.money_store import MoneyCommandStore
 from bot.services.officers import build_officer_desk
 from bot.services.preferences import LanguagePreferences
+from bot.services.reapply import ReapplyReminders
 from bot.services.reminders import ReminderService
 from bot.state import SnapshotRedisStorage, UpdateGate, WriteStateBeforeSending
 from bot.telemetry import Metrics, MetricsMiddleware
@@ -121,7 +122,9 @@ def build_accounts_services(
 def build_applications(
     outside: Outside, redis: Redis, calculator: LoanCalculator
 ) -> tuple[ApplicationService, LeadDelivery]:
-    service = ApplicationService(outside.bank, calculator, LeadOutbox(redis), outside.clock)
+    service = ApplicationService(
+        outside.bank, calculator, LeadOutbox(redis), outside.clock, ReapplyReminders(redis)
+    )
     return service, LeadDelivery(redis, outside.bank, consumer=consumer_name())
 
 

@@ -647,6 +647,11 @@ def _not_now_keyboard(alternatives: Alternatives, turn: Turn) -> InlineKeyboardM
         )
     edit_loan = ApplyStep(action="edit", value="loan")
     builder.button(text="✏️ " + views.section_title("loan"), callback_data=edit_loan)
+    wait = alternatives.months_to_wait or 1
+    builder.button(
+        text=_("⏰ Remind me in {months} months").format(months=wait),
+        callback_data=ApplyStep(action="remind_later", value=str(wait)),
+    )
     builder.button(text=_("✖ Cancel"), callback_data=ApplyStep(action="cancel"))
     builder.adjust(1)
     return builder.as_markup()
@@ -782,6 +787,15 @@ async def _use_months(message: Message, turn: Turn, draft: dict[str, Any], data:
     await _show_summary(message, turn, draft)
 
 
+async def _remind_later(
+    message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep
+) -> None:
+    months = int(data.value) if data.value.isdigit() and 0 < int(data.value) <= 24 else 1
+    day = await turn.applications.remind_later(message.chat.id, turn.locale, months)
+    await turn.state.clear()
+    await message.answer(views.reminder_scheduled(day, turn.locale), reply_markup=main_menu())
+
+
 ACTIONS = {
     "agree": _agree,
     "decline": _decline,
@@ -796,6 +810,7 @@ ACTIONS = {
     "restart": _restart,
     "use_amount": _use_amount,
     "use_months": _use_months,
+    "remind_later": _remind_later,
 }
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aiogram.types import CallbackQuery, Message, Update
 from redis.asyncio import Redis
 
+from bot.background import Background
 from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser
@@ -21,6 +22,7 @@ from bot.views.application import ChatLeadMessenger
 from integrations.bank.errors import BankUnavailable
 from integrations.bank.models import Lead, LeadStatusChanged, LeadSubmission
 from integrations.bank.protocol import BankAdapter
+from integrations.sms.outbound import RecordingSmsSender
 
 CHEN = ChatUser("chen", 5101, "陈", "zh-hans", "+8613880000101")  # a Chengdu number
 BEN = ChatUser("ben", 5102, "Ben", "en", "+8618980000102")
@@ -294,6 +296,27 @@ async def test_not_now_explains_why_and_offers_what_fits(driver: ChatDriver) -> 
     assert "Please check your application" in driver.last(user).text
     await driver.press(user, "#7")
     assert "Received" in texts(driver, user)
+
+
+async def test_not_now_can_remind_the_merchant_later(
+    driver: ChatDriver, clock: SimulatedClock, sms: RecordingSmsSender
+) -> None:
+    user = CHEN
+    await start_application(driver, user)
+    await answer_all(driver, user, months_operating="3个月")
+    await driver.press(user, "#7")
+    assert "暂时不行" in driver.last(user).text or "不行" in driver.last(user).text
+    await driver.press(user, "⏰")
+    assert driver.last(user).text.startswith("好的。我会在 2027年2月22日 提醒您")  # in 3 months
+    background = Background(driver.dispatcher, driver.bot, sms, consumer="test")
+    await background.run_once(clock.now())
+    assert driver.last(user).text.startswith("好的。")  # not due yet
+    clock.advance(timedelta(days=92))
+    await background.run_once(clock.now())
+    assert driver.last(user).text.startswith("您之前让我提醒您贷款的事。")
+    count = len(driver.seen(user))
+    await background.run_once(clock.now())
+    assert len(driver.seen(user)) == count  # once
 
 
 class FlakyBank:

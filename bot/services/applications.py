@@ -10,16 +10,18 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from bot.clock import Clock
 from bot.domain.application import Application, CashFlow, Debts, LoanRequest, Place
+from bot.domain.due_dates import add_months
 from bot.domain.judgement import Judgement, Outcome, Product, Rules, judge
 from bot.domain.plans import PLANS_BY_ID
 from bot.services.calculator import LoanCalculator, ProductBounds
 from bot.services.lead_outbox import LeadOutbox, OutboxEntry
+from bot.services.reapply import ReapplyReminders
 from integrations.bank.errors import NotFound
 from integrations.bank.models import (
     DeletionReport,
@@ -74,11 +76,13 @@ class ApplicationService:
         calculator: LoanCalculator,
         outbox: LeadOutbox,
         clock: Clock,
+        reapply: ReapplyReminders,
         rules: Rules | None = None,
     ) -> None:
         self.bank = bank
         self.calculator = calculator
         self.outbox = outbox
+        self.reapply = reapply
         self.clock = clock
         self.rules = rules or Rules()
         self._reference: ReferenceData | None = None
@@ -117,6 +121,7 @@ class ApplicationService:
     async def forget(self, user_id: int, phone: str | None) -> DeletionReport | None:
         """Delete what the bot and the bank keep about the user; the bank's report."""
         applied_with = await self.outbox.forget_user(user_id)
+        await self.reapply.forget(user_id)
         phone = phone or applied_with or await self._bound_phone(user_id)
         await self.bank.unbind(user_id)
         return await self.bank.delete_person_data(phone) if phone else None
@@ -149,6 +154,13 @@ class ApplicationService:
 
     def today(self) -> date:
         return self.calculator.today()
+
+    async def remind_later(self, user_id: int, locale: str, months: int) -> date:
+        """Invite the merchant to apply again in `months` months, at 10:00 bank time."""
+        day = add_months(self.today(), months)
+        at = datetime(day.year, day.month, day.day, 10, tzinfo=self.calculator.zone)
+        await self.reapply.schedule(user_id, locale, at)
+        return day
 
     async def _application(self, answers: Answers) -> Application:
         district = next(d for d in await self.districts() if d.code == answers["district"])

@@ -312,6 +312,20 @@ def not_now(judgement: Judgement, currency: str, locale: str) -> str:
     return "\n".join(lines)
 
 
+def reminder_scheduled(when: date, locale: str) -> str:
+    return _(
+        "Fine. I will remind you on {day}; nothing else is kept. "
+        "You can apply again any time with /apply."
+    ).format(day=day(when, locale))
+
+
+def reapply_invitation() -> str:
+    return _(
+        "You asked me to remind you about a loan. If your business has grown since, "
+        "send /apply and I will check again what fits."
+    )
+
+
 def first_contact_by(submitted_at: datetime, zone: ZoneInfo) -> date:
     """One working day after the submission (weekends do not count)."""
     when = submitted_at.astimezone(zone).date() + timedelta(days=1)
