@@ -29,7 +29,11 @@ local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + tonumber(clock[2]) / 1000
 local global_free = tonumber(redis.call('GET', KEYS[1]) or '0')
 local chat_free = tonumber(redis.call('GET', KEYS[2]) or '0')
-local at = math.max(now, global_free, chat_free)
+local at = math.max(now, global_free)
+if chat_free > at then
+  -- the chat is busy until later: take no global slot now (that would leave it idle)
+  return string.format('-%.3f', chat_free - now)
+end
 local global_next = at + tonumber(ARGV[1])
 local chat_next = at + tonumber(ARGV[2])
 redis.call('SET', KEYS[1], string.format('%.3f', global_next),
@@ -56,9 +60,15 @@ CLAIM_TTL_SECONDS = 300
 
 class SendRateLimiter:
     def __init__(
-        self, redis: Redis, per_second: float, chat_interval_ms: int, prefix: str = "send:rate"
+        self,
+        redis: Redis,
+        per_second: float,
+        chat_interval_ms: int,
+        prefix: str = "send:rate",
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.redis = redis
+        self.sleep = sleep
         self.global_interval_ms = 1000.0 / per_second
         self.chat_interval_ms = chat_interval_ms
         self.prefix = prefix
@@ -66,13 +76,20 @@ class SendRateLimiter:
         self._pause = redis.register_script(PAUSE_SCRIPT)
 
     async def wait_for_slot(self, chat_id: int) -> None:
-        wait_ms = await self._reserve(
-            keys=[f"{self.prefix}:global", f"{self.prefix}:chat:{chat_id}"],
-            args=[f"{self.global_interval_ms:.3f}", self.chat_interval_ms],
-        )
-        seconds = float(wait_ms) / 1000
-        if seconds > 0:
-            await asyncio.sleep(seconds)
+        """Reserve the next free slot of both the global rate and the chat, then wait for it.
+
+        A negative answer means the chat is busy until then: wait and ask again, so that
+        its wait does not hold back the global schedule."""
+        while True:
+            wait_ms = float(
+                await self._reserve(
+                    keys=[f"{self.prefix}:global", f"{self.prefix}:chat:{chat_id}"],
+                    args=[f"{self.global_interval_ms:.3f}", self.chat_interval_ms],
+                )
+            )
+            await self.sleep(abs(wait_ms) / 1000)
+            if wait_ms >= 0:
+                return
 
     async def pause_everyone(self, seconds: float) -> None:
         await self._pause(keys=[f"{self.prefix}:global"], args=[f"{seconds * 1000:.3f}"])
