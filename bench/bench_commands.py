@@ -27,9 +27,9 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.domain.commands import CommandError, parse_command
 from bot.factory import Outside, build_bank, build_dispatcher, build_redis, build_storage
-from bot.sms_channel import SmsCommandChannel
+from bot.sms_channel import SmsCommandChannel, SmsInbox
 from integrations.bank.sandbox import seed
-from integrations.sms.inbound import SIGNATURE_HEADER, SmsAuth, build_sms_app, sign
+from integrations.sms.inbound import SIGNATURE_HEADER, SmsAuth, sign
 from integrations.sms.outbound import RecordingSmsSender
 
 REDIS_URL = os.environ.get("BOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -72,12 +72,13 @@ async def _serve(port_queue: multiprocessing.Queue[int], sandbox_db: str) -> Non
     channel = SmsCommandChannel(
         app.dispatcher.workflow_data["money_commands"], sms, app.i18n, settings
     )
-    runner = web.AppRunner(build_sms_app(channel, redis, SmsAuth(hmac_secret=SECRET)))
+    inbox = SmsInbox(redis, channel, consumer="bench")  # as the webhook server wires it
+    runner = web.AppRunner(inbox.web_app(redis, SmsAuth(hmac_secret=SECRET)))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port_queue.put(runner.addresses[0][1])
-    await asyncio.Event().wait()
+    await inbox.serve(asyncio.Event())  # handles the queued texts until the process ends
 
 
 async def burst(port: int, count: int, connections: int, run: str) -> list[float]:

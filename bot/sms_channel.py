@@ -110,7 +110,10 @@ class SmsInbox:
 
     def __init__(self, redis: Redis, channel: SmsCommandChannel, consumer: str) -> None:
         self.channel = channel
-        self.queue = UpdateQueue(redis, consumer, stream=SMS_INBOX_STREAM, group="sms-handlers")
+        # a few at a time: the same process must keep answering the gateway quickly
+        self.queue = UpdateQueue(
+            redis, consumer, stream=SMS_INBOX_STREAM, group="sms-handlers", concurrency=8
+        )
 
     async def accept(self, message: InboundSms) -> None:
         await self.queue.put(json.dumps(asdict(message)).encode())
