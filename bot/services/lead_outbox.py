@@ -215,11 +215,11 @@ class LeadDelivery:
             return None
 
     async def _deliver_all(self, entries: list[Any], messenger: LeadMessenger) -> int:
-        delivered = 0
-        for entry_id, fields in entries:
-            if fields and await self._deliver(entry_id, fields, messenger):
-                delivered += 1
-        return delivered
+        """Independent leads go to the bank side by side, not one after another."""
+        results = await asyncio.gather(
+            *(self._deliver(entry_id, fields, messenger) for entry_id, fields in entries if fields)
+        )
+        return sum(results)
 
     async def _deliver(
         self, entry_id: bytes, fields: dict[bytes, bytes], messenger: LeadMessenger
