@@ -18,11 +18,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.filters import RouterEntry
-from bot.i18n import moment
+from bot.i18n import day, moment
 from bot.routing import FeatureRouter
 from bot.services.officers import DeskError, NotStaff, OfficerDesk, Refused, StaffMember
 from bot.views import officers as views
-from bot.views.officers import LeadAction, QueuePage
+from bot.views.officers import LeadAction, QueuePage, TaskAction
 
 VISIT_DAYS_OFFERED = 6
 
@@ -140,6 +140,35 @@ async def queue_page(
     text, markup = await _queue_page(officer_desk, member, callback_data.page, locale)
     await callback.message.edit_text(text, reply_markup=markup)
     await callback.answer()
+
+
+async def task_button(
+    callback: CallbackQuery, callback_data: TaskAction, officer_desk: OfficerDesk, locale: str
+) -> None:
+    member = await officer_desk.member(callback.from_user.id)
+    if member is None:
+        officer_desk.refuse(member, callback_data.task, "task")
+        await callback.answer(not_staff_text(), show_alert=True)
+        return
+    try:
+        if callback_data.action == "done":
+            await officer_desk.finish_task(member, callback_data.task)
+            alert = _("Task {task} done.").format(task=callback_data.task)
+        else:
+            task = await officer_desk.postpone_task(member, callback_data.task)
+            alert = _("Task {task} moved to {day}.").format(
+                task=callback_data.task, day=day(task.due_on, locale)
+            )
+    except Refused:
+        await callback.answer(_("This task is not yours to act on."), show_alert=True)
+        return
+    except DeskError as error:
+        await callback.answer(_bank_refusal(error), show_alert=True)
+        return
+    if isinstance(callback.message, Message):
+        text, markup = await _queue_page(officer_desk, member, callback_data.page, locale)
+        await callback.message.edit_text(text, reply_markup=markup)
+    await callback.answer(alert)
 
 
 async def note_given(
@@ -377,4 +406,5 @@ def build_router() -> Router:
     router.message.register(note_given, StateFilter(OfficerForm.note))
     router.callback_query.register(lead_button, LeadAction.filter())
     router.callback_query.register(queue_page, QueuePage.filter())
+    router.callback_query.register(task_button, TaskAction.filter())
     return router

@@ -21,7 +21,7 @@ from bot.demo.personas import PERSONAS
 from bot.factory import App
 from bot.local_session import LocalSession
 from bot.services.officers import OfficerDesk
-from bot.views.officers import LeadAction
+from bot.views.officers import LeadAction, TaskAction
 from integrations.bank.models import LeadSubmission, RepaymentMethod
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import SandboxBank, admin, seed
@@ -313,3 +313,31 @@ async def test_claimed_lead_not_contacted_goes_to_the_supervisor_next_working_da
     clock.advance(timedelta(minutes=2))
     assert await desk.run_sla_checks(driver.bot) == 1
     assert "一个工作日内未联系" in card_of(driver, SUPERVISOR_ZH, lead_id)
+
+
+async def test_post_loan_tasks_are_done_or_moved_from_the_queue(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: OfficerDesk
+) -> None:
+    await bind(driver, sms, OFFICER_ZH, "K001")
+    member = await desk.member(OFFICER_ZH.user_id)
+    assert member is not None
+    first = min(await bank.list_officer_tasks(member.officer_id), key=lambda t: t.due_on)
+    await driver.send(OFFICER_ZH, "/queue")
+    queue = driver.last(OFFICER_ZH)
+    assert f"1. 任务 {first.id}" in queue.text  # the nearest deadline first
+
+    await driver.press(OFFICER_ZH, "第1项改到下一个工作日")
+    assert session_alerts(driver)[-1] == f"任务 {first.id} 已改到 2026年11月23日。"
+    moved = {t.id: t for t in await bank.list_officer_tasks(member.officer_id)}[first.id]
+    assert moved.due_on.isoformat() == "2026-11-23"
+
+    await bind(driver, sms, OFFICER2_ZH, "K002")
+    await forge(driver, OFFICER2_ZH, TaskAction(action="done", task=first.id).pack())
+    assert session_alerts(driver)[-1] == "这项任务不归您处理。"
+
+    await driver.press(OFFICER_ZH, "第1项完成")
+    done = re.fullmatch(r"任务 (\S+) 已完成。", session_alerts(driver)[-1])
+    assert done is not None
+    open_ids = [t.id for t in await bank.list_officer_tasks(member.officer_id)]
+    assert done.group(1) not in open_ids
+    assert queue.edits == 2  # the queue is redrawn in place each time

@@ -58,6 +58,9 @@ class NotStaff(Exception):
     """The binding belongs to a customer, not to an officer."""
 
 
+TASK_NOTE = "marked in the officers' Telegram queue"
+
+
 class Refused(Exception):
     """The officer may not do this to this lead (logged with ids only)."""
 
@@ -655,6 +658,31 @@ class OfficerDesk:
             ):
                 found.append(member)
         return found
+
+    # --- tasks -----------------------------------------------------------------------------
+
+    async def finish_task(self, member: StaffMember, task_id: str) -> OfficerTask:
+        """Done; after a visit the bank plans the next monthly monitoring visit itself."""
+        call = self.bank.complete_task(task_id, member.officer_id, TASK_NOTE)
+        return await self._task_call(member, task_id, "task_done", call)
+
+    async def postpone_task(self, member: StaffMember, task_id: str) -> OfficerTask:
+        """To the next working day."""
+        today = self.clock.now().astimezone(self.policy.calendar.zone).date()
+        due_on = self.policy.calendar.next_working_day(today)
+        call = self.bank.reschedule_task(task_id, member.officer_id, due_on, TASK_NOTE)
+        return await self._task_call(member, task_id, "task_reschedule", call)
+
+    async def _task_call(
+        self, member: StaffMember, task_id: str, action: str, call: Any
+    ) -> OfficerTask:
+        try:
+            task: OfficerTask = await call
+        except BankError as error:
+            if error.code in ("forbidden", "not_found", "invalid_state"):
+                raise self._refusal(member, task_id, action) from None
+            raise DeskError.from_bank(error) from None
+        return task
 
     # --- queue -----------------------------------------------------------------------------
 

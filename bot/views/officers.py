@@ -38,6 +38,12 @@ class LeadAction(CallbackData, prefix="ol"):
     arg: str = ""
 
 
+class TaskAction(CallbackData, prefix="ot"):
+    action: str  # done, later
+    task: str
+    page: int = 0
+
+
 class QueuePage(CallbackData, prefix="oq"):
     page: int
 
@@ -376,11 +382,27 @@ def queue_page(
     for number, item in enumerate(shown, start=page * QUEUE_PAGE_SIZE + 1):
         lines.append(f"{number}. " + _queue_line(item, currency, timezone, locale))
     builder = InlineKeyboardBuilder()
-    if page > 0:
+    rows: list[int] = []
+    for number, item in enumerate(shown, start=page * QUEUE_PAGE_SIZE + 1):
+        if item.task is not None:
+            task_id = item.task.id
+            builder.button(
+                text=_("✅ {number} done").format(number=number),
+                callback_data=TaskAction(action="done", task=task_id, page=page),
+            )
+            builder.button(
+                text=_("📅 {number} next working day").format(number=number),
+                callback_data=TaskAction(action="later", task=task_id, page=page),
+            )
+            rows.append(2)
+    paging = [page > 0, page < pages - 1]
+    if paging[0]:
         builder.button(text=_("◀ Earlier"), callback_data=QueuePage(page=page - 1))
-    if page < pages - 1:
+    if paging[1]:
         builder.button(text=_("Later ▶"), callback_data=QueuePage(page=page + 1))
-    return "\n".join(lines), builder.as_markup() if pages > 1 else None
+    builder.adjust(*rows, max(sum(paging), 1))
+    has_buttons = bool(rows) or any(paging)
+    return "\n".join(lines), builder.as_markup() if has_buttons else None
 
 
 def _queue_line(item: QueueItem, currency: str, timezone: str, locale: str) -> str:
