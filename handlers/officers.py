@@ -17,12 +17,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.collection import BorrowerKind
 from bot.filters import RouterEntry
 from bot.i18n import day, moment
 from bot.routing import FeatureRouter
 from bot.services.officers import DeskError, NotStaff, OfficerDesk, Refused, StaffMember
 from bot.views import officers as views
-from bot.views.officers import LeadAction, QueuePage, TaskAction
+from bot.views.officers import KindChoice, LeadAction, QueuePage, TaskAction
 
 VISIT_DAYS_OFFERED = 6
 
@@ -169,6 +170,41 @@ async def task_button(
         text, markup = await _queue_page(officer_desk, member, callback_data.page, locale)
         await callback.message.edit_text(text, reply_markup=markup)
     await callback.answer(alert)
+
+
+async def overdue(message: Message, officer_desk: OfficerDesk) -> None:
+    member = await officer_desk.member(message.chat.id)
+    if member is None:
+        await message.answer(not_staff_text())
+        return
+    text, markup = views.overdue_page(await officer_desk.overdue(member))
+    await message.answer(text, reply_markup=markup)
+
+
+async def kind_chosen(
+    callback: CallbackQuery, callback_data: KindChoice, officer_desk: OfficerDesk, locale: str
+) -> None:
+    member = await officer_desk.member(callback.from_user.id)
+    if member is None or callback_data.kind not in {kind.value for kind in BorrowerKind}:
+        officer_desk.refuse(member, callback_data.task, "classify")
+        await callback.answer(not_staff_text(), show_alert=True)
+        return
+    try:
+        step = await officer_desk.classify(
+            member, callback_data.task, BorrowerKind(callback_data.kind)
+        )
+    except Refused:
+        await callback.answer(_("This task is not yours to act on."), show_alert=True)
+        return
+    except DeskError as error:
+        await callback.answer(_bank_refusal(error), show_alert=True)
+        return
+    zone = officer_desk.policy.calendar.timezone
+    if isinstance(callback.message, Message):
+        text, markup = views.overdue_page(await officer_desk.overdue(member))
+        await callback.message.edit_text(text, reply_markup=markup)
+        await callback.message.answer(views.proposed_step(step, zone, locale))
+    await callback.answer()
 
 
 async def note_given(
@@ -398,7 +434,9 @@ ACTIONS: dict[str, Callable[[Press], Awaitable[None]]] = {
 
 def build_router() -> Router:
     router = FeatureRouter(name="officers")
-    router.message.filter(RouterEntry(commands=("officer", "queue"), forms=(OfficerForm,)))
+    router.message.filter(
+        RouterEntry(commands=("officer", "queue", "overdue"), forms=(OfficerForm,))
+    )
     router.message.register(officer, Command("officer"))
     router.message.register(queue, Command("queue"))
     router.message.register(staff_code_given, StateFilter(OfficerForm.staff_code))
@@ -407,4 +445,6 @@ def build_router() -> Router:
     router.callback_query.register(lead_button, LeadAction.filter())
     router.callback_query.register(queue_page, QueuePage.filter())
     router.callback_query.register(task_button, TaskAction.filter())
+    router.message.register(overdue, Command("overdue"))
+    router.callback_query.register(kind_chosen, KindChoice.filter())
     return router

@@ -341,3 +341,32 @@ async def test_post_loan_tasks_are_done_or_moved_from_the_queue(
     open_ids = [t.id for t in await bank.list_officer_tasks(member.officer_id)]
     assert done.group(1) not in open_ids
     assert queue.edits == 2  # the queue is redrawn in place each time
+
+
+async def test_overdue_borrowers_get_a_kind_and_a_next_step(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: OfficerDesk
+) -> None:
+    await bind(driver, sms, OFFICER_EN, "K001")
+    await driver.send(OFFICER_EN, "/overdue")
+    page = driver.last(OFFICER_EN)
+    assert "Loan LN000002: 38 days overdue, special mention (关注); kind not recorded" in page.text
+
+    await driver.press(OFFICER_EN, "willing, not able")
+    assert "willing, not able" in page.text and "kind not recorded" not in page.text
+    assert driver.last(OFFICER_EN).text == (
+        "Next: a phone call, by Nov 23, 2026, 4:30:00\u202fPM. "
+        "The follow-up task is moved to that day."
+    )
+    member = await desk.member(OFFICER_EN.user_id)
+    assert member is not None
+    (follow_up,) = [t for t in await bank.list_officer_tasks(member.officer_id)
+                    if t.loan_id == "LN000002"]  # fmt: skip
+    assert follow_up.due_on.isoformat() == "2026-11-23"
+
+
+async def test_the_overdue_list_in_chinese(driver: ChatDriver, sms: RecordingSmsSender) -> None:
+    await bind(driver, sms, OFFICER_ZH, "K001")
+    await driver.send(OFFICER_ZH, "/overdue")
+    assert "1. 贷款 LN000002：逾期 38 天，五级分类 关注；尚未分类" in driver.last(OFFICER_ZH).text
+    await driver.press(OFFICER_ZH, "既无能力也无意愿")
+    assert driver.last(OFFICER_ZH).text.startswith("下一步：电话联系，在 2026年11月23日")

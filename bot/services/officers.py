@@ -23,6 +23,7 @@ from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 
 from bot.clock import Clock
+from bot.domain.collection import BorrowerKind, ProposedStep, next_step
 from bot.domain.loan_terms import ScheduleError
 from bot.domain.working_hours import SlaPolicy, WorkingCalendar
 from bot.services.calculator import LoanCalculator
@@ -40,6 +41,7 @@ from integrations.bank.models import (
     OfficerTask,
     StaffRole,
     StatusUpdate,
+    TaskKind,
     VisitBooking,
 )
 from integrations.bank.protocol import BankAdapter
@@ -59,6 +61,7 @@ class NotStaff(Exception):
 
 
 TASK_NOTE = "marked in the officers' Telegram queue"
+KIND_PREFIX = "officers:borrower_kind"
 
 
 class Refused(Exception):
@@ -683,6 +686,49 @@ class OfficerDesk:
                 raise self._refusal(member, task_id, action) from None
             raise DeskError.from_bank(error) from None
         return task
+
+    # --- overdue loans ----------------------------------------------------------------------
+
+    async def overdue(self, member: StaffMember) -> list[views.OverdueCase]:
+        """The officer's overdue follow-ups: the loan, and the borrower's kind if recorded."""
+        tasks = await self.bank.list_officer_tasks(member.officer_id)
+        cases = []
+        for task in tasks:
+            if task.kind is TaskKind.OVERDUE_FOLLOW_UP:
+                loan = await self.bank.get_loan(task.loan_id)
+                cases.append(views.OverdueCase(task, loan, await self._kind_of(loan.id)))
+        return cases
+
+    async def classify(
+        self, member: StaffMember, task_id: str, kind: BorrowerKind
+    ) -> ProposedStep | None:
+        """Record the borrower's kind; the next step for a person becomes the task's date.
+
+        Messages to the borrower are the reminder worker's overdue timetable, so the
+        proposal skips them and names what the officer does next."""
+        case = next((c for c in await self.overdue(member) if c.task.id == task_id), None)
+        if case is None:
+            raise self._refusal(member, task_id, "classify")
+        await self.redis.set(f"{KIND_PREFIX}:{case.loan.id}", kind.value)
+        today = self.clock.now().astimezone(self.policy.calendar.zone).date()
+        taken = 0
+        while (step := next_step(kind, case.loan.days_overdue, taken, today, self.policy.calendar)):
+            if step.for_a_person:
+                local_day = step.at.astimezone(self.policy.calendar.zone).date()
+                note = f"next step: {step.step.value}"
+                await self._task_call(
+                    member,
+                    task_id,
+                    "classify",
+                    self.bank.reschedule_task(task_id, member.officer_id, local_day, note),
+                )
+                return step
+            taken += 1
+        return None
+
+    async def _kind_of(self, loan_id: str) -> BorrowerKind | None:
+        raw = await self.redis.get(f"{KIND_PREFIX}:{loan_id}")
+        return BorrowerKind(_text(raw)) if raw else None
 
     # --- queue -----------------------------------------------------------------------------
 

@@ -12,10 +12,18 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.domain.collection import BorrowerKind, CollectionStep, ProposedStep
 from bot.domain.plans import PLANS_BY_ID
 from bot.i18n import day, moment, money
 from bot.views.calculator import plan_name
-from integrations.bank.models import Lead, LeadStatus, OfficerTask, TaskKind
+from integrations.bank.models import (
+    Lead,
+    LeadStatus,
+    Loan,
+    LoanClassification,
+    OfficerTask,
+    TaskKind,
+)
 
 QUEUE_PAGE_SIZE = 5
 CLOSED = (LeadStatus.DECLINED, LeadStatus.WITHDRAWN, LeadStatus.DISBURSED)
@@ -42,6 +50,18 @@ class TaskAction(CallbackData, prefix="ot"):
     action: str  # done, later
     task: str
     page: int = 0
+
+
+@dataclass(frozen=True)
+class OverdueCase:
+    task: OfficerTask
+    loan: Loan
+    kind: BorrowerKind | None
+
+
+class KindChoice(CallbackData, prefix="ok"):
+    task: str
+    kind: str
 
 
 class QueuePage(CallbackData, prefix="oq"):
@@ -427,4 +447,70 @@ def _queue_line(item: QueueItem, currency: str, timezone: str, locale: str) -> s
         kind=kinds[item.task.kind],
         loan=item.task.loan_id,
         when=day(item.task.due_on, locale),
+    )
+
+
+
+def borrower_kind_name(kind: BorrowerKind) -> str:
+    names = {
+        BorrowerKind.LATE_FOR_A_REASON: _("able and willing, late for a reason"),
+        BorrowerKind.UNWILLING: _("able, not willing"),
+        BorrowerKind.UNABLE: _("willing, not able"),
+        BorrowerKind.NEITHER: _("neither able nor willing"),
+    }
+    return names[kind]
+
+
+def collection_step_name(step: CollectionStep) -> str:
+    names = {
+        CollectionStep.MESSAGE: _("a message"),
+        CollectionStep.PHONE_CALL: _("a phone call"),
+        CollectionStep.VISIT: _("a visit"),
+        CollectionStep.RESTRUCTURING_OFFER: _("a restructuring offer"),
+        CollectionStep.LEGAL: _("hand over for legal action"),
+    }
+    return names[step]
+
+
+def classification_name(classification: LoanClassification) -> str:
+    names = {
+        LoanClassification.NORMAL: _("normal (正常)"),
+        LoanClassification.SPECIAL_MENTION: _("special mention (关注)"),
+        LoanClassification.SUBSTANDARD: _("substandard (次级)"),
+        LoanClassification.DOUBTFUL: _("doubtful (可疑)"),
+        LoanClassification.LOSS: _("loss (损失)"),
+    }
+    return names[classification]
+
+
+def overdue_page(cases: list[OverdueCase]) -> tuple[str, InlineKeyboardMarkup | None]:
+    if not cases:
+        return _("No overdue loans among your customers."), None
+    lines = [_("Overdue loans: record what kind of borrower it is, I propose the next step."), ""]
+    builder = InlineKeyboardBuilder()
+    for number, case in enumerate(cases, start=1):
+        kind = borrower_kind_name(case.kind) if case.kind else _("kind not recorded")
+        lines.append(
+            _("{number}. Loan {loan}: {days} days overdue, {classification}; {kind}").format(
+                number=number,
+                loan=case.loan.id,
+                days=case.loan.days_overdue,
+                classification=classification_name(case.loan.classification),
+                kind=kind,
+            )
+        )
+        for choice in BorrowerKind:
+            builder.button(
+                text=f"{number}: {borrower_kind_name(choice)}",
+                callback_data=KindChoice(task=case.task.id, kind=choice.value),
+            )
+    builder.adjust(2)
+    return "\n".join(lines), builder.as_markup()
+
+
+def proposed_step(step: ProposedStep | None, timezone: str, locale: str) -> str:
+    if step is None:
+        return _("Every step of the timetable for this kind has been taken.")
+    return _("Next: {step}, by {when}. The follow-up task is moved to that day.").format(
+        step=collection_step_name(step.step), when=_local(step.at, timezone, locale)
     )
