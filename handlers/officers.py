@@ -181,6 +181,15 @@ async def overdue(message: Message, officer_desk: OfficerDesk) -> None:
     await message.answer(text, reply_markup=markup)
 
 
+async def team(message: Message, officer_desk: OfficerDesk, locale: str) -> None:
+    member = await officer_desk.member(message.chat.id)
+    if member is None or not member.is_supervisor:
+        officer_desk.refuse(member, "team", "team")
+        await message.answer(_("/team is for supervisors."))
+        return
+    await message.answer(views.team_page(await officer_desk.team(member), locale))
+
+
 async def kind_chosen(
     callback: CallbackQuery, callback_data: KindChoice, officer_desk: OfficerDesk, locale: str
 ) -> None:
@@ -435,7 +444,7 @@ ACTIONS: dict[str, Callable[[Press], Awaitable[None]]] = {
 def build_router() -> Router:
     router = FeatureRouter(name="officers")
     router.message.filter(
-        RouterEntry(commands=("officer", "queue", "overdue"), forms=(OfficerForm,))
+        RouterEntry(commands=("officer", "queue", "overdue", "team"), forms=(OfficerForm,))
     )
     router.message.register(officer, Command("officer"))
     router.message.register(queue, Command("queue"))
@@ -446,5 +455,6 @@ def build_router() -> Router:
     router.callback_query.register(queue_page, QueuePage.filter())
     router.callback_query.register(task_button, TaskAction.filter())
     router.message.register(overdue, Command("overdue"))
+    router.message.register(team, Command("team"))
     router.callback_query.register(kind_chosen, KindChoice.filter())
     return router

@@ -370,3 +370,22 @@ async def test_the_overdue_list_in_chinese(driver: ChatDriver, sms: RecordingSms
     assert "1. 贷款 LN000002：逾期 38 天，五级分类 关注；尚未分类" in driver.last(OFFICER_ZH).text
     await driver.press(OFFICER_ZH, "既无能力也无意愿")
     assert driver.last(OFFICER_ZH).text.startswith("下一步：电话联系，在 2026年11月23日")
+
+
+async def test_the_supervisor_sees_the_team(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: OfficerDesk
+) -> None:
+    await bind(driver, sms, OFFICER_ZH, "K001")
+    await bind(driver, sms, SUPERVISOR_EN, "S001")
+    lead_id = await submit(bank)
+    await deliver(desk, driver)
+    await driver.press(OFFICER_ZH, "认领")
+    await driver.send(SUPERVISOR_EN, "/team")
+    text = driver.last(SUPERVISOR_EN).text
+    assert text.startswith("Your team (officers who use the bot): this week / this month")
+    assert "👤 李经理\nopen leads 1 / 1\nmedian time to claim 0 h 0 min / 0 h 0 min" in text
+    assert "overdue loans owned: 1" in text
+    assert (await bank.get_lead(lead_id)).claimed_at is not None
+
+    await driver.send(OFFICER_ZH, "/team")
+    assert driver.last(OFFICER_ZH).text == "/team 仅供主管使用。"

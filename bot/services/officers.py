@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -25,6 +25,7 @@ from redis.asyncio import Redis
 from bot.clock import Clock
 from bot.domain.collection import BorrowerKind, ProposedStep, next_step
 from bot.domain.loan_terms import ScheduleError
+from bot.domain.team import Transition, officer_stats
 from bot.domain.working_hours import SlaPolicy, WorkingCalendar
 from bot.services.calculator import LoanCalculator
 from bot.services.preferences import LanguagePreferences
@@ -712,7 +713,7 @@ class OfficerDesk:
         await self.redis.set(f"{KIND_PREFIX}:{case.loan.id}", kind.value)
         today = self.clock.now().astimezone(self.policy.calendar.zone).date()
         taken = 0
-        while (step := next_step(kind, case.loan.days_overdue, taken, today, self.policy.calendar)):
+        while step := next_step(kind, case.loan.days_overdue, taken, today, self.policy.calendar):
             if step.for_a_person:
                 local_day = step.at.astimezone(self.policy.calendar.zone).date()
                 note = f"next step: {step.step.value}"
@@ -729,6 +730,48 @@ class OfficerDesk:
     async def _kind_of(self, loan_id: str) -> BorrowerKind | None:
         raw = await self.redis.get(f"{KIND_PREFIX}:{loan_id}")
         return BorrowerKind(_text(raw)) if raw else None
+
+    # --- the supervisor's team --------------------------------------------------------------
+
+    async def team(self, member: StaffMember) -> list[views.TeamRow]:
+        """Per officer of the supervisor who uses the bot: this week's and month's numbers."""
+        if not member.is_supervisor:
+            raise self._refusal(member, "team", "team")
+        history = await self._lead_history()
+        zone = self.policy.calendar.zone
+        today = self.clock.now().astimezone(zone).date()
+        week = datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time(), zone)
+        month = datetime.combine(today.replace(day=1), datetime.min.time(), zone)
+        rows = []
+        for officer in await self.directory.everyone():
+            if officer.supervisor_id != member.officer_id:
+                continue
+            tasks = await self.bank.list_officer_tasks(officer.officer_id)
+            overdue = sum(task.kind is TaskKind.OVERDUE_FOLLOW_UP for task in tasks)
+            rows.append(
+                views.TeamRow(
+                    officer.name,
+                    officer_stats(history, officer.officer_id, week),
+                    officer_stats(history, officer.officer_id, month),
+                    overdue,
+                )
+            )
+        return rows
+
+    async def _lead_history(self) -> list[Transition]:
+        """Every lead status change in the bank's event feed, oldest first."""
+        history: list[Transition] = []
+        cursor: str | None = None
+        while True:
+            page = await self.bank.list_events(after=cursor, limit=500)
+            history += [
+                Transition(event.lead_id, event.officer_id, event.status.value, event.at)
+                for event in page.events
+                if isinstance(event, LeadStatusChanged)
+            ]
+            if not page.events or page.next_cursor in (None, cursor):
+                return history
+            cursor = page.next_cursor
 
     # --- queue -----------------------------------------------------------------------------
 

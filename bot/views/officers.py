@@ -11,9 +11,11 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.numbers import format_percent
 
 from bot.domain.collection import BorrowerKind, CollectionStep, ProposedStep
 from bot.domain.plans import PLANS_BY_ID
+from bot.domain.team import OfficerStats
 from bot.i18n import day, moment, money
 from bot.views.calculator import plan_name
 from integrations.bank.models import (
@@ -57,6 +59,14 @@ class OverdueCase:
     task: OfficerTask
     loan: Loan
     kind: BorrowerKind | None
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    name: str
+    week: OfficerStats
+    month: OfficerStats
+    overdue_loans: int
 
 
 class KindChoice(CallbackData, prefix="ok"):
@@ -109,15 +119,19 @@ class QueueItem:
 
 
 def staff_commands(supervisor: bool) -> list[tuple[str, str]]:
-    commands = [
-        ("queue", _("Open leads and tasks by deadline")),
+    if supervisor:
+        first = [("queue", _("Leads nobody has claimed")), ("team", _("Your team's numbers"))]
+    else:
+        first = [
+            ("queue", _("Open leads and tasks by deadline")),
+            ("overdue", _("Overdue loans and the next step")),
+        ]
+    return [
+        *first,
         ("officer", _("Your officer account")),
         ("language", _("Change the language")),
         ("help", _("What I can do")),
     ]
-    if supervisor:
-        commands[0] = ("queue", _("Leads nobody has claimed"))
-    return commands
 
 
 def status_label(status: LeadStatus) -> str:
@@ -450,7 +464,6 @@ def _queue_line(item: QueueItem, currency: str, timezone: str, locale: str) -> s
     )
 
 
-
 def borrower_kind_name(kind: BorrowerKind) -> str:
     names = {
         BorrowerKind.LATE_FOR_A_REASON: _("able and willing, late for a reason"),
@@ -514,3 +527,41 @@ def proposed_step(step: ProposedStep | None, timezone: str, locale: str) -> str:
     return _("Next: {step}, by {when}. The follow-up task is moved to that day.").format(
         step=collection_step_name(step.step), when=_local(step.at, timezone, locale)
     )
+
+
+def team_page(rows: list[TeamRow], locale: str) -> str:
+    if not rows:
+        return _("None of your officers has linked Telegram yet.")
+    lines = [_("Your team (officers who use the bot): this week / this month"), ""]
+    for row in rows:
+        lines += [
+            f"👤 {row.name}",
+            _("open leads {week} / {month}").format(
+                week=row.week.open_leads, month=row.month.open_leads
+            ),
+            _("median time to claim {week} / {month}").format(
+                week=_duration(row.week.median_to_claim), month=_duration(row.month.median_to_claim)
+            ),
+            _("median time to first contact {week} / {month}").format(
+                week=_duration(row.week.median_to_contact),
+                month=_duration(row.month.median_to_contact),
+            ),
+            _("approved of those decided {week} / {month}").format(
+                week=_share(row.week.approved_share, locale),
+                month=_share(row.month.approved_share, locale),
+            ),
+            _("overdue loans owned: {count}").format(count=row.overdue_loans),
+            "",
+        ]
+    return "\n".join(lines).rstrip()
+
+
+def _duration(value: timedelta | None) -> str:
+    if value is None:
+        return "—"
+    minutes = int(value.total_seconds() // 60)
+    return _("{hours} h {minutes} min").format(hours=minutes // 60, minutes=minutes % 60)
+
+
+def _share(value: Decimal | None, locale: str) -> str:
+    return "—" if value is None else format_percent(value, locale=locale)
