@@ -31,6 +31,7 @@ from bot.factory import (
 )
 from bot.runtime import stop_on_signals, tune_garbage_collector
 from bot.services.applications import ApplicationService
+from bot.services.later import LaterMessage
 from bot.services.lead_outbox import LeadDelivery
 from bot.services.officers import OfficerDesk
 from bot.sms_channel import outbound_sms
@@ -52,6 +53,7 @@ class Background:
         self.desk: OfficerDesk = data["officer_desk"]
         self.applications: ApplicationService = data["applications"]
         self.i18n: I18n = data["i18n"]
+        self.zone = settings.zone
         self.delivery: LeadDelivery = data["delivery"]
         self.messenger = ChatLeadMessenger(bot, data["i18n"], settings.zone, settings.currency)
         parts = parts_of(dispatcher)
@@ -64,17 +66,26 @@ class Background:
         await self.desk.deliver_officer_events(self.bot)
         await self.desk.run_sla_checks(self.bot, now)
         await self.delivery.retry_due(self.messenger)
-        await self.invite_again(now)
+        await self.send_later_messages(now)
 
-    async def invite_again(self, now: datetime) -> None:
-        """Merchants who asked "remind me later" hear from the bot when the time comes."""
-        for invitation in await self.applications.reapply.take_due(now):
-            with self.i18n.context(), self.i18n.use_locale(invitation.locale):
-                text = application_views.reapply_invitation()
+    async def send_later_messages(self, now: datetime) -> None:
+        """What merchants are owed now: "remind me later", the day before a visit."""
+        for later in await self.applications.later.take_due(now):
+            with self.i18n.context(), self.i18n.use_locale(later.locale):
+                text = self._later_text(later)
             try:
-                await self.bot.send_message(invitation.user_id, text)
+                await self.bot.send_message(later.user_id, text)
             except TelegramAPIError:
-                log.warning("could not deliver a reapply invitation")
+                log.warning("could not deliver a %s message", later.kind)
+
+    def _later_text(self, later: LaterMessage) -> str:
+        if later.kind == "visit":
+            details = later.details
+            at = datetime.fromisoformat(details["at"])
+            return application_views.visit_tomorrow(
+                details["lead"], details.get("officer"), at, self.zone, later.locale
+            )
+        return application_views.reapply_invitation()
 
     async def serve(self, clock: Clock, stop: asyncio.Event) -> None:
         await asyncio.gather(
@@ -88,7 +99,7 @@ class Background:
             try:
                 await self.desk.deliver_officer_events(self.bot)
                 await self.desk.run_sla_checks(self.bot, clock.now())
-                await self.invite_again(clock.now())
+                await self.send_later_messages(clock.now())
             except Exception:
                 log.exception("officer cards or SLA checks failed; trying again")
             with contextlib.suppress(TimeoutError):

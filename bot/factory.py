@@ -22,12 +22,12 @@ from bot.retry import RetryAfterMiddleware
 from bot.services.accounts import AccountsService, CustomerDirectory
 from bot.services.applications import ApplicationService
 from bot.services.calculator import LoanCalculator
+from bot.services.later import LaterMessages
 from bot.services.lead_outbox import LeadDelivery, LeadOutbox, consumer_name
 from bot.services.money_commands import MoneyCommandEngine
 from bot.services.money_store import MoneyCommandStore
 from bot.services.officers import build_officer_desk
 from bot.services.preferences import LanguagePreferences
-from bot.services.reapply import ReapplyReminders
 from bot.services.reminders import ReminderService
 from bot.state import SnapshotRedisStorage, UpdateGate, WriteStateBeforeSending
 from bot.telemetry import Metrics, MetricsMiddleware
@@ -122,10 +122,9 @@ def build_accounts_services(
 def build_applications(
     outside: Outside, redis: Redis, calculator: LoanCalculator
 ) -> tuple[ApplicationService, LeadDelivery]:
-    service = ApplicationService(
-        outside.bank, calculator, LeadOutbox(redis), outside.clock, ReapplyReminders(redis)
-    )
-    return service, LeadDelivery(redis, outside.bank, consumer=consumer_name())
+    later = LaterMessages(redis)
+    service = ApplicationService(outside.bank, calculator, LeadOutbox(redis), outside.clock, later)
+    return service, LeadDelivery(redis, outside.bank, consumer=consumer_name(), later=later)
 
 
 def build_dispatcher(

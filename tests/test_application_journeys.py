@@ -15,6 +15,7 @@ from bot.background import Background
 from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser
+from bot.demo.personas import PERSONAS
 from bot.factory import App, Outside, build_bot, build_dispatcher, build_storage
 from bot.local_session import LocalSession
 from bot.services.lead_outbox import Backoff, LeadDelivery
@@ -462,3 +463,36 @@ async def test_bad_answers_are_explained_in_chinese(driver: ChatDriver) -> None:
     assert "请用文字发送姓名" in driver.last(CHEN).text
     await driver.share_contact(CHEN, phone="+8613880009999", owner_id=777)
     assert "请使用下方按钮" in driver.last(CHEN).text or "别人" in driver.last(CHEN).text
+
+
+async def test_the_merchant_hears_of_the_visit_and_is_reminded_the_day_before(
+    driver: ChatDriver, bank: BankAdapter, clock: SimulatedClock, sms: RecordingSmsSender
+) -> None:
+    officer = PERSONAS["officer"]
+    await driver.send(officer, "/officer")
+    await driver.send(officer, "K001")
+    code = re.search(r"\b(\d{6})\b", sms.last_to(officer.phone) or "")
+    assert code is not None
+    await driver.send(officer, code.group(1))
+
+    await start_application(driver, CHEN)
+    await answer_all(driver, CHEN)
+    await driver.press(CHEN, "#7")
+    background = Background(driver.dispatcher, driver.bot, sms, consumer="test")
+    await background.run_once(clock.now())  # the officer's card arrives
+    await driver.press(officer, "认领")
+    await driver.press(officer, "预约上门")
+    await driver.press(officer, "#2")  # the second working day offered: Tuesday 24 November
+    await driver.press(officer, "10:00")
+    await background.run_once(clock.now())
+    booked = driver.last(CHEN)
+    assert booked.text.startswith("📅 李经理 将于 2026年11月24日 10:00:00 上门")
+
+    clock.move_to(datetime(2026, 11, 23, 1, 59, tzinfo=UTC))  # Monday 09:59 in Shanghai
+    await background.run_once(clock.now())
+    assert driver.last(CHEN) is booked
+    clock.move_to(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))  # a day before the visit
+    await background.run_once(clock.now())
+    assert driver.last(CHEN).text.startswith("⏰ 提醒：李经理 明天 2026年11月24日 10:00:00")
+    await background.run_once(clock.now())
+    assert len([m for m in driver.seen(CHEN) if m.text.startswith("⏰")]) == 1

@@ -20,8 +20,8 @@ from bot.domain.due_dates import add_months
 from bot.domain.judgement import Judgement, Outcome, Product, Rules, judge
 from bot.domain.plans import PLANS_BY_ID
 from bot.services.calculator import LoanCalculator, ProductBounds
+from bot.services.later import LaterMessage, LaterMessages
 from bot.services.lead_outbox import LeadOutbox, OutboxEntry
-from bot.services.reapply import ReapplyReminders
 from integrations.bank.errors import NotFound
 from integrations.bank.models import (
     DeletionReport,
@@ -76,13 +76,13 @@ class ApplicationService:
         calculator: LoanCalculator,
         outbox: LeadOutbox,
         clock: Clock,
-        reapply: ReapplyReminders,
+        later: LaterMessages,
         rules: Rules | None = None,
     ) -> None:
         self.bank = bank
         self.calculator = calculator
         self.outbox = outbox
-        self.reapply = reapply
+        self.later = later
         self.clock = clock
         self.rules = rules or Rules()
         self._reference: ReferenceData | None = None
@@ -121,7 +121,7 @@ class ApplicationService:
     async def forget(self, user_id: int, phone: str | None) -> DeletionReport | None:
         """Delete what the bot and the bank keep about the user; the bank's report."""
         applied_with = await self.outbox.forget_user(user_id)
-        await self.reapply.forget(user_id)
+        await self.later.forget(user_id)
         phone = phone or applied_with or await self._bound_phone(user_id)
         await self.bank.unbind(user_id)
         return await self.bank.delete_person_data(phone) if phone else None
@@ -159,7 +159,7 @@ class ApplicationService:
         """Invite the merchant to apply again in `months` months, at 10:00 bank time."""
         day = add_months(self.today(), months)
         at = datetime(day.year, day.month, day.day, 10, tzinfo=self.calculator.zone)
-        await self.reapply.schedule(user_id, locale, at)
+        await self.later.schedule(LaterMessage("reapply", user_id, locale, {}), at, "reapply")
         return day
 
     async def _application(self, answers: Answers) -> Application:

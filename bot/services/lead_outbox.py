@@ -16,16 +16,19 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from bot.services.later import LaterMessage, LaterMessages
 from integrations.bank.errors import BankError, BankUnavailable
 from integrations.bank.models import (
     ConsentPurpose,
     ConsentRequest,
     Lead,
+    LeadStatus,
     LeadStatusChanged,
     LeadSubmission,
     LoanDisbursed,
@@ -35,6 +38,7 @@ from integrations.bank.protocol import BankAdapter
 log = logging.getLogger(__name__)
 
 STREAM = "bot:leads:outbox"
+DAY_AHEAD = timedelta(days=1)  # a visit booked further ahead gets a reminder this long before
 DEAD_STREAM = "bot:leads:dead"
 GROUP = "lead-delivery"
 KEY_PREFIX = "bot:leads:key"
@@ -86,6 +90,7 @@ class LeadMessenger(Protocol):
         recipient: Recipient,
         event: LeadStatusChanged | LoanDisbursed,
         officer_name: str | None,
+        visit_at: datetime | None = None,
     ) -> None: ...
 
 
@@ -148,8 +153,15 @@ class Backoff:
 
 class LeadDelivery:
     def __init__(
-        self, redis: Redis, bank: BankAdapter, consumer: str, backoff: Backoff | None = None
+        self,
+        redis: Redis,
+        bank: BankAdapter,
+        consumer: str,
+        backoff: Backoff | None = None,
+        later: LaterMessages | None = None,
     ) -> None:
+        """`later` takes the merchant's reminder the day before a booked visit."""
+        self.later = later
         self.redis = redis
         self.bank = bank
         self.consumer = consumer
@@ -203,8 +215,21 @@ class LeadDelivery:
         if owner is None:
             return False
         recipient = Recipient(**json.loads(owner))
-        await messenger.lead_changed(recipient, event, await self._officer_name(event))
+        officer = await self._officer_name(event)
+        visit_at = await self._visit_time(event)
+        await messenger.lead_changed(recipient, event, officer, visit_at)
+        if visit_at is not None and self.later is not None and visit_at - event.at > DAY_AHEAD:
+            details = {"lead": event.lead_id, "at": visit_at.isoformat(), "officer": officer}
+            reminder = LaterMessage("visit", recipient.user_id, recipient.locale, details)
+            await self.later.schedule(
+                reminder, visit_at - timedelta(days=1), f"visit:{event.lead_id}"
+            )
         return True
+
+    async def _visit_time(self, event: LeadStatusChanged | LoanDisbursed) -> datetime | None:
+        if not isinstance(event, LeadStatusChanged) or event.status is not LeadStatus.VISIT_BOOKED:
+            return None
+        return (await self.bank.get_lead(event.lead_id)).visit_at
 
     async def _officer_name(self, event: LeadStatusChanged | LoanDisbursed) -> str | None:
         if event.officer_id is None:

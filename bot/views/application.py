@@ -14,7 +14,7 @@ from babel.support import LazyProxy
 
 from bot.domain.judgement import Judgement, Reason
 from bot.domain.plans import PLANS_BY_ID
-from bot.i18n import day, money
+from bot.i18n import day, moment, money
 from bot.services.calculator import ProductBounds
 from bot.services.lead_outbox import Recipient
 from bot.views.calculator import plan_name
@@ -319,6 +319,29 @@ def reminder_scheduled(when: date, locale: str) -> str:
     ).format(day=day(when, locale))
 
 
+def visit_booked(
+    lead_id: str, officer_name: str | None, at: datetime, zone: ZoneInfo, locale: str
+) -> str:
+    return _("📅 {officer} will visit your business on {when} ({reference}).").format(
+        officer=officer_name or _("a loan officer"),
+        when=moment(at.astimezone(zone).replace(tzinfo=None), locale),
+        reference=lead_id,
+    )
+
+
+def visit_tomorrow(
+    lead_id: str, officer_name: str | None, at: datetime, zone: ZoneInfo, locale: str
+) -> str:
+    return _(
+        "⏰ Reminder: {officer} visits your business tomorrow, {when} ({reference}). "
+        "Please have your ID card and sales records ready."
+    ).format(
+        officer=officer_name or _("a loan officer"),
+        when=moment(at.astimezone(zone).replace(tzinfo=None), locale),
+        reference=lead_id,
+    )
+
+
 def reapply_invitation() -> str:
     return _(
         "You asked me to remind you about a loan. If your business has grown since, "
@@ -418,8 +441,14 @@ class ChatLeadMessenger:
         recipient: Recipient,
         event: LeadStatusChanged | LoanDisbursed,
         officer_name: str | None,
+        visit_at: datetime | None = None,
     ) -> None:
         with self.i18n.context(), self.i18n.use_locale(recipient.locale):
-            text = lead_status(event, officer_name, self.currency, recipient.locale)
+            if visit_at is not None:
+                text: str | None = visit_booked(
+                    event.lead_id or "", officer_name, visit_at, self.zone, recipient.locale
+                )
+            else:
+                text = lead_status(event, officer_name, self.currency, recipient.locale)
         if text is not None:
             await self.bot.send_message(recipient.user_id, text)
