@@ -42,7 +42,7 @@ from integrations.bank.models import LeadStatusChanged
 from integrations.sms.outbound import SmsSender
 
 log = logging.getLogger(__name__)
-OFFICER_TICK_SECONDS = 15.0
+OFFICER_TICK_SECONDS = 0.5  # how soon a new lead reaches the officer
 
 
 class Background:

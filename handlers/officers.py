@@ -270,7 +270,8 @@ async def lead_button(
         await callback.answer(_("This lead is not yours to act on."), show_alert=True)
     except DeskError as error:
         await callback.answer(_bank_refusal(error), show_alert=True)
-        await _redraw(press)
+        if error.code != "already_claimed":  # the winner's claim redraws every card itself
+            await _redraw(press)
 
 
 def _bank_refusal(error: DeskError) -> str:
