@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SUPPORTED_LOCALES = ("zh_Hans", "en", "ru")
 TELEGRAM_API_BASE_URL = "https://api.telegram.org"
@@ -45,7 +46,16 @@ class Settings(BaseSettings):
     sms_basic_user: str | None = None
     sms_basic_password: SecretStr | None = None
     draft_ttl_days: int = Field(default=30, ge=1)
+    holidays: Annotated[tuple[date, ...], NoDecode] = ()  # e.g. 2026-10-01,2026-10-02
+    working_weekends: Annotated[tuple[date, ...], NoDecode] = ()  # worked instead (调休)
     annual_rate: Decimal = Field(default=Decimal("12"), gt=0, lt=100)
+
+    @field_validator("holidays", "working_weekends", mode="before")
+    @classmethod
+    def _comma_separated_dates(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -86,5 +96,5 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         first = error.errors()[0]
-        name = "BOT_" + "_".join(str(part) for part in first["loc"]).upper()
+        name = "BOT_" + str(first["loc"][0]).upper()
         raise SettingsError(f"{name} is invalid: {first['msg']}") from None

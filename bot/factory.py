@@ -165,6 +165,7 @@ def build_dispatcher(
     dispatcher.workflow_data["officer_desk"] = build_officer_desk(
         redis, outside.bank, outside.clock, i18n, dispatcher.workflow_data["calculator"],
         currency=settings.currency, timezone=settings.timezone,
+        holidays=settings.holidays, working_weekends=settings.working_weekends,
     )  # fmt: skip
     dispatcher.errors.register(errors.apologize)
     dispatcher.include_routers(

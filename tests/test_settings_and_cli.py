@@ -49,6 +49,17 @@ def test_an_unknown_time_zone_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings(_env_file=None)
 
 
+def test_holidays_are_a_comma_separated_list_of_dates(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_HOLIDAYS", "2026-10-01, 2026-10-02")
+    assert [day.isoformat() for day in load_settings(_env_file=None).holidays] == [
+        "2026-10-01",
+        "2026-10-02",
+    ]
+    monkeypatch.setenv("BOT_HOLIDAYS", "2026-10-01,National Day")
+    with pytest.raises(SettingsError, match=r"^BOT_HOLIDAYS is invalid"):
+        load_settings(_env_file=None)
+
+
 def test_a_missing_token_points_to_the_demo() -> None:
     with pytest.raises(SettingsError, match=r"BOT_TOKEN is not set.*make demo"):
         Settings(_env_file=None).require_token()  # type: ignore[call-arg]

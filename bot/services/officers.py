@@ -827,8 +827,13 @@ def build_officer_desk(
     *,
     currency: str,
     timezone: str,
+    holidays: tuple[date, ...] = (),
+    working_weekends: tuple[date, ...] = (),
 ) -> OfficerDesk:
-    policy = SlaPolicy(calendar=WorkingCalendar(timezone=timezone))
+    calendar = WorkingCalendar(
+        timezone=timezone, holidays=frozenset(holidays), extra_workdays=frozenset(working_weekends)
+    )
+    policy = SlaPolicy(calendar=calendar)
     return OfficerDesk(redis, bank, clock, i18n, calculator, currency=currency, policy=policy)
 
 
