@@ -126,7 +126,7 @@ def bot_for(base: str) -> Bot:
 
 
 async def our_worker(base: str, redis_url: str) -> None:
-    redis = Redis.from_url(redis_url)
+    redis = Redis.from_url(redis_url, decode_responses=True)
     bot = bot_for(base)
     limiter = SendRateLimiter(
         redis, LIMIT_PER_SECOND, int(CHAT_INTERVAL * 1000), prefix="bench:rate"
@@ -138,7 +138,7 @@ async def our_worker(base: str, redis_url: str) -> None:
 
     async def consume() -> None:
         while (raw := await redis.lpop(JOBS)) is not None:
-            chat, _, text = raw.decode().partition("|")
+            chat, _, text = str(raw).partition("|")
             await sender.deliver(Outgoing(key=f"bench:{text}", chat_id=int(chat), text=text), phone)
 
     await asyncio.gather(*(consume() for _ in range(CONCURRENCY)))
