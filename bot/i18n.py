@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,10 @@ class LocaleMiddleware(BaseMiddleware):
             return await handler(event, data)
 
 
+@lru_cache(maxsize=4096)
 def money(amount: Decimal, currency: str, locale: str) -> str:
+    """Cached: the product's bounds and common amounts are shown at many steps, and babel
+    takes longer to format one than the rest of such a step."""
     return format_currency(amount, currency, locale=locale)
 
 

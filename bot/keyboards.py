@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
@@ -32,6 +35,12 @@ class ApplyWith(CallbackData, prefix="aw"):
 
 
 def main_menu() -> ReplyKeyboardMarkup:
+    return _main_menu(get_i18n().current_locale)
+
+
+@lru_cache(maxsize=8)
+def _main_menu(locale: str) -> ReplyKeyboardMarkup:
+    """The same for everyone in a language (`locale` is the cache's key): built once."""
     builder = ReplyKeyboardBuilder()
     builder.button(text=str(APPLY_LABEL))
     builder.button(text=str(CALCULATOR_LABEL))

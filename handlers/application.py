@@ -628,7 +628,10 @@ async def _submit(
     text = views.received() if result.enqueued else views.already_sent()
     await message.answer(text, reply_markup=main_menu())
     messenger = views.ChatLeadMessenger(bot, i18n, turn.settings.zone, turn.settings.currency)
-    await delivery.deliver_new(messenger)
+    # One lead (the oldest waiting) per Submit: with many merchants submitting at once each
+    # hands one to the bank instead of all of them racing for the whole stream; the worker
+    # (`LeadDelivery.run`) takes whatever is left.
+    await delivery.deliver_new(messenger, count=1)
 
 
 def _not_now_keyboard(alternatives: Alternatives, turn: Turn) -> InlineKeyboardMarkup:
@@ -872,16 +875,18 @@ def build_router() -> Router:
             forms=(ApplyForm,),
         )
     )
+    # Answers first: most messages here are answers, and an answer is never a command or a
+    # menu button (PlainAnswer), so the handlers below never see one anyway.
+    asking = StateFilter(ApplyForm.question)  # a bare State would be called in a thread
+    router.message.register(text_answer, asking, HasContent("text"), PlainAnswer())
+    router.message.register(contact_answer, asking, HasContent("contact"))
+    router.message.register(location_answer, asking, HasContent("location"))
     router.message.register(apply_by_link, CommandStart(deep_link=True), ApplyLink())
     router.message.register(start_with_draft, CommandStart(), InApplication())
     router.message.register(cancel, Command("cancel"), InApplication())
     router.message.register(apply, Command("apply"))
     router.message.register(apply, MenuButton(APPLY_LABEL))
     router.message.register(forget, Command("forget"))
-    asking = StateFilter(ApplyForm.question)  # a bare State would be called in a thread
-    router.message.register(contact_answer, asking, HasContent("contact"))
-    router.message.register(location_answer, asking, HasContent("location"))
-    router.message.register(text_answer, asking, HasContent("text"), PlainAnswer())
     router.callback_query.register(button, ApplyStep.filter())
     router.callback_query.register(forget_chosen, ForgetChoice.filter())
     router.callback_query.register(apply_with, ApplyWith.filter())

@@ -168,11 +168,13 @@ class LeadDelivery:
         self.backoff = backoff or Backoff()
         self._group_ready = False
 
-    async def deliver_new(self, messenger: LeadMessenger, block_ms: int | None = None) -> int:
-        """Deliver entries nobody has read yet; waits up to `block_ms` for one."""
+    async def deliver_new(
+        self, messenger: LeadMessenger, block_ms: int | None = None, count: int = 50
+    ) -> int:
+        """Deliver up to `count` entries nobody has read yet; waits up to `block_ms` for one."""
         await self._ensure_group()
         reply: Any = await self.redis.xreadgroup(
-            GROUP, self.consumer, {STREAM: ">"}, count=50, block=block_ms
+            GROUP, self.consumer, {STREAM: ">"}, count=count, block=block_ms
         )
         entries = [entry for _stream, items in reply or [] for entry in items]
         return await self._deliver_all(entries, messenger)
@@ -251,7 +253,7 @@ class LeadDelivery:
     ) -> bool:
         entry = OutboxEntry.from_fields(fields)
         try:
-            await self._record_consent(entry)
+            await self._record_consent(entry)  # on file before any officer sees the lead
             lead = await self.bank.submit_lead(
                 entry.submission, idempotency_key=entry.idempotency_key
             )
