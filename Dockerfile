@@ -3,12 +3,12 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY integrations ./integrations
 COPY locales ./locales
-RUN pip install -e . \
+RUN pip install -r requirements.lock && pip install --no-deps -e . \
     && for po in locales/*/LC_MESSAGES/messages.po; do \
          pybabel compile -D messages -i "$po" -o "${po%.po}.mo"; \
        done \

@@ -91,7 +91,7 @@ class CustomerDirectory:
             await pipe.execute()
 
     async def reader(self, customer_id: str) -> Reader | None:
-        fields = await self.redis.hgetall(f"accounts:reader:{customer_id}")
+        fields = await self.redis.hgetall(f"accounts:reader:{customer_id}")  # type: ignore[misc]  # redis-py 7 types
         if not fields:
             return None
         return Reader(chat_id=int(fields[b"chat"]), locale=_text(fields[b"locale"]))

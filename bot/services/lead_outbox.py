@@ -136,7 +136,7 @@ class LeadOutbox:
 
     async def forget_user(self, user_id: int) -> str | None:
         """Drop the user's keys and lead ownership records; the phone they applied with."""
-        members = {_text(member) for member in await self.redis.smembers(user_key(user_id))}
+        members = {_text(member) for member in await self.redis.smembers(user_key(user_id))}  # type: ignore[misc]  # redis-py 7 types
         phone = await self.redis.get(phone_key(user_id))
         await self.redis.delete(user_key(user_id), phone_key(user_id), *members)
         return _text(phone) if phone is not None else None

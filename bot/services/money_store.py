@@ -174,7 +174,7 @@ class MoneyCommandStore:
         try:
             yield
         finally:
-            await self.redis.eval(RELEASE_SCRIPT, 1, key, token)
+            await self.redis.eval(RELEASE_SCRIPT, 1, key, token)  # type: ignore[misc]  # redis-py 7 types
 
 
 def _text(raw: bytes | str) -> str:

@@ -137,7 +137,7 @@ class StaffDirectory:
         return member if member is not None and member.chat_id == chat_id else None
 
     async def everyone(self) -> list[StaffMember]:
-        ids = sorted(_text(raw) for raw in await self.redis.smembers("officers:staff"))
+        ids = sorted(_text(raw) for raw in await self.redis.smembers("officers:staff"))  # type: ignore[misc]  # redis-py 7 types
         members = [await self.by_officer(officer_id) for officer_id in ids]
         return [member for member in members if member is not None]
 
@@ -164,7 +164,7 @@ class CardRegistry:
         self.redis = redis
 
     async def cards(self, lead_id: str) -> list[Card]:
-        raw = await self.redis.hgetall(f"officers:cards:{lead_id}")
+        raw = await self.redis.hgetall(f"officers:cards:{lead_id}")  # type: ignore[misc]  # redis-py 7 types
         cards = [Card(**json.loads(value)) for value in raw.values()]
         return [
             Card(**{**asdict(card), "role": CardRole(card.role)})
@@ -172,14 +172,14 @@ class CardRegistry:
         ]
 
     async def card(self, lead_id: str, officer_id: str) -> Card | None:
-        raw = await self.redis.hget(f"officers:cards:{lead_id}", officer_id)
+        raw = await self.redis.hget(f"officers:cards:{lead_id}", officer_id)  # type: ignore[misc]  # redis-py 7 types
         if raw is None:
             return None
         card = Card(**json.loads(raw))
         return Card(**{**asdict(card), "role": CardRole(card.role)})
 
     async def save(self, lead_id: str, card: Card) -> None:
-        await self.redis.hset(
+        await self.redis.hset(  # type: ignore[misc]  # redis-py 7 types
             f"officers:cards:{lead_id}", card.officer_id, json.dumps(asdict(card))
         )
 

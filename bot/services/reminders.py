@@ -103,12 +103,12 @@ class Mutes:
 
     async def set(self, chat_id: int, muted: bool) -> None:
         if muted:
-            await self.redis.sadd(MUTED_KEY, chat_id)
+            await self.redis.sadd(MUTED_KEY, chat_id)  # type: ignore[misc]  # redis-py 7 types
         else:
-            await self.redis.srem(MUTED_KEY, chat_id)
+            await self.redis.srem(MUTED_KEY, chat_id)  # type: ignore[misc]  # redis-py 7 types
 
     async def muted(self, chat_id: int) -> bool:
-        return bool(await self.redis.sismember(MUTED_KEY, str(chat_id)))
+        return bool(await self.redis.sismember(MUTED_KEY, str(chat_id)))  # type: ignore[misc]  # redis-py 7 types
 
 
 class ReminderIndex:
@@ -118,7 +118,7 @@ class ReminderIndex:
 
     async def replace_loan(self, loan_id: str, planned: list[tuple[ReminderKey, datetime]]) -> None:
         members_key = f"reminders:loan:{loan_id}"
-        old = await self.redis.smembers(members_key)
+        old = await self.redis.smembers(members_key)  # type: ignore[misc]  # redis-py 7 types
         async with self.redis.pipeline(transaction=True) as pipe:
             if old:
                 for priority in Priority:

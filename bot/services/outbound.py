@@ -1,0 +1,44 @@
+"""What services hand to the outbound pipeline: a message to send (or an edit), never a Bot.
+
+Producers (reminders, lead news, officers' cards and escalations, payout notices, receipts,
+"remind me later") build an `OutgoingMessage` and `enqueue` it on an `Outbox`; one Sender
+delivers it later, once per idempotency key, through the shared rate limit, with the SMS
+fallback when the chat blocked the bot. The implementation lives with the job engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+from typing import Protocol
+
+from aiogram.types import InlineKeyboardMarkup
+
+
+class Priority(IntEnum):
+    """Lower goes first: what a person is waiting for before what is merely due."""
+
+    URGENT = 0  # lead cards, escalations, answers to something the user just did
+    NORMAL = 1  # status news, receipts, payout notices
+    BULK = 2  # reminders, "remind me later"
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    key: str  # idempotency key: one delivery per key, ever
+    chat_id: int
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+    replaces: str | None = None  # key of an earlier message to edit in place, if still there
+    sms_text: str | None = None  # what to text instead when the chat blocked the bot
+    phone: str | None = None  # where that SMS goes; None: look it up from `customer_id`
+    customer_id: str | None = None
+    priority: Priority = Priority.NORMAL
+    not_before: datetime | None = None
+
+
+class Outbox(Protocol):
+    async def enqueue(self, message: OutgoingMessage) -> bool:
+        """Queue the message durably; False when its key was queued before."""
+        ...
