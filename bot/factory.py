@@ -28,6 +28,7 @@ from bot.services.money_commands import MoneyCommandEngine
 from bot.services.money_store import MoneyCommandStore
 from bot.services.officers import build_officer_desk
 from bot.services.preferences import LanguagePreferences
+from bot.services.reference_data import ReferenceData
 from bot.services.reminders import ReminderService
 from bot.state import SnapshotRedisStorage, UpdateGate, WriteStateBeforeSending
 from bot.telemetry import Metrics, MetricsMiddleware
@@ -148,7 +149,9 @@ def build_dispatcher(
         i18n=i18n,
         clock=outside.clock,
         preferences=LanguagePreferences(redis),
-        calculator=LoanCalculator(outside.bank, outside.clock, timezone=settings.timezone),
+        calculator=LoanCalculator(
+            ReferenceData(redis, outside.bank), outside.clock, timezone=settings.timezone
+        ),
         money_commands=build_money_commands(outside, redis),
     )
     reminder_settings = reminder_settings or ReminderSettings()

@@ -1,4 +1,5 @@
-"""The loan calculator: the bank's product bounds and schedules for every plan."""
+"""The loan calculator: the bank's product bounds (from the reference data, which does not
+need the bank to answer) and schedules for every plan."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bot.clock import Clock
 from bot.domain.loan_terms import ScheduleError
 from bot.domain.plans import PLANS_BY_ID, RepaymentPlan, plans_allowed
 from bot.domain.schedule import Schedule, build_schedule
-from integrations.bank.protocol import BankAdapter
+from bot.services.reference_data import ReferenceData
 
 
 @dataclass(frozen=True)
@@ -38,15 +39,21 @@ class Comparison:
 
 class LoanCalculator:
     def __init__(
-        self, bank: BankAdapter, clock: Clock, *, timezone: str, product_code: str | None = None
+        self,
+        reference: ReferenceData,
+        clock: Clock,
+        *,
+        timezone: str,
+        product_code: str | None = None,
     ) -> None:
-        self.bank = bank
+        self.reference = reference
         self.clock = clock
         self.product_code = product_code
         self.zone = ZoneInfo(timezone)
 
     async def bounds(self) -> ProductBounds:
-        products = await self.bank.list_products()
+        """Raises BankNotAnswering only when the bank has never been reached."""
+        products = (await self.reference.catalogue()).products
         product = next((p for p in products if self.product_code in (None, p.code)), products[0])
         return ProductBounds(
             min_amount=product.min_amount,
