@@ -178,7 +178,7 @@ async def test_the_bank_down_two_minutes_around_submit_gets_the_lead_once_second
         back_at = time.monotonic()
         await wait_for(lambda: "Reference number" in texts(driver, user), timeout=45)
         delay = time.monotonic() - back_at
-        print(f"\nlead reached the bank {delay:.1f} s after it was back")  # noqa: T201
+        print(f"\nlead reached the bank {delay:.1f} s after it was back")
         await asyncio.sleep(3)  # the worker keeps running: nothing goes twice
     finally:
         stop.set()
