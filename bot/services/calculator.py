@@ -12,7 +12,8 @@ from bot.clock import Clock
 from bot.domain.loan_terms import ScheduleError
 from bot.domain.plans import PLANS_BY_ID, RepaymentPlan, plans_allowed
 from bot.domain.schedule import Schedule, build_schedule
-from bot.services.reference_data import ReferenceData
+from bot.services.reference_data import Catalogue, ReferenceData
+from integrations.bank.models import LoanProduct
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,19 @@ class LoanCalculator:
         product_code: str | None = None,
     ) -> None:
         self.reference = reference
+        self._bounds: tuple[Catalogue, ProductBounds] | None = None  # of the last copy seen
         self.clock = clock
         self.product_code = product_code
         self.zone = ZoneInfo(timezone)
 
     async def bounds(self) -> ProductBounds:
         """Raises BankNotAnswering only when the bank has never been reached."""
-        products = (await self.reference.catalogue()).products
+        catalogue = await self.reference.catalogue()
+        if self._bounds is None or self._bounds[0] is not catalogue:
+            self._bounds = (catalogue, self._bounds_of(catalogue.products))
+        return self._bounds[1]
+
+    def _bounds_of(self, products: list[LoanProduct]) -> ProductBounds:
         product = next((p for p in products if self.product_code in (None, p.code)), products[0])
         return ProductBounds(
             min_amount=product.min_amount,

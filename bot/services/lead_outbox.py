@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -186,9 +187,10 @@ class LeadDelivery:
         self, messenger: LeadMessenger, block_ms: int | None = None, count: int = 50
     ) -> int:
         """Deliver up to `count` entries nobody has read yet; waits up to `block_ms` for one."""
-        await self._ensure_group()
-        reply: Any = await self.redis.xreadgroup(
-            GROUP, self.consumer, {STREAM: ">"}, count=count, block=block_ms
+        reply: Any = await self._in_group(
+            lambda: self.redis.xreadgroup(
+                GROUP, self.consumer, {STREAM: ">"}, count=count, block=block_ms
+            )
         )
         entries = [entry for _stream, items in reply or [] for entry in items]
         return await self._deliver_all(entries, messenger)
@@ -196,7 +198,6 @@ class LeadDelivery:
     async def retry_due(self, messenger: LeadMessenger) -> int:
         """Claim and deliver pending entries whose backoff has passed; while the bank is
         down, probe it with one entry and, once it answers, deliver all of them."""
-        await self._ensure_group()
         pending = await self._pending()
         if not pending:
             return 0
@@ -227,8 +228,8 @@ class LeadDelivery:
         return delivered + await self._claim_and_deliver(others, self.backoff.first_ms, messenger)
 
     async def _pending(self) -> list[dict[str, Any]]:
-        pending: list[dict[str, Any]] = await self.redis.xpending_range(
-            STREAM, GROUP, min="-", max="+", count=100
+        pending: list[dict[str, Any]] = await self._in_group(
+            lambda: self.redis.xpending_range(STREAM, GROUP, min="-", max="+", count=100)
         )
         return pending
 
@@ -348,6 +349,18 @@ class LeadDelivery:
             pipe.xack(STREAM, GROUP, entry_id)
             pipe.xdel(STREAM, entry_id)
             await pipe.execute()
+
+    async def _in_group(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        """`call` on the consumer group, made again if Redis lost it (emptied, failed over)."""
+        await self._ensure_group()
+        try:
+            return await call()
+        except ResponseError as error:
+            if "NOGROUP" not in str(error):
+                raise
+        self._group_ready = False
+        await self._ensure_group()
+        return await call()
 
     async def _ensure_group(self) -> None:
         if self._group_ready:
