@@ -31,6 +31,7 @@ from bot.services.money_commands import MoneyCommandEngine
 from bot.services.money_store import MoneyCommandStore
 from bot.services.officers import OfficerDesk, build_officer_desk
 from bot.services.preferences import LanguagePreferences
+from bot.services.reference_data import ReferenceData
 from bot.services.reminders import ReminderService
 from bot.services.sender import DeadLetters, DeliveryRecord, SendRateLimiter
 from bot.state import SnapshotRedisStorage, UpdateGate, WriteStateBeforeSending
@@ -209,7 +210,9 @@ def build_services(
     reminder_settings = reminder_settings or ReminderSettings()
     i18n = build_i18n(settings.default_locale)
     outbox = build_outbox(redis, outside.clock)
-    calculator = LoanCalculator(outside.bank, outside.clock, timezone=settings.timezone)
+    calculator = LoanCalculator(
+        ReferenceData(redis, outside.bank), outside.clock, timezone=settings.timezone
+    )
     accounts, reminders = build_accounts_services(
         settings, reminder_settings, redis, outside.bank
     )

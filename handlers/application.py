@@ -9,12 +9,15 @@ the draft expires. /forget deletes what the bot keeps about the user.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart, Filter, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -27,6 +30,7 @@ from aiogram.types import (
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
+    TelegramObject,
 )
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -50,6 +54,7 @@ from bot.services.applications import YES, ApplicationService, Draft, new_draft_
 from bot.services.calculator import ProductBounds
 from bot.services.lead_outbox import LeadDelivery, LeadMessenger
 from bot.services.preferences import LanguagePreferences
+from bot.services.reference_data import BankNotAnswering
 from bot.views import application as views
 from bot.views.calculator import amount_error, plan_name
 
@@ -623,12 +628,18 @@ async def _submit(
         )
         return
     await turn.state.clear()
-    text = views.received() if result.enqueued else views.already_sent()
+    if not result.enqueued:
+        await message.answer(views.already_sent(), reply_markup=main_menu())
+        return
+    bank_was_down = await delivery.bank_down()
+    text = views.saved_until_bank_returns() if bank_was_down else views.received()
     await message.answer(text, reply_markup=main_menu())
     # One lead (the oldest waiting) per Submit: with many merchants submitting at once each
     # hands one to the bank instead of all of them racing for the whole stream; the worker
     # (`LeadDelivery.run`) takes whatever is left.
     await delivery.deliver_new(lead_messenger, count=1)
+    if not bank_was_down and await delivery.bank_down():
+        await message.answer(views.saved_until_bank_returns())
 
 
 def _not_now_keyboard(alternatives: Alternatives, turn: Turn) -> InlineKeyboardMarkup:
@@ -862,8 +873,28 @@ async def forget_chosen(
     )
 
 
+async def _bank_not_answering(
+    handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+    event: TelegramObject,
+    data: dict[str, Any],
+) -> Any:
+    """Any step that needed the bank when it did not answer and there was no copy to use."""
+    try:
+        return await handler(event, data)
+    except BankNotAnswering:
+        message = event.message if isinstance(event, CallbackQuery) else event
+        if isinstance(event, CallbackQuery):
+            with suppress(TelegramBadRequest):  # the step may have answered it already
+                await event.answer()
+        if isinstance(message, Message):
+            await message.answer(views.bank_not_answering())
+        return None
+
+
 def build_router() -> Router:
     router = FeatureRouter(name="application")
+    router.message.middleware(_bank_not_answering)
+    router.callback_query.middleware(_bank_not_answering)
     router.message.filter(
         RouterEntry(
             commands=("apply", "forget", "start", "cancel"),

@@ -5,6 +5,7 @@ The demo's terminal and script mode and the journey tests all talk to the bot th
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -142,6 +143,14 @@ class ChatDriver:
             from_user=user.as_telegram_user(),
             **content,  # type: ignore[arg-type]
         )
+
+    async def settle_until(self, condition: Callable[[], bool], timeout: float) -> None:
+        """Deliver what was queued (as a worker would) until `condition` holds."""
+        async with asyncio.timeout(timeout):
+            while not condition():
+                if self.settle is not None:
+                    await self.settle()
+                await asyncio.sleep(0.05)
 
     def _update_id(self) -> int:
         self._next_update_id += 1

@@ -8,7 +8,6 @@ lead into the outbox (`bot.services.lead_outbox`) before the merchant hears "rec
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,7 +21,8 @@ from bot.domain.plans import PLANS_BY_ID
 from bot.services.calculator import LoanCalculator, ProductBounds
 from bot.services.later import LaterMessage, LaterMessages
 from bot.services.lead_outbox import LeadOutbox, OutboxEntry
-from integrations.bank.errors import NotFound
+from bot.services.reference_data import BankNotAnswering
+from integrations.bank.errors import BankUnavailable, NotFound
 from integrations.bank.models import (
     DeletionReport,
     District,
@@ -33,7 +33,6 @@ from integrations.bank.models import (
 from integrations.bank.protocol import BankAdapter
 
 CONSENT_TEXT_VERSION = "apply-2026-11"
-REFERENCE_SECONDS = 60
 YES = "yes"
 Answers = dict[str, Any]
 
@@ -53,14 +52,6 @@ class Draft:
 
 def new_draft_id() -> str:
     return secrets.token_hex(8)
-
-
-@dataclass(frozen=True)
-class ReferenceData:
-    bounds: ProductBounds
-    districts: list[District]
-    industries: list[Industry]
-    fetched_at: float
 
 
 @dataclass(frozen=True)
@@ -85,31 +76,15 @@ class ApplicationService:
         self.later = later
         self.clock = clock
         self.rules = rules or Rules()
-        self._reference: ReferenceData | None = None
 
     async def bounds(self) -> ProductBounds:
-        return (await self._reference_data()).bounds
+        return await self.calculator.bounds()
 
     async def districts(self) -> list[District]:
-        return (await self._reference_data()).districts
+        return (await self.calculator.reference.catalogue()).districts
 
     async def industries(self) -> list[Industry]:
-        return (await self._reference_data()).industries
-
-    async def _reference_data(self) -> ReferenceData:
-        """The product, districts and industries, asked again after REFERENCE_SECONDS: every
-        step shows them, and they change a few times a year."""
-        cached = self._reference
-        if cached is not None and time.monotonic() - cached.fetched_at < REFERENCE_SECONDS:
-            return cached
-        fresh = ReferenceData(
-            bounds=await self.calculator.bounds(),
-            districts=await self.bank.list_districts(),
-            industries=await self.bank.list_industries(),
-            fetched_at=time.monotonic(),
-        )
-        self._reference = fresh
-        return fresh
+        return (await self.calculator.reference.catalogue()).industries
 
     async def nearest_district(self, latitude: float, longitude: float) -> District:
         districts = await self.districts()
@@ -119,12 +94,18 @@ class ApplicationService:
         )
 
     async def forget(self, user_id: int, phone: str | None) -> DeletionReport | None:
-        """Delete what the bot and the bank keep about the user; the bank's report."""
-        applied_with = await self.outbox.forget_user(user_id)
+        """Delete what the bank and the bot keep about the user; the bank's report. The bank
+        goes first: when it does not answer (BankNotAnswering) nothing is deleted yet."""
+        try:
+            phone = phone or await self.outbox.applied_phone(user_id)
+            phone = phone or await self._bound_phone(user_id)
+            await self.bank.unbind(user_id)
+            report = await self.bank.delete_person_data(phone) if phone else None
+        except BankUnavailable as error:
+            raise BankNotAnswering(str(error)) from None
+        await self.outbox.forget_user(user_id)
         await self.later.forget(user_id)
-        phone = phone or applied_with or await self._bound_phone(user_id)
-        await self.bank.unbind(user_id)
-        return await self.bank.delete_person_data(phone) if phone else None
+        return report
 
     async def _bound_phone(self, user_id: int) -> str | None:
         try:

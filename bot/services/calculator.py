@@ -1,4 +1,5 @@
-"""The loan calculator: the bank's product bounds and schedules for every plan."""
+"""The loan calculator: the bank's product bounds (from the reference data, which does not
+need the bank to answer) and schedules for every plan."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from bot.clock import Clock
 from bot.domain.loan_terms import ScheduleError
 from bot.domain.plans import PLANS_BY_ID, RepaymentPlan, plans_allowed
 from bot.domain.schedule import Schedule, build_schedule
-from integrations.bank.protocol import BankAdapter
+from bot.services.reference_data import Catalogue, ReferenceData
+from integrations.bank.models import LoanProduct
 
 
 @dataclass(frozen=True)
@@ -38,15 +40,27 @@ class Comparison:
 
 class LoanCalculator:
     def __init__(
-        self, bank: BankAdapter, clock: Clock, *, timezone: str, product_code: str | None = None
+        self,
+        reference: ReferenceData,
+        clock: Clock,
+        *,
+        timezone: str,
+        product_code: str | None = None,
     ) -> None:
-        self.bank = bank
+        self.reference = reference
+        self._bounds: tuple[Catalogue, ProductBounds] | None = None  # of the last copy seen
         self.clock = clock
         self.product_code = product_code
         self.zone = ZoneInfo(timezone)
 
     async def bounds(self) -> ProductBounds:
-        products = await self.bank.list_products()
+        """Raises BankNotAnswering only when the bank has never been reached."""
+        catalogue = await self.reference.catalogue()
+        if self._bounds is None or self._bounds[0] is not catalogue:
+            self._bounds = (catalogue, self._bounds_of(catalogue.products))
+        return self._bounds[1]
+
+    def _bounds_of(self, products: list[LoanProduct]) -> ProductBounds:
         product = next((p for p in products if self.product_code in (None, p.code)), products[0])
         return ProductBounds(
             min_amount=product.min_amount,

@@ -4,8 +4,15 @@
 stream entry together). `LeadDelivery` reads new entries with XREADGROUP, submits each to
 the bank with its idempotency key and acknowledges it only after the bank answered and the
 merchant was told; an entry whose delivery failed stays pending and is claimed again after
-a backoff that doubles with each attempt (XPENDING's delivery count, XCLAIM). The bank's
-idempotency makes a repeated delivery return the first lead: exactly one lead per key.
+a backoff that doubles with each attempt up to 30 s (XPENDING's delivery count, XCLAIM).
+The bank's idempotency makes a repeated delivery return the first lead: exactly one lead
+per key.
+
+While the bank is not answering (a shared mark in Redis, set by any process whose delivery
+met BankUnavailable and cleared by the next success) the waiting leads do not each knock on
+their own schedule: once a second, one process (a Redis lock) tries the lead that waited
+longest, as a probe. When the probe gets through, every waiting lead goes at once, so the
+leads reach the bank within seconds of its return.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import json
 import logging
 import os
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -45,6 +53,10 @@ KEY_PREFIX = "bot:leads:key"
 OWNER_PREFIX = "bot:leads:owner"
 USER_PREFIX = "bot:leads:user"
 KEEP_SECONDS = 90 * 86_400
+BANK_DOWN_KEY = "bot:leads:bank-down"  # set while deliveries meet BankUnavailable
+BANK_DOWN_SECONDS = 600  # the mark fades if nobody tries for this long
+PROBE_KEY = "bot:leads:probe"
+PROBE_MS = 1_000  # one probe of a bank that is down, per second, across processes
 
 ENQUEUE_SCRIPT = """
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 0 end
@@ -134,18 +146,21 @@ class LeadOutbox:
         """Entries not yet delivered (new and pending)."""
         return int(await self.redis.xlen(STREAM))
 
-    async def forget_user(self, user_id: int) -> str | None:
-        """Drop the user's keys and lead ownership records; the phone they applied with."""
-        members = {_text(member) for member in await self.redis.smembers(user_key(user_id))}  # type: ignore[misc]  # redis-py 7 types
+    async def applied_phone(self, user_id: int) -> str | None:
+        """The phone number the user last applied with."""
         phone = await self.redis.get(phone_key(user_id))
-        await self.redis.delete(user_key(user_id), phone_key(user_id), *members)
         return _text(phone) if phone is not None else None
+
+    async def forget_user(self, user_id: int) -> None:
+        """Drop the user's keys and lead ownership records."""
+        members = {_text(member) for member in await self.redis.smembers(user_key(user_id))}  # type: ignore[misc]  # redis-py 7 types
+        await self.redis.delete(user_key(user_id), phone_key(user_id), *members)
 
 
 @dataclass(frozen=True)
 class Backoff:
     first_ms: int = 1_000
-    max_ms: int = 300_000
+    max_ms: int = 30_000
 
     def after(self, attempts: int) -> int:
         return int(min(self.first_ms * 2 ** max(attempts - 1, 0), self.max_ms))
@@ -172,32 +187,63 @@ class LeadDelivery:
         self, messenger: LeadMessenger, block_ms: int | None = None, count: int = 50
     ) -> int:
         """Deliver up to `count` entries nobody has read yet; waits up to `block_ms` for one."""
-        await self._ensure_group()
-        reply: Any = await self.redis.xreadgroup(
-            GROUP, self.consumer, {STREAM: ">"}, count=count, block=block_ms
+        reply: Any = await self._in_group(
+            lambda: self.redis.xreadgroup(
+                GROUP, self.consumer, {STREAM: ">"}, count=count, block=block_ms
+            )
         )
         entries = [entry for _stream, items in reply or [] for entry in items]
         return await self._deliver_all(entries, messenger)
 
     async def retry_due(self, messenger: LeadMessenger) -> int:
-        """Claim and deliver pending entries whose backoff has passed."""
-        await self._ensure_group()
-        pending: list[dict[str, Any]] = await self.redis.xpending_range(
-            STREAM, GROUP, min="-", max="+", count=100
-        )
+        """Claim and deliver pending entries whose backoff has passed; while the bank is
+        down, probe it with one entry and, once it answers, deliver all of them."""
+        pending = await self._pending()
+        if not pending:
+            return 0
+        if await self.bank_down():
+            return await self._probe(pending, messenger)
         due = [
             item
             for item in pending
             if item["time_since_delivered"] >= self.backoff.after(item["times_delivered"])
         ]
-        if not due:
+        min_idle = min((self.backoff.after(item["times_delivered"]) for item in due), default=0)
+        return await self._claim_and_deliver(due, min_idle, messenger)
+
+    async def bank_down(self) -> bool:
+        """Whether the last delivery attempt, in any process, found the bank not answering."""
+        return bool(await self.redis.exists(BANK_DOWN_KEY))
+
+    async def _probe(self, pending: list[dict[str, Any]], messenger: LeadMessenger) -> int:
+        if not await self.redis.set(PROBE_KEY, self.consumer, nx=True, px=PROBE_MS):
+            return 0  # another process probes this second
+        probe = max(pending, key=lambda item: int(item["time_since_delivered"]))
+        delivered = await self._claim_and_deliver([probe], 0, messenger)
+        if not delivered:
+            return 0
+        # The bank is back: the others go now, not when their backoff ends. Entries claimed
+        # in the last moment (a Submit delivering its own) are left to whoever holds them.
+        others = await self._pending()
+        return delivered + await self._claim_and_deliver(others, self.backoff.first_ms, messenger)
+
+    async def _pending(self) -> list[dict[str, Any]]:
+        pending: list[dict[str, Any]] = await self._in_group(
+            lambda: self.redis.xpending_range(STREAM, GROUP, min="-", max="+", count=100)
+        )
+        return pending
+
+    async def _claim_and_deliver(
+        self, items: list[dict[str, Any]], min_idle_ms: int, messenger: LeadMessenger
+    ) -> int:
+        if not items:
             return 0
         claimed: Any = await self.redis.xclaim(
             STREAM,
             GROUP,
             self.consumer,
-            min_idle_time=min(self.backoff.after(item["times_delivered"]) for item in due),
-            message_ids=[item["message_id"] for item in due],
+            min_idle_time=min_idle_ms,
+            message_ids=[item["message_id"] for item in items],
         )
         return await self._deliver_all(claimed, messenger)
 
@@ -259,6 +305,7 @@ class LeadDelivery:
             )
         except BankUnavailable:
             log.info("bank unavailable; outbox entry %s stays pending", entry_id.decode())
+            await self.redis.set(BANK_DOWN_KEY, 1, ex=BANK_DOWN_SECONDS)
             return False
         except BankError as error:
             log.error("bank refused outbox entry %s: %s", entry_id.decode(), error.code)
@@ -296,11 +343,24 @@ class LeadDelivery:
 
     async def _done(self, entry_id: bytes, dead: dict[bytes, bytes] | None = None) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(BANK_DOWN_KEY)  # the bank answered, whatever it said
             if dead is not None:
                 pipe.xadd(DEAD_STREAM, {b"key": dead[b"key"], b"user": dead[b"user"]})
             pipe.xack(STREAM, GROUP, entry_id)
             pipe.xdel(STREAM, entry_id)
             await pipe.execute()
+
+    async def _in_group(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        """`call` on the consumer group, made again if Redis lost it (emptied, failed over)."""
+        await self._ensure_group()
+        try:
+            return await call()
+        except ResponseError as error:
+            if "NOGROUP" not in str(error):
+                raise
+        self._group_ready = False
+        await self._ensure_group()
+        return await call()
 
     async def _ensure_group(self) -> None:
         if self._group_ready:

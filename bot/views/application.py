@@ -259,6 +259,21 @@ def received() -> str:
     )
 
 
+def saved_until_bank_returns() -> str:
+    return _(
+        "⏳ Saved. The bank is not answering at the moment: your application is kept and "
+        "will reach a loan officer as soon as the bank is back. I will send you its "
+        "reference number then; there is nothing more you need to do."
+    )
+
+
+def bank_not_answering() -> str:
+    return _(
+        "⏳ The bank is not answering at the moment. Please try again in a few minutes; "
+        "your answers are kept."
+    )
+
+
 def already_sent() -> str:
     return _("This application was already sent. Start a new one with /apply.")
 
