@@ -218,5 +218,3 @@ async def run_due_reminders(dispatcher: Dispatcher, bot: Bot, sms: SmsSender, no
     """One pass as if the worker had been running until `now`: the demo's `@clock` and tests."""
     worker = ReminderWorker(parts_of(dispatcher), bot, sms, consumer="in-process")
     return await worker.run_once(now)
-
-
