@@ -3,9 +3,11 @@
 Side by side in one run, on the same Redis and the same pre-built updates:
 - stock: aiogram's RedisStorage + RedisEventIsolation (no dedupe, no i18n);
 - ours: the full stack (update gate with dedupe, isolation and prefetch; i18n; metrics;
-  state written to Redis before every reply).
+  state written to Redis before every reply) on the product's Redis client (`build_redis`:
+  a blocking pool of 64 connections; stock gets a pool of up to 1,024 of its own).
 Both reply through a null session (no network). Prints updates/s, Redis commands per update,
-and the ratio. Usage: python bench/bench_updates.py (BOT_BENCH_REDIS_URL, default db 10, is flushed)
+the ratio, and what the webhook's check of each body costs on top.
+Usage: python bench/bench_updates.py (BOT_BENCH_REDIS_URL, default db 10, is flushed)
 """
 
 from __future__ import annotations
@@ -32,8 +34,16 @@ from redis.asyncio import Redis
 
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.factory import Outside, build_bank, build_bot, build_dispatcher, build_storage
+from bot.factory import (
+    Outside,
+    build_bank,
+    build_bot,
+    build_dispatcher,
+    build_redis,
+    build_storage,
+)
 from bot.runtime import tune_garbage_collector
+from bot.webhook import check_update
 from integrations.sms.outbound import RecordingSmsSender
 
 
@@ -143,6 +153,7 @@ async def measure(
 async def main(users: int, total: int) -> None:
     url = os.environ.get("BOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
     redis = Redis.from_url(url, max_connections=1024)
+    product_redis = build_redis(url)
 
     stock_dp = Dispatcher(
         storage=RedisStorage(redis, key_builder=DefaultKeyBuilder(with_destiny=True)),
@@ -155,10 +166,12 @@ async def main(users: int, total: int) -> None:
 
     folder = tempfile.mkdtemp()
     settings = Settings(_env_file=None, redis_url=url, sandbox_db=Path(folder) / "bank.db")  # type: ignore[call-arg]
-    storage = build_storage(redis, settings)
+    storage = build_storage(product_redis, settings)
     clock = SystemClock()
     outside = Outside(build_bank(settings, clock, RecordingSmsSender()), clock)
-    ours = build_dispatcher(settings, redis, storage, outside, extra_routers=(build_form_router(),))
+    ours = build_dispatcher(
+        settings, product_redis, storage, outside, extra_routers=(build_form_router(),)
+    )
     our_bot = build_bot("42:BENCH", settings, storage, session=NullSession())
 
     stock_updates = build_updates(users, total // users, stock_bot)
@@ -173,8 +186,18 @@ async def main(users: int, total: int) -> None:
         f"ratio ours/stock = {our_rate / stock_rate:.2f}x "
         f"(ours/stock with the same GC tuning = {our_rate / tuned_stock_rate:.2f}x)"
     )
+    print(f"webhook body check: {webhook_check_microseconds(our_updates[0][0]):.1f} us per update")
     await redis.flushdb()
     await redis.aclose()
+    await product_redis.aclose()
+
+
+def webhook_check_microseconds(update: Update, rounds: int = 20_000) -> float:
+    body = update.model_dump_json(by_alias=True, exclude_none=True).encode()
+    started = time.perf_counter()
+    for _ in range(rounds):
+        check_update(body)
+    return (time.perf_counter() - started) / rounds * 1e6
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
 
     token: SecretStr | None = None
     redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_max_connections: int = Field(default=64, ge=2)  # per process; callers wait for one
+    redis_pool_timeout: float = Field(default=5.0, gt=0)  # then the call fails (webhook: 503)
     api_base_url: str = TELEGRAM_API_BASE_URL
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

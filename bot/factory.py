@@ -12,7 +12,9 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings, SettingsError
@@ -54,9 +56,26 @@ from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import SandboxConfig
 from integrations.sms.outbound import SmsSender
 
+REDIS_SOCKET_TIMEOUT_SECONDS = 10.0  # above the longest blocking read (XREADGROUP BLOCK 1 s)
+REDIS_CONNECT_TIMEOUT_SECONDS = 2.0
+REDIS_HEALTH_CHECK_SECONDS = 15
 
-def build_redis(url: str) -> Redis:
-    return Redis.from_url(url)
+
+def build_redis(url: str, *, max_connections: int = 64, pool_timeout: float = 5.0) -> Redis:
+    """A bounded pool: under a burst a caller waits up to `pool_timeout` for a connection
+    instead of failing at once; a dead Redis is noticed within the socket timeouts, and a
+    connection broken by a Redis restart is replaced on the next call."""
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        timeout=pool_timeout,
+        socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
+        socket_keepalive=True,
+        health_check_interval=REDIS_HEALTH_CHECK_SECONDS,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=2),
+    )
+    return Redis.from_pool(pool)
 
 
 def build_storage(redis: Redis, settings: Settings) -> SnapshotRedisStorage:

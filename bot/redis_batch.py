@@ -4,35 +4,75 @@ With hundreds of users active at once, the cost of a Redis call is mostly the cl
 per-request work and the event-loop wake-ups, not Redis itself. Batching the calls that
 coroutines issue in one turn into a single pipeline pays those once per batch. Each
 script still runs atomically on its own; a failed batch fails each of its callers.
+
+A call that must land (the end of an update: it marks the update done and unlocks the
+user) is sent again while Redis is unreachable, for as long as the caller allows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import ConnectionError, NoScriptError, ResponseError, TimeoutError
 
 log = logging.getLogger(__name__)
 
 Call = tuple[AsyncScript, list[Any], list[Any], asyncio.Future[Any]]
+UNREACHABLE = (ConnectionError, TimeoutError, OSError)
+RESEND_DELAY_SECONDS = 0.5
 
 
 class ScriptBatcher:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self._pending: list[Call] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     async def run(self, script: AsyncScript, keys: list[Any], args: list[Any]) -> Any:
         return await self._enqueue(script, keys, args)
 
-    def submit(self, script: AsyncScript, keys: list[Any], args: list[Any]) -> None:
-        """Send with the next batch without waiting; a failure is logged."""
-        self._enqueue(script, keys, args).add_done_callback(_log_failure)
+    async def run_until_landed(
+        self, script: AsyncScript, keys: list[Any], args: list[Any], within: float
+    ) -> Any:
+        """`run`, sent again while Redis is unreachable, for up to `within` seconds.
+
+        Only for scripts whose second run changes nothing (the reply of the first may be
+        what was lost)."""
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            try:
+                return await self.run(script, keys, args)
+            except UNREACHABLE:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(RESEND_DELAY_SECONDS)
+
+    def submit(
+        self, script: AsyncScript, keys: list[Any], args: list[Any], *, within: float = 0.0
+    ) -> None:
+        """Send with the next batch without waiting; while Redis is unreachable, again in
+        the background for up to `within` seconds (see `run_until_landed`); a failure is
+        logged."""
+
+        def settled(future: asyncio.Future[Any]) -> None:
+            error = None if future.cancelled() else future.exception()
+            if within > 0 and isinstance(error, UNREACHABLE):
+                self._track(self.run_until_landed(script, keys, args, within))
+            else:
+                _log_failure(future)
+
+        self._enqueue(script, keys, args).add_done_callback(settled)
+
+    def _track(self, call: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(call)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_log_failure)
 
     async def drain(self) -> None:
         """Wait until every call made so far has been answered (for a clean shutdown)."""

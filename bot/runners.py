@@ -7,13 +7,14 @@ is confirmed to Telegram only once Redis holds it, and a restart resumes what wa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import socket
+from collections.abc import AsyncIterator
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramNetworkError, TelegramServerError
 from aiohttp import web
 
 from bot.clock import SystemClock
@@ -28,23 +29,31 @@ from bot.factory import (
     build_storage,
     publish_commands,
 )
+from bot.health import health_routes
 from bot.runtime import stop_on_signals, tune_garbage_collector
 from bot.services.bank_pushes import BankPushes, RedisDeliveryLog
 from bot.sms_channel import SmsCommandChannel, SmsInbox, outbound_sms, sms_auth
+from bot.supervision import Backoff, Heartbeats, supervise
 from bot.update_queue import UpdateQueue
-from bot.webhook import build_web_app
+from bot.webhook import build_web_app, with_queue_metrics
 from integrations.bank.webhook_signing import WebhookVerifier
 from integrations.sms.outbound import SmsSender
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT_SECONDS = 25
-POLL_BACKOFF_MAX_SECONDS = 30.0
+POLL_ALLOWANCE_SECONDS = 90.0  # a long poll takes up to 25 s; no round for this long is stuck
+POLL_BACKOFF = Backoff(first_delay=0.5, max_delay=5.0)
+POLLING = "polling"
 
 
 async def run(settings: Settings, *, webhook: bool) -> None:
     token = settings.require_token()
     secret = _webhook_secret(settings) if webhook else ""
-    redis = build_redis(settings.redis_url)
+    redis = build_redis(
+        settings.redis_url,
+        max_connections=settings.redis_max_connections,
+        pool_timeout=settings.redis_pool_timeout,
+    )
     storage = build_storage(redis, settings)
     bot = build_bot(token, settings, storage)
     clock = SystemClock()
@@ -53,20 +62,21 @@ async def run(settings: Settings, *, webhook: bool) -> None:
     app = build_dispatcher(settings, redis, storage, Outside(bank, clock))
     consumer_name = f"{socket.gethostname()}-{os.getpid()}"
     queue = UpdateQueue(redis, consumer=consumer_name)
+    heartbeats = Heartbeats()
     stop = stop_on_signals()
     tune_garbage_collector()
     await publish_commands(bot, app.i18n)
-    consumer = asyncio.create_task(queue.serve(_handler(app, bot), stop))
+    loops = [asyncio.create_task(queue.serve(_handler(app, bot), stop, heartbeats=heartbeats))]
     try:
         if webhook:
             inbox = _sms_inbox(settings, app, sms, consumer_name)
-            await _serve_webhook(settings, app, bot, queue, secret, stop, inbox)
+            await _serve_webhook(settings, app, bot, queue, secret, stop, inbox, heartbeats, loops)
         else:
             await bot.delete_webhook(drop_pending_updates=False)
-            await _poll(bot, app, queue, stop)
+            await _serve_polling(settings, app, bot, queue, stop, heartbeats)
     finally:
         stop.set()
-        await consumer
+        await asyncio.gather(*loops)
         await app.storage.drain()
         await bank.aclose()
         await bot.session.close()
@@ -105,6 +115,8 @@ async def _serve_webhook(
     secret: str,
     stop: asyncio.Event,
     inbox: SmsInbox | None,
+    heartbeats: Heartbeats,
+    loops: list[asyncio.Task[None]],
 ) -> None:
     web_app = build_web_app(
         queue=queue,
@@ -112,35 +124,34 @@ async def _serve_webhook(
         metrics=app.metrics,
         path=settings.webhook_path,
         secret=secret,
+        heartbeats=heartbeats,
         bank_pushes=_bank_pushes(settings, app),
     )
     auth = sms_auth(settings)
-    inbox_task: asyncio.Task[None] | None = None
     if inbox is not None and auth is not None:
         web_app.add_subapp("/sms", inbox.web_app(app.redis, auth))
-        inbox_task = asyncio.create_task(inbox.serve(stop))
+        loops.append(asyncio.create_task(inbox.serve(stop, heartbeats=heartbeats)))
+    async with _serving(web_app, settings):
+        log.info("webhook on %s", settings.webhook_path)
+        if settings.webhook_url:
+            await bot.set_webhook(
+                settings.webhook_url,
+                secret_token=secret,
+                allowed_updates=app.dispatcher.resolve_used_update_types(),
+            )
+        await stop.wait()  # the webhook stays set: other replicas may be serving
+
+
+@contextlib.asynccontextmanager
+async def _serving(web_app: web.Application, settings: Settings) -> AsyncIterator[None]:
     runner = web.AppRunner(web_app)
     await runner.setup()
-    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
-    await site.start()
-    log.info(
-        "webhook server on %s:%s%s",
-        settings.webhook_host,
-        settings.webhook_port,
-        settings.webhook_path,
-    )
-    if settings.webhook_url:
-        await bot.set_webhook(
-            settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=app.dispatcher.resolve_used_update_types(),
-        )
+    await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
+    log.info("web server on %s:%s", settings.webhook_host, settings.webhook_port)
     try:
-        await stop.wait()
+        yield
     finally:
-        await runner.cleanup()  # the webhook stays set: other replicas may be serving
-        if inbox_task is not None:
-            await inbox_task
+        await runner.cleanup()
 
 
 def _bank_pushes(settings: Settings, app: App) -> BankPushes | None:
@@ -154,23 +165,46 @@ def _bank_pushes(settings: Settings, app: App) -> BankPushes | None:
     return BankPushes(app.redis, verifier)
 
 
-async def _poll(bot: Bot, app: App, queue: UpdateQueue, stop: asyncio.Event) -> None:
-    offset: int | None = None
-    backoff = 1.0
-    allowed = app.dispatcher.resolve_used_update_types()
-    log.info("polling for updates")
-    while not stop.is_set():
-        try:
-            updates = await bot.get_updates(
-                offset=offset, timeout=POLL_TIMEOUT_SECONDS, allowed_updates=allowed
-            )
-        except (TelegramNetworkError, TelegramServerError) as error:
-            log.warning("getUpdates failed (%s); retrying in %.0fs", type(error).__name__, backoff)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, POLL_BACKOFF_MAX_SECONDS)
-            continue
-        backoff = 1.0
+async def _serve_polling(
+    settings: Settings,
+    app: App,
+    bot: Bot,
+    queue: UpdateQueue,
+    stop: asyncio.Event,
+    heartbeats: Heartbeats,
+) -> None:
+    """Long polling, with /healthz and /metrics on the web server's address."""
+    poller = Poller(bot, queue, app.dispatcher.resolve_used_update_types())
+    heartbeats.register(POLLING, POLL_ALLOWANCE_SECONDS)
+    web_app = web.Application()
+    web_app.add_routes(health_routes(app.redis, heartbeats, with_queue_metrics(app.metrics, queue)))
+    async with _serving(web_app, settings):
+        log.info("polling for updates")
+        polling = asyncio.create_task(
+            supervise(POLLING, poller.poll_once, stop, backoff=POLL_BACKOFF, heartbeats=heartbeats)
+        )
+        await stop.wait()
+        polling.cancel()  # a long poll in progress: nothing is confirmed by abandoning it
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+
+
+class Poller:
+    """getUpdates into the durable queue. Telegram forgets an update only when a later call
+    asks with an offset past it, so the offset moves past an update only once the queue holds
+    it: while Redis is away the same updates are asked for again, after a backoff."""
+
+    def __init__(self, bot: Bot, queue: UpdateQueue, allowed_updates: list[str]) -> None:
+        self.bot = bot
+        self.queue = queue
+        self.allowed_updates = allowed_updates
+        self.offset: int | None = None
+
+    async def poll_once(self) -> None:
+        updates = await self.bot.get_updates(
+            offset=self.offset, timeout=POLL_TIMEOUT_SECONDS, allowed_updates=self.allowed_updates
+        )
         for update in updates:
             raw = update.model_dump_json(by_alias=True, exclude_none=True)
-            await queue.put(raw.encode())
-            offset = update.update_id + 1
+            await self.queue.put(raw.encode())
+            self.offset = update.update_id + 1

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from bot.config import Settings
 from bot.domain.commands import CommandError, KeywordStyle, keyword_of
 from bot.services.money_commands import Invalid, MoneyCommandEngine, Outcome
+from bot.supervision import Heartbeats
 from bot.update_queue import UpdateQueue
 from bot.views.money_commands import MoneyTexts
 from integrations.bank.masking import mask_phone
@@ -118,8 +119,9 @@ class SmsInbox:
     async def accept(self, message: InboundSms) -> None:
         await self.queue.put(json.dumps(asdict(message)).encode())
 
-    async def serve(self, stop: asyncio.Event) -> None:
-        await self.queue.serve(self._handle, stop)
+    async def serve(self, stop: asyncio.Event, heartbeats: Heartbeats | None = None) -> None:
+        """Supervised: survives Redis going away and the stream being emptied."""
+        await self.queue.serve(self._handle, stop, heartbeats=heartbeats)
 
     async def _handle(self, raw: bytes) -> None:
         await self.channel(InboundSms(**json.loads(raw)))

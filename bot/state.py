@@ -191,7 +191,9 @@ class SnapshotRedisStorage(RedisStorage):
         """Write what is left, mark the update done and unlock.
 
         When nothing is left to write, the call rides along with the next batch and nobody
-        waits for it: the next update of the same user is queued behind it anyway.
+        waits for it: the next update of the same user is queued behind it anyway. It must
+        land even if Redis drops meanwhile (else the update counts as in progress and the
+        user stays locked until the lock expires), so it is sent again until Redis is back.
         """
         async with snapshot.lock:
             if not keep_changes:
@@ -204,6 +206,7 @@ class SnapshotRedisStorage(RedisStorage):
                     self._commit,
                     self._commit_keys(snapshot),
                     self._commit_args(snapshot, changes, finish=True),
+                    within=LOCK_MILLISECONDS / 1000,
                 )
 
     async def _run_commit(

@@ -4,22 +4,40 @@ An update is acknowledged to Telegram once it is in the stream (AOF makes that d
 it leaves the stream only after the Dispatcher handled it. Entries a crashed process had
 taken are claimed again by any live process after `reclaim_idle_ms`; an entry that keeps
 failing goes to a dead-letter stream after `max_deliveries` so it cannot block the rest.
+
+`serve` is supervised: a Redis outage fails a round, the loop backs off and resumes by
+itself; entries this consumer had taken when a round or a handler failed are taken up again
+as soon as nothing is in flight; a stream or group that vanished (the database was emptied)
+is created again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import itertools
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from bot.supervision import Backoff, Heartbeats, supervise
+
 log = logging.getLogger(__name__)
 
 Handle = Callable[[bytes], Awaitable[None]]
+ROUND_ALLOWANCE_SECONDS = 30.0  # a consumer that has not finished a read round for this long
+RECOVERY_BACKOFF = Backoff(first_delay=0.1, max_delay=2.0)
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    depth: int  # entries not handled yet: waiting and in progress
+    pending: int  # taken by a consumer, not acknowledged
+    oldest_age_seconds: float  # how long the oldest unhandled entry has waited (0 when empty)
 
 
 class UpdateQueue:
@@ -42,26 +60,65 @@ class UpdateQueue:
         self.max_deliveries = max_deliveries
         self._slots = asyncio.Semaphore(concurrency)
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._ready = False  # the group is known to exist
+        self._own_pending = True  # entries of ours may be waiting in the pending list
 
     async def prepare(self) -> None:
-        with contextlib.suppress(ResponseError):  # BUSYGROUP: the group exists already
+        try:
             await self.redis.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+        self._ready = True
 
     async def put(self, raw_update: bytes) -> None:
         await self.redis.xadd(self.stream, {"update": raw_update})
 
-    async def serve(self, handle: Handle, stop: asyncio.Event, block_ms: int = 1000) -> None:
-        """Handle entries until `stop` is set, then wait for those in flight."""
-        await self.prepare()
-        await self.reclaim(handle)
+    async def serve(
+        self,
+        handle: Handle,
+        stop: asyncio.Event,
+        block_ms: int = 1000,
+        heartbeats: Heartbeats | None = None,
+    ) -> None:
+        """Handle entries until `stop` is set, then wait for those in flight.
+
+        Each read round beats `heartbeats` under the stream's name, empty rounds included:
+        no updates arriving is not being stuck.
+        """
+        if heartbeats is not None:
+            heartbeats.register(self.stream, ROUND_ALLOWANCE_SECONDS)
+        rounds = itertools.count(1)
         reclaim_every = max(1, self.reclaim_idle_ms // (2 * block_ms))
-        rounds = 0
-        while not stop.is_set():
-            await self.read_new(handle, block_ms)
-            rounds += 1
-            if rounds % reclaim_every == 0:
+
+        async def one_round() -> None:
+            await self.serve_round(handle, block_ms, reclaim=next(rounds) % reclaim_every == 0)
+
+        try:
+            await supervise(
+                self.stream, one_round, stop, backoff=RECOVERY_BACKOFF, heartbeats=heartbeats
+            )
+        finally:
+            await self.drain()
+
+    async def serve_round(self, handle: Handle, block_ms: int, *, reclaim: bool = False) -> None:
+        try:
+            if not self._ready:
+                await self.prepare()
                 await self.reclaim(handle)
-        await self.drain()
+            if self._own_pending and not self._in_flight:
+                await self.take_up_own(handle)
+            await self.read_new(handle, block_ms)
+            if reclaim:
+                await self.reclaim(handle)
+        except ResponseError as error:
+            if "NOGROUP" not in str(error):
+                raise
+            log.warning("stream %s or its group vanished; creating them again", self.stream)
+            await self.prepare()
+        except Exception:
+            self._own_pending = True  # a reply lost on the way may have delivered entries
+            raise
 
     async def drain(self) -> None:
         if self._in_flight:
@@ -75,13 +132,23 @@ class UpdateQueue:
                 self.stream, self.group, self.consumer, self.reclaim_idle_ms, start, count=100
             )
             start, entries = reply[0], reply[1]
-            for entry_id, fields in entries:
-                if await self._too_often_delivered(entry_id):
-                    await self._bury(entry_id, fields)
-                else:
-                    await self._dispatch(handle, entry_id, fields)
+            await self._redeliver(handle, entries)
             if start in (b"0-0", "0-0") or not entries:
                 return
+
+    async def take_up_own(self, handle: Handle) -> None:
+        """Entries this consumer took and did not finish (a handler or Redis failed)."""
+        start: bytes | str = "0"
+        while True:
+            reply: Any = await self.redis.xreadgroup(
+                self.group, self.consumer, {self.stream: start}, count=100
+            )
+            entries = [entry for _stream, items in reply or [] for entry in items]
+            if not entries:
+                self._own_pending = False
+                return
+            await self._redeliver(handle, entries)
+            start = entries[-1][0]
 
     async def read_new(self, handle: Handle, block_ms: int) -> None:
         reply: Any = await self.redis.xreadgroup(
@@ -89,6 +156,30 @@ class UpdateQueue:
         )
         for _stream, entries in reply or []:
             for entry_id, fields in entries:
+                await self._dispatch(handle, entry_id, fields)
+
+    async def stats(self) -> QueueStats:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xlen(self.stream)
+            pipe.xrange(self.stream, count=1)
+            pipe.xpending(self.stream, self.group)
+            depth, oldest, pending = await pipe.execute(raise_on_error=False)
+        if isinstance(depth, Exception):
+            raise depth
+        age = 0.0
+        if isinstance(oldest, list) and oldest:
+            added_ms = int(oldest[0][0].split(b"-")[0])
+            age = max(0.0, time.time() - added_ms / 1000)
+        count = 0 if isinstance(pending, Exception) else int(pending["pending"])
+        return QueueStats(int(depth), count, age)
+
+    async def _redeliver(self, handle: Handle, entries: list[Any]) -> None:
+        for entry_id, fields in entries:
+            if not fields:  # deleted meanwhile: nothing left to handle
+                await self._finish(entry_id)
+            elif await self._too_often_delivered(entry_id):
+                await self._bury(entry_id, fields)
+            else:
                 await self._dispatch(handle, entry_id, fields)
 
     async def _dispatch(self, handle: Handle, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
@@ -103,8 +194,14 @@ class UpdateQueue:
         try:
             await handle(fields[b"update"])
             await self._finish(entry_id)
-        except Exception:
-            log.exception("update %s failed; it stays queued and will be retried", entry_id)
+        except Exception as error:
+            self._own_pending = True
+            log.error(
+                "entry %s of %s failed (%s); it stays queued and will be retried",
+                entry_id.decode(),
+                self.stream,
+                type(error).__name__,
+            )
         finally:
             self._slots.release()
 
@@ -116,8 +213,9 @@ class UpdateQueue:
 
     async def _bury(self, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
         log.error(
-            "update %s failed %d times; moved to the dead-letter stream",
-            entry_id,
+            "entry %s of %s failed %d times; moved to the dead-letter stream",
+            entry_id.decode(),
+            self.stream,
             self.max_deliveries,
         )
         await self.redis.xadd(f"{self.stream}:dead", dict(fields))  # type: ignore[arg-type]

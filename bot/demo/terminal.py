@@ -9,11 +9,12 @@ transcript; a line that cannot be carried out stops it with exit code 1.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,19 +32,18 @@ from aiogram.methods import (
 )
 from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
 from redis.asyncio import ConnectionPool, Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
-from bot.background import Background, local_background
+from bot.background import Background
 from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser, DriverError
 from bot.demo.personas import PERSONAS
-from bot.factory import Outside, build_bank, build_bot, build_dispatcher, build_storage
+from bot.demo.wiring import DEMO_TOKEN, DemoBot, DemoWiring
+from bot.factory import build_bank, build_bot, build_storage
 from bot.local_session import LocalSession
-from bot.reminder_config import ReminderSettings
 from integrations.sms.outbound import RecordingSmsSender
 
-DEMO_TOKEN = "4242:DEMO"
 ACT_AS = re.compile(r"^(?P<user>[a-z0-9_]+)>\s?(?P<text>.*)$")
 LOCATION = re.compile(r"^<location\s+(?P<lat>-?\d+(\.\d+)?)\s+(?P<lon>-?\d+(\.\d+)?)>$")
 RELATIVE = re.compile(r"^\+(?P<amount>\d+)(?P<unit>[dhm])$")
@@ -104,19 +104,36 @@ def _button_rows(markup: Any) -> list[list[str]]:
 class DemoChat:
     def __init__(
         self,
-        driver: ChatDriver,
-        clock: SimulatedClock,
+        wiring: DemoWiring,
+        demo_bot: DemoBot,
         sms: RecordingSmsSender,
         transcript: Transcript,
         user: str,
-        background: Background,
     ) -> None:
-        self.driver = driver
-        self.clock = clock
+        self.wiring = wiring
+        self.clock = wiring.clock
         self.sms = sms
-        self.background = background
         self.transcript = transcript
         self.current = self._persona(user)
+        self._use(demo_bot)
+
+    def _use(self, demo_bot: DemoBot) -> None:
+        self.driver: ChatDriver = demo_bot.driver
+        self.background: Background = demo_bot.background
+
+    async def _start_afresh(self) -> None:
+        self.wiring.tell_starting_afresh()
+        self._use(await self.wiring.fresh())
+
+    async def _background_pass(self) -> None:
+        """One worker pass; a consumer group that vanished with the database: start afresh."""
+        try:
+            await self.background.run_once(self.clock.now())
+        except ResponseError as error:
+            if "NOGROUP" not in str(error):
+                raise
+            await self._start_afresh()
+            await self.background.run_once(self.clock.now())
 
     async def perform(self, line: str, *, echo: bool) -> None:
         stripped = line.strip()
@@ -138,8 +155,10 @@ class DemoChat:
         if acting:
             self.current = self._persona(acting["user"])
             stripped = acting["text"].strip()
+        if await self.wiring.emptied():
+            await self._start_afresh()
         await self._act(self.current, stripped)
-        await self.background.run_once(self.clock.now())
+        await self._background_pass()
 
     async def _act(self, user: ChatUser, text: str) -> None:
         text = text.replace("{code}", self._latest_code(user))
@@ -176,7 +195,7 @@ class DemoChat:
         except ValueError as error:
             raise DemoLineError(f"cannot move the clock to {when!r}: {error}") from None
         self.transcript.emit(f"(clock) {self.clock.now():%Y-%m-%d %H:%M} UTC")
-        await self.background.run_once(self.clock.now())
+        await self._background_pass()
 
     @staticmethod
     def _persona(name: str) -> ChatUser:
@@ -187,8 +206,6 @@ class DemoChat:
 
 
 DEMO_DATABASE = 15
-# The simulated world needs no pause between two messages to one chat.
-DEMO_SENDING = ReminderSettings(_env_file=None, chat_interval_ms=0, rate=1000)
 
 
 async def connect_demo_redis(url: str) -> Redis:
@@ -211,10 +228,22 @@ async def connect_demo_redis(url: str) -> Redis:
 
 async def run_demo(settings: Settings, *, script: str | None, user: str) -> int:
     logging.getLogger().setLevel(logging.WARNING)
+    async with demo_chat(settings, user) as chat:
+        if script is not None:
+            return await _run_script(chat, Path(script))
+        return await _interactive(chat)
+
+
+@contextlib.asynccontextmanager
+async def demo_chat(
+    settings: Settings, user: str, write: Callable[[str], None] = print
+) -> AsyncIterator[DemoChat]:
+    """The demo's chat over a fresh sandbox bank and the demo's Redis database."""
     redis = await connect_demo_redis(settings.redis_url)
     transcript = Transcript(
         names={u.user_id: u.name for u in PERSONAS.values()},
         phones={u.phone: u.name for u in PERSONAS.values()},
+        write=write,
     )
     sms = RecordingSmsSender(echo=transcript.on_sms)
     clock = SimulatedClock(datetime.now(UTC))
@@ -226,16 +255,9 @@ async def run_demo(settings: Settings, *, script: str | None, user: str) -> int:
             update={"bank_adapter": "sandbox", "sandbox_db": Path(folder) / "sandbox.db"}
         )
         bank = build_bank(fresh_bank, clock, sms)
-        app = build_dispatcher(
-            settings, redis, storage, Outside(bank, clock), reminder_settings=DEMO_SENDING
-        )
-        background = local_background(app.services, session, sms, DEMO_TOKEN)
-        driver = ChatDriver(app.dispatcher, bot, session)
-        chat = DemoChat(driver, clock, sms, transcript, user, background)
+        wiring = DemoWiring(settings, redis, storage, bank, clock, bot, session, sms)
         try:
-            if script is not None:
-                return await _run_script(chat, Path(script))
-            return await _interactive(chat)
+            yield DemoChat(wiring, await wiring.fresh(), sms, transcript, user)
         finally:
             await storage.drain()
             await bank.aclose()

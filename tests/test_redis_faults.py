@@ -1,0 +1,128 @@
+"""Redis goes away under a running bot (a real `python -m bot run` process and a real
+redis-server the test stops): the bot answers again by itself, nothing it accepted is lost,
+and /healthz tells the truth throughout."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.bot_api import StandInBotApi
+from tests.support.bot_process import bot_process
+from tests.support.redis_process import RedisProcess
+
+HELP_ANSWER = "/calc: what a loan costs"
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisProcess]:
+    server = RedisProcess(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[StandInBotApi]:
+    async with StandInBotApi() as api:
+        yield api
+        # wakes the long poll a stopped bot left open, or the stand-in waits it out (25 s)
+        await api.feed(help_update(0, 0))
+
+
+def help_update(update_id: int, chat_id: int) -> dict[str, Any]:
+    user = {"id": chat_id, "is_bot": False, "first_name": "Bob", "language_code": "en"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_790_000_000,
+            "chat": {"id": chat_id, "type": "private", "first_name": "Bob"},
+            "from": user,
+            "text": "/help",
+        },
+    }
+
+
+def answered(telegram: StandInBotApi, chat_id: int) -> int:
+    return sum(HELP_ANSWER in text for text in telegram.texts_to(chat_id))
+
+
+async def wait_answered(telegram: StandInBotApi, chats: list[int], timeout: float = 60) -> None:
+    await telegram.wait_for(lambda: all(answered(telegram, c) for c in chats), timeout)
+
+
+@pytest.mark.parametrize("outage", [0.1, 20.0])
+async def test_webhook_mode_survives_redis_going_away(
+    outage: float, redis_server: RedisProcess, telegram: StandInBotApi, tmp_path: Path
+) -> None:
+    async with bot_process(telegram, redis_server.url(), tmp_path, webhook=True) as bot:
+        await bot.deliver(help_update(1, 1))
+        await wait_answered(telegram, [1])
+        burst = list(range(100, 120))
+        statuses = await asyncio.gather(*(bot.post_update(help_update(c, c)) for c in burst))
+        assert statuses == [200] * len(burst)  # accepted: Redis holds them
+
+        redis_server.stop()
+        if outage > 1:
+            body = await bot.wait_healthy(False)
+            assert body["redis"] == "down" and body["problems"][0].startswith("redis: ")
+            assert await bot.post_update(help_update(2, 2)) == 503  # Telegram will retry
+            await asyncio.sleep(outage)
+        else:
+            await asyncio.sleep(outage)
+        redis_server.start()
+
+        await bot.wait_healthy(True)
+        await bot.deliver(help_update(2, 2))  # Telegram's retry of what got 503
+        await wait_answered(telegram, [1, 2, *burst])
+        assert answered(telegram, 1) == answered(telegram, 2) == 1
+
+
+@pytest.mark.parametrize("outage", [0.1, 20.0])
+async def test_polling_mode_keeps_updates_at_telegram_while_redis_is_away(
+    outage: float, redis_server: RedisProcess, telegram: StandInBotApi, tmp_path: Path
+) -> None:
+    async with bot_process(telegram, redis_server.url(), tmp_path, webhook=False) as bot:
+        await telegram.feed(help_update(1, 1))
+        await wait_answered(telegram, [1])
+
+        redis_server.stop()
+        polls_before = len(telegram.calls_of("getUpdates"))
+        await telegram.feed(help_update(2, 2))
+        if outage > 1:
+            body = await bot.wait_healthy(False)
+            assert body["redis"] == "down"
+            # the bot keeps asking without confirming: Telegram still holds the update
+            await telegram.wait_for(lambda: len(telegram.calls_of("getUpdates")) > polls_before + 1)
+            await asyncio.sleep(outage)
+            assert telegram.unconfirmed() == [2]
+            assert answered(telegram, 2) == 0
+        else:
+            await asyncio.sleep(outage)
+        redis_server.start()
+
+        await wait_answered(telegram, [2])
+        await bot.wait_healthy(True)
+        await telegram.feed(help_update(3, 3))
+        await wait_answered(telegram, [3])
+        assert [answered(telegram, chat) for chat in (1, 2, 3)] == [1, 1, 1]
+
+
+async def test_a_burst_waits_for_redis_connections_instead_of_failing(
+    redis_server: RedisProcess, telegram: StandInBotApi, tmp_path: Path
+) -> None:
+    """1,000 updates on 100 connections against a pool of 8: callers wait for a connection
+    (a pool that raises when it is exhausted answered 503 here)."""
+    async with bot_process(
+        telegram, redis_server.url(), tmp_path, webhook=True, BOT_REDIS_MAX_CONNECTIONS="8"
+    ) as bot:
+        chats = list(range(1, 1001))
+        statuses = await asyncio.gather(*(bot.post_update(help_update(c, c)) for c in chats))
+        assert statuses.count(503) == 0 and statuses == [200] * len(chats)
+        await wait_answered(telegram, chats)
+        assert {answered(telegram, chat) for chat in chats} == {1}
