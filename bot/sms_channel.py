@@ -16,7 +16,9 @@ from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.domain.commands import CommandError, KeywordStyle, keyword_of
-from bot.services.money_commands import Invalid, MoneyCommandEngine, Outcome
+from bot.services.money_commands import MoneyCommandEngine
+from bot.services.money_outcomes import BankDown, InDoubt, Invalid, Outcome
+from bot.services.money_store import ReplyTo
 from bot.update_queue import UpdateQueue
 from bot.views.money_commands import MoneyTexts
 from integrations.bank.masking import mask_phone
@@ -55,12 +57,15 @@ class SmsCommandChannel:
             return
         parsed = self.engine.parse(message.text)
         outcome: Outcome
-        if isinstance(parsed, CommandError):
+        locale: str
+        if isinstance(customer_id, BankDown | InDoubt):
+            outcome, locale = customer_id, self.settings.default_locale
+        elif isinstance(parsed, CommandError):
             keyword = keyword_of(message.text)
             style = keyword[1] if keyword else None
             outcome, locale = Invalid(parsed), await self._locale(customer_id, style)
         else:
-            outcome = await self.engine.run(customer_id, parsed.command)
+            outcome = await self.engine.run(customer_id, parsed.command, ReplyTo(phone=phone))
             locale = await self._locale(customer_id, parsed.style)
         with self.i18n.context(), self.i18n.use_locale(locale):
             text = MoneyTexts(self.settings.currency, locale, self.settings.zone).render(outcome)

@@ -1,0 +1,138 @@
+"""The bot talking to the bank over HTTP through a lossy proxy: the sandbox behind the real
+REST server, the HTTP adapter in front, the real Dispatcher on top."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from aiogram.utils.i18n import I18n
+from bank.lossy_proxy import LossyProxy
+from bank.support import TOKEN, ServerThread
+from redis.asyncio import Redis
+
+from bot.clock import SimulatedClock
+from bot.config import Settings
+from bot.demo.driver import ChatDriver
+from bot.factory import App, Outside, build_bot, build_dispatcher, build_storage
+from bot.local_session import LocalSession
+from bot.money_notices import MoneyNotices
+from bot.services.money_commands import MoneyCommandEngine
+from bot.services.money_settlement import InDoubtResolver
+from bot.services.outbound import OutgoingMessage
+from integrations.bank.http_adapter import HttpBankAdapter
+from integrations.bank.models import TransactionKind
+from integrations.bank.protocol import BankAdapter
+from integrations.bank.resilience import CircuitBreaker, RetryPolicy
+from integrations.bank.sandbox import seed
+from integrations.sms.outbound import RecordingSmsSender
+
+
+class RecordingOutbox:
+    """The `Outbox` contract (one message per key) keeping what was queued."""
+
+    def __init__(self) -> None:
+        self.queued: dict[str, OutgoingMessage] = {}
+
+    async def enqueue(self, message: OutgoingMessage) -> bool:
+        if message.key in self.queued:
+            return False
+        self.queued[message.key] = message
+        return True
+
+
+class BreakerClock:
+    """The breaker's monotonic clock, moved by the test (its 30 s cool-down)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
+@dataclass
+class MoneyWorld:
+    app: App
+    driver: ChatDriver
+    bank: BankAdapter  # the sandbox itself: the bank's own word, not through the proxy
+    proxy: LossyProxy
+    breaker_clock: BreakerClock
+    outbox: RecordingOutbox
+    replies: RecordingSmsSender  # what the SMS channel and its notices text back
+    resolver: InDoubtResolver = field(init=False)
+
+    def __post_init__(self) -> None:
+        notices = MoneyNotices(
+            self.outbox, self.replies, self.engine.store, self.app.i18n, self.app.settings
+        )
+        self.resolver = InDoubtResolver(self.engine.settlement, notices)
+
+    @property
+    def engine(self) -> MoneyCommandEngine:
+        engine: MoneyCommandEngine = self.app.dispatcher.workflow_data["money_commands"]
+        return engine
+
+    @property
+    def i18n(self) -> I18n:
+        return self.app.i18n
+
+    def heal(self) -> None:
+        """Answers get through again, and the breaker's cool-down has passed."""
+        self.proxy.heal()
+        self.breaker_clock.seconds += 31
+
+    async def balance(self) -> Decimal:
+        accounts = await self.bank.list_accounts(await self.merchant_id())
+        return accounts[0].available_balance
+
+    async def transfers_out(self) -> int:
+        customer_id = await self.merchant_id()
+        accounts = await self.bank.list_accounts(customer_id)
+        page = await self.bank.list_transactions(customer_id, accounts[0].id, limit=50)
+        return sum(1 for item in page.items if item.kind is TransactionKind.TRANSFER_OUT)
+
+    async def merchant_id(self) -> str:
+        return (await self.bank.find_customer_by_phone(seed.MERCHANT_PHONE)).id
+
+
+@asynccontextmanager
+async def money_world(
+    settings: Settings,
+    redis: Redis,
+    bank: BankAdapter,
+    clock: SimulatedClock,
+    session: LocalSession,
+) -> AsyncIterator[MoneyWorld]:
+    breaker_clock = BreakerClock()
+    with ServerThread(bank) as server:
+        async with LossyProxy(server.url) as proxy:
+            adapter = HttpBankAdapter(
+                proxy.url,
+                TOKEN,
+                retry=RetryPolicy(base_delay=0.01),
+                breaker=CircuitBreaker(monotonic=breaker_clock),
+            )
+            app = build_dispatcher(
+                settings, redis, build_storage(redis, settings), Outside(adapter, clock)
+            )
+            bot = build_bot("42:TEST", settings, app.storage, session=session)
+            driver = ChatDriver(app.dispatcher, bot, session)
+            try:
+                yield MoneyWorld(
+                    app, driver, bank, proxy, breaker_clock, RecordingOutbox(),
+                    RecordingSmsSender(),
+                )  # fmt: skip
+            finally:
+                await bot.session.close()
+                await adapter.aclose()
+
+
+def latest_code(sms: RecordingSmsSender) -> str:
+    text = sms.last_to(seed.MERCHANT_PHONE) or ""
+    found = re.search(r"[0-9]{6}", text)
+    assert found, text
+    return found.group()

@@ -1,0 +1,185 @@
+"""A bank whose answer is lost: a real proxy between the HTTP adapter and the bank's REST
+server forwards the transfer and drops the answer (or never forwards it). The merchant is
+told the truth ("checking"), QX and a new command are refused while the operation is in
+doubt, and the bank's status of the key settles it: one posting, never "no money was taken"
+without the bank's word. In Chinese, English and Russian."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from bank.lossy_proxy import Fault
+from money_world import MoneyWorld, latest_code, money_world
+from redis.asyncio import Redis
+
+from bot.clock import SimulatedClock
+from bot.config import Settings
+from bot.demo.driver import ChatUser
+from bot.local_session import LocalSession
+from integrations.bank.models import OperationState
+from integrations.bank.protocol import BankAdapter
+from integrations.bank.sandbox import seed
+from integrations.sms.outbound import RecordingSmsSender
+
+MERCHANT = seed.MERCHANT_CHAT_USER_ID
+SPEAKERS = {
+    "zh_Hans": ChatUser("merchant", MERCHANT, "陈小梅", "zh-hans", seed.MERCHANT_PHONE),
+    "en": ChatUser("merchant", MERCHANT, "Mei", "en", seed.MERCHANT_PHONE),
+    "ru": ChatUser("merchant", MERCHANT, "Мэй", "ru", seed.MERCHANT_PHONE),
+}
+CHECKING = {
+    "zh_Hans": "银行尚未确认转账给 张三（****1234） ¥100.00。我们正在向银行核实",
+    "en": "The bank has not confirmed Transfer to 张三 (****1234) CN¥100.00 yet. We are checking",
+    "ru": "Банк ещё не подтвердил операцию: Перевод",
+}
+POSTED = {"zh_Hans": "银行已确认：交易完成。", "en": "The bank has confirmed it: done.",
+          "ru": "Банк подтвердил: готово."}  # fmt: skip
+NOT_POSTED = {"zh_Hans": "未入账：没有扣款。", "en": "was not posted: no money was taken.",
+              "ru": "Деньги не списаны."}  # fmt: skip
+UNTRUE_WHILE_IN_DOUBT = [
+    "no money", "没有扣款", "未发生任何扣款", "не списаны", "не отправлены", "Nothing was sent",
+    "not answering", "已取消", "Cancelled", "Отменено",
+]  # fmt: skip
+TRANSFER, STATUS = "POST /v1/transfers", "POST /v1/operations/status"
+
+
+@pytest.fixture
+async def world(
+    settings: Settings,
+    redis: Redis,
+    bank: BankAdapter,
+    clock: SimulatedClock,
+    session: LocalSession,
+) -> AsyncIterator[MoneyWorld]:
+    async with money_world(settings, redis, bank, clock, session) as built:
+        yield built
+
+
+def assert_checking(text: str, locale: str) -> None:
+    assert CHECKING[locale] in text, text
+    assert not any(untrue in text for untrue in UNTRUE_WHILE_IN_DOUBT), text
+
+
+async def confirm_while_the_bank_is_silent(
+    world: MoneyWorld, sms: RecordingSmsSender, merchant: ChatUser, transfer_fault: Fault
+) -> None:
+    await world.driver.send(merchant, "ZZ 张三 100")
+    world.proxy.fault(TRANSFER, transfer_fault)
+    world.proxy.fault(STATUS, Fault.DROP_ANSWER)
+    await world.driver.send(merchant, f"QR {latest_code(sms)}")
+
+
+@pytest.mark.parametrize("locale", list(SPEAKERS))
+async def test_a_lost_answer_is_checking_then_the_receipt_and_one_posting(
+    world: MoneyWorld, sms: RecordingSmsSender, locale: str
+) -> None:
+    merchant = SPEAKERS[locale]
+    before, count = await world.balance(), await world.transfers_out()
+
+    await confirm_while_the_bank_is_silent(world, sms, merchant, Fault.DROP_ANSWER)
+    assert_checking(world.driver.last(merchant).text, locale)
+    assert await world.balance() == before - Decimal("100")  # the bank did post it
+    codes_sent = len(sms.messages_to(seed.MERCHANT_PHONE))
+
+    await world.driver.send(merchant, "QX")
+    assert_checking(world.driver.last(merchant).text, locale)
+    await world.driver.send(merchant, "ZZ 张三 100")
+    assert_checking(world.driver.last(merchant).text, locale)
+    assert len(sms.messages_to(seed.MERCHANT_PHONE)) == codes_sent  # no new code, no new op
+
+    world.heal()
+    await world.driver.send(merchant, "YE")
+    settled = world.driver.last(merchant).text
+    assert settled.startswith(POSTED[locale]) and "张三 ****1234" in settled
+    await world.driver.send(merchant, "QX")
+    assert POSTED[locale] not in world.driver.last(merchant).text
+    assert await world.balance() == before - Decimal("100")
+    assert await world.transfers_out() == count + 1
+    assert world.proxy.forwarded.count(TRANSFER) == 3  # the adapter's retries, one posting
+
+
+async def test_the_background_resolver_tells_the_receipt_through_the_outbox(
+    world: MoneyWorld, sms: RecordingSmsSender, clock: SimulatedClock
+) -> None:
+    merchant = SPEAKERS["en"]
+    before = await world.balance()
+    await confirm_while_the_bank_is_silent(world, sms, merchant, Fault.DROP_ANSWER)
+    assert_checking(world.driver.last(merchant).text, "en")
+
+    assert await world.resolver.run_once(clock.now() + timedelta(minutes=1)) == 0
+    assert world.outbox.queued == {}  # still no answer: nothing said, still in doubt
+    world.heal()
+    assert await world.resolver.run_once(clock.now()) == 0  # not due yet
+    assert await world.resolver.run_once(clock.now() + timedelta(minutes=2)) == 1
+
+    [notice] = world.outbox.queued.values()
+    assert (notice.chat_id, notice.sms_text) == (MERCHANT, notice.text)
+    assert notice.text.startswith(POSTED["en"]) and "Reference: " in notice.text
+    assert await world.resolver.run_once(clock.now() + timedelta(minutes=3)) == 0
+    await world.driver.send(merchant, "ZZ 张三 100")
+    assert "Please check:" in world.driver.last(merchant).text  # settled: a new one may start
+    assert await world.balance() == before - Decimal("100")
+
+
+@pytest.mark.parametrize("locale", list(SPEAKERS))
+async def test_a_request_that_never_arrived_is_not_posted_only_on_the_banks_word(
+    world: MoneyWorld, sms: RecordingSmsSender, bank: BankAdapter, locale: str
+) -> None:
+    merchant = SPEAKERS[locale]
+    before, count = await world.balance(), await world.transfers_out()
+
+    await confirm_while_the_bank_is_silent(world, sms, merchant, Fault.DROP_REQUEST)
+    assert_checking(world.driver.last(merchant).text, locale)
+    await world.driver.send(merchant, "QX")
+    assert_checking(world.driver.last(merchant).text, locale)
+    assert TRANSFER not in world.proxy.forwarded
+
+    world.heal()
+    await world.driver.send(merchant, "QX")
+    assert NOT_POSTED[locale] in world.driver.last(merchant).text
+    assert await world.balance() == before and await world.transfers_out() == count
+    pending = world.engine.store
+    assert await pending.pending(await world.merchant_id()) is None
+
+
+async def test_a_lost_answer_is_settled_at_once_when_the_status_gets_through(
+    world: MoneyWorld, sms: RecordingSmsSender
+) -> None:
+    merchant = SPEAKERS["zh_Hans"]
+    before = await world.balance()
+    await world.driver.send(merchant, "ZZ 张三 100")
+    world.proxy.fault(TRANSFER, Fault.DROP_ANSWER)
+    await world.driver.send(merchant, f"QR {latest_code(sms)}")
+    assert world.driver.last(merchant).text.startswith(POSTED["zh_Hans"])
+    assert await world.balance() == before - Decimal("100")
+
+
+async def test_a_late_request_cannot_post_after_the_bank_said_unknown(
+    world: MoneyWorld, sms: RecordingSmsSender, bank: BankAdapter
+) -> None:
+    merchant = SPEAKERS["en"]
+    await confirm_while_the_bank_is_silent(world, sms, merchant, Fault.DROP_REQUEST)
+    pending = await world.engine.pending(await world.merchant_id())
+    assert pending is not None and pending.sent
+    world.heal()
+    await world.driver.send(merchant, "YE")
+    assert NOT_POSTED["en"] in world.driver.last(merchant).text
+    status = await bank.operation_status(pending.idempotency_key)
+    assert status.state is OperationState.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [("zh_Hans", "银行暂时无法响应"), ("en", "The bank is not answering right now"),
+     ("ru", "Банк сейчас не отвечает")],
+)  # fmt: skip
+async def test_the_binding_lookup_while_the_bank_is_down_says_so(
+    world: MoneyWorld, locale: str, expected: str
+) -> None:
+    world.proxy.fault("*", Fault.DROP_REQUEST)
+    await world.driver.send(SPEAKERS[locale], "ZZ 张三 100")
+    text = world.driver.last(SPEAKERS[locale]).text
+    assert expected in text and "Reference" not in text
