@@ -56,13 +56,16 @@ class SmsCommandChannel:
             await self._not_registered(phone)
             return
         parsed = self.engine.parse(message.text)
+        keyword = keyword_of(message.text)
+        style = keyword[1] if keyword else None
         outcome: Outcome
         locale: str
-        if isinstance(customer_id, BankDown | InDoubt):
-            outcome, locale = customer_id, self.settings.default_locale
+        if isinstance(customer_id, BankDown):
+            outcome, locale = customer_id, await self._locale(None, style)
+        elif isinstance(customer_id, InDoubt):
+            outcome = customer_id
+            locale = await self._locale(customer_id.pending.customer_id, style)
         elif isinstance(parsed, CommandError):
-            keyword = keyword_of(message.text)
-            style = keyword[1] if keyword else None
             outcome, locale = Invalid(parsed), await self._locale(customer_id, style)
         else:
             outcome = await self.engine.run(customer_id, parsed.command, ReplyTo(phone=phone))
@@ -71,11 +74,11 @@ class SmsCommandChannel:
             text = MoneyTexts(self.settings.currency, locale, self.settings.zone).render(outcome)
         await self.sender.send(phone, text)
 
-    async def _locale(self, customer_id: str, style: KeywordStyle | None) -> str:
+    async def _locale(self, customer_id: str | None, style: KeywordStyle | None) -> str:
         """An English or Chinese command word says it; else what the chat last used."""
         if style in STYLE_LOCALES:
             return STYLE_LOCALES[style]
-        stored = await self.engine.store.locale(customer_id)
+        stored = await self.engine.store.locale(customer_id) if customer_id else None
         return stored or self.settings.default_locale
 
     async def _not_registered(self, phone: str) -> None:

@@ -30,6 +30,21 @@ from integrations.bank.resilience import CircuitBreaker, RetryPolicy
 from integrations.bank.sandbox import seed
 from integrations.sms.outbound import RecordingSmsSender
 
+CHECKING = {
+    "zh_Hans": "银行尚未确认转账给 张三（****1234） ¥100.00。我们正在向银行核实",
+    "en": "The bank has not confirmed Transfer to 张三 (****1234) CN¥100.00 yet. We are checking",
+    "ru": "Банк ещё не подтвердил операцию: Перевод",
+}
+POSTED = {"zh_Hans": "银行已确认：交易完成。", "en": "The bank has confirmed it: done.",
+          "ru": "Банк подтвердил: готово."}  # fmt: skip
+NOT_POSTED = {"zh_Hans": "未入账：没有扣款。", "en": "was not posted: no money was taken.",
+              "ru": "Деньги не списаны."}  # fmt: skip
+UNTRUE_WHILE_IN_DOUBT = [
+    "no money", "没有扣款", "未发生任何扣款", "не списаны", "не отправлены", "Nothing was sent",
+    "not answering", "已取消", "Cancelled", "Отменено",
+]  # fmt: skip
+TRANSFER, STATUS = "POST /v1/transfers", "POST /v1/operations/status"
+
 
 class RecordingOutbox:
     """The `Outbox` contract (one message per key) keeping what was queued."""
@@ -136,3 +151,8 @@ def latest_code(sms: RecordingSmsSender) -> str:
     found = re.search(r"[0-9]{6}", text)
     assert found, text
     return found.group()
+
+
+def assert_checking(text: str, locale: str) -> None:
+    assert CHECKING[locale] in text, text
+    assert not any(untrue in text for untrue in UNTRUE_WHILE_IN_DOUBT), text

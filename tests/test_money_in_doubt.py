@@ -7,12 +7,24 @@ without the bank's word. In Chinese, English and Russian."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from aiogram.types import CallbackQuery, Message, Update
 from bank.lossy_proxy import Fault
-from money_world import MoneyWorld, latest_code, money_world
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from money_world import (
+    NOT_POSTED,
+    POSTED,
+    STATUS,
+    TRANSFER,
+    MoneyWorld,
+    assert_checking,
+    latest_code,
+    money_world,
+)
 from redis.asyncio import Redis
 
 from bot.clock import SimulatedClock
@@ -30,20 +42,6 @@ SPEAKERS = {
     "en": ChatUser("merchant", MERCHANT, "Mei", "en", seed.MERCHANT_PHONE),
     "ru": ChatUser("merchant", MERCHANT, "Мэй", "ru", seed.MERCHANT_PHONE),
 }
-CHECKING = {
-    "zh_Hans": "银行尚未确认转账给 张三（****1234） ¥100.00。我们正在向银行核实",
-    "en": "The bank has not confirmed Transfer to 张三 (****1234) CN¥100.00 yet. We are checking",
-    "ru": "Банк ещё не подтвердил операцию: Перевод",
-}
-POSTED = {"zh_Hans": "银行已确认：交易完成。", "en": "The bank has confirmed it: done.",
-          "ru": "Банк подтвердил: готово."}  # fmt: skip
-NOT_POSTED = {"zh_Hans": "未入账：没有扣款。", "en": "was not posted: no money was taken.",
-              "ru": "Деньги не списаны."}  # fmt: skip
-UNTRUE_WHILE_IN_DOUBT = [
-    "no money", "没有扣款", "未发生任何扣款", "не списаны", "не отправлены", "Nothing was sent",
-    "not answering", "已取消", "Cancelled", "Отменено",
-]  # fmt: skip
-TRANSFER, STATUS = "POST /v1/transfers", "POST /v1/operations/status"
 
 
 @pytest.fixture
@@ -56,11 +54,6 @@ async def world(
 ) -> AsyncIterator[MoneyWorld]:
     async with money_world(settings, redis, bank, clock, session) as built:
         yield built
-
-
-def assert_checking(text: str, locale: str) -> None:
-    assert CHECKING[locale] in text, text
-    assert not any(untrue in text for untrue in UNTRUE_WHILE_IN_DOUBT), text
 
 
 async def confirm_while_the_bank_is_silent(
@@ -183,3 +176,121 @@ async def test_the_binding_lookup_while_the_bank_is_down_says_so(
     await world.driver.send(SPEAKERS[locale], "ZZ 张三 100")
     text = world.driver.last(SPEAKERS[locale]).text
     assert expected in text and "Reference" not in text
+
+
+async def test_the_preview_buttons_change_nothing_while_in_doubt(
+    world: MoneyWorld, sms: RecordingSmsSender, session: LocalSession
+) -> None:
+    merchant = SPEAKERS["en"]
+    before = await world.balance()
+    await confirm_while_the_bank_is_silent(world, sms, merchant, Fault.DROP_ANSWER)
+
+    await world.driver.press(merchant, "Confirm")  # the preview's button, pressed again
+    assert_checking(session.alerts[-1], "en")  # the breaker is open: who it is, from Redis
+    world.breaker_clock.seconds += 31  # the bank can tell who it is, not the status
+    await world.driver.press(merchant, "Confirm")
+    assert session.alerts[-1] == "This transaction is no longer waiting."
+    await world.driver.press(merchant, "Cancel")
+    assert_checking(world.driver.last(merchant).text, "en")
+
+    world.heal()
+    await world.driver.press(merchant, "Cancel")
+    assert world.driver.last(merchant).text.startswith(POSTED["en"])
+    assert await world.balance() == before - Decimal("100")
+
+
+async def test_a_sent_operation_outlives_its_code_until_the_bank_answers(
+    world: MoneyWorld, sms: RecordingSmsSender, redis: Redis, clock: SimulatedClock
+) -> None:
+    merchant = SPEAKERS["ru"]
+    await confirm_while_the_bank_is_silent(world, sms, merchant, Fault.DROP_ANSWER)
+    assert await redis.ttl(f"money:pending:{await world.merchant_id()}") == -1  # no expiry
+
+    clock.advance(timedelta(hours=3))  # far past the code's 5 minutes
+    await world.driver.send(merchant, "ZZ 张三 100")
+    assert_checking(world.driver.last(merchant).text, "ru")
+    world.heal()
+    await world.driver.send(merchant, "ZZ 张三 100")
+    assert world.driver.last(merchant).text.startswith(POSTED["ru"])
+
+
+def callback(user: ChatUser, data: str, update_id: int) -> Update:
+    query = CallbackQuery(
+        id=str(update_id),
+        from_user=user.as_telegram_user(),
+        chat_instance=str(user.user_id),
+        message=Message(message_id=1, date=datetime.now(UTC), chat=user.chat(), text="preview"),
+        data=data,
+    )
+    return Update(update_id=update_id, callback_query=query)
+
+
+FORGED = st.one_of(
+    st.text(max_size=64).map(lambda tail: f"mc:{tail}"),
+    st.builds(lambda action, operation: f"mc:{action}:{operation}",
+              st.sampled_from(["confirm", "cancel", "CONFIRM", "", "delete"]),
+              st.text(alphabet="0123456789abcdef:", max_size=20)),
+)  # fmt: skip
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=FORGED)
+async def test_forged_money_buttons_change_nothing(
+    world: MoneyWorld, sms: RecordingSmsSender, session: LocalSession, data: str
+) -> None:
+    merchant = SPEAKERS["en"]
+    customer_id = await world.merchant_id()
+    if await world.engine.pending(customer_id) is None:
+        await world.driver.send(merchant, "ZZ 张三 100")
+    pending = await world.engine.pending(customer_id)
+    assert pending is not None
+    matches = data in {f"mc:cancel:{pending.id}", f"mc:confirm:{pending.id}"}
+
+    await world.driver.deliver(callback(merchant, data, update_id=10**9 + len(session.alerts)))
+
+    assert not any("Reference" in alert for alert in session.alerts)
+    if not matches:
+        assert await world.engine.pending(customer_id) == pending
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    transfer_fault=st.sampled_from(Fault),
+    status_fault=st.sampled_from([Fault.NONE, Fault.DROP_ANSWER, Fault.DROP_REQUEST]),
+    locale=st.sampled_from(list(SPEAKERS)),
+)
+async def test_whatever_is_lost_the_merchant_hears_only_what_the_bank_said(
+    world: MoneyWorld,
+    sms: RecordingSmsSender,
+    transfer_fault: Fault,
+    status_fault: Fault,
+    locale: str,
+) -> None:
+    merchant = SPEAKERS[locale]
+    before, count = await world.balance(), await world.transfers_out()
+    await world.driver.send(merchant, "ZZ 张三 1")
+    world.proxy.fault(TRANSFER, transfer_fault)
+    world.proxy.fault(STATUS, status_fault)
+    await world.driver.send(merchant, f"QR {latest_code(sms)}")
+    first = world.driver.last(merchant).text
+    world.heal()
+    await world.driver.send(merchant, "QX")
+    told = first + "\n" + world.driver.last(merchant).text
+
+    posted = await world.transfers_out() - count
+    assert posted == (0 if transfer_fault is Fault.DROP_REQUEST else 1)
+    assert await world.balance() == before - posted
+    if posted:
+        assert NOT_POSTED[locale] not in told
+        assert POSTED[locale] in told or first.startswith(("交易完成", "Done.", "Готово."))
+    else:
+        assert NOT_POSTED[locale] in told and POSTED[locale] not in told
+    assert await world.engine.pending(await world.merchant_id()) is None

@@ -237,9 +237,7 @@ class MoneyCommandEngine:
         except TooManyAttempts as error:
             return await self._lock_out(customer_id, error.retry_after_seconds)
 
-    async def _preview(
-        self, customer_id: str, command: MoneyCommand, reply_to: ReplyTo
-    ) -> Outcome:
+    async def _preview(self, customer_id: str, command: MoneyCommand, reply_to: ReplyTo) -> Outcome:
         source = await self._source_account(customer_id, getattr(command, "from_last4", None))
         draft = await self._draft(customer_id, command)
         if draft.limited:

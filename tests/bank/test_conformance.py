@@ -843,12 +843,33 @@ class MoneyMovements(RuleBasedStateMachine):
         )
         key = new_key()
         outcome = self.call(self.world.adapter.transfer(request, idempotency_key=key))
+        self.check_status(key, outcome)
         if payer == recipient:
             assert isinstance(outcome, InvalidRequest)
             return
         self.settle(payer, amount, outcome, recipient)
         if isinstance(outcome, Receipt):
             self.last_transfer = (request, key, outcome.id)
+
+    def check_status(self, key: str, outcome: Receipt | BankError) -> None:
+        """The bank's status of the key says what the answer said."""
+        status = self.runner.run(self.world.adapter.operation_status(key))
+        if isinstance(outcome, Receipt):
+            assert (status.state, status.receipt) == (OperationState.POSTED, outcome)
+        else:
+            assert status.state is OperationState.REFUSED and status.refusal is not None
+            assert status.refusal.code == outcome.code
+
+    @rule(payer=PAYERS, amount=AMOUNTS)
+    def a_transfer_after_its_key_was_reported_unknown(self, payer: str, amount: Decimal) -> None:
+        key = new_key()
+        status = self.runner.run(self.world.adapter.operation_status(key))
+        assert status.state is OperationState.UNKNOWN
+        request = TransferRequest(
+            customer_id=payer, destination=self.numbers["external"], amount=amount
+        )
+        outcome = self.call(self.world.adapter.transfer(request, idempotency_key=key))
+        assert isinstance(outcome, InvalidState)
 
     @precondition(lambda self: self.last_transfer is not None)
     @rule()

@@ -102,9 +102,7 @@ def run_payment_once(
     return receipt
 
 
-def operation_status(
-    connection: sqlite3.Connection, context: Context, key: str
-) -> OperationStatus:
+def operation_status(connection: sqlite3.Connection, context: Context, key: str) -> OperationStatus:
     row = connection.execute("SELECT response FROM idempotency WHERE key = ?", (key,)).fetchone()
     if row is not None:
         try:
