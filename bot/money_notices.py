@@ -8,10 +8,12 @@ from __future__ import annotations
 from aiogram.utils.i18n import I18n
 
 from bot.config import Settings
-from bot.services.money_settlement import Settled
+from bot.services.money_commands import MoneyCommandEngine
+from bot.services.money_settlement import InDoubtResolver, Settled
 from bot.services.money_store import MoneyCommandStore, PendingOperation
 from bot.services.outbound import Outbox, OutgoingMessage, Priority
 from bot.views.money_commands import MoneyTexts
+from integrations.sms.gateway import SegmentingSender
 from integrations.sms.outbound import SmsSender
 
 
@@ -27,7 +29,7 @@ class MoneyNotices:
         settings: Settings,
     ) -> None:
         self.outbox = outbox
-        self.sms = sms
+        self.sms = SegmentingSender(sms)
         self.store = store
         self.i18n = i18n
         self.settings = settings
@@ -48,3 +50,11 @@ class MoneyNotices:
             await self.outbox.enqueue(message)
         elif pending.reply_phone is not None:
             await self.sms.send(pending.reply_phone, text)  # an OutgoingMessage needs a chat
+
+
+def build_in_doubt_resolver(
+    engine: MoneyCommandEngine, outbox: Outbox, sms: SmsSender, i18n: I18n, settings: Settings
+) -> InDoubtResolver:
+    """The worker's resolver: call `run_once(clock.now())` every few seconds, supervised."""
+    notices = MoneyNotices(outbox, sms, engine.store, i18n, settings)
+    return InDoubtResolver(engine.settlement, notices)

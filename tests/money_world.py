@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.demo.driver import ChatDriver
 from bot.factory import App, Outside, build_bot, build_dispatcher, build_storage
 from bot.local_session import LocalSession
-from bot.money_notices import MoneyNotices
+from bot.money_notices import build_in_doubt_resolver
 from bot.services.money_commands import MoneyCommandEngine
 from bot.services.money_settlement import InDoubtResolver
 from bot.services.outbound import OutgoingMessage
@@ -81,10 +81,9 @@ class MoneyWorld:
     resolver: InDoubtResolver = field(init=False)
 
     def __post_init__(self) -> None:
-        notices = MoneyNotices(
-            self.outbox, self.replies, self.engine.store, self.app.i18n, self.app.settings
+        self.resolver = build_in_doubt_resolver(
+            self.engine, self.outbox, self.replies, self.app.i18n, self.app.settings
         )
-        self.resolver = InDoubtResolver(self.engine.settlement, notices)
 
     @property
     def engine(self) -> MoneyCommandEngine:

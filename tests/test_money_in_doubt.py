@@ -31,7 +31,7 @@ from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.demo.driver import ChatUser
 from bot.local_session import LocalSession
-from integrations.bank.models import OperationState
+from integrations.bank.models import OperationState, TransferRequest
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import seed
 from integrations.sms.outbound import RecordingSmsSender
@@ -294,3 +294,25 @@ async def test_whatever_is_lost_the_merchant_hears_only_what_the_bank_said(
     else:
         assert NOT_POSTED[locale] in told and POSTED[locale] not in told
     assert await world.engine.pending(await world.merchant_id()) is None
+
+
+@pytest.mark.parametrize(
+    ("locale", "reason"),
+    [("zh_Hans", "余额不足"), ("en", "Not enough money"), ("ru", "Недостаточно денег")],
+)
+async def test_a_refusal_whose_answer_was_lost_is_told_with_the_banks_reason(
+    world: MoneyWorld, sms: RecordingSmsSender, locale: str, reason: str
+) -> None:
+    merchant = SPEAKERS[locale]
+    await world.driver.send(merchant, "ZZ 张三 100")
+    customer_id = await world.merchant_id()
+    drain = await world.balance() - Decimal("50")  # spent meanwhile, e.g. at the counter
+    spend = TransferRequest(customer_id=customer_id, destination="张三", amount=drain)
+    await world.bank.transfer(spend, idempotency_key="spent-at-the-counter")
+    world.proxy.fault(TRANSFER, Fault.DROP_ANSWER)
+
+    await world.driver.send(merchant, f"QR {latest_code(sms)}")
+
+    told = world.driver.last(merchant).text
+    assert reason in told and NOT_POSTED[locale] in told
+    assert await world.balance() == Decimal("50")
