@@ -4,6 +4,7 @@ customers whenever no other form is in progress; Confirm / Cancel buttons under 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram import Router
 from aiogram.filters import Filter
@@ -13,13 +14,14 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import Field
 
 from bot.config import Settings
 from bot.domain.commands import Cancel, keyword_of
 from bot.routing import FeatureRouter
 from bot.services.money_commands import MoneyCommandEngine
 from bot.services.money_outcomes import BankDown, InDoubt, Outcome, PendingExists, Preview
-from bot.services.money_store import ReplyTo
+from bot.services.money_store import OPERATION_ID, ReplyTo
 from bot.views.money_commands import MoneyTexts
 
 
@@ -36,7 +38,7 @@ class MoneyAction(CallbackData, prefix="mc"):
     """Data that does not parse (a forged or old press) falls to the fallback's answer."""
 
     action: Press
-    operation: str
+    operation: Annotated[str, Field(pattern=OPERATION_ID)]
 
 
 class MoneyCommandEntry(Filter):

@@ -130,6 +130,9 @@ class DoneOperation:
     receipt: Receipt
 
 
+OPERATION_ID = r"^[0-9a-f]{16}$"
+
+
 def new_operation_id() -> str:
     return secrets.token_hex(8)
 
