@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from aiogram.utils.i18n import I18n
@@ -14,15 +15,16 @@ from bank.lossy_proxy import LossyProxy
 from bank.support import TOKEN, ServerThread
 from redis.asyncio import Redis
 
+from bot.background import Background, local_background
 from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.demo.driver import ChatDriver
 from bot.factory import App, Outside, build_bot, build_dispatcher, build_storage
 from bot.local_session import LocalSession
 from bot.money_notices import build_in_doubt_resolver
+from bot.pipeline.outbox import SaqOutbox
 from bot.services.money_commands import MoneyCommandEngine
 from bot.services.money_settlement import InDoubtResolver
-from bot.services.outbound import OutgoingMessage
 from integrations.bank.http_adapter import HttpBankAdapter
 from integrations.bank.models import TransactionKind
 from integrations.bank.protocol import BankAdapter
@@ -46,19 +48,6 @@ UNTRUE_WHILE_IN_DOUBT = [
 TRANSFER, STATUS = "POST /v1/transfers", "POST /v1/operations/status"
 
 
-class RecordingOutbox:
-    """The `Outbox` contract (one message per key) keeping what was queued."""
-
-    def __init__(self) -> None:
-        self.queued: dict[str, OutgoingMessage] = {}
-
-    async def enqueue(self, message: OutgoingMessage) -> bool:
-        if message.key in self.queued:
-            return False
-        self.queued[message.key] = message
-        return True
-
-
 class BreakerClock:
     """The breaker's monotonic clock, moved by the test (its 30 s cool-down)."""
 
@@ -76,7 +65,7 @@ class MoneyWorld:
     bank: BankAdapter  # the sandbox itself: the bank's own word, not through the proxy
     proxy: LossyProxy
     breaker_clock: BreakerClock
-    outbox: RecordingOutbox
+    background: Background  # the worker's outbound delivery, to the same chats
     replies: RecordingSmsSender  # what the SMS channel and its notices text back
     resolver: InDoubtResolver = field(init=False)
 
@@ -84,6 +73,16 @@ class MoneyWorld:
         self.resolver = build_in_doubt_resolver(
             self.engine, self.outbox, self.replies, self.app.i18n, self.app.settings
         )
+
+    @property
+    def outbox(self) -> SaqOutbox:
+        return self.app.services.outbox
+
+    async def work_until(self, now: datetime) -> int:
+        """One worker pass: the resolver, then the delivery of what it queued."""
+        settled = await self.resolver.run_once(now)
+        await self.background.outbound.run_due(now)
+        return settled
 
     @property
     def engine(self) -> MoneyCommandEngine:
@@ -135,11 +134,10 @@ async def money_world(
             )
             bot = build_bot("42:TEST", settings, app.storage, session=session)
             driver = ChatDriver(app.dispatcher, bot, session)
+            replies = RecordingSmsSender()
+            background = local_background(app.services, session, replies, "42:TEST")
             try:
-                yield MoneyWorld(
-                    app, driver, bank, proxy, breaker_clock, RecordingOutbox(),
-                    RecordingSmsSender(),
-                )  # fmt: skip
+                yield MoneyWorld(app, driver, bank, proxy, breaker_clock, background, replies)
             finally:
                 await bot.session.close()
                 await adapter.aclose()

@@ -94,24 +94,25 @@ async def test_a_lost_answer_is_checking_then_the_receipt_and_one_posting(
     assert world.proxy.forwarded.count(TRANSFER) == 3  # the adapter's retries, one posting
 
 
-async def test_the_background_resolver_tells_the_receipt_through_the_outbox(
+async def test_the_background_resolver_sends_the_receipt_to_the_chat(
     world: MoneyWorld, sms: RecordingSmsSender, clock: SimulatedClock
 ) -> None:
     merchant = SPEAKERS["en"]
     before = await world.balance()
     await confirm_while_the_bank_is_silent(world, sms, merchant, Fault.DROP_ANSWER)
     assert_checking(world.driver.last(merchant).text, "en")
+    shown = len(world.driver.seen(merchant))
 
-    assert await world.resolver.run_once(clock.now() + timedelta(minutes=1)) == 0
-    assert world.outbox.queued == {}  # still no answer: nothing said, still in doubt
+    assert await world.work_until(clock.now() + timedelta(minutes=1)) == 0
+    assert len(world.driver.seen(merchant)) == shown  # still no answer: nothing said
     world.heal()
-    assert await world.resolver.run_once(clock.now()) == 0  # not due yet
-    assert await world.resolver.run_once(clock.now() + timedelta(minutes=2)) == 1
+    assert await world.work_until(clock.now()) == 0  # not due for a check yet
+    assert await world.work_until(clock.now() + timedelta(minutes=2)) == 1
 
-    [notice] = world.outbox.queued.values()
-    assert (notice.chat_id, notice.sms_text) == (MERCHANT, notice.text)
-    assert notice.text.startswith(POSTED["en"]) and "Reference: " in notice.text
-    assert await world.resolver.run_once(clock.now() + timedelta(minutes=3)) == 0
+    notice = world.driver.last(merchant).text
+    assert notice.startswith(POSTED["en"]) and "Reference: " in notice
+    assert await world.work_until(clock.now() + timedelta(minutes=3)) == 0
+    assert len(world.driver.seen(merchant)) == shown + 1  # told once
     await world.driver.send(merchant, "ZZ 张三 100")
     assert "Please check:" in world.driver.last(merchant).text  # settled: a new one may start
     assert await world.balance() == before - Decimal("100")
