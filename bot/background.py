@@ -28,6 +28,7 @@ from bot.factory import (
     build_services,
 )
 from bot.local_session import LocalSession
+from bot.money_notices import build_in_doubt_resolver
 from bot.pipeline.delivery import OutboundDelivery
 from bot.pipeline.metrics_server import serve_metrics
 from bot.runtime import stop_on_signals, tune_garbage_collector
@@ -42,11 +43,15 @@ log = logging.getLogger(__name__)
 OFFICER_TICK_SECONDS = 0.5  # how soon a new lead reaches the officer
 LEAD_WAIT_MS = 1_000
 SENDING_CONSUMERS = 16
+IN_DOUBT_CHECK_SECONDS = 5  # how often the bank is asked about payments whose answer was lost
 
 
 class Background:
-    def __init__(self, services: Services, outbound: OutboundDelivery, desk_bot: Bot) -> None:
-        """`desk_bot`: the officers' desk still sends its cards itself, until it queues them."""
+    def __init__(
+        self, services: Services, outbound: OutboundDelivery, desk_bot: Bot, sms: SmsSender
+    ) -> None:
+        """`desk_bot`: the officers' desk still sends its cards itself, until it queues them.
+        `sms` tells the outcome of an SMS command that was in doubt."""
         self.services = services
         self.outbound = outbound
         self.desk_bot = desk_bot
@@ -70,6 +75,9 @@ class Background:
             lead_news=self._relay,
         )
         self.feed = BankFeedFollower(services.redis, services.reminders, notices)
+        self.money = build_in_doubt_resolver(
+            services.money_commands, services.outbox, sms, services.i18n, services.settings
+        )
 
     async def run_once(self, now: datetime) -> None:
         """One pass as if the worker had run until `now`, delivering what is due."""
@@ -78,6 +86,7 @@ class Background:
         await self.desk.deliver_officer_events(self.desk_bot)
         await self.desk.run_sla_checks(self.desk_bot, now)
         await self.delivery.retry_due(self.messenger)
+        await self.money.run_once(now)
         await self.outbound.run_due(now)
 
     async def serve(self, stop: asyncio.Event, heartbeats: Heartbeats) -> None:
@@ -100,7 +109,17 @@ class Background:
             await self.delivery.retry_due(self.messenger)
             await self.delivery.deliver_new(self.messenger, block_ms=LEAD_WAIT_MS)
 
-        loops = {"reminders": reminders, "bank-feed": feed, "officer-desk": desk, "leads": leads}
+        async def money_in_doubt() -> None:
+            await self.money.run_once(self.clock.now())
+            await sleep_unless_stopped(stop, IN_DOUBT_CHECK_SECONDS)
+
+        loops = {
+            "reminders": reminders,
+            "bank-feed": feed,
+            "officer-desk": desk,
+            "leads": leads,
+            "money-in-doubt": money_in_doubt,
+        }
         for name in loops:
             heartbeats.register(name, allowance=120)
         await asyncio.gather(
@@ -117,7 +136,7 @@ def local_background(
 ) -> Background:
     """The demo's and the tests' background: the Sender talks to the in-process Telegram."""
     bot = build_bot(token, services.settings, None, session=session.twin(), answers_users=False)
-    return Background(services, build_delivery(services, bot, sms), bot)
+    return Background(services, build_delivery(services, bot, sms), bot, sms)
 
 
 async def run_worker(settings: Settings, clock: Clock | None = None) -> None:
@@ -130,7 +149,7 @@ async def run_worker(settings: Settings, clock: Clock | None = None) -> None:
     services = build_services(settings, redis, Outside(bank, clock))
     bot = build_bot(token, settings, None, answers_users=False)
     metrics = WorkerMetrics()
-    background = Background(services, build_delivery(services, bot, sms, metrics), bot)
+    background = Background(services, build_delivery(services, bot, sms, metrics), bot, sms)
     heartbeats = Heartbeats()
     stop = stop_on_signals()
     tune_garbage_collector()

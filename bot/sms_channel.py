@@ -16,7 +16,9 @@ from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.domain.commands import CommandError, KeywordStyle, keyword_of
-from bot.services.money_commands import Invalid, MoneyCommandEngine, Outcome
+from bot.services.money_commands import MoneyCommandEngine
+from bot.services.money_outcomes import BankDown, InDoubt, Invalid, Outcome
+from bot.services.money_store import ReplyTo
 from bot.supervision import Heartbeats
 from bot.update_queue import UpdateQueue
 from bot.views.money_commands import MoneyTexts
@@ -55,23 +57,29 @@ class SmsCommandChannel:
             await self._not_registered(phone)
             return
         parsed = self.engine.parse(message.text)
+        keyword = keyword_of(message.text)
+        style = keyword[1] if keyword else None
         outcome: Outcome
-        if isinstance(parsed, CommandError):
-            keyword = keyword_of(message.text)
-            style = keyword[1] if keyword else None
+        locale: str
+        if isinstance(customer_id, BankDown):
+            outcome, locale = customer_id, await self._locale(None, style)
+        elif isinstance(customer_id, InDoubt):
+            outcome = customer_id
+            locale = await self._locale(customer_id.pending.customer_id, style)
+        elif isinstance(parsed, CommandError):
             outcome, locale = Invalid(parsed), await self._locale(customer_id, style)
         else:
-            outcome = await self.engine.run(customer_id, parsed.command)
+            outcome = await self.engine.run(customer_id, parsed.command, ReplyTo(phone=phone))
             locale = await self._locale(customer_id, parsed.style)
         with self.i18n.context(), self.i18n.use_locale(locale):
             text = MoneyTexts(self.settings.currency, locale, self.settings.zone).render(outcome)
         await self.sender.send(phone, text)
 
-    async def _locale(self, customer_id: str, style: KeywordStyle | None) -> str:
+    async def _locale(self, customer_id: str | None, style: KeywordStyle | None) -> str:
         """An English or Chinese command word says it; else what the chat last used."""
         if style in STYLE_LOCALES:
             return STYLE_LOCALES[style]
-        stored = await self.engine.store.locale(customer_id)
+        stored = await self.engine.store.locale(customer_id) if customer_id else None
         return stored or self.settings.default_locale
 
     async def _not_registered(self, phone: str) -> None:

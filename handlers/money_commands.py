@@ -3,6 +3,9 @@ customers whenever no other form is in progress; Confirm / Cancel buttons under 
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import Annotated
+
 from aiogram import Router
 from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackData
@@ -11,11 +14,14 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import Field
 
 from bot.config import Settings
 from bot.domain.commands import Cancel, keyword_of
 from bot.routing import FeatureRouter
-from bot.services.money_commands import MoneyCommandEngine, Outcome, PendingExists, Preview
+from bot.services.money_commands import MoneyCommandEngine
+from bot.services.money_outcomes import BankDown, InDoubt, Outcome, PendingExists, Preview
+from bot.services.money_store import OPERATION_ID, ReplyTo
 from bot.views.money_commands import MoneyTexts
 
 
@@ -23,9 +29,16 @@ class MoneyForm(StatesGroup):
     code = State()  # after the Confirm button: the next text is the code
 
 
+class Press(StrEnum):
+    CONFIRM = "confirm"
+    CANCEL = "cancel"
+
+
 class MoneyAction(CallbackData, prefix="mc"):
-    action: str  # confirm, cancel
-    operation: str
+    """Data that does not parse (a forged or old press) falls to the fallback's answer."""
+
+    action: Press
+    operation: Annotated[str, Field(pattern=OPERATION_ID)]
 
 
 class MoneyCommandEntry(Filter):
@@ -46,16 +59,17 @@ def buttons(outcome: Outcome) -> InlineKeyboardMarkup | None:
     if isinstance(outcome, Preview):
         operation = outcome.pending.id
         builder.button(
-            text=_("✅ Confirm"), callback_data=MoneyAction(action="confirm", operation=operation)
+            text=_("✅ Confirm"),
+            callback_data=MoneyAction(action=Press.CONFIRM, operation=operation),
         )
         builder.button(
-            text=_("✖️ Cancel"), callback_data=MoneyAction(action="cancel", operation=operation)
+            text=_("✖️ Cancel"), callback_data=MoneyAction(action=Press.CANCEL, operation=operation)
         )
     elif isinstance(outcome, PendingExists):
         operation = outcome.pending.id
         builder.button(
             text=_("✖️ Cancel the waiting transaction"),
-            callback_data=MoneyAction(action="cancel", operation=operation),
+            callback_data=MoneyAction(action=Press.CANCEL, operation=operation),
         )
     else:
         return None
@@ -75,6 +89,9 @@ async def command(
 ) -> None:
     user_id = message.from_user.id if message.from_user else message.chat.id
     customer_id = await money_commands.customer_of_chat_user(user_id)
+    if isinstance(customer_id, BankDown | InDoubt):
+        await message.answer(texts(settings, locale).render(customer_id))
+        return
     if customer_id is None:
         await state.clear()
         await message.answer(not_bound())
@@ -84,7 +101,7 @@ async def command(
     if await state.get_state() == MoneyForm.code.state and keyword_of(text) is None:
         text = f"QR {text}"
     await state.clear()
-    outcome = await money_commands.handle(customer_id, text)
+    outcome = await money_commands.handle(customer_id, text, ReplyTo(chat_id=message.chat.id))
     await message.answer(texts(settings, locale).render(outcome), reply_markup=buttons(outcome))
 
 
@@ -97,20 +114,28 @@ async def pressed(
     locale: str,
 ) -> None:
     customer_id = await money_commands.customer_of_chat_user(callback.from_user.id)
+    if isinstance(customer_id, BankDown | InDoubt):
+        await callback.answer(texts(settings, locale).render(customer_id), show_alert=True)
+        return
     pending = await money_commands.pending(customer_id) if customer_id else None
-    if customer_id is None or pending is None or pending.id != callback_data.operation:
+    if (
+        customer_id is None
+        or pending is None
+        or pending.id != callback_data.operation
+        or (pending.sent and callback_data.action is Press.CONFIRM)
+    ):
         await callback.answer(_("This transaction is no longer waiting."), show_alert=True)
         return
     await callback.answer()
     if not isinstance(callback.message, Message):
         return
-    if callback_data.action == "confirm":
+    if callback_data.action is Press.CONFIRM:
         await state.set_state(MoneyForm.code)
         await callback.message.answer(
             _("Send the 6-digit code from the SMS (or QR and the code, e.g. QR 123456).")
         )
         return
-    outcome = await money_commands.run(customer_id, Cancel())
+    outcome = await money_commands.run(customer_id, Cancel())  # a sent one is checked instead
     await state.clear()
     await callback.message.answer(texts(settings, locale).render(outcome))
 

@@ -9,14 +9,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from redis.asyncio import Redis
 
 from bot.clock import SimulatedClock
-from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser
-from bot.factory import Outside, build_bot, build_dispatcher, build_storage
-from bot.local_session import LocalSession
-from integrations.bank.errors import BankUnavailable
 from integrations.bank.models import TransactionKind
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import seed
@@ -259,49 +254,3 @@ async def test_inside_a_form_the_text_belongs_to_the_form(driver: ChatDriver) ->
     await driver.send(MERCHANT_EN, "/calc")
     await driver.send(MERCHANT_EN, "OK 123456")
     assert "No transaction is waiting" not in driver.last(MERCHANT_EN).text
-
-
-class AnswerLostOnce:
-    """The bank posts the first transfer but its answer never arrives (a timeout)."""
-
-    def __init__(self, bank: BankAdapter) -> None:
-        self._bank = bank
-        self.lost = False
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._bank, name)
-
-    async def transfer(self, request: object, *, idempotency_key: str) -> object:
-        receipt = await self._bank.transfer(
-            request,  # type: ignore[arg-type]
-            idempotency_key=idempotency_key,
-        )
-        if not self.lost:
-            self.lost = True
-            raise BankUnavailable("timeout")
-        return receipt
-
-
-async def test_a_retry_after_a_lost_answer_posts_once(
-    settings: Settings,
-    redis: Redis,
-    bank: BankAdapter,
-    clock: SimulatedClock,
-    sms: RecordingSmsSender,
-    session: LocalSession,
-) -> None:
-    flaky = AnswerLostOnce(bank)
-    outside = Outside(flaky, clock)  # type: ignore[arg-type]
-    app = build_dispatcher(settings, redis, build_storage(redis, settings), outside)
-    bot = build_bot("42:TEST", settings, app.storage, session=session)
-    driver = ChatDriver(app.dispatcher, bot, session)
-    before, count = await balance(bank), await transfers_out(bank)
-    await driver.send(MERCHANT_EN, "ZZ 张三 100")
-    code = latest_code(sms)
-    await driver.send(MERCHANT_EN, f"QR {code}")
-    assert "bank is not answering" in driver.last(MERCHANT_EN).text
-    await driver.send(MERCHANT_EN, f"QR {code}")
-    assert "Done." in driver.last(MERCHANT_EN).text
-    assert await balance(bank) == before - Decimal("100")
-    assert await transfers_out(bank) == count + 1
-    await bot.session.close()

@@ -2,10 +2,12 @@
 
 Queries (balances, statement, loans) answer at once. A money command is previewed (payee
 name from the bank's name check, amount, fee, balance after), the bank texts a code bound
-to exactly that operation, and `QR <code>` executes it with an idempotency key derived from
+to exactly that operation, and `QR <code>` sends it with an idempotency key derived from
 the pending operation, so a duplicate, a double press or a retry never posts twice
-(OWASP transaction authorization). `handle` never raises for a bank refusal: every result
-is an outcome the views render in the customer's language.
+(OWASP transaction authorization). Once sent, only the bank's answer settles it
+(`money_settlement`): while it is in doubt every message asks the bank again, and nothing
+else is done. `handle` never raises for a bank refusal: every result is an outcome the
+views render in the customer's language.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
-from enum import StrEnum
 
 from bot.clock import Clock
 from bot.domain.commands import (
@@ -35,19 +36,40 @@ from bot.domain.commands import (
     Statement,
     TopUp,
     Transfer,
-    Verb,
     parse_command,
 )
-from bot.services.money_store import MoneyCommandStore, PendingOperation, new_operation_id
+from bot.services.money_outcomes import (
+    Balances,
+    BankDown,
+    Cancelled,
+    Executed,
+    Expired,
+    HelpShown,
+    InDoubt,
+    Invalid,
+    LoansShown,
+    LockedOut,
+    NothingPending,
+    Outcome,
+    PendingExists,
+    Preview,
+    Refusal,
+    Refused,
+    StatementShown,
+    WrongCode,
+)
+from bot.services.money_settlement import Settlement
+from bot.services.money_store import (
+    MoneyCommandStore,
+    PendingOperation,
+    ReplyTo,
+    new_operation_id,
+)
 from integrations.bank.errors import (
     AccountClosed,
-    BankError,
     BankUnavailable,
     CodeExpired,
-    InsufficientFunds,
     InvalidCode,
-    InvalidRequest,
-    LimitExceeded,
     NotFound,
     TooManyAttempts,
     UnknownPayee,
@@ -55,124 +77,18 @@ from integrations.bank.errors import (
 from integrations.bank.models import (
     Account,
     AccountStatus,
-    BillPaymentRequest,
     CodeChallenge,
     LimitKind,
     Loan,
     LoanStatus,
     OperationKind,
-    Receipt,
-    RepaymentRequest,
-    TopUpRequest,
-    Transaction,
-    TransferRequest,
 )
 from integrations.bank.protocol import BankAdapter
 
 log = logging.getLogger(__name__)
 NO_FEE = Decimal("0.00")  # the bank's contract has no fee quote; its receipts carry the fee
-
-
-class Refusal(StrEnum):
-    INSUFFICIENT_FUNDS = "insufficient_funds"
-    LIMIT_EXCEEDED = "limit_exceeded"
-    UNKNOWN_PAYEE = "unknown_payee"
-    ACCOUNT_CLOSED = "account_closed"
-    NO_SUCH_ACCOUNT = "no_such_account"
-    UNKNOWN_BILLER = "unknown_biller"
-    BAD_BILL_ACCOUNT = "bad_bill_account"
-    NO_LOAN = "no_loan"
-    WHICH_LOAN = "which_loan"
-    MORE_THAN_OWED = "more_than_owed"
-    NOT_ALLOWED = "not_allowed"
-
-
-# --- outcomes ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Invalid:
-    error: CommandError
-
-
-@dataclass(frozen=True)
-class HelpShown:
-    topic: Verb | None
-
-
-@dataclass(frozen=True)
-class Balances:
-    accounts: list[Account]
-
-
-@dataclass(frozen=True)
-class StatementShown:
-    account: Account
-    transactions: list[Transaction]
-
-
-@dataclass(frozen=True)
-class LoansShown:
-    loans: list[Loan]
-
-
-@dataclass(frozen=True)
-class Preview:
-    pending: PendingOperation
-
-
-@dataclass(frozen=True)
-class PendingExists:
-    pending: PendingOperation
-
-
-@dataclass(frozen=True)
-class LockedOut:
-    minutes: int
-
-
-@dataclass(frozen=True)
-class Refused:
-    reason: Refusal
-    amount: Decimal | None = None  # available balance, remaining allowance, amount owed
-    limit_kind: str | None = None
-
-
-@dataclass(frozen=True)
-class Executed:
-    receipt: Receipt
-    again: bool = False  # True: a repeated confirmation; nothing new was posted
-
-
-@dataclass(frozen=True)
-class WrongCode:
-    attempts_left: int
-
-
-@dataclass(frozen=True)
-class Expired:
-    pass
-
-
-@dataclass(frozen=True)
-class NothingPending:
-    pass
-
-
-@dataclass(frozen=True)
-class Cancelled:
-    pending: PendingOperation
-
-
-@dataclass(frozen=True)
-class BankDown:
-    pass
-
-
-Outcome = (
-    Invalid | HelpShown | Balances | StatementShown | LoansShown | Preview | PendingExists
-    | LockedOut | Refused | Executed | WrongCode | Expired | NothingPending | Cancelled | BankDown
-)  # fmt: skip
+Query = Balance | Statement | Loans
+Unreachable = BankDown | InDoubt
 
 
 class _Refuse(Exception):
@@ -205,56 +121,82 @@ class MoneyCommandEngine:
         self.store = store
         self.clock = clock
         self.max_amount = max_amount
+        self.settlement = Settlement(bank, store, clock)
 
-    async def customer_of_chat_user(self, chat_user_id: int) -> str | None:
+    async def customer_of_chat_user(self, chat_user_id: int) -> str | Unreachable | None:
         """The bank customer bound to this chat user, or None (not bound, or staff)."""
         try:
             binding = await self.bank.get_binding(chat_user_id)
         except NotFound:
             return None
+        except BankUnavailable:
+            return await self._unreachable(ReplyTo(chat_id=chat_user_id))
         return binding.customer_id
 
-    async def customer_of_phone(self, phone: str) -> str | None:
+    async def customer_of_phone(self, phone: str) -> str | Unreachable | None:
         try:
             return (await self.bank.find_customer_by_phone(phone)).id
         except NotFound:
             return None
+        except BankUnavailable:
+            return await self._unreachable(ReplyTo(phone=phone))
+
+    async def _unreachable(self, origin: ReplyTo) -> Unreachable:
+        """The bank cannot say who the customer is: if an operation from here is in doubt,
+        that is what the merchant needs to hear."""
+        log.warning("bank unavailable for a customer lookup")
+        pending = await self.store.sent_from(origin)
+        return BankDown() if pending is None else InDoubt(pending)
 
     def parse(self, text: str) -> Parsed | CommandError:
         return parse_command(text, max_amount=self.max_amount)
 
-    async def handle(self, customer_id: str, text: str) -> Outcome:
+    async def handle(self, customer_id: str, text: str, reply_to: ReplyTo | None = None) -> Outcome:
         parsed = self.parse(text)
         if isinstance(parsed, CommandError):
             return Invalid(parsed)
-        return await self.run(customer_id, parsed.command)
+        return await self.run(customer_id, parsed.command, reply_to)
 
-    async def run(self, customer_id: str, command: Command) -> Outcome:
+    async def run(
+        self, customer_id: str, command: Command, reply_to: ReplyTo | None = None
+    ) -> Outcome:
         try:
-            return await self._dispatch(customer_id, command)
+            return await self._dispatch(customer_id, command, reply_to or ReplyTo())
         except BankUnavailable:
             log.warning("bank unavailable for a %s command", type(command).__name__)
             return BankDown()
 
-    async def _dispatch(self, customer_id: str, command: Command) -> Outcome:
-        match command:
-            case Help(topic):
-                return HelpShown(topic)
+    async def _dispatch(self, customer_id: str, command: Command, reply_to: ReplyTo) -> Outcome:
+        if isinstance(command, Help):
+            return HelpShown(command.topic)
+        if isinstance(command, Query) and not await self._has_sent(customer_id):
+            return await self._query(customer_id, command)
+        async with self.store.customer_lock(customer_id):
+            pending = await self.store.pending(customer_id)
+            if pending is not None and pending.sent:
+                return await self.settlement.check(pending)  # asked again at every message
+            match command:
+                case Confirm(code):
+                    return await self._confirm(customer_id, code, pending)
+                case Cancel():
+                    return await self._cancel(pending)
+                case Balance() | Statement() | Loans():
+                    return await self._query(customer_id, command)
+                case _:
+                    return await self._propose(customer_id, command, pending, reply_to)
+
+    async def _has_sent(self, customer_id: str) -> bool:
+        pending = await self.store.pending(customer_id)
+        return pending is not None and pending.sent
+
+    async def _query(self, customer_id: str, query: Query) -> Outcome:
+        match query:
             case Balance(last4):
                 return await self._balances(customer_id, last4)
             case Statement(last4, count):
                 return await self._statement(customer_id, last4, count)
             case Loans():
                 return LoansShown(await self._active_loans(customer_id))
-            case Confirm(code):
-                async with self.store.customer_lock(customer_id):
-                    return await self._confirm(customer_id, code)
-            case Cancel():
-                async with self.store.customer_lock(customer_id):
-                    return await self.cancel(customer_id)
-            case _:
-                async with self.store.customer_lock(customer_id):
-                    return await self._propose(customer_id, command)
 
     # --- queries ---
 
@@ -275,35 +217,42 @@ class MoneyCommandEngine:
 
     # --- proposing a money command ---
 
-    async def _propose(self, customer_id: str, command: MoneyCommand) -> Outcome:
+    async def _propose(
+        self,
+        customer_id: str,
+        command: MoneyCommand,
+        pending: PendingOperation | None,
+        reply_to: ReplyTo,
+    ) -> Outcome:
         locked = await self._lockout_minutes(customer_id)
         if locked:
             return LockedOut(locked)
-        pending = await self.store.pending(customer_id)
         if pending is not None and pending.expires_at > self.clock.now():
             return PendingExists(pending)
-        await self.store.drop_pending(customer_id)
+        await self.store.drop_pending(customer_id)  # proposed and expired: never sent
         try:
-            return await self._preview(customer_id, command)
+            return await self._preview(customer_id, command, reply_to)
         except _Refuse as refusal:
             return refusal.outcome
         except TooManyAttempts as error:
             return await self._lock_out(customer_id, error.retry_after_seconds)
 
-    async def _preview(self, customer_id: str, command: MoneyCommand) -> Outcome:
+    async def _preview(self, customer_id: str, command: MoneyCommand, reply_to: ReplyTo) -> Outcome:
         source = await self._source_account(customer_id, getattr(command, "from_last4", None))
         draft = await self._draft(customer_id, command)
         if draft.limited:
             await self._check_limits(customer_id, draft)
         if draft.amount + NO_FEE > source.available_balance:
             raise _Refuse(Refused(Refusal.INSUFFICIENT_FUNDS, source.available_balance))
-        pending = self._pending(customer_id, draft, source)
+        pending = self._pending(customer_id, draft, source, reply_to)
         challenge = await self.bank.request_operation_code(pending.intent)
         pending = _with_challenge(pending, challenge)
         await self.store.save_pending(pending)
         return Preview(pending)
 
-    def _pending(self, customer_id: str, draft: _Draft, source: Account) -> PendingOperation:
+    def _pending(
+        self, customer_id: str, draft: _Draft, source: Account, reply_to: ReplyTo
+    ) -> PendingOperation:
         return PendingOperation(
             id=new_operation_id(),
             customer_id=customer_id,
@@ -319,6 +268,8 @@ class MoneyCommandEngine:
             challenge_id="",
             masked_phone="",
             expires_at=self.clock.now(),
+            chat_id=reply_to.chat_id,
+            reply_phone=reply_to.phone,
         )
 
     async def _source_account(self, customer_id: str, last4: str | None) -> Account:
@@ -398,22 +349,18 @@ class MoneyCommandEngine:
 
     # --- confirming and cancelling ---
 
-    async def _confirm(self, customer_id: str, code: str) -> Outcome:
-        pending = await self.store.pending(customer_id)
+    async def _confirm(
+        self, customer_id: str, code: str, pending: PendingOperation | None
+    ) -> Outcome:
         if pending is None:
             done = await self.store.last_done(customer_id)
             if done is not None and done.code == code:
                 return Executed(done.receipt, again=True)
             return NothingPending()
-        if pending.verified_code is None:
-            checked = await self._verify(pending, code)
-            if checked is not None:
-                return checked
-            pending = replace(pending, verified_code=code)
-            await self.store.save_pending(pending)
-        elif pending.verified_code != code:
-            return WrongCode(attempts_left=0)
-        return await self._execute(pending, code)
+        checked = await self._verify(pending, code)
+        if checked is not None:
+            return checked
+        return await self.settlement.send(pending, code)
 
     async def _verify(self, pending: PendingOperation, code: str) -> Outcome | None:
         if self.clock.now() >= pending.expires_at:
@@ -431,44 +378,11 @@ class MoneyCommandEngine:
             return await self._lock_out(pending.customer_id, error.retry_after_seconds)
         return None
 
-    async def _execute(self, pending: PendingOperation, code: str) -> Outcome:
-        try:
-            receipt = await self._post(pending)
-        except BankUnavailable:
-            raise  # the pending stays verified: the next QR retries with the same key
-        except BankError as error:
-            await self.store.drop_pending(pending.customer_id)
-            return _refusal_for(error)
-        await self.store.finish(pending, code, receipt)
-        return Executed(receipt)
-
-    async def _post(self, pending: PendingOperation) -> Receipt:
-        key = pending.idempotency_key
-        common = {
-            "customer_id": pending.customer_id,
-            "amount": pending.amount,
-            "from_account_id": pending.from_account_id,
-        }
-        match pending.kind:
-            case OperationKind.TRANSFER:
-                request = TransferRequest(destination=pending.destination, **common)
-                return await self.bank.transfer(request, idempotency_key=key)
-            case OperationKind.BILL_PAYMENT:
-                biller, _, bill_account = pending.destination.partition(" ")
-                bill = BillPaymentRequest(biller_code=biller, bill_account=bill_account, **common)
-                return await self.bank.pay_bill(bill, idempotency_key=key)
-            case OperationKind.TOP_UP:
-                top_up = TopUpRequest(phone=pending.destination, **common)
-                return await self.bank.top_up(top_up, idempotency_key=key)
-            case OperationKind.REPAYMENT:
-                repay = RepaymentRequest(loan_id=pending.destination, **common)
-                return await self.bank.repay_loan(repay, idempotency_key=key)
-
-    async def cancel(self, customer_id: str) -> Outcome:
-        pending = await self.store.pending(customer_id)
+    async def _cancel(self, pending: PendingOperation | None) -> Outcome:
+        """Only a proposed operation (never sent) can be cancelled."""
         if pending is None:
             return NothingPending()
-        await self.store.drop_pending(customer_id)
+        await self.store.drop_pending(pending.customer_id)
         return Cancelled(pending)
 
     async def pending(self, customer_id: str) -> PendingOperation | None:
@@ -518,20 +432,3 @@ def _with_challenge(pending: PendingOperation, challenge: CodeChallenge) -> Pend
 
 def _fullmatch(pattern: str, text: str) -> bool:
     return re.fullmatch(pattern, text) is not None
-
-
-def _refusal_for(error: BankError) -> Refused:
-    match error:
-        case InsufficientFunds():
-            return Refused(Refusal.INSUFFICIENT_FUNDS, error.available)
-        case LimitExceeded():
-            return Refused(Refusal.LIMIT_EXCEEDED, error.remaining, error.limit_kind)
-        case UnknownPayee():
-            return Refused(Refusal.UNKNOWN_PAYEE)
-        case AccountClosed():
-            return Refused(Refusal.ACCOUNT_CLOSED)
-        case InvalidRequest():
-            return Refused(Refusal.NOT_ALLOWED)
-        case _:
-            log.warning("money command refused by the bank: %s", error.code)
-            return Refused(Refusal.NOT_ALLOWED)

@@ -1,6 +1,9 @@
 """Redis repository for money commands, keyed per customer so the chat and SMS share it:
 the pending transaction (一笔一清: at most one), the last receipt, the lockout after too
-many wrong codes, the customer's language for SMS replies, and a short per-customer lock."""
+many wrong codes, the customer's language for SMS replies, and a short per-customer lock.
+
+A transaction sent to the bank is kept without expiry and listed in the in-doubt index (a
+sorted set by the time of its next check) until the bank's answer settles it."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from redis.asyncio import Redis
 
@@ -23,6 +27,8 @@ RECEIPT_SECONDS = 86_400
 LOCALE_SECONDS = 90 * 86_400
 LOCK_MILLISECONDS = 15_000
 LOCK_WAIT_SECONDS = 10.0
+IN_DOUBT_INDEX = f"{PREFIX}:in_doubt"
+ORIGIN_SECONDS = 30 * 86_400  # chat or phone -> customer, for a sent operation's origin
 
 RELEASE_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -34,9 +40,23 @@ class CustomerBusy(Exception):
     """Another message of the same customer held the lock for too long."""
 
 
+class OperationState(StrEnum):
+    PROPOSED = "proposed"  # previewed, the code sent: may still be cancelled
+    SENT = "sent"  # code verified, handed to the bank: only the bank's answer ends it
+    IN_DOUBT = "in_doubt"  # sent, the answer lost: resolved by the status of its key
+
+
+@dataclass(frozen=True)
+class ReplyTo:
+    """Where the merchant gave the command: news of it goes back there."""
+
+    chat_id: int | None = None
+    phone: str | None = None  # an SMS-channel customer's number
+
+
 @dataclass(frozen=True)
 class PendingOperation:
-    """A previewed money command waiting for its one-time code."""
+    """A previewed money command waiting for its one-time code, or sent and unsettled."""
 
     id: str
     customer_id: str
@@ -52,7 +72,18 @@ class PendingOperation:
     challenge_id: str
     masked_phone: str
     expires_at: datetime
-    verified_code: str | None = None  # set once the bank accepted the code (retry safety)
+    verified_code: str | None = None  # set once the bank accepted the code
+    state: OperationState = OperationState.PROPOSED
+    chat_id: int | None = None
+    reply_phone: str | None = None
+
+    @property
+    def sent(self) -> bool:
+        return self.state is not OperationState.PROPOSED
+
+    @property
+    def reply_to(self) -> ReplyTo:
+        return ReplyTo(self.chat_id, self.reply_phone)
 
     @property
     def intent(self) -> OperationIntent:
@@ -87,6 +118,7 @@ class PendingOperation:
             fee=Decimal(fields["fee"]),
             balance_after=Decimal(fields["balance_after"]),
             expires_at=datetime.fromisoformat(fields["expires_at"]),
+            state=OperationState(fields.get("state", OperationState.PROPOSED)),
         )
         return cls(**fields)
 
@@ -96,6 +128,9 @@ class DoneOperation:
     pending_id: str
     code: str
     receipt: Receipt
+
+
+OPERATION_ID = r"^[0-9a-f]{16}$"
 
 
 def new_operation_id() -> str:
@@ -114,12 +149,42 @@ class MoneyCommandStore:
         raw = await self.redis.get(self._key("pending", customer_id))
         return PendingOperation.from_json(raw) if raw else None
 
-    async def save_pending(self, pending: PendingOperation) -> None:
+    async def save_pending(
+        self, pending: PendingOperation, check_at: datetime | None = None
+    ) -> None:
+        """A proposed one expires with its code; a sent one stays, listed in the index to be
+        checked at `check_at`, until `finish` or `drop_pending`."""
         key = self._key("pending", pending.customer_id)
-        await self.redis.set(key, pending.to_json(), ex=PENDING_SECONDS)
+        if not pending.sent:
+            await self.redis.set(key, pending.to_json(), ex=PENDING_SECONDS)
+            return
+        score = (check_at or pending.expires_at).timestamp()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(key, pending.to_json())
+            pipe.zadd(IN_DOUBT_INDEX, {pending.customer_id: score})
+            for origin in self._origins(pending.reply_to):
+                pipe.set(origin, pending.customer_id, ex=ORIGIN_SECONDS)
+            await pipe.execute()
+
+    def _origins(self, reply_to: ReplyTo) -> list[str]:
+        chat = [self._key("chat", str(reply_to.chat_id))] if reply_to.chat_id is not None else []
+        return chat + ([self._key("phone", reply_to.phone)] if reply_to.phone else [])
+
+    async def sent_from(self, reply_to: ReplyTo) -> PendingOperation | None:
+        """The sent operation given from this chat or phone, found without the bank (which
+        may be the one that cannot answer who the customer is)."""
+        for origin in self._origins(reply_to):
+            customer_id = await self.redis.get(origin)
+            pending = await self.pending(_text(customer_id)) if customer_id else None
+            if pending is not None and pending.sent:
+                return pending
+        return None
 
     async def drop_pending(self, customer_id: str) -> None:
-        await self.redis.delete(self._key("pending", customer_id))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._key("pending", customer_id))
+            pipe.zrem(IN_DOUBT_INDEX, customer_id)
+            await pipe.execute()
 
     async def finish(self, pending: PendingOperation, code: str, receipt: Receipt) -> None:
         """Keep the receipt (a second QR shows it) and clear the pending one atomically."""
@@ -130,7 +195,21 @@ class MoneyCommandStore:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(self._key("done", pending.customer_id), done, ex=RECEIPT_SECONDS)
             pipe.delete(self._key("pending", pending.customer_id))
+            pipe.zrem(IN_DOUBT_INDEX, pending.customer_id)
             await pipe.execute()
+
+    async def check_later(self, customer_id: str, check_at: datetime) -> None:
+        await self.redis.zadd(IN_DOUBT_INDEX, {customer_id: check_at.timestamp()}, xx=True)
+
+    async def due_for_check(self, now: datetime, limit: int) -> list[str]:
+        """Customers whose sent transaction is due for asking the bank, oldest first."""
+        members = await self.redis.zrangebyscore(
+            IN_DOUBT_INDEX, "-inf", now.timestamp(), start=0, num=limit
+        )
+        return [_text(member) for member in members]
+
+    async def forget_check(self, customer_id: str) -> None:
+        await self.redis.zrem(IN_DOUBT_INDEX, customer_id)
 
     async def last_done(self, customer_id: str) -> DoneOperation | None:
         raw = await self.redis.get(self._key("done", customer_id))

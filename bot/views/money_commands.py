@@ -11,17 +11,19 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.domain.commands import KEYWORDS, CommandError, Problem, Verb
 from bot.i18n import day, money
-from bot.services.money_commands import (
+from bot.services.money_outcomes import (
     Balances,
     BankDown,
     Cancelled,
     Executed,
     Expired,
     HelpShown,
+    InDoubt,
     Invalid,
     LoansShown,
     LockedOut,
     NothingPending,
+    NotPosted,
     Outcome,
     PendingExists,
     Preview,
@@ -92,9 +94,19 @@ class MoneyTexts:
                 ).format(minutes=minutes)
             case Refused():
                 return self.refusal(outcome)
-            case Executed(receipt, again):
-                done = _("Already done; the receipt again:") if again else _("Done.")
-                return done + "\n" + self.receipt(receipt)
+            case Executed(receipt, again, checked):
+                return self.executed(receipt, again, checked)
+            case InDoubt(pending):
+                return _(
+                    "The bank has not confirmed {summary} yet. We are checking with the bank "
+                    "and will tell you the result. Do not send it again; it can no longer be "
+                    "cancelled."
+                ).format(summary=self.summary(pending))
+            case NotPosted(pending, refusal):
+                reason = self.reason(refusal) + " " if refusal is not None else ""
+                return reason + _(
+                    "The bank confirms that {summary} was not posted: no money was taken."
+                ).format(summary=self.summary(pending))
             case WrongCode(attempts_left):
                 if attempts_left <= 0:
                     return _("Wrong code.")
@@ -116,6 +128,15 @@ class MoneyTexts:
                     "nothing is ever posted twice."
                 )
         raise ValueError(f"no text for {outcome!r}")
+
+    def executed(self, receipt: Receipt, again: bool, checked: bool) -> str:
+        if again:
+            done = _("Already done; the receipt again:")
+        elif checked:
+            done = _("The bank has confirmed it: done.")
+        else:
+            done = _("Done.")
+        return done + "\n" + self.receipt(receipt)
 
     def statement(self, shown: StatementShown) -> str:
         lines = [
@@ -185,12 +206,17 @@ class MoneyTexts:
         )
 
     def refusal(self, refused: Refused) -> str:
+        if refused.reason is Refusal.MORE_THAN_OWED:
+            return self.reason(refused)
+        return self.reason(refused) + " " + _("Nothing was sent.")
+
+    def reason(self, refused: Refused) -> str:
         amount = self.money(refused.amount) if refused.amount is not None else ""
         match refused.reason:
             case Refusal.INSUFFICIENT_FUNDS:
-                text = _("Not enough money: {amount} available.").format(amount=amount)
+                return _("Not enough money: {amount} available.").format(amount=amount)
             case Refusal.LIMIT_EXCEEDED:
-                text = (
+                return (
                     limit_reason(refused.limit_kind)
                     + " "
                     + _("You can send up to {amount} now.").format(amount=amount)
@@ -200,8 +226,7 @@ class MoneyTexts:
                     amount=amount
                 )
             case reason:
-                text = refusal_reason(reason)
-        return text + " " + _("Nothing was sent.")
+                return refusal_reason(reason)
 
 
 def action(pending: PendingOperation) -> str:

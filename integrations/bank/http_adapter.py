@@ -227,6 +227,10 @@ class HttpBankAdapter:
             "/v1/repayments", request, m.Receipt, idempotency_key=idempotency_key
         )
 
+    async def operation_status(self, idempotency_key: str) -> m.OperationStatus:
+        query = m.OperationStatusQuery(idempotency_key=idempotency_key)
+        return await self._post("/v1/operations/status", query, m.OperationStatus, repeatable=True)
+
     # --- leads -------------------------------------------------------------------------------
 
     async def submit_lead(self, submission: m.LeadSubmission, *, idempotency_key: str) -> m.Lead:

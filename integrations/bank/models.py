@@ -255,6 +255,40 @@ class OperationIntent(Request):
     from_account_id: Identifier | None = None
 
 
+IdempotencyKey = Annotated[str, Field(pattern=r"^[!-~]{1,200}$")]
+
+
+class OperationStatusQuery(Request):
+    idempotency_key: IdempotencyKey
+
+
+class OperationState(StrEnum):
+    POSTED = "posted"  # with the receipt
+    REFUSED = "refused"  # with the bank's problem document: nothing was posted
+    UNKNOWN = "unknown"  # never posted; from now on the bank refuses this key
+
+
+class Problem(BaseModel):
+    """An RFC 7807 document as the bank sent it, extension members included."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+
+
+class OperationStatus(Model):
+    """What became of the money-moving call made with this idempotency key."""
+
+    idempotency_key: str
+    state: OperationState
+    receipt: Receipt | None = None
+    refusal: Problem | None = None
+
+
 # --- loans --------------------------------------------------------------------------------
 
 

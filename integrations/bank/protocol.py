@@ -3,7 +3,8 @@
 Every method raises the typed errors of `integrations.bank.errors`; an adapter that cannot
 reach its bank raises `BankUnavailable`. Money-moving calls and lead submission carry an
 idempotency key: the same key with the same request returns the first result, the same key
-with a different request raises `IdempotencyConflict`.
+with a different request raises `IdempotencyConflict`. When the answer to a payment is lost,
+`operation_status(key)` tells what the bank did with it.
 """
 
 from datetime import date
@@ -33,6 +34,7 @@ from integrations.bank.models import (
     Officer,
     OfficerTask,
     OperationIntent,
+    OperationStatus,
     Payee,
     PayeeCheck,
     Receipt,
@@ -110,6 +112,13 @@ class BankAdapter(Protocol):
     async def top_up(self, request: TopUpRequest, *, idempotency_key: str) -> Receipt: ...
 
     async def repay_loan(self, request: RepaymentRequest, *, idempotency_key: str) -> Receipt: ...
+
+    async def operation_status(self, idempotency_key: str) -> OperationStatus:
+        """What became of the transfer, bill, top-up or repayment sent with this key: posted
+        (the receipt), refused (the problem), or unknown. Unknown is final: from this answer
+        on, a payment with that key is refused (InvalidState) and posts nothing, so an answer
+        lost on the way can never post after the bot said "not posted". A key used for
+        something other than a payment is InvalidRequest."""
 
     # --- leads ---
     async def submit_lead(self, submission: LeadSubmission, *, idempotency_key: str) -> Lead:

@@ -244,6 +244,11 @@ PAYMENT_ROUTES = (
            "payments", lambda bank, call: bank.repay_loan(
                call.body, idempotency_key=call.idempotency_key),
            m.Receipt, body=m.RepaymentRequest, needs_idempotency_key=True),
+    _route("POST", "/v1/operations/status", "getOperationStatus",
+           "What became of the payment sent with this idempotency key (posted, refused, or "
+           "unknown; unknown closes the key)", "payments",
+           lambda bank, call: bank.operation_status(call.body.idempotency_key),
+           m.OperationStatus, body=m.OperationStatusQuery),
 )  # fmt: skip
 
 LEAD_ROUTES = (

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -39,6 +39,7 @@ from integrations.bank.errors import (
     NotFound,
     TooManyAttempts,
     UnknownPayee,
+    error_from_problem,
 )
 from integrations.bank.models import (
     BillPaymentRequest,
@@ -58,6 +59,7 @@ from integrations.bank.models import (
     LoanStatus,
     OperationIntent,
     OperationKind,
+    OperationState,
     PaymentPosted,
     Receipt,
     RepaymentMethod,
@@ -187,6 +189,76 @@ async def test_the_same_lead_submitted_twice_is_one_lead(bank: BankWorld) -> Non
     assert again.id == first.id
     queue = await bank.adapter.list_officer_queue(bank.seeded.officer_id)
     assert [lead.id for lead in queue] == [first.id]
+
+
+# --- the status of an operation, for an answer lost on the way ---------------------------------
+
+
+async def test_the_status_of_a_posted_payment_is_its_receipt(bank: BankWorld) -> None:
+    key = new_key()
+    receipt = await bank.adapter.transfer(transfer(bank, "10.00"), idempotency_key=key)
+
+    status = await bank.adapter.operation_status(key)
+
+    assert (status.state, status.receipt, status.refusal) == (OperationState.POSTED, receipt, None)
+    assert await bank.adapter.operation_status(key) == status
+
+
+async def test_an_unknown_key_is_unknown_and_closed_for_good(bank: BankWorld) -> None:
+    before, key = await merchant_balance(bank), new_key()
+
+    status = await bank.adapter.operation_status(key)
+    assert (status.state, status.receipt) == (OperationState.UNKNOWN, None)
+    with pytest.raises(InvalidState):  # a request that arrives late can no longer post
+        await bank.adapter.transfer(transfer(bank, "10.00"), idempotency_key=key)
+
+    assert await merchant_balance(bank) == before
+    assert (await bank.adapter.operation_status(key)).state is OperationState.UNKNOWN
+    assert ledger_problems(bank.db_path) == []
+
+
+async def test_a_refused_payment_has_the_refusal_as_its_status(bank: BankWorld) -> None:
+    before, key = await merchant_balance(bank), new_key()
+    with pytest.raises(InsufficientFunds):
+        await bank.adapter.transfer(transfer(bank, "6000.00"), idempotency_key=key)
+
+    status = await bank.adapter.operation_status(key)
+
+    assert status.state is OperationState.REFUSED and status.refusal is not None
+    refusal = error_from_problem(status.refusal.model_dump())
+    assert isinstance(refusal, InsufficientFunds) and refusal.available == before
+    assert await merchant_balance(bank) == before
+
+
+async def test_a_refused_key_may_post_once_the_cause_is_fixed(bank: BankWorld) -> None:
+    key = new_key()
+    with pytest.raises(InsufficientFunds):
+        await bank.adapter.transfer(transfer(bank, "6000.00"), idempotency_key=key)
+    await fund_merchant(bank, "1000")
+
+    receipt = await bank.adapter.transfer(transfer(bank, "6000.00"), idempotency_key=key)
+
+    assert (await bank.adapter.operation_status(key)).receipt == receipt
+
+
+async def test_the_status_of_a_lead_key_is_not_a_payment(bank: BankWorld) -> None:
+    key = new_key()
+    await bank.adapter.submit_lead(application(), idempotency_key=key)
+
+    with pytest.raises(InvalidRequest):
+        await bank.adapter.operation_status(key)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(key=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1,
+                   max_size=200))
+def test_any_printable_key_has_a_status(key: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    async def check() -> None:
+        async with bank_world("http", tmp_path_factory.mktemp("bank") / "bank.db") as world:
+            status = await world.adapter.operation_status(key)
+            assert status.state is OperationState.UNKNOWN and status.idempotency_key == key
+
+    asyncio.run(check())
 
 
 # --- payments, limits and typed refusals ---------------------------------------------------------
@@ -771,12 +843,33 @@ class MoneyMovements(RuleBasedStateMachine):
         )
         key = new_key()
         outcome = self.call(self.world.adapter.transfer(request, idempotency_key=key))
+        self.check_status(key, outcome)
         if payer == recipient:
             assert isinstance(outcome, InvalidRequest)
             return
         self.settle(payer, amount, outcome, recipient)
         if isinstance(outcome, Receipt):
             self.last_transfer = (request, key, outcome.id)
+
+    def check_status(self, key: str, outcome: Receipt | BankError) -> None:
+        """The bank's status of the key says what the answer said."""
+        status = self.runner.run(self.world.adapter.operation_status(key))
+        if isinstance(outcome, Receipt):
+            assert (status.state, status.receipt) == (OperationState.POSTED, outcome)
+        else:
+            assert status.state is OperationState.REFUSED and status.refusal is not None
+            assert status.refusal.code == outcome.code
+
+    @rule(payer=PAYERS, amount=AMOUNTS)
+    def a_transfer_after_its_key_was_reported_unknown(self, payer: str, amount: Decimal) -> None:
+        key = new_key()
+        status = self.runner.run(self.world.adapter.operation_status(key))
+        assert status.state is OperationState.UNKNOWN
+        request = TransferRequest(
+            customer_id=payer, destination=self.numbers["external"], amount=amount
+        )
+        outcome = self.call(self.world.adapter.transfer(request, idempotency_key=key))
+        assert isinstance(outcome, InvalidState)
 
     @precondition(lambda self: self.last_transfer is not None)
     @rule()

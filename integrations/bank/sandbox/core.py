@@ -37,6 +37,7 @@ from integrations.bank.models import (
     Officer,
     OfficerTask,
     OperationIntent,
+    OperationStatus,
     Payee,
     PayeeCheck,
     Receipt,
@@ -52,6 +53,7 @@ from integrations.bank.sandbox import (
     binding,
     disbursement,
     events,
+    idempotency,
     leads,
     limits,
     loans,
@@ -197,16 +199,37 @@ class SandboxBank:
         )
 
     async def transfer(self, request: TransferRequest, *, idempotency_key: str) -> Receipt:
-        return await self._once("transfer", request, idempotency_key, Receipt, payments.transfer)
+        return await self._pay("transfer", request, idempotency_key, payments.transfer)
 
     async def pay_bill(self, request: BillPaymentRequest, *, idempotency_key: str) -> Receipt:
-        return await self._once("pay_bill", request, idempotency_key, Receipt, payments.pay_bill)
+        return await self._pay("pay_bill", request, idempotency_key, payments.pay_bill)
 
     async def top_up(self, request: TopUpRequest, *, idempotency_key: str) -> Receipt:
-        return await self._once("top_up", request, idempotency_key, Receipt, payments.top_up)
+        return await self._pay("top_up", request, idempotency_key, payments.top_up)
 
     async def repay_loan(self, request: RepaymentRequest, *, idempotency_key: str) -> Receipt:
-        return await self._once("repay_loan", request, idempotency_key, Receipt, loans.repay)
+        return await self._pay("repay_loan", request, idempotency_key, loans.repay)
+
+    async def operation_status(self, idempotency_key: str) -> OperationStatus:
+        return await self.run(partial(idempotency.operation_status, key=idempotency_key))
+
+    async def _pay(
+        self,
+        operation: str,
+        request: RequestT,
+        key: str,
+        operation_work: Callable[[sqlite3.Connection, Context, RequestT], Receipt],
+    ) -> Receipt:
+        def work(connection: sqlite3.Connection, context: Context) -> Receipt:
+            return idempotency.run_payment_once(
+                connection,
+                context,
+                key,
+                canonical_request(operation, request),
+                lambda: operation_work(connection, context, request),
+            )
+
+        return await self.run(work)
 
     async def _once(
         self,

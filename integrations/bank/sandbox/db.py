@@ -109,6 +109,8 @@ CREATE TABLE IF NOT EXISTS bank_events (
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, response TEXT NOT NULL,
     created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS payment_outcomes (
+    key TEXT PRIMARY KEY, refusal TEXT, closed INTEGER NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS code_challenges (
     id TEXT PRIMARY KEY, subject TEXT NOT NULL, phone TEXT NOT NULL,
     code_hash TEXT NOT NULL, bound_to TEXT NOT NULL, expires_at TEXT NOT NULL,

@@ -1,0 +1,159 @@
+"""What a money command comes to: the outcomes the views render, for the chat and SMS."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from bot.domain.commands import CommandError, Verb
+from bot.services.money_store import PendingOperation
+from integrations.bank.errors import (
+    AccountClosed,
+    BankError,
+    InsufficientFunds,
+    InvalidRequest,
+    LimitExceeded,
+    UnknownPayee,
+)
+from integrations.bank.models import Account, Loan, Receipt, Transaction
+
+log = logging.getLogger(__name__)
+
+
+class Refusal(StrEnum):
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    LIMIT_EXCEEDED = "limit_exceeded"
+    UNKNOWN_PAYEE = "unknown_payee"
+    ACCOUNT_CLOSED = "account_closed"
+    NO_SUCH_ACCOUNT = "no_such_account"
+    UNKNOWN_BILLER = "unknown_biller"
+    BAD_BILL_ACCOUNT = "bad_bill_account"
+    NO_LOAN = "no_loan"
+    WHICH_LOAN = "which_loan"
+    MORE_THAN_OWED = "more_than_owed"
+    NOT_ALLOWED = "not_allowed"
+
+
+# --- outcomes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invalid:
+    error: CommandError
+
+
+@dataclass(frozen=True)
+class HelpShown:
+    topic: Verb | None
+
+
+@dataclass(frozen=True)
+class Balances:
+    accounts: list[Account]
+
+
+@dataclass(frozen=True)
+class StatementShown:
+    account: Account
+    transactions: list[Transaction]
+
+
+@dataclass(frozen=True)
+class LoansShown:
+    loans: list[Loan]
+
+
+@dataclass(frozen=True)
+class Preview:
+    pending: PendingOperation
+
+
+@dataclass(frozen=True)
+class PendingExists:
+    pending: PendingOperation
+
+
+@dataclass(frozen=True)
+class LockedOut:
+    minutes: int
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: Refusal
+    amount: Decimal | None = None  # available balance, remaining allowance, amount owed
+    limit_kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Executed:
+    receipt: Receipt
+    again: bool = False  # True: a repeated confirmation; nothing new was posted
+    checked: bool = False  # True: the answer was lost; the bank's status says it was posted
+
+
+@dataclass(frozen=True)
+class WrongCode:
+    attempts_left: int
+
+
+@dataclass(frozen=True)
+class Expired:
+    pass
+
+
+@dataclass(frozen=True)
+class NothingPending:
+    pass
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    pending: PendingOperation
+
+
+@dataclass(frozen=True)
+class BankDown:
+    pass
+
+
+@dataclass(frozen=True)
+class InDoubt:
+    """Sent to the bank, no answer yet: checking; neither cancel nor a new command."""
+
+    pending: PendingOperation
+
+
+@dataclass(frozen=True)
+class NotPosted:
+    """The bank's word that an operation sent to it was not posted (refused, or never
+    arrived): no money was taken."""
+
+    pending: PendingOperation
+    refusal: Refused | None = None
+
+
+Outcome = (
+    Invalid | HelpShown | Balances | StatementShown | LoansShown | Preview | PendingExists
+    | LockedOut | Refused | Executed | WrongCode | Expired | NothingPending | Cancelled | BankDown
+    | InDoubt | NotPosted
+)  # fmt: skip
+
+
+def refusal_for(error: BankError) -> Refused:
+    match error:
+        case InsufficientFunds():
+            return Refused(Refusal.INSUFFICIENT_FUNDS, error.available)
+        case LimitExceeded():
+            return Refused(Refusal.LIMIT_EXCEEDED, error.remaining, error.limit_kind)
+        case UnknownPayee():
+            return Refused(Refusal.UNKNOWN_PAYEE)
+        case AccountClosed():
+            return Refused(Refusal.ACCOUNT_CLOSED)
+        case InvalidRequest():
+            return Refused(Refusal.NOT_ALLOWED)
+        case _:
+            log.warning("money command refused by the bank: %s", error.code)
+            return Refused(Refusal.NOT_ALLOWED)
