@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
 from aiohttp import web
 from redis.asyncio import Redis
-from test_application_journeys import answer_all, start_application, texts
+from test_application_journeys import answer_all, start_application, texts, wait_for
 
 from bot.clock import SimulatedClock
 from bot.config import Settings
@@ -47,7 +47,7 @@ NOT_ANSWERING = {
     BEN.user_id: "The bank is not answering at the moment. Please try again in a few minutes",
     IVAN.user_id: "Банк сейчас не отвечает. Попробуйте ещё раз через несколько минут",
 }
-APOLOGY = ("Sorry, something went wrong", "出错", "Что-то пошло не так")
+APOLOGY = ("Sorry, something went wrong", "抱歉，我们这边出了点问题", "у нас что-то пошло не так")
 
 
 class RestBank:
@@ -114,12 +114,6 @@ def leads_of(bank: BankAdapter, phone: str) -> int:
         return int(row.fetchone()[0])
 
     return bank.run_blocking(count)
-
-
-async def wait_for(condition: Callable[[], bool], timeout: float) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.05)
 
 
 @pytest.mark.parametrize("user", [CHEN, BEN, IVAN], ids=["zh_Hans", "en", "ru"])
