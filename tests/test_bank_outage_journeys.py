@@ -181,3 +181,16 @@ async def test_the_bank_down_two_minutes_around_submit_gets_the_lead_once_second
     assert leads_of(bank, user.phone) == 1
     assert texts(driver, user).count("Reference number") == 1
     assert await redis.xlen("bot:leads:outbox") == 0
+
+
+async def test_forget_while_the_bank_is_down_deletes_nothing_and_says_so(outage: Outage) -> None:
+    driver, user = outage.driver, CHEN
+    await start_application(driver, user)
+    await driver.send(user, "陈小梅")
+    await outage.rest.stop()
+    await driver.send(user, "/forget")
+    await driver.press(user, "🗑")
+    assert NOT_ANSWERING[user.user_id] in driver.last(user).text
+    await driver.send(user, "/apply")
+    await driver.press(user, "#1")  # continue: the answers are still there
+    assert "3/20" in driver.last(user).text
