@@ -11,6 +11,8 @@ Hand-off: from feeding Submit to the bank's `submit_lead` returning the lead (ro
 officer), timed at the bank, so nothing polls Redis while the merchants are running.
 Updates are built and mounted on the bot before the clock starts, Redis connections are
 opened beforehand and the GC is tuned as `python -m bot run` does, for both stacks alike.
+Outage: the bank's lead intake is down while every merchant submits and for 5 s more; the
+time from its return until each lead is at the bank (the worker's probe, then all at once).
 Usage: python bench/bench_application.py (BOT_BENCH_REDIS_URL, default db 10, is flushed)
 """
 
@@ -45,7 +47,8 @@ from bot.services.lead_outbox import OWNER_PREFIX, LeadDelivery
 from bot.views.application import ChatLeadMessenger
 from handlers import application, common
 from handlers.application import ApplyStep
-from integrations.bank.models import Lead, LeadSubmission
+from integrations.bank.errors import BankUnavailable
+from integrations.bank.models import Consent, ConsentRequest, Lead, LeadSubmission
 from integrations.bank.protocol import BankAdapter
 from integrations.sms.outbound import RecordingSmsSender
 
@@ -117,13 +120,22 @@ def stock_dispatcher(redis: Redis) -> Dispatcher:
 
 
 class TimedBank:
-    """The sandbox bank, noting when each phone's lead came back from `submit_lead`."""
+    """The sandbox bank, noting when each phone's lead came back from `submit_lead`; while
+    `down`, its lead intake does not answer (an outage)."""
 
     def __init__(self, bank: BankAdapter) -> None:
         self.bank = bank
         self.submitted: dict[str, float] = {}
+        self.down = False
+
+    async def record_consent(self, request: ConsentRequest) -> Consent:
+        if self.down:
+            raise BankUnavailable("the bench's outage")
+        return await self.bank.record_consent(request)
 
     async def submit_lead(self, submission: LeadSubmission, *, idempotency_key: str) -> Lead:
+        if self.down:
+            raise BankUnavailable("the bench's outage")
         lead = await self.bank.submit_lead(submission, idempotency_key=idempotency_key)
         self.submitted.setdefault(submission.phone, time.perf_counter())
         return lead
@@ -234,6 +246,35 @@ async def measure(
     return elapsed, handoffs, queued
 
 
+async def measure_outage(redis: Redis, url: str, merchants: int) -> tuple[list[float], int]:
+    """Every merchant submits while the bank's lead intake is down, which lasts 5 s more;
+    then the bank is back: for each lead, seconds from the return until the bank had it."""
+    await redis.flushdb()
+    stack = await app_stack(redis, url, stock=False)
+    await run_journeys(stack, WARM_UP, first=merchants)  # the reference data is cached
+    stack.bank.down = True
+    journeys = [journey_updates(index, stack.bot) for index in range(merchants)]
+    phones = [normalized_phone(f"+86138800{index:05d}") or "" for index in range(merchants)]
+    stop = asyncio.Event()
+    worker = asyncio.create_task(stack.delivery.run(stack.messenger, stop))
+
+    async def merchant(updates: list[Update]) -> None:
+        for update in updates:
+            await stack.dispatcher.feed_update(stack.bot, update)
+
+    await asyncio.gather(*(merchant(updates) for updates in journeys))
+    await asyncio.sleep(5)
+    stack.bank.down = False
+    back = time.perf_counter()
+    while any(phone not in stack.bank.submitted for phone in phones):
+        await asyncio.sleep(0.001)
+    stop.set()
+    await worker
+    queued = await leads_in_queues(cast(BankAdapter, stack.bank), redis)
+    await stack.bank.aclose()
+    return [stack.bank.submitted[phone] - back for phone in phones], queued
+
+
 def quantiles(handoffs: list[float]) -> str:
     cuts = statistics.quantiles(handoffs, n=100)
     return f"p50 {cuts[49] * 1000:4.0f} ms, p99 {cuts[98] * 1000:4.0f} ms"
@@ -273,6 +314,10 @@ async def main(merchants: int) -> None:
           f"ours/stock's bare form: {our_rate / form_rate:.2f}x")  # fmt: skip
     print(f"Submit -> lead in the officer's queue, all {merchants} merchants at once: "
           f"{quantiles(handoffs)} (target p99 < 500 ms)")  # fmt: skip
+    delays, outage_queued = await measure_outage(redis, url, merchants)
+    print(f"bank down while all {merchants} submit, back 5 s later: bank back -> lead at the "
+          f"bank {quantiles(delays)}, last {max(delays) * 1000:.0f} ms; "
+          f"{outage_queued}/{warmed} leads in officers' queues")  # fmt: skip
     await redis.flushdb()
     await redis.aclose()
 

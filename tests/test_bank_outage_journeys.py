@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pytest
 from aiohttp import web
 from redis.asyncio import Redis
-from test_application_journeys import answer_all, start_application, texts
+from test_application_journeys import answer_all, start_application, texts, wait_for
 
 from bot.background import local_background
 from bot.clock import SimulatedClock
@@ -48,7 +48,7 @@ NOT_ANSWERING = {
     BEN.user_id: "The bank is not answering at the moment. Please try again in a few minutes",
     IVAN.user_id: "Банк сейчас не отвечает. Попробуйте ещё раз через несколько минут",
 }
-APOLOGY = ("Sorry, something went wrong", "出错", "Что-то пошло не так")
+APOLOGY = ("Sorry, something went wrong", "抱歉，我们这边出了点问题", "у нас что-то пошло не так")
 
 
 class RestBank:
@@ -183,3 +183,16 @@ async def test_the_bank_down_two_minutes_around_submit_gets_the_lead_once_second
     assert leads_of(bank, user.phone) == 1
     assert texts(driver, user).count("Reference number") == 1
     assert await redis.xlen("bot:leads:outbox") == 0
+
+
+async def test_forget_while_the_bank_is_down_deletes_nothing_and_says_so(outage: Outage) -> None:
+    driver, user = outage.driver, CHEN
+    await start_application(driver, user)
+    await driver.send(user, "陈小梅")
+    await outage.rest.stop()
+    await driver.send(user, "/forget")
+    await driver.press(user, "🗑")
+    assert NOT_ANSWERING[user.user_id] in driver.last(user).text
+    await driver.send(user, "/apply")
+    await driver.press(user, "#1")  # continue: the answers are still there
+    assert "3/20" in driver.last(user).text

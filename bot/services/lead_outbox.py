@@ -222,14 +222,19 @@ class LeadDelivery:
         delivered = await self._claim_and_deliver([probe], 0, messenger)
         if not delivered:
             return 0
-        # The bank is back: the others go now, not when their backoff ends. Entries claimed
-        # in the last moment (a Submit delivering its own) are left to whoever holds them.
-        others = await self._pending()
-        return delivered + await self._claim_and_deliver(others, self.backoff.first_ms, messenger)
+        # The bank is back: all the others go now, not when their backoff ends, a page at a
+        # time. Entries claimed in the last moment (a Submit delivering its own) are left to
+        # whoever holds them.
+        start = "-"
+        while page := await self._pending(start):
+            delivered += await self._claim_and_deliver(page, self.backoff.first_ms, messenger)
+            start = "(" + _text(page[-1]["message_id"])
+        return delivered
 
-    async def _pending(self) -> list[dict[str, Any]]:
+    async def _pending(self, start: str = "-") -> list[dict[str, Any]]:
+        """A page of pending entries, the oldest first, from `start` ("(id": after id)."""
         pending: list[dict[str, Any]] = await self._in_group(
-            lambda: self.redis.xpending_range(STREAM, GROUP, min="-", max="+", count=100)
+            lambda: self.redis.xpending_range(STREAM, GROUP, min=start, max="+", count=100)
         )
         return pending
 
