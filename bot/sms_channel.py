@@ -30,7 +30,7 @@ STYLE_LOCALES = {KeywordStyle.ENGLISH: "en", KeywordStyle.CHINESE: "zh_Hans"}
 
 def e164(sender: str, default_country: str = "86") -> str:
     """Gateways send +8613..., 8613... or 13...: the bank knows E.164."""
-    digits = "".join(char for char in sender if char.isdigit())
+    digits = "".join(char for char in sender if char in "0123456789")
     if sender.strip().startswith("+"):
         return "+" + digits
     if digits.startswith(default_country) and len(digits) > 11:

@@ -117,7 +117,6 @@ ApplyAction = Literal[
     "agree", "decline", "pick", "toggle", "done", "skip", "back", "cancel", "edit", "submit",
     "resume", "restart", "use_amount", "use_months", "remind_later",
 ]  # fmt: skip
-ANSWER_ACTIONS = ("pick", "toggle", "done", "skip", "back")  # a question's own buttons
 SUMMARY_ACTIONS = ("edit", "submit", "use_amount", "use_months", "remind_later")
 
 
@@ -386,7 +385,7 @@ def _parse_duration(text: str) -> str:
 
 def _parse_count(text: str) -> str:
     cleaned = text.removesuffix("人").strip()
-    if not cleaned.isdigit() or int(cleaned) > 999:
+    if not cleaned.isdecimal() or int(cleaned) > 999:
         raise InvalidAnswer("count")
     return str(int(cleaned))
 
@@ -434,7 +433,7 @@ def _loan_amount(text: str, bounds: ProductBounds) -> str:
 
 def _loan_months(text: str, bounds: ProductBounds) -> str:
     cleaned = text.lower().removesuffix("个月").removesuffix("月").removesuffix("months").strip()
-    if not cleaned.isdigit() or not bounds.months_fit(int(cleaned)):
+    if not cleaned.isdecimal() or not bounds.months_fit(int(cleaned)):
         raise InvalidAnswer("months")
     return cleaned
 
@@ -731,7 +730,7 @@ def _summary_value_fits(data: ApplyStep, bounds: ProductBounds) -> bool:
     if data.action == "edit":
         return data.value in views.SECTIONS
     if data.action == "remind_later":
-        return data.value.isdigit() and 0 < int(data.value) <= 24
+        return data.value.isdecimal() and 0 < int(data.value) <= 24
     return True
 
 

@@ -102,7 +102,7 @@ async def months_typed(
 ) -> None:
     bounds = await calculator.bounds()
     text = (message.text or "").strip().removesuffix("个月").removesuffix("月").strip()
-    if not text.isdigit() or not bounds.months_fit(int(text)):
+    if not text.isdecimal() or not bounds.months_fit(int(text)):
         await message.answer(
             views.months_out_of_range(bounds), reply_markup=_months_keyboard(bounds)
         )
@@ -178,7 +178,7 @@ def _offered(
     if step.action == "months":
         value = step.value
         return (
-            current == CalcForm.months.state and value.isdigit() and bounds.months_fit(int(value))
+            current == CalcForm.months.state and value.isdecimal() and bounds.months_fit(int(value))
         )
     at_plan = current == CalcForm.plan.state and "months" in data
     plans = {plan.plan_id for plan in bounds.plans}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +24,11 @@ from hypothesis import strategies as st
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App
 from bot.local_session import LocalSession
+from integrations.bank.errors import NotFound
+from integrations.bank.models import BindingStart
+from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import seed
+from integrations.sms.outbound import RecordingSmsSender
 from tests.test_application_journeys import start_application
 
 # Every prefix the bot's keyboards use (the test below checks that none is missing).
@@ -48,7 +53,7 @@ WORDS = (
     "call_time", "employees", "summary", "contact", "business", "loan", "other", "owned",
     "home", "spouse", "morning", "equal_installments", "equal_principal", "zh_Hans", "en",
     "ru", "0", "1", "-1", "3", "12", "24", "50000", "1e999", "NaN", "Infinity", "-0", "0.001",
-    "99999999999999999999", "", " ", "LN-0001", "L-1", "retail", "jinniu",
+    "99999999999999999999", "²", "١٢", "", " ", "LN-0001", "L-1", "retail", "jinniu",
 )  # fmt: skip
 PART = st.one_of(st.sampled_from(WORDS), st.text(max_size=10), st.integers().map(str))
 
@@ -221,6 +226,8 @@ async def test_forged_buttons_never_reach_the_errors_handler(
     app: App,
     errors_handler_calls: ErrorsHandlerCalls,
     reached: dict[str, tuple[Point, tuple[str | None, dict[str, Any]]]],
+    bank: BankAdapter,
+    sms: RecordingSmsSender,
     reach: Any,
     data: str,
 ) -> None:
@@ -231,11 +238,25 @@ async def test_forged_buttons_never_reach_the_errors_handler(
     errors_handler_calls.calls.clear()  # each example on its own, also while shrinking
     done = await point.press(data)
     assert errors_handler_calls.calls == [], data
+    if reach is bound_customer:
+        await _keep_bound(bank, sms)  # a forged `ub:1` is the user's own (valid) unlink
     if not unpacks(data):
         assert _only_out_of_date(done), (data, done)
     if _only_out_of_date(done):
         assert await point.snapshot() == start, data
     await point.restore(start)
+
+
+async def _keep_bound(bank: BankAdapter, sms: RecordingSmsSender) -> None:
+    try:
+        await bank.get_binding(MERCHANT.user_id)
+    except NotFound:
+        challenge = await bank.start_binding(
+            BindingStart(chat_user_id=MERCHANT.user_id, phone=MERCHANT.phone)
+        )
+        code = re.search(r"\d{6}", sms.last_to(MERCHANT.phone) or "")
+        assert code is not None
+        await bank.confirm_binding(challenge.id, code.group())
 
 
 def _only_out_of_date(done: list[TelegramMethod[Any]]) -> bool:
@@ -286,13 +307,33 @@ async def test_a_calculator_step_already_passed_and_a_forged_loan_are_out_of_dat
     forged = (
         "cs:months:12",  # the term question is behind
         "cs:plan:no_such_plan",
+        "cs:months:²",  # a digit int() does not read
         "aw:abc:12:equal_installments",  # an amount that is not a number
         "aw:50000:12:equal_installments:extra",
         "cv:table:1e999:12:equal_installments:0",
         "cv:table:50000:12:equal_installments:-1",
         "lang:xx",
+        "cs",  # a prefix alone
+        "old:agree",  # a prefix no keyboard uses any more
     )
     for data in forged:
         done = await point.press(data)
         assert [call.text for call in done] == ["Эта кнопка больше не действует."], data  # type: ignore[attr-defined]
         assert await point.snapshot() == start
+
+
+async def test_a_digit_that_int_cannot_read_is_a_wrong_answer_not_an_apology(
+    driver: ChatDriver, app: App, errors_handler_calls: ErrorsHandlerCalls
+) -> None:
+    await driver.send(BEN, "/calc")
+    await driver.send(BEN, "50000")
+    await driver.send(BEN, "²")  # str.isdigit() says yes, int() says no
+    assert driver.last(BEN).text == "Please send a whole number of months from 1 to 24, e.g. 12."
+    await start_application(driver, CHEN)
+    await driver.send(CHEN, "陈小梅")
+    await driver.press(CHEN, "零售")
+    await driver.press(CHEN, "金牛区")
+    await driver.send(CHEN, "3年")
+    await driver.send(CHEN, "²")  # employees
+    assert errors_handler_calls.calls == []
+    assert driver.last(CHEN).text == "请发送 0 到 999 之间的整数。例如：3。"

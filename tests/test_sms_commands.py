@@ -167,10 +167,15 @@ async def test_bad_signature_and_bad_bodies_are_refused(gateway: TestClient) -> 
     response = await gateway.post("/inbound", data=payload, headers=untimed)
     assert response.status == 401
     assert "X-Sms-Timestamp" in (await response.json())["error"]
+    huge_time = {**signed(payload), TIMESTAMP_HEADER: "9" * 5000}
+    assert (await gateway.post("/inbound", data=payload, headers=huge_time)).status == 401
     body = b'{"from": "8613800000001"}'
     response = await gateway.post("/inbound", data=body, headers=signed(body))
     assert response.status == 400
     assert "missing recipient, text, message_id" in (await response.json())["error"]
+    nested = b"[" * 10_000 + b"]" * 10_000
+    response = await gateway.post("/inbound", data=nested[:16_000], headers=signed(nested[:16_000]))
+    assert response.status == 400
 
 
 async def test_a_correctly_signed_old_or_future_message_is_refused_and_nothing_is_done(

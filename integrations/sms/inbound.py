@@ -99,11 +99,12 @@ class SmsAuth:
                 raise Refused(401, "unauthorized")
             return
         timestamp = request.headers.get(TIMESTAMP_HEADER, "")
-        if not timestamp.isdigit():
+        sent_at = _unix_seconds(timestamp)
+        if sent_at is None:
             raise Refused(401, f"unauthorized: the {TIMESTAMP_HEADER} header is missing")
         if not self._signature_ok(request.headers.get(SIGNATURE_HEADER, ""), timestamp, body):
             raise Refused(401, "unauthorized")
-        self._check_fresh(int(timestamp))
+        self._check_fresh(sent_at)
 
     def check_body_time(self, sent_at: int | None) -> None:
         """Basic auth signs nothing: the body's own timestamp, when sent, is all there is."""
@@ -155,7 +156,7 @@ async def read_message(request: web.Request, body: bytes) -> ReadMessage:
     if request.content_type == "application/json":
         try:
             fields = json.loads(body)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
             raise BadMessage("body is not JSON") from error
         if not isinstance(fields, dict):
             raise BadMessage("body is not a JSON object")
@@ -171,9 +172,17 @@ async def read_message(request: web.Request, body: bytes) -> ReadMessage:
 def _sent_at(value: object) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not str(value).strip().isdigit():
+    sent_at = _unix_seconds(str(value).strip()) if isinstance(value, str | int) else None
+    if sent_at is None:
         raise BadMessage("timestamp is not unix seconds")
-    return int(str(value).strip())
+    return sent_at
+
+
+def _unix_seconds(text: str) -> int | None:
+    """ASCII digits only, and no more than a clock can show."""
+    if not (text.isascii() and text.isdecimal() and len(text) <= 12):
+        return None
+    return int(text)
 
 
 def _first(fields: dict[str, Any], aliases: tuple[str, ...]) -> str:
