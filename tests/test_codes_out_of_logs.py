@@ -108,8 +108,8 @@ async def test_sandbox_serve_in_console_mode_prints_the_binding_text_with_the_co
     )  # fmt: skip
     try:
         assert server.stdout is not None
+        await _wait_until_listening(port)
         async with HttpBankAdapter(f"http://127.0.0.1:{port}", "bank-token") as bank:
-            await _wait_for_server(bank)
             challenge = await bank.start_binding(
                 BindingStart(chat_user_id=LIU.user_id, phone=LIU.phone)
             )
@@ -122,13 +122,16 @@ async def test_sandbox_serve_in_console_mode_prints_the_binding_text_with_the_co
     assert SIX_DIGITS.search(printed) is None, printed
 
 
-async def _wait_for_server(bank: HttpBankAdapter) -> None:
-    for _ in range(200):
+async def _wait_until_listening(port: int) -> None:
+    for _ in range(300):
         try:
-            await bank.find_customer_by_phone(seed.MERCHANT_PHONE)
-            return
-        except Exception:  # still starting: the adapter reports it as the bank being down
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:  # still starting
             await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
     raise AssertionError("the sandbox server did not start")
 
 
