@@ -29,7 +29,7 @@ from integrations.bank.models import BindingStart
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import seed
 from integrations.sms.outbound import RecordingSmsSender
-from tests.test_application_journeys import start_application
+from tests.test_application_journeys import answer_all, start_application
 
 # Every prefix the bot's keyboards use (the test below checks that none is missing).
 PREFIXES_OWNED_HERE = ("lang", "aw", "ap", "fg", "cs", "cv", "ln", "st", "ub", "rm")
@@ -193,6 +193,12 @@ async def mid_application(driver: ChatDriver, app: App) -> Point:
     return Point(driver, app, CHEN)
 
 
+async def at_the_summary(driver: ChatDriver, app: App) -> Point:
+    await start_application(driver, OLGA)
+    await answer_all(driver, OLGA)  # every answer given: Submit, edit a section or cancel
+    return Point(driver, app, OLGA)
+
+
 async def in_the_calculator(driver: ChatDriver, app: App) -> Point:
     await driver.send(OLGA, "/calc")
     await driver.send(OLGA, "50000")
@@ -205,7 +211,7 @@ async def bound_customer(driver: ChatDriver, app: App) -> Point:
     return Point(driver, app, MERCHANT)
 
 
-JOURNEY_POINTS = [at_no_state, mid_application, in_the_calculator, bound_customer]
+JOURNEY_POINTS = [at_no_state, mid_application, at_the_summary, in_the_calculator, bound_customer]
 
 
 @pytest.fixture
