@@ -29,7 +29,7 @@ from bot.domain.commands import CommandError, parse_command
 from bot.factory import Outside, build_bank, build_dispatcher, build_redis, build_storage
 from bot.sms_channel import SmsCommandChannel, SmsInbox
 from integrations.bank.sandbox import seed
-from integrations.sms.inbound import SIGNATURE_HEADER, SmsAuth, sign
+from integrations.sms.inbound import SIGNATURE_HEADER, TIMESTAMP_HEADER, SmsAuth, sign
 from integrations.sms.outbound import RecordingSmsSender
 
 REDIS_URL = os.environ.get("BOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -94,7 +94,9 @@ async def burst(port: int, count: int, connections: int, run: str) -> list[float
                 "text": ("YE", "MX 3", "ZZ 张三 1.234", "DK")[index % 4],
                 "message_id": f"{run}-{index}",
             }).encode()  # fmt: skip
-            headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(SECRET, body)}
+            sent_at = str(int(time.time()))
+            headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: sent_at,
+                       SIGNATURE_HEADER: sign(SECRET, sent_at, body)}  # fmt: skip
             async with slots:
                 started = time.perf_counter()
                 async with session.post(url, data=body, headers=headers) as response:

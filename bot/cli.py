@@ -53,6 +53,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "schedule":
         return run_schedule(args)
     settings = load_settings()
+    if args.command in ("run", "worker"):
+        settings.require_token()
+    if args.command in ("run", "worker", "sandbox"):
+        settings.require_sms_delivery()  # before anything starts: codes never go to a log
     if args.command == "run":
         from bot.runners import run
 
@@ -74,11 +78,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _serve_sandbox(settings: Settings, host: str, port: int) -> int:
+    from bot.sms_channel import outbound_sms
     from integrations.bank.rest_server import serve
 
     token = settings.bank_api_token.get_secret_value() if settings.bank_api_token else ""
     if not token:
         raise SettingsError("BOT_BANK_API_TOKEN is not set: the sandbox API needs a bearer token")
     print(f"sandbox bank API on http://{host}:{port} (OpenAPI: /openapi.json)", file=sys.stderr)
-    asyncio.run(serve(host, port, str(settings.sandbox_db), token))
+    asyncio.run(serve(host, port, str(settings.sandbox_db), token, outbound_sms(settings)))
     return 0

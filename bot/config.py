@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     sms_hmac_secret: SecretStr | None = None
     sms_basic_user: str | None = None
     sms_basic_password: SecretStr | None = None
+    sms_console: bool = False  # development only: print texts (codes masked), send nothing
+    sms_max_age_seconds: int = Field(default=300, ge=1)  # inbound texts older are refused
     draft_ttl_days: int = Field(default=30, ge=1)
     holidays: Annotated[tuple[date, ...], NoDecode] = ()  # e.g. 2026-10-01,2026-10-02
     working_weekends: Annotated[tuple[date, ...], NoDecode] = ()  # worked instead (调休)
@@ -91,6 +93,23 @@ class Settings(BaseSettings):
                 "(environment or .env), or try everything without one: make demo"
             )
         return self.token.get_secret_value()
+
+    def require_sms_delivery(self) -> None:
+        """One-time codes must reach phones, never a log: run, worker and sandbox serve
+        refuse to start without a gateway unless the development switch is set."""
+        if self.sms_gateway_url:
+            if self.sms_gateway_token is None or not self.sms_gateway_token.get_secret_value():
+                raise SettingsError(
+                    "BOT_SMS_GATEWAY_TOKEN is not set: the SMS gateway at BOT_SMS_GATEWAY_URL "
+                    "needs its bearer token"
+                )
+            return
+        if not self.sms_console:
+            raise SettingsError(
+                "BOT_SMS_GATEWAY_URL is not set: one-time codes are sent by SMS, so set the "
+                "gateway (and BOT_SMS_GATEWAY_TOKEN), or for development only "
+                "BOT_SMS_CONSOLE=1 to print texts with the codes masked"
+            )
 
 
 def load_settings(**overrides: object) -> Settings:

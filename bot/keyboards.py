@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, ReplyKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
+from pydantic import AfterValidator, Field
 
 from bot.config import SUPPORTED_LOCALES
+from bot.domain.plans import PLANS_BY_ID
 from bot.i18n import LOCALE_NAMES
 
 APPLY_LABEL = __("📝 Apply")
@@ -22,16 +26,40 @@ BALANCE_LABEL = __("💳 Balance")
 LOANS_LABEL = __("📋 My loans")
 
 
+def _known_plan(plan_id: str) -> str:
+    if plan_id not in PLANS_BY_ID:
+        raise ValueError("unknown repayment plan")
+    return plan_id
+
+
+def _supported_locale(locale: str) -> str:
+    if locale not in SUPPORTED_LOCALES:
+        raise ValueError("unsupported locale")
+    return locale
+
+
+# What a loan button may carry; anything else does not unpack (so it is out of date).
+ButtonAmount = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
+ButtonMonths = Annotated[int, Field(ge=1, le=600)]
+PlanId = Annotated[str, AfterValidator(_known_plan)]
+
+
 class LanguageChoice(CallbackData, prefix="lang"):
-    locale: str
+    locale: Annotated[str, AfterValidator(_supported_locale)]
 
 
 class ApplyWith(CallbackData, prefix="aw"):
     """Start an application with the loan a calculator result shows."""
 
-    amount: str
-    months: int
-    plan: str
+    amount: ButtonAmount
+    months: ButtonMonths
+    plan: PlanId
+
+
+async def out_of_date(callback: CallbackQuery) -> None:
+    """The one answer to a button that does not parse or does not fit where the user is
+    (an old keyboard, or data made by hand): nothing else happens."""
+    await callback.answer(_("This button is no longer active."), show_alert=True)
 
 
 def main_menu() -> ReplyKeyboardMarkup:

@@ -25,7 +25,7 @@ from bot.views.money_commands import MoneyTexts
 from integrations.bank.masking import mask_phone
 from integrations.sms.gateway import HttpSmsGateway, SegmentingSender
 from integrations.sms.inbound import InboundSms, SmsAuth, build_sms_app
-from integrations.sms.outbound import SmsSender, console_sms_sender
+from integrations.sms.outbound import ConsoleSmsSender, SmsSender
 
 log = logging.getLogger(__name__)
 STYLE_LOCALES = {KeywordStyle.ENGLISH: "en", KeywordStyle.CHINESE: "zh_Hans"}
@@ -33,7 +33,7 @@ STYLE_LOCALES = {KeywordStyle.ENGLISH: "en", KeywordStyle.CHINESE: "zh_Hans"}
 
 def e164(sender: str, default_country: str = "86") -> str:
     """Gateways send +8613..., 8613... or 13...: the bank knows E.164."""
-    digits = "".join(char for char in sender if char.isdigit())
+    digits = "".join(char for char in sender if char in "0123456789")
     if sender.strip().startswith("+"):
         return "+" + digits
     if digits.startswith(default_country) and len(digits) > 11:
@@ -93,22 +93,28 @@ SMS_INBOX_STREAM = "sms:inbound"
 
 
 def outbound_sms(settings: Settings) -> SmsSender:
-    """The SMS gateway when one is configured; otherwise texts are printed (masked number)."""
+    """The SMS gateway; or, with BOT_SMS_CONSOLE=1 and no gateway, texts printed with the
+    number and the codes masked. Anything else is a SettingsError naming the variable."""
+    settings.require_sms_delivery()
     if settings.sms_gateway_url and settings.sms_gateway_token:
         return HttpSmsGateway(
             settings.sms_gateway_url, settings.sms_gateway_token.get_secret_value()
         )
-    return console_sms_sender(label_for=mask_phone)
+    return ConsoleSmsSender(label_for=mask_phone)
 
 
 def sms_auth(settings: Settings) -> SmsAuth | None:
     """How the inbound webhook checks the gateway; None when SMS commands are not set up."""
+    max_age = settings.sms_max_age_seconds
     if settings.sms_hmac_secret is not None:
-        return SmsAuth(hmac_secret=settings.sms_hmac_secret.get_secret_value())
+        return SmsAuth(
+            hmac_secret=settings.sms_hmac_secret.get_secret_value(), max_age_seconds=max_age
+        )
     if settings.sms_basic_user and settings.sms_basic_password is not None:
         return SmsAuth(
             basic_user=settings.sms_basic_user,
             basic_password=settings.sms_basic_password.get_secret_value(),
+            max_age_seconds=max_age,
         )
     return None
 

@@ -6,6 +6,8 @@ contact, type the code the bank texted, and then sees what they asked for.
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from aiogram import Router
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
@@ -22,11 +24,12 @@ from aiogram.types import (
 from aiogram.utils.formatting import Pre, Text
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import Field
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.filters import MenuButton, RouterEntry
-from bot.keyboards import BALANCE_LABEL, LOANS_LABEL, main_menu
+from bot.keyboards import BALANCE_LABEL, LOANS_LABEL, main_menu, out_of_date
 from bot.routing import FeatureRouter
 from bot.services.accounts import (
     STATEMENT_MAX_PAGES,
@@ -37,6 +40,7 @@ from bot.services.accounts import (
 )
 from bot.services.reminders import ReminderService
 from bot.views import accounts as views
+from integrations.bank.models import Loan
 
 CODE_LENGTH = 6
 
@@ -46,14 +50,18 @@ class BindForm(StatesGroup):
     code = State()
 
 
+LoanId = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
 class LoanButton(CallbackData, prefix="ln"):
-    action: str  # schedule (new message), page (edit in place), csv, repay
-    loan: str
-    page: int = 0
+    # schedule (new message), page (edit in place), csv, repay
+    action: Literal["schedule", "page", "csv", "repay"]
+    loan: LoanId
+    page: Annotated[int, Field(ge=0, le=1000)] = 0
 
 
 class StatementPage(CallbackData, prefix="st"):
-    page: int
+    page: Annotated[int, Field(ge=0, lt=STATEMENT_MAX_PAGES)]
 
 
 class UnbindChoice(CallbackData, prefix="ub"):
@@ -317,10 +325,8 @@ async def loan_button(
     customer_id = await _callback_customer(callback, accounts, locale)
     if customer_id is None or not isinstance(callback.message, Message):
         return
-    try:
-        loan = await accounts.loan(customer_id, callback_data.loan)
-    except BankLookupError:
-        await callback.answer(views.bank_unavailable(), show_alert=True)
+    loan = await own_loan(callback, accounts, customer_id, callback_data.loan)
+    if loan is None:
         return
     await callback.answer()
     message = callback.message
@@ -357,6 +363,21 @@ def _schedule_keyboard(loan_id: str, page: int, pages: int) -> InlineKeyboardMar
     builder.button(text=_("CSV"), callback_data=LoanButton(action="csv", loan=loan_id))
     builder.button(text=_("💸 Repay"), callback_data=LoanButton(action="repay", loan=loan_id))
     return builder.as_markup()
+
+
+async def own_loan(
+    callback: CallbackQuery, accounts: AccountsService, customer_id: str, loan_id: str
+) -> Loan | None:
+    """The customer's active loan a button names; otherwise the button is answered."""
+    try:
+        loans = await accounts.loans(customer_id)
+    except BankLookupError:
+        await callback.answer(views.bank_unavailable(), show_alert=True)
+        return None
+    loan = next((loan for loan in loans if loan.id == loan_id), None)
+    if loan is None:
+        await out_of_date(callback)  # not the customer's, or no longer running
+    return loan
 
 
 async def _callback_customer(

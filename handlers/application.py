@@ -14,7 +14,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
@@ -34,6 +34,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import AfterValidator
 
 from bot.config import Settings
 from bot.domain.amounts import AmountError, parse_amount
@@ -48,6 +49,7 @@ from bot.keyboards import (
     LANGUAGE_LABEL,
     ApplyWith,
     main_menu,
+    out_of_date,
 )
 from bot.routing import FeatureRouter
 from bot.services.applications import YES, ApplicationService, Draft, new_draft_id
@@ -70,13 +72,6 @@ class ApplyForm(StatesGroup):
     consent = State()
     question = State()
     summary = State()
-
-
-class ApplyStep(CallbackData, prefix="ap"):
-    action: str  # agree, decline, pick, toggle, done, skip, back, cancel, edit, submit,
-    # resume, restart, use_amount, use_months
-    key: str = ""
-    value: str = ""
 
 
 class ForgetChoice(CallbackData, prefix="fg"):
@@ -122,6 +117,23 @@ FIXED_CHOICES = {
 }
 BUTTON_ONLY = ("phone", "industry", "district", "premises", "assets", "plan", "guarantor",
                "call_time")  # fmt: skip
+ApplyAction = Literal[
+    "agree", "decline", "pick", "toggle", "done", "skip", "back", "cancel", "edit", "submit",
+    "resume", "restart", "use_amount", "use_months", "remind_later",
+]  # fmt: skip
+SUMMARY_ACTIONS = ("edit", "submit", "use_amount", "use_months", "remind_later")
+
+
+def _question_key(key: str) -> str:
+    if key and key not in BY_KEY:
+        raise ValueError("unknown question")
+    return key
+
+
+class ApplyStep(CallbackData, prefix="ap"):
+    action: ApplyAction
+    key: Annotated[str, AfterValidator(_question_key)] = ""  # the question it belongs to
+    value: str = ""
 
 
 class InvalidAnswer(ValueError):
@@ -233,20 +245,19 @@ async def apply_with(
     locale: str,
 ) -> None:
     """From a calculator result: the loan's amount, term and plan are already answered."""
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
     bounds = await applications.bounds()
-    loan = {"amount": callback_data.amount, "months": str(callback_data.months),
-            "plan": callback_data.plan}  # fmt: skip
     fits = (
-        bounds.amount_fits(Decimal(loan["amount"]))
+        bounds.amount_fits(callback_data.amount)
         and bounds.months_fit(callback_data.months)
         and callback_data.plan in {plan.plan_id for plan in bounds.plans}
     )
-    await apply(
-        callback.message, state, applications, settings, locale, prefill=loan if fits else None
-    )
+    if not isinstance(callback.message, Message) or not fits:
+        await out_of_date(callback)
+        return
+    await callback.answer()
+    loan = {"amount": str(callback_data.amount), "months": str(callback_data.months),
+            "plan": callback_data.plan}  # fmt: skip
+    await apply(callback.message, state, applications, settings, locale, prefill=loan)
 
 
 async def _offer_resume(message: Message, draft: dict[str, Any]) -> None:
@@ -378,7 +389,7 @@ def _parse_duration(text: str) -> str:
 
 def _parse_count(text: str) -> str:
     cleaned = text.removesuffix("人").strip()
-    if not cleaned.isdigit() or int(cleaned) > 999:
+    if not cleaned.isdecimal() or int(cleaned) > 999:
         raise InvalidAnswer("count")
     return str(int(cleaned))
 
@@ -426,7 +437,7 @@ def _loan_amount(text: str, bounds: ProductBounds) -> str:
 
 def _loan_months(text: str, bounds: ProductBounds) -> str:
     cleaned = text.lower().removesuffix("个月").removesuffix("月").removesuffix("months").strip()
-    if not cleaned.isdigit() or not bounds.months_fit(int(cleaned)):
+    if not cleaned.isdecimal() or not bounds.months_fit(int(cleaned)):
         raise InvalidAnswer("months")
     return cleaned
 
@@ -683,18 +694,13 @@ async def button(
 ) -> None:
     message = callback.message
     current = await state.get_state()
-    if (
-        not isinstance(message, Message)
-        or current is None
-        or (not current.startswith(ApplyForm.__full_group_name__))
-    ):
-        await callback.answer(views.already_sent(), show_alert=True)
+    if not isinstance(message, Message) or current is None:
+        await out_of_date(callback)
         return
     turn = await _turn(state, applications, settings, locale)
     draft = await turn.draft()
-    step = draft.get("step")
-    if callback_data.key and callback_data.key != step:
-        await callback.answer(_("That question was already answered."), show_alert=True)
+    if not await _offered(callback_data, current, turn, draft):
+        await out_of_date(callback)
         return
     await callback.answer()
     await message.edit_reply_markup(reply_markup=None)
@@ -703,6 +709,50 @@ async def button(
         await _submit(message, turn, draft, callback.from_user.id, delivery, lead_messenger)
         return
     await ACTIONS[action](message, turn, draft, callback_data)
+
+
+async def _offered(data: ApplyStep, current: str, turn: Turn, draft: dict[str, Any]) -> bool:
+    """Whether the user is where this button was offered, with a value it could carry."""
+    if data.action in ("agree", "decline"):
+        return current == ApplyForm.consent.state
+    if data.action in ("resume", "restart"):
+        in_form = current.startswith(ApplyForm.__full_group_name__)
+        return in_form and draft.get("answers", {}).get("consent") == YES
+    if data.action == "cancel":
+        return current.startswith(ApplyForm.__full_group_name__)
+    if data.action in SUMMARY_ACTIONS:
+        return current == ApplyForm.summary.state and _summary_value_fits(data, turn.bounds)
+    at_question = current == ApplyForm.question.state and draft.get("step") in KEYS
+    return at_question and data.key == draft["step"] and await _answer_fits(data, turn, draft)
+
+
+def _summary_value_fits(data: ApplyStep, bounds: ProductBounds) -> bool:
+    try:
+        if data.action == "use_amount":
+            _loan_amount(data.value, bounds)
+        elif data.action == "use_months":
+            _loan_months(data.value, bounds)
+    except InvalidAnswer:
+        return False
+    if data.action == "edit":
+        return data.value in views.SECTIONS
+    if data.action == "remind_later":
+        return data.value.isdecimal() and 0 < int(data.value) <= 24
+    return True
+
+
+async def _answer_fits(data: ApplyStep, turn: Turn, draft: dict[str, Any]) -> bool:
+    key = data.key
+    if data.action == "pick":
+        options = await _options(key, turn, draft)
+        return key != "assets" and data.value in {value for value, _label in options}
+    if data.action == "toggle":
+        return key == "assets" and data.value in FIXED_CHOICES["assets"]
+    if data.action == "done":
+        return key == "assets"
+    if data.action == "skip":
+        return BY_KEY[key].optional
+    return _previous_key(key) is not None  # back
 
 
 async def _agree(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
@@ -723,18 +773,12 @@ async def _cancel(message: Message, turn: Turn, draft: dict[str, Any], data: App
 
 
 async def _pick(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    valid = {value for value, _label in await _options(data.key, turn, draft)}
-    if data.value not in valid:
-        await _ask(message, turn, draft)
-        return
     await _accept(message, turn, draft, data.key, data.value)
 
 
 async def _toggle(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
     answers = draft.setdefault("answers", {})
-    chosen = {item for item in answers.get("assets", "").split(",") if item}
-    if data.value in FIXED_CHOICES["assets"]:
-        chosen ^= {data.value}
+    chosen = {item for item in answers.get("assets", "").split(",") if item} ^ {data.value}
     answers["assets"] = ",".join(v for v in FIXED_CHOICES["assets"] if v in chosen)
     await turn.save(draft)
     await _ask(message, turn, draft)
@@ -745,17 +789,12 @@ async def _done(message: Message, turn: Turn, draft: dict[str, Any], data: Apply
 
 
 async def _skip(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    if not BY_KEY[data.key].optional:
-        await _ask(message, turn, draft)
-        return
     await _accept(message, turn, draft, data.key, "")
 
 
 async def _back(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
     previous = _previous_key(data.key)
-    if previous is None:
-        await _ask(message, turn, draft)
-        return
+    assert previous is not None  # _answer_fits offers Back only after the first question
     if draft.get("editing") and BY_KEY[previous].section != draft["editing"]:
         await _show_summary(message, turn, draft)
         return
@@ -765,8 +804,6 @@ async def _back(message: Message, turn: Turn, draft: dict[str, Any], data: Apply
 
 
 async def _edit(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    if data.value not in views.SECTIONS:
-        return
     draft["editing"] = data.value
     draft["step"] = next(q.key for q in QUESTIONS if q.section == data.value)
     await turn.save(draft)
@@ -788,19 +825,19 @@ async def _restart(message: Message, turn: Turn, draft: dict[str, Any], data: Ap
 
 
 async def _use_amount(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    draft["answers"]["amount"] = data.value
+    draft["answers"]["amount"] = _loan_amount(data.value, turn.bounds)
     await _show_summary(message, turn, draft)
 
 
 async def _use_months(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    draft["answers"]["months"] = data.value
+    draft["answers"]["months"] = _loan_months(data.value, turn.bounds)
     await _show_summary(message, turn, draft)
 
 
 async def _remind_later(
     message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep
 ) -> None:
-    months = int(data.value) if data.value.isdigit() and 0 < int(data.value) <= 24 else 1
+    months = int(data.value)
     day = await turn.applications.remind_later(message.chat.id, turn.locale, months)
     await turn.state.clear()
     await message.answer(views.reminder_scheduled(day, turn.locale), reply_markup=main_menu())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Annotated, Literal
 
 from aiogram import Router
 from aiogram.filters import Command, StateFilter
@@ -14,6 +15,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.formatting import Pre, Text
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import Field
 
 from bot.config import Settings
 from bot.domain.amounts import AmountError, parse_amount
@@ -21,7 +23,15 @@ from bot.domain.loan_terms import ScheduleError
 from bot.domain.plans import PLANS_BY_ID
 from bot.domain.schedule import Schedule
 from bot.filters import MenuButton, RouterEntry
-from bot.keyboards import CALCULATOR_LABEL, ApplyWith, main_menu
+from bot.keyboards import (
+    CALCULATOR_LABEL,
+    ApplyWith,
+    ButtonAmount,
+    ButtonMonths,
+    PlanId,
+    main_menu,
+    out_of_date,
+)
 from bot.routing import FeatureRouter
 from bot.services.calculator import LoanCalculator, ProductBounds
 from bot.views import calculator as views
@@ -38,18 +48,22 @@ class CalcForm(StatesGroup):
 class CalcStep(CallbackData, prefix="cs"):
     """Buttons inside the form."""
 
-    action: str  # back, cancel, months, plan, compare
+    action: Literal["back", "cancel", "months", "plan", "compare"]
     value: str = ""
 
 
 class CalcView(CallbackData, prefix="cv"):
     """Buttons under a result; they carry the loan, so old results keep working."""
 
-    action: str  # table (a new message), page (edit in place), chart, csv, compare, plan
-    amount: str
-    months: int
-    plan: str
-    page: int = 0
+    # table (a new message), page (edit in place), chart, csv, compare, plan
+    action: Literal["table", "page", "chart", "csv", "compare", "plan"]
+    amount: ButtonAmount
+    months: ButtonMonths
+    plan: PlanId
+    page: Annotated[int, Field(ge=0, le=1000)] = 0
+
+
+FORM_STATES = {state.state for state in CalcForm.__states__}
 
 
 async def start(
@@ -88,7 +102,7 @@ async def months_typed(
 ) -> None:
     bounds = await calculator.bounds()
     text = (message.text or "").strip().removesuffix("个月").removesuffix("月").strip()
-    if not text.isdigit() or not bounds.months_fit(int(text)):
+    if not text.isdecimal() or not bounds.months_fit(int(text)):
         await message.answer(
             views.months_out_of_range(bounds), reply_markup=_months_keyboard(bounds)
         )
@@ -105,17 +119,15 @@ async def form_button(
     locale: str,
 ) -> None:
     current = await state.get_state()
-    if not isinstance(callback.message, Message) or (
-        current is None and callback_data.action != "cancel"
+    bounds = await calculator.bounds()
+    data = (await state.get_data()).get("calc", {})
+    if not isinstance(callback.message, Message) or not _offered(
+        callback_data, current, data, bounds
     ):
-        await callback.answer(
-            _("This calculation has ended; send /calc to start again."), show_alert=True
-        )
+        await out_of_date(callback)
         return
     await callback.answer()
     message = callback.message
-    bounds = await calculator.bounds()
-    data = (await state.get_data()).get("calc", {})
     action = callback_data.action
     if action == "cancel":
         await state.clear()
@@ -130,16 +142,16 @@ async def form_button(
             views.ask_amount(bounds, settings.currency, locale),
             reply_markup=_form_keyboard(back=False),
         )
-    elif action == "months" and current == CalcForm.months.state:
-        months = int(callback_data.value) if callback_data.value.isdigit() else 0
-        if bounds.months_fit(months):
-            await _ask_plan(message, state, bounds, months, settings, locale, edit=True)
-    elif action in ("plan", "compare") and current == CalcForm.plan.state and "months" in data:
+    elif action == "months":
+        await _ask_plan(
+            message, state, bounds, int(callback_data.value), settings, locale, edit=True
+        )
+    else:
         amount, months = Decimal(data["amount"]), int(data["months"])
         await state.clear()
         if action == "compare":
             await _show_comparison(message, calculator, bounds, amount, months, settings, locale)
-        elif callback_data.value in PLANS_BY_ID:
+        else:
             await _show_result(
                 message,
                 calculator,
@@ -151,6 +163,26 @@ async def form_button(
                 locale,
                 edit=True,
             )
+
+
+def _offered(
+    step: CalcStep, current: str | None, data: dict[str, str], bounds: ProductBounds
+) -> bool:
+    """Whether the form is at the question this button belongs to, and the value fits."""
+    if current not in FORM_STATES:
+        return False
+    if step.action == "cancel":
+        return True
+    if step.action == "back":
+        return current != CalcForm.amount.state
+    if step.action == "months":
+        value = step.value
+        return (
+            current == CalcForm.months.state and value.isdecimal() and bounds.months_fit(int(value))
+        )
+    at_plan = current == CalcForm.plan.state and "months" in data
+    plans = {plan.plan_id for plan in bounds.plans}
+    return at_plan and (step.action == "compare" or step.value in plans)
 
 
 async def plan_typed(message: Message) -> None:
@@ -168,11 +200,14 @@ async def result_button(
         await callback.answer()
         return
     bounds = await calculator.bounds()
+    amount, months = callback_data.amount, callback_data.months
+    if not (bounds.amount_fits(amount) and bounds.months_fit(months)):
+        await out_of_date(callback)  # a loan the product no longer offers
+        return
     try:
-        amount = Decimal(callback_data.amount)
-        schedule = calculator.schedule(bounds, amount, callback_data.months, callback_data.plan)
-    except (ArithmeticError, KeyError, ScheduleError):
-        await callback.answer(_("This button is no longer active."), show_alert=True)
+        schedule = calculator.schedule(bounds, amount, months, callback_data.plan)
+    except ScheduleError:
+        await out_of_date(callback)
         return
     await callback.answer()
     message, action = callback.message, callback_data.action

@@ -66,9 +66,6 @@ async def language_chosen(
     preferences: LanguagePreferences,
     i18n: I18n,
 ) -> None:
-    if callback_data.locale not in LOCALE_NAMES:
-        await callback.answer()
-        return
     await preferences.choose(callback.from_user.id, callback_data.locale)
     with i18n.use_locale(callback_data.locale):
         if isinstance(callback.message, Message):

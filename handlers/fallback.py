@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards import main_menu
+from bot.keyboards import main_menu, out_of_date
 from bot.routing import FeatureRouter
 
 
@@ -17,12 +17,8 @@ async def not_understood(message: Message) -> None:
     )
 
 
-async def stale_button(callback: CallbackQuery) -> None:
-    await callback.answer(_("This button is no longer active."), show_alert=True)
-
-
 def build_router() -> Router:
     router = FeatureRouter(name="fallback")
     router.message.register(not_understood)
-    router.callback_query.register(stale_button)
+    router.callback_query.register(out_of_date)
     return router

@@ -9,12 +9,14 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.filters import RouterEntry
+from bot.keyboards import out_of_date
 from bot.routing import FeatureRouter
 from bot.services.accounts import AccountsService, BankLookupError
 from bot.services.reminders import ReminderService
 from bot.views import accounts as account_views
 from bot.views import reminders as views
 from bot.views.reminders import ReminderButton
+from handlers.accounts import own_loan
 
 
 async def show_settings(message: Message, reminders: ReminderService) -> None:
@@ -34,6 +36,9 @@ async def pressed(
     if callback_data.action in ("mute", "toggle"):
         await _toggle(callback, reminders, message, mute=callback_data.action == "mute")
         return
+    if callback_data.action not in ("repay", "paid"):
+        await out_of_date(callback)
+        return
     try:
         customer_id = await accounts.customer_of(callback.from_user.id, locale)
     except BankLookupError:
@@ -41,17 +46,19 @@ async def pressed(
     if customer_id is None or message is None:
         await callback.answer(account_views.not_bound(), show_alert=True)
         return
+    loan = await own_loan(callback, accounts, customer_id, callback_data.loan)
+    if loan is None:
+        return
+    if callback_data.action == "repay":
+        await callback.answer()
+        await message.answer(account_views.repay_hint(loan, settings.currency, locale))
+        return
+    if all(row.number != callback_data.number for row in loan.schedule):
+        await out_of_date(callback)
+        return
     await callback.answer()
-    if callback_data.action == "paid":
-        check = await reminders.check_payment(customer_id, callback_data.loan, callback_data.number)
-        await message.answer(views.payment_check(check, settings.currency, locale))
-        return
-    try:
-        loan = await accounts.loan(customer_id, callback_data.loan)
-    except BankLookupError:
-        await message.answer(account_views.bank_unavailable())
-        return
-    await message.answer(account_views.repay_hint(loan, settings.currency, locale))
+    check = await reminders.check_payment(customer_id, loan.id, callback_data.number)
+    await message.answer(views.payment_check(check, settings.currency, locale))
 
 
 async def _toggle(

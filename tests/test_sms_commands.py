@@ -7,24 +7,42 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from bot.factory import App
 from bot.services.money_commands import MoneyCommandEngine
-from bot.sms_channel import SmsCommandChannel, e164
+from bot.sms_channel import SmsCommandChannel, e164, sms_auth
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import seed
-from integrations.sms.inbound import SIGNATURE_HEADER, SmsAuth, build_sms_app, sign
+from integrations.sms.inbound import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    SmsAuth,
+    build_sms_app,
+    sign,
+)
 from integrations.sms.outbound import RecordingSmsSender
 from integrations.sms.segments import split_segments
 
 SECRET = "gateway-secret"
 PHONE = seed.MERCHANT_PHONE
+
+
+def signed(body: bytes, sent_at: float | None = None, secret: str = SECRET) -> dict[str, str]:
+    """The headers a gateway sends with a JSON body: the time and the HMAC over both."""
+    timestamp = str(int(time.time() if sent_at is None else sent_at))
+    return {
+        "Content-Type": "application/json",
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: "sha256=" + sign(secret, timestamp, body),
+    }
 
 
 @pytest.fixture
@@ -53,11 +71,7 @@ class Phone:
                 "message_id": message_id or f"m-{self.number}-{self.sent}",
             }
         ).encode()
-        response = await self.client.post(
-            "/inbound",
-            data=payload,
-            headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(SECRET, payload)},
-        )
+        response = await self.client.post("/inbound", data=payload, headers=signed(payload))
         return response.status
 
     def inbox(self) -> list[str]:
@@ -144,13 +158,76 @@ async def test_bad_signature_and_bad_bodies_are_refused(gateway: TestClient) -> 
     payload = b'{"from": "8613800000001", "to": "1", "text": "YE", "message_id": "x"}'
     headers = {"Content-Type": "application/json"}
     assert (await gateway.post("/inbound", data=payload, headers=headers)).status == 401
-    headers[SIGNATURE_HEADER] = "sha256=" + sign("wrong", payload)
-    assert (await gateway.post("/inbound", data=payload, headers=headers)).status == 401
+    wrong_secret = signed(payload, secret="wrong")
+    assert (await gateway.post("/inbound", data=payload, headers=wrong_secret)).status == 401
+    unsigned_time = {**signed(payload), TIMESTAMP_HEADER: str(int(time.time()) - 1)}
+    assert (await gateway.post("/inbound", data=payload, headers=unsigned_time)).status == 401
+    untimed = signed(payload)
+    del untimed[TIMESTAMP_HEADER]
+    response = await gateway.post("/inbound", data=payload, headers=untimed)
+    assert response.status == 401
+    assert "X-Sms-Timestamp" in (await response.json())["error"]
+    huge_time = {**signed(payload), TIMESTAMP_HEADER: "9" * 5000}
+    assert (await gateway.post("/inbound", data=payload, headers=huge_time)).status == 401
     body = b'{"from": "8613800000001"}'
-    headers[SIGNATURE_HEADER] = sign(SECRET, body)
-    response = await gateway.post("/inbound", data=body, headers=headers)
+    response = await gateway.post("/inbound", data=body, headers=signed(body))
     assert response.status == 400
     assert "missing recipient, text, message_id" in (await response.json())["error"]
+    nested = b"[" * 10_000 + b"]" * 10_000
+    response = await gateway.post("/inbound", data=nested[:16_000], headers=signed(nested[:16_000]))
+    assert response.status == 400
+
+
+async def test_a_correctly_signed_old_or_future_message_is_refused_and_nothing_is_done(
+    gateway: TestClient, sms: RecordingSmsSender
+) -> None:
+    payload = json.dumps(
+        {"from": PHONE, "to": "95588", "text": "YE", "message_id": "old-1"}
+    ).encode()
+    for sent_at, reason in (
+        (1_577_836_800, "stale: sent more than 300 s ago"),  # 2020-01-01
+        (time.time() - 301, "stale: sent more than 300 s ago"),
+        (time.time() + 3600, "stale: the timestamp is in the future"),
+    ):
+        response = await gateway.post("/inbound", data=payload, headers=signed(payload, sent_at))
+        assert response.status == 403
+        assert (await response.json())["error"] == reason
+    assert sms.messages_to(PHONE) == []
+    # the same message, fresh: accepted once (its id was not spent by the refusals)
+    fresh = signed(payload, time.time() - 200)
+    assert (await gateway.post("/inbound", data=payload, headers=fresh)).status == 200
+    assert len(sms.messages_to(PHONE)) == 1
+
+
+async def test_a_replay_inside_the_window_is_a_duplicate_and_the_memory_outlasts_it(
+    gateway: TestClient, sms: RecordingSmsSender, redis: Redis
+) -> None:
+    payload = json.dumps(
+        {"from": PHONE, "to": "95588", "text": "YE", "message_id": "gw-replay"}
+    ).encode()
+    headers = signed(payload)
+    assert (await gateway.post("/inbound", data=payload, headers=headers)).status == 200
+    replay = await gateway.post("/inbound", data=payload, headers=headers)
+    assert (replay.status, (await replay.json())["status"]) == (200, "duplicate")
+    assert len(sms.messages_to(PHONE)) == 1
+    assert await redis.ttl("sms:seen:gw-replay") > 2 * 300
+
+
+async def test_the_window_is_configurable(app: App, redis: Redis, sms: RecordingSmsSender) -> None:
+    configured = app.settings.model_copy(
+        update={"sms_hmac_secret": SecretStr(SECRET), "sms_max_age_seconds": 30}
+    )
+    auth = sms_auth(configured)
+    assert auth is not None
+    engine: MoneyCommandEngine = app.dispatcher.workflow_data["money_commands"]
+    channel = SmsCommandChannel(engine, sms, app.i18n, app.settings)
+    payload = json.dumps({"from": PHONE, "to": "9", "text": "YE", "message_id": "w-1"}).encode()
+    async with TestClient(TestServer(build_sms_app(channel, redis, auth))) as client:
+        late = await client.post(
+            "/inbound", data=payload, headers=signed(payload, time.time() - 60)
+        )
+        assert late.status == 403
+        assert (await late.json())["error"] == "stale: sent more than 30 s ago"
 
 
 async def test_form_posts_with_basic_auth(app: App, redis: Redis, sms: RecordingSmsSender) -> None:
@@ -163,8 +240,12 @@ async def test_form_posts_with_basic_auth(app: App, redis: Redis, sms: Recording
         refused = await client.post("/inbound", data=form, headers={"Authorization": wrong})
         assert refused.status == 401
         right = "Basic " + base64.b64encode(b"gw:pw").decode()
+        old = {**form, "id": "f-0", "timestamp": "1577836800"}  # the body's own time, 2020
+        stale = await client.post("/inbound", data=old, headers={"Authorization": right})
+        assert stale.status == 403
         accepted = await client.post("/inbound", data=form, headers={"Authorization": right})
         assert accepted.status == 200
+    assert len(sms.messages_to(PHONE)) == 1
     assert sms.messages_to(PHONE)[-1].startswith("余额：")
 
 

@@ -13,8 +13,8 @@ from bot.config import Settings
 from bot.factory import App
 from bot.sms_channel import SMS_INBOX_STREAM, SmsCommandChannel, SmsInbox, sms_auth
 from integrations.bank.sandbox import seed
-from integrations.sms.inbound import SIGNATURE_HEADER, sign
 from integrations.sms.outbound import RecordingSmsSender
+from tests.test_sms_commands import signed
 
 SECRET = "gateway-secret"
 
@@ -41,7 +41,7 @@ async def test_a_text_is_queued_first_and_answered_by_a_consumer(
         response = await client.post(
             "/inbound",
             data=body,
-            headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(SECRET, body)},
+            headers=signed(body, secret=SECRET),
         )
         assert response.status == 200
     assert await redis.xlen(SMS_INBOX_STREAM) == 1

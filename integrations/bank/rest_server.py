@@ -30,7 +30,7 @@ from integrations.bank.rest_api import (
     openapi_document,
     type_adapter,
 )
-from integrations.sms.outbound import console_sms_sender
+from integrations.sms.outbound import ConsoleSmsSender, SmsSender
 
 OPENAPI_PATH = "/openapi.json"
 log = logging.getLogger(__name__)
@@ -147,9 +147,13 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-async def serve(host: str, port: int, db_path: str, token: str) -> None:
-    """Serve the sandbox core (seeded on first run) until cancelled; SMS go to the console."""
-    bank = open_sandbox_bank(db_path, clock=_utc_now, sms=console_sms_sender(mask_phone))
+async def serve(
+    host: str, port: int, db_path: str, token: str, sms: SmsSender | None = None
+) -> None:
+    """Serve the sandbox core (seeded on first run) until cancelled; its texts (the one-time
+    codes) go to `sms`, by default printed with the codes masked."""
+    sms = sms or ConsoleSmsSender(mask_phone)
+    bank = open_sandbox_bank(db_path, clock=_utc_now, sms=sms)
     runner = web.AppRunner(create_app(bank, token), access_log=log)
     await runner.setup()
     try:

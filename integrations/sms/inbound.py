@@ -2,11 +2,19 @@
 
 Body: JSON or a form with the sender, the recipient, the text and the gateway's message id
 (`sender`/`from`, `recipient`/`to`, `text`/`body`, `message_id`/`id`). Authenticated by an
-HMAC-SHA256 of the raw body (header `X-Sms-Signature: sha256=<hex>`) or by HTTP basic auth.
-Each message id is acted on once (Redis). `handle` (passed in: this package knows nothing of
-the bot) must take the message durably — the bot appends it to a Redis Stream that its
-consumers work through — and the gateway gets 200 only after that. If `handle` fails, the
-message id is forgotten again and the gateway gets 503, so its retry is not lost.
+HMAC-SHA256 over the send time and the raw body (headers `X-Sms-Timestamp: <unix seconds>`
+and `X-Sms-Signature: sha256=<hex of HMAC(secret, timestamp + "." + body)>`), or by HTTP
+basic auth. A message sent more than `max_age_seconds` ago (or as far in the future) is
+refused with 403: with HMAC by the signed timestamp; with basic auth by the body's own
+`timestamp` field when the gateway sends one (unix seconds), otherwise only the message-id
+memory below stops a replay.
+
+Each message id is acted on once (Redis, remembered at least twice the window, so a replay
+inside the window is a duplicate and one outside it is stale). `handle` (passed in: this
+package knows nothing of the bot) must take the message durably — the bot appends it to a
+Redis Stream that its consumers work through — and the gateway gets 200 only after that.
+If `handle` fails, the message id is forgotten again and the gateway gets 503, so its
+retry is not lost.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,8 +36,10 @@ from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Sms-Signature"
+TIMESTAMP_HEADER = "X-Sms-Timestamp"
 SEEN_PREFIX = "sms:seen"
 SEEN_SECONDS = 7 * 86_400
+DEFAULT_MAX_AGE_SECONDS = 300
 MAX_BODY_BYTES = 16_384
 FIELD_NAMES = {
     "sender": ("sender", "from", "msisdn"),
@@ -52,27 +63,64 @@ class InboundSms:
 InboundHandler = Callable[[InboundSms], Awaitable[None]]
 
 
+class Refused(Exception):
+    """The request is not let in: `status` and a short `reason` for the gateway."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class SmsAuth:
-    """HMAC secret, or basic-auth user and password (one of them)."""
+    """HMAC secret, or basic-auth user and password (one of them); and how old a message
+    may be."""
 
     hmac_secret: str | None = None
     basic_user: str | None = None
     basic_password: str | None = None
+    max_age_seconds: int = DEFAULT_MAX_AGE_SECONDS
 
     def __post_init__(self) -> None:
         basic = self.basic_user is not None and self.basic_password is not None
         if (self.hmac_secret is None) == (not basic):
             raise ValueError("configure either an HMAC secret or basic-auth user and password")
 
-    def allows(self, request: web.Request, body: bytes) -> bool:
-        if self.hmac_secret is not None:
-            return self._signature_ok(request.headers.get(SIGNATURE_HEADER, ""), body)
-        return self._basic_ok(request.headers.get("Authorization", ""))
+    @property
+    def seen_seconds(self) -> int:
+        """How long a message id is remembered: longer than any message stays fresh."""
+        return max(SEEN_SECONDS, 2 * self.max_age_seconds + 60)
 
-    def _signature_ok(self, given: str, body: bytes) -> bool:
+    def check(self, request: web.Request, body: bytes) -> None:
+        """Raises Refused unless the request is the gateway's and, with HMAC, fresh."""
+        if self.hmac_secret is None:
+            if not self._basic_ok(request.headers.get("Authorization", "")):
+                raise Refused(401, "unauthorized")
+            return
+        timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+        sent_at = _unix_seconds(timestamp)
+        if sent_at is None:
+            raise Refused(401, f"unauthorized: the {TIMESTAMP_HEADER} header is missing")
+        if not self._signature_ok(request.headers.get(SIGNATURE_HEADER, ""), timestamp, body):
+            raise Refused(401, "unauthorized")
+        self._check_fresh(sent_at)
+
+    def check_body_time(self, sent_at: int | None) -> None:
+        """Basic auth signs nothing: the body's own timestamp, when sent, is all there is."""
+        if self.hmac_secret is None and sent_at is not None:
+            self._check_fresh(sent_at)
+
+    def _check_fresh(self, sent_at: int) -> None:
+        age = time.time() - sent_at
+        if age > self.max_age_seconds:
+            raise Refused(403, f"stale: sent more than {self.max_age_seconds} s ago")
+        if -age > self.max_age_seconds:
+            raise Refused(403, "stale: the timestamp is in the future")
+
+    def _signature_ok(self, given: str, timestamp: str, body: bytes) -> bool:
         assert self.hmac_secret is not None
-        expected = sign(self.hmac_secret, body)
+        expected = sign(self.hmac_secret, timestamp, body)
         return hmac.compare_digest(given.removeprefix("sha256=").encode(), expected.encode())
 
     def _basic_ok(self, header: str) -> bool:
@@ -88,20 +136,27 @@ class SmsAuth:
         return user_ok and password_ok
 
 
-def sign(secret: str, body: bytes) -> str:
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The hex HMAC-SHA256 the gateway sends: over `timestamp + "." + body`."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 class BadMessage(ValueError):
     pass
 
 
-async def read_message(request: web.Request, body: bytes) -> InboundSms:
+@dataclass(frozen=True)
+class ReadMessage:
+    message: InboundSms
+    sent_at: int | None  # the body's own `timestamp` field, when the gateway sends one
+
+
+async def read_message(request: web.Request, body: bytes) -> ReadMessage:
     fields: dict[str, Any]
     if request.content_type == "application/json":
         try:
             fields = json.loads(body)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
             raise BadMessage("body is not JSON") from error
         if not isinstance(fields, dict):
             raise BadMessage("body is not a JSON object")
@@ -111,7 +166,23 @@ async def read_message(request: web.Request, body: bytes) -> InboundSms:
     missing = [name for name, value in values.items() if not value]
     if missing:
         raise BadMessage("missing " + ", ".join(missing))
-    return InboundSms(**values)
+    return ReadMessage(InboundSms(**values), _sent_at(fields.get("timestamp")))
+
+
+def _sent_at(value: object) -> int | None:
+    if value is None:
+        return None
+    sent_at = _unix_seconds(str(value).strip()) if isinstance(value, str | int) else None
+    if sent_at is None:
+        raise BadMessage("timestamp is not unix seconds")
+    return sent_at
+
+
+def _unix_seconds(text: str) -> int | None:
+    """ASCII digits only, and no more than a clock can show."""
+    if not (text.isascii() and text.isdecimal() and len(text) <= 12):
+        return None
+    return int(text)
 
 
 def _first(fields: dict[str, Any], aliases: tuple[str, ...]) -> str:
@@ -134,15 +205,18 @@ class InboundSmsReceiver:
         body = await request.read()
         if len(body) > MAX_BODY_BYTES:
             return web.json_response({"error": "too large"}, status=413)
-        if not self.auth.allows(request, body):
-            return web.json_response({"error": "unauthorized"}, status=401)
         try:
-            message = await read_message(request, body)
+            self.auth.check(request, body)
+            read = await read_message(request, body)
+            self.auth.check_body_time(read.sent_at)
+        except Refused as refused:
+            return web.json_response({"error": refused.reason}, status=refused.status)
         except BadMessage as error:
             return web.json_response({"error": str(error)}, status=400)
+        message = read.message
         seen_key = f"{SEEN_PREFIX}:{message.message_id}"
         try:
-            first = await self.redis.set(seen_key, "1", nx=True, ex=SEEN_SECONDS)
+            first = await self.redis.set(seen_key, "1", nx=True, ex=self.auth.seen_seconds)
         except RedisError:
             log.exception("could not dedupe an inbound SMS; the gateway will retry")
             return web.json_response({"error": "unavailable"}, status=503)

@@ -1,10 +1,17 @@
-"""Outbound SMS: the `SmsSender` Protocol and an in-memory sender for the demo and tests."""
+"""Outbound SMS: the `SmsSender` Protocol, an in-memory sender for the demo and tests, and a
+development printer that never shows a one-time code."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
+
+# A one-time code is a run of digits on its own; amounts have separators and phone numbers
+# are masked before printing. Longer and shorter runs are masked too: better one too many.
+DIGIT_RUN = re.compile(r"(?<!\d)\d{4,10}(?!\d)")
+CODE_MASK = "******"
 
 
 @runtime_checkable
@@ -32,6 +39,16 @@ class RecordingSmsSender:
         return sent[-1] if sent else None
 
 
-def console_sms_sender(label_for: Callable[[str], str] = lambda phone: phone) -> RecordingSmsSender:
-    """A recording sender that prints `sms -> USER: text`; `label_for` names the phone."""
-    return RecordingSmsSender(echo=lambda phone, text: print(f"sms -> {label_for(phone)}: {text}"))
+def mask_codes(text: str) -> str:
+    return DIGIT_RUN.sub(CODE_MASK, text)
+
+
+class ConsoleSmsSender:
+    """Development only (no SMS gateway): prints `sms -> PHONE: text` with `label_for(phone)`
+    for the phone and every one-time code masked; nothing is delivered."""
+
+    def __init__(self, label_for: Callable[[str], str]) -> None:
+        self._label_for = label_for
+
+    async def send(self, phone: str, text: str) -> None:
+        print(f"sms -> {self._label_for(phone)}: {mask_codes(text)}", flush=True)
