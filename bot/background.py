@@ -24,13 +24,13 @@ from bot.factory import (
     build_bank,
     build_bot,
     build_delivery,
-    build_redis,
+    build_process_redis,
     build_services,
 )
 from bot.local_session import LocalSession
 from bot.money_notices import build_in_doubt_resolver
 from bot.pipeline.delivery import OutboundDelivery
-from bot.pipeline.metrics_server import serve_metrics
+from bot.pipeline.health_server import serve_health
 from bot.runtime import stop_on_signals, tune_garbage_collector
 from bot.sms_channel import outbound_sms
 from bot.supervision import Heartbeats, sleep_unless_stopped, supervise
@@ -142,7 +142,7 @@ def local_background(
 async def run_worker(settings: Settings, clock: Clock | None = None) -> None:
     """`python -m bot worker`: any number of these share the work through Redis."""
     token = settings.require_token()
-    redis = build_redis(settings.redis_url)
+    redis = build_process_redis(settings)
     clock = clock or SystemClock()
     sms = outbound_sms(settings)
     bank = build_bank(settings, clock, sms)
@@ -156,7 +156,7 @@ async def run_worker(settings: Settings, clock: Clock | None = None) -> None:
     try:
         await asyncio.gather(
             background.serve(stop, heartbeats),
-            serve_metrics(metrics, settings.worker_metrics_port, stop),
+            serve_health(redis, heartbeats, metrics, settings.worker_metrics_port, stop),
         )
     finally:
         await bank.aclose()

@@ -78,6 +78,15 @@ def build_redis(url: str, *, max_connections: int = 64, pool_timeout: float = 5.
     return Redis.from_pool(pool)
 
 
+def build_process_redis(settings: Settings) -> Redis:
+    """The Redis client of a long-running process (run, worker), pool sized by its settings."""
+    return build_redis(
+        settings.redis_url,
+        max_connections=settings.redis_max_connections,
+        pool_timeout=settings.redis_pool_timeout,
+    )
+
+
 def build_storage(redis: Redis, settings: Settings) -> SnapshotRedisStorage:
     return SnapshotRedisStorage(redis, ttl_seconds=settings.draft_ttl_seconds)
 

@@ -25,7 +25,7 @@ from bot.factory import (
     build_bank,
     build_bot,
     build_dispatcher,
-    build_redis,
+    build_process_redis,
     build_storage,
     publish_commands,
 )
@@ -49,11 +49,7 @@ POLLING = "polling"
 async def run(settings: Settings, *, webhook: bool) -> None:
     token = settings.require_token()
     secret = _webhook_secret(settings) if webhook else ""
-    redis = build_redis(
-        settings.redis_url,
-        max_connections=settings.redis_max_connections,
-        pool_timeout=settings.redis_pool_timeout,
-    )
+    redis = build_process_redis(settings)
     storage = build_storage(redis, settings)
     bot = build_bot(token, settings, storage)
     clock = SystemClock()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pytest
 from aiohttp import web
 from redis.asyncio import Redis
-from test_application_journeys import answer_all, start_application, texts, wait_for
+from test_application_journeys import answer_all, start_application, texts
 
 from bot.background import local_background
 from bot.clock import SimulatedClock
