@@ -31,9 +31,10 @@ from bot.factory import (
 )
 from bot.runtime import stop_on_signals, tune_garbage_collector
 from bot.services.applications import ApplicationService
+from bot.services.bank_feed import BankFeedReader
 from bot.services.later import LaterMessage
 from bot.services.lead_outbox import LeadDelivery
-from bot.services.officers import OfficerDesk
+from bot.services.officers import OfficerServices
 from bot.sms_channel import outbound_sms
 from bot.views import application as application_views
 from bot.views.application import ChatLeadMessenger
@@ -50,7 +51,9 @@ class Background:
         data = dispatcher.workflow_data
         settings = data["settings"]
         self.bot = bot
-        self.desk: OfficerDesk = data["officer_desk"]
+        self.officers: OfficerServices = data["officers"]
+        self.feed = BankFeedReader(data["reminders"].redis, self.officers.bank, data["clock"])
+        self.feed.subscribe("officers", self.officers.feed(bot))
         self.applications: ApplicationService = data["applications"]
         self.i18n: I18n = data["i18n"]
         self.zone = settings.zone
@@ -63,8 +66,8 @@ class Background:
     async def run_once(self, now: datetime) -> None:
         """One pass as if the worker had run until `now` (the demo and tests)."""
         await self.reminders.run_once(now)
-        await self.desk.deliver_officer_events(self.bot)
-        await self.desk.run_sla_checks(self.bot, now)
+        await self.feed.read()
+        await self.officers.sla.run_checks(self.bot, now)
         await self.delivery.retry_due(self.messenger)
         await self.send_later_messages(now)
 
@@ -92,13 +95,13 @@ class Background:
             self.reminders.serve(clock, stop),
             self.delivery.run(self.messenger, stop),
             self._periodic(clock, stop),
+            self.feed.serve(stop),
         )
 
     async def _periodic(self, clock: Clock, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await self.desk.deliver_officer_events(self.bot)
-                await self.desk.run_sla_checks(self.bot, clock.now())
+                await self.officers.sla.run_checks(self.bot, clock.now())
                 await self.send_later_messages(clock.now())
             except Exception:
                 log.exception("officer cards or SLA checks failed; trying again")

@@ -26,7 +26,7 @@ from bot.services.later import LaterMessages
 from bot.services.lead_outbox import LeadDelivery, LeadOutbox, consumer_name
 from bot.services.money_commands import MoneyCommandEngine
 from bot.services.money_store import MoneyCommandStore
-from bot.services.officers import build_officer_desk
+from bot.services.officers import build_officer_services
 from bot.services.preferences import LanguagePreferences
 from bot.services.reminders import ReminderService
 from bot.state import SnapshotRedisStorage, UpdateGate, WriteStateBeforeSending
@@ -162,7 +162,7 @@ def build_dispatcher(
     dispatcher.workflow_data.update(
         accounts=account_service, reminders=reminder_service, reminder_settings=reminder_settings
     )
-    dispatcher.workflow_data["officer_desk"] = build_officer_desk(
+    dispatcher.workflow_data["officers"] = build_officer_services(
         redis, outside.bank, outside.clock, i18n, dispatcher.workflow_data["calculator"],
         currency=settings.currency, timezone=settings.timezone,
         holidays=settings.holidays, working_weekends=settings.working_weekends,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
@@ -12,6 +14,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.numbers import format_percent
+from pydantic import Field
 
 from bot.domain.collection import BorrowerKind, CollectionStep, ProposedStep
 from bot.domain.plans import PLANS_BY_ID
@@ -40,18 +43,43 @@ SETTABLE = (
 PASS_REASONS = ("too_far", "other_industry", "conflict_of_interest", "too_busy")
 
 
+OFFICER_PREFIXES = ("ol", "ot", "ok", "oq")
+BankId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
+
+
+class LeadVerb(StrEnum):
+    CLAIM = "claim"
+    PASS = "pass"
+    PASS_REASON = "why"
+    DETAILS = "details"
+    BACK = "back"
+    CALL = "call"
+    STATUS = "status"
+    SET_STATUS = "set"
+    VISIT = "visit"
+    VISIT_DAY = "day"
+    VISIT_TIME = "time"
+    NOTE = "note"
+    REASSIGN = "to"
+
+
 class LeadAction(CallbackData, prefix="ol"):
     """A button on a lead card; the server re-checks who may press it."""
 
-    action: str  # claim, pass, why, details, back, call, visit, day, time, note, status, set, to
-    lead: str
-    arg: str = ""
+    action: LeadVerb
+    lead: BankId
+    arg: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{0,40}$")] = ""
+
+
+class TaskVerb(StrEnum):
+    DONE = "done"
+    LATER = "later"
 
 
 class TaskAction(CallbackData, prefix="ot"):
-    action: str  # done, later
-    task: str
-    page: int = 0
+    action: TaskVerb
+    task: BankId
+    page: Annotated[int, Field(ge=0, le=10_000)] = 0
 
 
 @dataclass(frozen=True)
@@ -70,12 +98,12 @@ class TeamRow:
 
 
 class KindChoice(CallbackData, prefix="ok"):
-    task: str
-    kind: str
+    task: BankId
+    kind: BorrowerKind
 
 
 class QueuePage(CallbackData, prefix="oq"):
-    page: int
+    page: Annotated[int, Field(ge=0, le=10_000)]
 
 
 @dataclass(frozen=True)
@@ -299,7 +327,9 @@ def card_keyboard(
     lead = facts.lead
     builder = InlineKeyboardBuilder()
     if detailed:
-        builder.button(text=_("« Back"), callback_data=LeadAction(action="back", lead=lead.id))
+        builder.button(
+            text=_("« Back"), callback_data=LeadAction(action=LeadVerb.BACK, lead=lead.id)
+        )
         return builder.as_markup()
     if facts.closed:
         return None
@@ -309,7 +339,7 @@ def card_keyboard(
         for officer_id, name in team if waiting else []:
             builder.button(
                 text=_("Reassign to {name}").format(name=name),
-                callback_data=LeadAction(action="to", lead=lead.id, arg=officer_id),
+                callback_data=LeadAction(action=LeadVerb.REASSIGN, lead=lead.id, arg=officer_id),
             )
         builder.adjust(1)
         return builder.as_markup() if waiting and team else None
@@ -319,7 +349,11 @@ def card_keyboard(
         _add(
             builder,
             lead.id,
-            (("claim", _("✅ Claim")), ("pass", _("↪️ Pass")), ("details", _("Details"))),
+            (
+                (LeadVerb.CLAIM, _("✅ Claim")),
+                (LeadVerb.PASS, _("↪️ Pass")),
+                (LeadVerb.DETAILS, _("Details")),
+            ),
         )
         builder.adjust(2, 1)
     else:
@@ -327,11 +361,11 @@ def card_keyboard(
             builder,
             lead.id,
             (
-                ("call", _("📞 Call")),
-                ("visit", _("📅 Book visit")),
-                ("note", _("📝 Add note")),
-                ("status", _("Status")),
-                ("details", _("Details")),
+                (LeadVerb.CALL, _("📞 Call")),
+                (LeadVerb.VISIT, _("📅 Book visit")),
+                (LeadVerb.NOTE, _("📝 Add note")),
+                (LeadVerb.STATUS, _("Status")),
+                (LeadVerb.DETAILS, _("Details")),
             ),
         )
         builder.adjust(2, 2, 1)
@@ -339,7 +373,7 @@ def card_keyboard(
 
 
 def _add(
-    builder: InlineKeyboardBuilder, lead_id: str, buttons: tuple[tuple[str, str], ...]
+    builder: InlineKeyboardBuilder, lead_id: str, buttons: tuple[tuple[LeadVerb, str], ...]
 ) -> None:
     for action, text in buttons:
         builder.button(text=text, callback_data=LeadAction(action=action, lead=lead_id))
@@ -350,9 +384,9 @@ def pass_keyboard(lead_id: str) -> InlineKeyboardMarkup:
     for reason in PASS_REASONS:
         builder.button(
             text=pass_reason_label(reason),
-            callback_data=LeadAction(action="why", lead=lead_id, arg=reason),
+            callback_data=LeadAction(action=LeadVerb.PASS_REASON, lead=lead_id, arg=reason),
         )
-    builder.button(text=_("« Back"), callback_data=LeadAction(action="back", lead=lead_id))
+    builder.button(text=_("« Back"), callback_data=LeadAction(action=LeadVerb.BACK, lead=lead_id))
     builder.adjust(1)
     return builder.as_markup()
 
@@ -362,9 +396,9 @@ def status_keyboard(lead_id: str) -> InlineKeyboardMarkup:
     for status in SETTABLE:
         builder.button(
             text=status_label(status),
-            callback_data=LeadAction(action="set", lead=lead_id, arg=status.value),
+            callback_data=LeadAction(action=LeadVerb.SET_STATUS, lead=lead_id, arg=status.value),
         )
-    builder.button(text=_("« Back"), callback_data=LeadAction(action="back", lead=lead_id))
+    builder.button(text=_("« Back"), callback_data=LeadAction(action=LeadVerb.BACK, lead=lead_id))
     builder.adjust(2)
     return builder.as_markup()
 
@@ -374,9 +408,11 @@ def days_keyboard(lead_id: str, days: list[date], locale: str) -> InlineKeyboard
     for option in days:
         builder.button(
             text=day(option, locale),
-            callback_data=LeadAction(action="day", lead=lead_id, arg=option.strftime("%Y%m%d")),
+            callback_data=LeadAction(
+                action=LeadVerb.VISIT_DAY, lead=lead_id, arg=option.strftime("%Y%m%d")
+            ),
         )
-    builder.button(text=_("« Back"), callback_data=LeadAction(action="back", lead=lead_id))
+    builder.button(text=_("« Back"), callback_data=LeadAction(action=LeadVerb.BACK, lead=lead_id))
     builder.adjust(2)
     return builder.as_markup()
 
@@ -386,9 +422,11 @@ def times_keyboard(lead_id: str, slots: list[datetime]) -> InlineKeyboardMarkup:
     for slot in slots:
         builder.button(
             text=slot.strftime("%H:%M"),
-            callback_data=LeadAction(action="time", lead=lead_id, arg=slot.strftime("%Y%m%d%H%M")),
+            callback_data=LeadAction(
+                action=LeadVerb.VISIT_TIME, lead=lead_id, arg=slot.strftime("%Y%m%d%H%M")
+            ),
         )
-    builder.button(text=_("« Back"), callback_data=LeadAction(action="visit", lead=lead_id))
+    builder.button(text=_("« Back"), callback_data=LeadAction(action=LeadVerb.VISIT, lead=lead_id))
     builder.adjust(4)
     return builder.as_markup()
 
@@ -422,11 +460,11 @@ def queue_page(
             task_id = item.task.id
             builder.button(
                 text=_("✅ {number} done").format(number=number),
-                callback_data=TaskAction(action="done", task=task_id, page=page),
+                callback_data=TaskAction(action=TaskVerb.DONE, task=task_id, page=page),
             )
             builder.button(
                 text=_("📅 {number} next working day").format(number=number),
-                callback_data=TaskAction(action="later", task=task_id, page=page),
+                callback_data=TaskAction(action=TaskVerb.LATER, task=task_id, page=page),
             )
             rows.append(2)
     paging = [page > 0, page < pages - 1]
@@ -515,7 +553,7 @@ def overdue_page(cases: list[OverdueCase]) -> tuple[str, InlineKeyboardMarkup | 
         for choice in BorrowerKind:
             builder.button(
                 text=f"{number}: {borrower_kind_name(choice)}",
-                callback_data=KindChoice(task=case.task.id, kind=choice.value),
+                callback_data=KindChoice(task=case.task.id, kind=choice),
             )
     builder.adjust(2)
     return "\n".join(lines), builder.as_markup()

@@ -1,0 +1,164 @@
+"""Lead cards: one message per officer and lead, sent once and then edited in place."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable
+from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from redis.asyncio import Redis
+
+from bot.services.officers.facts import LeadFactsSource
+from bot.services.officers.staff import StaffDirectory, StaffMember
+from bot.views import officers as views
+from integrations.bank.models import Lead
+
+log = logging.getLogger(__name__)
+
+
+class CardRole(StrEnum):
+    WORKER = "worker"  # offered to, claimed by or co-investigating
+    SUPERVISOR = "supervisor"  # escalated
+
+
+@dataclass(frozen=True)
+class Card:
+    officer_id: str
+    chat_id: int
+    message_id: int
+    role: CardRole
+    reason: str = ""  # why a supervisor got it: unclaimed, not_contacted, unassigned
+    digest: str = ""
+
+    def dumps(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def loads(cls, raw: bytes | str) -> Card:
+        data = json.loads(raw)
+        data["role"] = CardRole(data["role"])
+        return cls(**data)
+
+
+class CardRegistry:
+    """lead -> the card messages showing it, one per officer."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    async def cards(self, lead_id: str) -> list[Card]:
+        raw = await self.redis.hgetall(f"officers:cards:{lead_id}")  # type: ignore[misc]  # redis-py 7 types
+        return sorted((Card.loads(value) for value in raw.values()), key=lambda c: c.officer_id)
+
+    async def card(self, lead_id: str, officer_id: str) -> Card | None:
+        raw = await self.redis.hget(f"officers:cards:{lead_id}", officer_id)  # type: ignore[misc]  # redis-py 7 types
+        return None if raw is None else Card.loads(raw)
+
+    async def save(self, lead_id: str, card: Card) -> None:
+        await self.redis.hset(f"officers:cards:{lead_id}", card.officer_id, card.dumps())  # type: ignore[misc]  # redis-py 7 types
+
+
+class LeadCards:
+    def __init__(
+        self, i18n: I18n, directory: StaffDirectory, registry: CardRegistry, facts: LeadFactsSource
+    ) -> None:
+        self.i18n = i18n
+        self.directory = directory
+        self.registry = registry
+        self.facts = facts
+
+    async def render(
+        self, card: Card | None, member: StaffMember, lead: Lead, detailed: bool = False
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        facts = await self.facts.facts(lead)
+        role = card.role if card else CardRole.WORKER
+        team = await self._reassign_choices(member, lead) if role is CardRole.SUPERVISOR else []
+        locale = await self.directory.locale_of(member)
+        reason = card.reason if card else None
+        viewer = views.Viewer(member.officer_id, role is CardRole.SUPERVISOR, reason)
+        with self.i18n.context(), self.i18n.use_locale(locale):
+            text = views.card_text(facts, viewer, locale, detailed)
+            markup = views.card_keyboard(facts, viewer, team, detailed)
+        return text, markup
+
+    async def _reassign_choices(self, member: StaffMember, lead: Lead) -> list[tuple[str, str]]:
+        return [
+            (other.officer_id, other.name)
+            for other in await self.directory.team_of(member)
+            if other.officer_id != lead.officer_id
+        ]
+
+    async def show(
+        self, bot: Bot, member: StaffMember, lead: Lead, role: CardRole, reason: str = ""
+    ) -> None:
+        """Send the officer's card for the lead, or edit the one already sent."""
+        card = await self.registry.card(lead.id, member.officer_id)
+        if card is not None and card.role is CardRole.SUPERVISOR and role is CardRole.WORKER:
+            card = None  # a supervisor who is now offered the lead gets a working card
+        if card is not None:
+            await self.edit(bot, card, member, lead)
+            return
+        probe = Card(member.officer_id, member.chat_id, 0, role, reason)
+        text, markup = await self.render(probe, member, lead)
+        sent = await bot.send_message(member.chat_id, text, reply_markup=markup)
+        card = replace(probe, message_id=sent.message_id, digest=_digest(text, markup))
+        await self.registry.save(lead.id, card)
+
+    async def edit(
+        self, bot: Bot, card: Card, member: StaffMember, lead: Lead, detailed: bool = False
+    ) -> None:
+        text, markup = await self.render(card, member, lead, detailed)
+        digest = _digest(text, markup)
+        if digest == card.digest:
+            return
+        try:
+            await bot.edit_message_text(
+                text=text, chat_id=card.chat_id, message_id=card.message_id, reply_markup=markup
+            )
+        except TelegramBadRequest as error:
+            log.info("card of lead %s not edited: %s", lead.id, error.message)
+        await self.registry.save(lead.id, replace(card, digest=digest))
+
+    async def changed(self, lead_id: str, member: StaffMember) -> Card | None:
+        """The card now shows something else (a picker, details): the next edit must happen."""
+        card = await self.registry.card(lead_id, member.officer_id)
+        if card is not None:
+            await self.registry.save(lead_id, replace(card, digest=""))
+        return card
+
+    async def refresh(self, bot: Bot, lead: Lead) -> None:
+        """Bring every card of the lead up to date and send it to officers newly on it."""
+        cards = await self.registry.cards(lead.id)
+        for card in cards:
+            member = await self.directory.by_officer(card.officer_id)
+            if member is not None:
+                await unless_blocked(self.edit(bot, card, member, lead))
+        if lead.status in views.CLOSED:
+            return
+        shown = {card.officer_id: card for card in cards}
+        for officer_id in (lead.officer_id, lead.co_officer_id):
+            member = await self.directory.by_officer(officer_id)
+            if member is None:
+                continue
+            existing = shown.get(member.officer_id)
+            if existing is None or existing.role is CardRole.SUPERVISOR:
+                await unless_blocked(self.show(bot, member, lead, CardRole.WORKER))
+
+
+async def unless_blocked(sending: Awaitable[object]) -> None:
+    try:
+        await sending
+    except TelegramForbiddenError:
+        log.info("an officer's chat blocked the bot")
+
+
+def _digest(text: str, markup: InlineKeyboardMarkup | None) -> str:
+    shown = text + (markup.model_dump_json() if markup else "")
+    return hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()
