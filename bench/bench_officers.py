@@ -1,13 +1,21 @@
-"""Officers under load: lead cards and the claim race.
+"""Officers under load: lead cards from the bank's event feed, Submit -> card, the claim race.
 
-50 officers (in the two seeded territories and teams) use the bot; 2,000 leads enter the
-bank's queues over a minute (about 33 a second) while the worker's officer pass runs as in
-production (`bot.background.OFFICER_TICK_SECONDS`). Measured: the time from a lead entering
-the bank (submit_lead returned) to its card being sent to the officer (p50, p99). Then 100
-presses of Claim on one lead at once, from the officers of its territory, through the real
-Dispatcher: how long until all are answered, and that the bank has exactly one owner.
+50 officers (in the two seeded territories and teams) use the bot. One reader of the bank's
+event feed (`BankFeedReader.serve`, as the worker runs it) hands events to the officers'
+subscriber.
 
-Usage: .venv/bin/python bench/bench_officers.py [--leads 2000 --seconds 60]
+1. Lead in the bank -> card: leads enter the bank's queues (2,000 over a minute by default)
+   and the bank pushes each event to the bot's real `/bank/events` endpoint (signed, over
+   HTTP on loopback) after it commits; the push wakes the reader. Timed from `submit_lead`
+   returning to the card's sendMessage. The same again with pushes off (the reader's poll
+   interval, `bank_feed.POLL_SECONDS`, is then what an event waits).
+2. Submit -> card on the officer's phone: 200 merchants go through the whole application
+   at once (`bench_application.JOURNEY`, 24 updates each, real Dispatcher), the lead
+   delivery worker runs alongside; timed from feeding Submit to the officer's card.
+3. 100 presses of Claim on one lead at once, from the officers of its territory, through the
+   real Dispatcher: how long until all are answered, and that the bank has one owner.
+
+Usage: .venv/bin/python bench/bench_officers.py [--leads 2000 --seconds 60 --merchants 200]
 Redis: BOT_BENCH_REDIS_URL (default redis://127.0.0.1:6379/10, flushed).
 """
 
@@ -20,42 +28,113 @@ import re
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiogram.methods import SendMessage, TelegramMethod
+from aiogram.types import CallbackQuery, Update
+from aiohttp import web
+from bench_application import JOURNEY, journey_updates
 from redis.asyncio import Redis
 
-from bot.background import OFFICER_TICK_SECONDS
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser
-from bot.factory import Outside, build_bank, build_bot, build_dispatcher, build_storage
+from bot.factory import App, Outside, build_bank, build_bot, build_dispatcher, build_storage
 from bot.local_session import LocalSession
-from bot.services.officers import OfficerDesk
-from bot.views.officers import LeadAction
-from integrations.bank.models import LeadSubmission, RepaymentMethod, StaffRole
+from bot.runtime import tune_garbage_collector
+from bot.services.bank_feed import POLL_SECONDS, BankFeedReader
+from bot.services.bank_pushes import BankPushes, RedisDeliveryLog
+from bot.services.officers import OfficerServices
+from bot.update_queue import UpdateQueue
+from bot.views.application import ChatLeadMessenger
+from bot.views.officers import LeadAction, LeadVerb
+from bot.webhook import build_web_app
+from integrations.bank.models import Lead, LeadSubmission, RepaymentMethod, StaffRole
 from integrations.bank.sandbox import admin, seed
 from integrations.bank.sandbox.core import SandboxBank
+from integrations.bank.webhook_signing import WebhookVerifier, signed_headers
 from integrations.sms.outbound import RecordingSmsSender
 
 OFFICERS = 50
 LEAD_ID = re.compile(r"\bLD\d+\b")
+SECRET = b"bench-bank-secret"
 
 
 class CardClock:
-    """When each lead's first card was sent."""
+    """When each lead's first card was sent to an officer."""
 
-    def __init__(self) -> None:
+    def __init__(self, officer_chats: set[int]) -> None:
+        self.officer_chats = officer_chats
         self.first_card: dict[str, float] = {}
 
     def __call__(self, method: TelegramMethod[Any]) -> None:
-        if isinstance(method, SendMessage):
+        if isinstance(method, SendMessage) and method.chat_id in self.officer_chats:
             found = LEAD_ID.search(method.text)
             if found:
                 self.first_card.setdefault(found.group(0), time.perf_counter())
+
+
+class PushingBank:
+    """The sandbox bank that, like a bank with webhooks, pushes after each lead it takes."""
+
+    def __init__(self, bank: SandboxBank) -> None:
+        self.bank = bank
+        self.push: Callable[[], Awaitable[None]] | None = None
+        self.entered: dict[str, float] = {}  # phone -> when submit_lead returned
+        self._pushes: set[asyncio.Task[None]] = set()
+
+    async def submit_lead(self, submission: LeadSubmission, *, idempotency_key: str) -> Lead:
+        lead = await self.bank.submit_lead(submission, idempotency_key=idempotency_key)
+        self.entered.setdefault(lead.id, time.perf_counter())
+        if self.push is not None:
+            task = asyncio.create_task(self.push())  # the bank does not wait for the bot
+            self._pushes.add(task)
+            task.add_done_callback(self._pushes.discard)
+        return lead
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.bank, name)
+
+
+class PushEndpoint:
+    """The bot's real webhook app, serving /bank/events on a loopback port."""
+
+    def __init__(self, app: App, redis: Redis) -> None:
+        verifier = WebhookVerifier([SECRET], RedisDeliveryLog(redis), clock=SystemClock().now)
+        self.web_app = build_web_app(
+            queue=UpdateQueue(redis, "bench"), redis=redis, metrics=app.metrics,
+            path="/webhook", secret="unused", bank_pushes=BankPushes(redis, verifier),
+        )  # fmt: skip
+        self.runner = web.AppRunner(self.web_app)
+        self.deliveries = 0
+        self.client: aiohttp.ClientSession | None = None
+        self.url = ""
+
+    async def start(self) -> None:
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}/bank/events"
+        self.client = aiohttp.ClientSession()
+
+    async def push(self) -> None:
+        assert self.client is not None
+        self.deliveries += 1
+        body = b'{"type": "lead_status_changed"}'
+        headers = signed_headers(SECRET, body, f"d-{self.deliveries}", datetime.now(UTC))
+        async with self.client.post(self.url, data=body, headers=headers) as answer:
+            assert answer.status == 200, answer.status
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+        await self.runner.cleanup()
 
 
 def add_officers(bank: SandboxBank) -> list[tuple[str, str]]:
@@ -103,31 +182,68 @@ def submission(index: int) -> LeadSubmission:
     )  # fmt: skip
 
 
-async def lead_cards(desk: OfficerDesk, driver: ChatDriver, leads: int, seconds: float,
-                     cards: CardClock) -> list[float]:  # fmt: skip
-    entered: dict[str, float] = {}
-    done = asyncio.Event()
-
-    async def worker_pass() -> None:
-        while not done.is_set() or len(cards.first_card) < len(entered):
-            await desk.deliver_officer_events(driver.bot)
-            await asyncio.sleep(OFFICER_TICK_SECONDS)
-
-    async def arrivals() -> None:
-        for index in range(leads):
-            lead = await desk.bank.submit_lead(submission(index), idempotency_key=f"b-{index}")
-            entered[lead.id] = time.perf_counter()
-            await asyncio.sleep(seconds / leads)
-        done.set()
-
-    await asyncio.gather(worker_pass(), arrivals())
-    return [cards.first_card[lead] - at for lead, at in entered.items() if lead in cards.first_card]
+def summary(latencies: list[float]) -> str:
+    cuts = statistics.quantiles(latencies, n=100)
+    return (f"{len(latencies)} cards, p50 {cuts[49] * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms, "
+            f"max {max(latencies) * 1000:.0f} ms")  # fmt: skip
 
 
-async def claim_race(driver: ChatDriver, desk: OfficerDesk, officers: list[ChatUser]) -> None:
-    lead = await desk.bank.submit_lead(submission(99_999), idempotency_key="race")  # north
-    data = LeadAction(action="claim", lead=lead.id).pack()
-    from aiogram.types import CallbackQuery, Update
+async def lead_cards(
+    bank: PushingBank, cards: CardClock, leads: int, seconds: float, first: int
+) -> list[float]:
+    ids = []
+    for index in range(first, first + leads):
+        lead = await bank.submit_lead(submission(index), idempotency_key=f"b-{index}")
+        ids.append(lead.id)
+        await asyncio.sleep(seconds / leads)
+    deadline = time.perf_counter() + 30
+    while any(lead not in cards.first_card for lead in ids) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.01)
+    missing = [lead for lead in ids if lead not in cards.first_card]
+    assert not missing, f"{len(missing)} leads without a card"
+    return [cards.first_card[lead] - bank.entered[lead] for lead in ids]
+
+
+async def submit_to_card(
+    app: App, driver: ChatDriver, bank: PushingBank, cards: CardClock, merchants: int
+) -> list[float]:
+    """All merchants through the application at once; Submit fed -> the officer's card."""
+    messenger = ChatLeadMessenger(driver.bot, app.i18n, app.settings.zone, app.settings.currency)
+    stop = asyncio.Event()
+    delivery = asyncio.create_task(app.dispatcher.workflow_data["delivery"].run(messenger, stop))
+    journeys = {index: journey_updates(index, driver.bot) for index in range(merchants)}
+    submitted: dict[int, float] = {}
+    known = set(bank.entered)
+
+    async def merchant(index: int) -> None:
+        for update in journeys[index][:-1]:
+            await app.dispatcher.feed_update(driver.bot, update)
+        submitted[index] = time.perf_counter()
+        await app.dispatcher.feed_update(driver.bot, journeys[index][-1])
+
+    await asyncio.gather(*(merchant(index) for index in range(merchants)))
+    deadline = time.perf_counter() + 60
+    while time.perf_counter() < deadline:
+        new = set(bank.entered) - known
+        if len(new) == merchants and all(lead in cards.first_card for lead in new):
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await delivery
+    leads = set(bank.entered) - known
+    by_phone = {(await bank.get_lead(lead)).phone: lead for lead in leads}
+    to_bank, to_card = [], []
+    for index in range(merchants):
+        lead = by_phone[f"+86138800{index:05d}"]
+        to_bank.append(bank.entered[lead] - submitted[index])
+        to_card.append(cards.first_card[lead] - submitted[index])
+    print(f"  of which Submit -> lead in the bank: {summary(to_bank).replace('cards', 'leads')}")
+    return to_card
+
+
+async def claim_race(driver: ChatDriver, bank: PushingBank, officers: list[ChatUser]) -> None:
+    lead = await bank.submit_lead(submission(99_999), idempotency_key="race")  # north
+    data = LeadAction(action=LeadVerb.CLAIM, lead=lead.id).pack()
 
     def press(user: ChatUser, n: int) -> Update:
         query = CallbackQuery(id=f"race{n}", from_user=user.as_telegram_user(),
@@ -136,47 +252,66 @@ async def claim_race(driver: ChatDriver, desk: OfficerDesk, officers: list[ChatU
 
     # K001 and the added officers with an odd index work the north, where the lead is
     north = [officers[0]] + [u for i, u in enumerate(officers[2:]) if i % 2 == 1]
-    same_territory = north
-    presses = [press(same_territory[n % len(same_territory)], n) for n in range(100)]
+    presses = [press(north[n % len(north)], n) for n in range(100)]
     alerts_before = len(driver.session.alerts)
     started = time.perf_counter()
     await asyncio.gather(*(driver.deliver(update) for update in presses))
     elapsed = time.perf_counter() - started
     answers = driver.session.alerts[alerts_before:]
     told_who = sum("已经认领" in answer or "已认领" in answer for answer in answers)
-    final = await desk.bank.get_lead(lead.id)
-    print(f"claim race: 100 presses from {len(set(map(id, same_territory)))} officers answered "
-          f"in {elapsed * 1000:.0f} ms; {len(answers)} answers ({told_who} 'claimed' or "
+    final = await bank.get_lead(lead.id)
+    print(f"claim race: 100 presses from {len(north)} officers answered in "
+          f"{elapsed * 1000:.0f} ms; {len(answers)} answers ({told_who} 'claimed' or "
           f"'already claimed by ...'); one owner at the bank: {final.officer_id}")  # fmt: skip
 
 
-async def main(leads: int, seconds: float) -> None:
+async def main(leads: int, seconds: float, merchants: int) -> None:
     url = os.environ.get("BOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
-    redis = Redis.from_url(url, max_connections=512)
+    redis = Redis.from_url(url, max_connections=1024)
     await redis.flushdb()
     folder = Path(tempfile.mkdtemp())
     settings = Settings(_env_file=None, redis_url=url, sandbox_db=folder / "bank.db")  # type: ignore[call-arg]
     clock, sms = SystemClock(), RecordingSmsSender()
-    bank = build_bank(settings, clock, sms)
-    assert isinstance(bank, SandboxBank)
-    staff = add_officers(bank)
-    cards = CardClock()
+    sandbox = build_bank(settings, clock, sms)
+    assert isinstance(sandbox, SandboxBank)
+    bank = PushingBank(sandbox)
+    staff = add_officers(sandbox)
+    cards = CardClock({30_000 + index for index in range(len(staff))})
     session = LocalSession(observer=cards)
     storage = build_storage(redis, settings)
-    app = build_dispatcher(settings, redis, storage, Outside(bank, clock))
+    app = build_dispatcher(settings, redis, storage, Outside(bank, clock))  # type: ignore[arg-type]
     driver = ChatDriver(app.dispatcher, build_bot("42:BENCH", settings, storage, session), session)
-    desk: OfficerDesk = app.dispatcher.workflow_data["officer_desk"]
+    officers_services: OfficerServices = app.dispatcher.workflow_data["officers"]
     officers = await bind_all(driver, sms, staff)
-    await desk.deliver_officer_events(driver.bot)  # the seeded history
+    reader = BankFeedReader(redis, bank, clock)  # type: ignore[arg-type]
+    reader.subscribe("officers", officers_services.feed(driver.bot))
+    await reader.read()  # the seeded history
+    endpoint = PushEndpoint(app, redis)
+    await endpoint.start()
+    tune_garbage_collector()
+    stop = asyncio.Event()
+    serving = asyncio.create_task(reader.serve(stop))
     print(f"{len(officers)} officers bound; {leads} leads over {seconds:.0f} s "
           f"(started {datetime.now(UTC):%H:%M:%S} UTC)")  # fmt: skip
-    latencies = await lead_cards(desk, driver, leads, seconds, cards)
-    cuts = statistics.quantiles(latencies, n=100)
-    print(f"lead in the bank -> card sent: {len(latencies)} cards, p50 {cuts[49] * 1000:.0f} ms, "
-          f"p99 {cuts[98] * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms "
-          f"(the officer pass runs every {OFFICER_TICK_SECONDS * 1000:.0f} ms)")  # fmt: skip
-    await claim_race(driver, desk, officers)
-    await bank.aclose()
+
+    bank.push = endpoint.push
+    pushed = await lead_cards(bank, cards, leads, seconds, first=0)
+    print(f"lead in the bank -> card, the bank pushing: {summary(pushed)}")
+    bank.push = None
+    polled = await lead_cards(bank, cards, leads, seconds, first=leads)
+    print(f"lead in the bank -> card, no pushes (poll every {POLL_SECONDS * 1000:.0f} ms): "
+          f"{summary(polled)}")  # fmt: skip
+
+    bank.push = endpoint.push
+    handed = await submit_to_card(app, driver, bank, cards, merchants)
+    print(f"Submit -> card on the officer's phone, {merchants} merchants at once "
+          f"({len(JOURNEY)} updates each), the bank pushing: {summary(handed)}")  # fmt: skip
+    await claim_race(driver, bank, officers)
+
+    stop.set()
+    await serving
+    await endpoint.close()
+    await sandbox.aclose()
     await redis.flushdb()
     await redis.aclose()
 
@@ -185,5 +320,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--leads", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--merchants", type=int, default=200)
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.leads, arguments.seconds))
+    asyncio.run(main(arguments.leads, arguments.seconds, arguments.merchants))

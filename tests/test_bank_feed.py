@@ -134,7 +134,7 @@ async def test_an_event_a_subscriber_keeps_failing_on_is_dead_lettered_with_the_
     assert await reader.parked.due("broken", clock.now() + timedelta(days=1)) == []
 
 
-async def test_a_read_cut_short_is_read_again_and_the_card_is_not_sent_twice(
+async def test_a_read_stopped_midway_is_read_again_and_the_card_is_not_sent_twice(
     driver: ChatDriver,
     sms: RecordingSmsSender,
     bank: BankAdapter,
@@ -145,22 +145,28 @@ async def test_a_read_cut_short_is_read_again_and_the_card_is_not_sent_twice(
     await bind(driver, sms, OFFICER_EN, "K001")
     lead_id = await submit(bank)
 
-    class DiesAfterTheCard:
+    entered = asyncio.Event()
+
+    class StuckOnTheLead:
         async def on_event(self, event: BankEvent, now: datetime) -> None:
             if isinstance(event, LeadStatusChanged) and event.lead_id == lead_id:
-                raise asyncio.CancelledError  # the process is stopped in the middle of a page
+                entered.set()
+                await asyncio.Event().wait()  # until the process is stopped
 
     first = reader_for(redis, bank, clock)
     first.subscribe("officers", officers.feed(driver.bot))
-    first.subscribe("dies", DiesAfterTheCard())
+    first.subscribe("stuck", StuckOnTheLead())
+    reading = asyncio.create_task(first.read())
+    await entered.wait()
+    reading.cancel()  # the process stops in the middle of a page
     with pytest.raises(asyncio.CancelledError):
-        await first.read()
+        await reading
     assert len(cards_of(driver, lead_id)) == 1
 
     again = reader_for(redis, bank, clock)
     recorder = Recorder()
     again.subscribe("officers", officers.feed(driver.bot))
-    again.subscribe("dies", recorder)
+    again.subscribe("stuck", recorder)
     await again.read()
     assert lead_id in recorder.leads  # the page whose cursor had not moved, again
     assert len(cards_of(driver, lead_id)) == 1  # and the officer still has one card

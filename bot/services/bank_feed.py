@@ -1,12 +1,14 @@
 """One reader of the bank's event feed, fanning each event out to its subscribers.
 
 One process at a time reads (a lock in Redis, renewed with each page, that also fences the
-cursor): it pages through `BankAdapter.list_events` after the shared cursor and hands every
-event to every subscriber in turn, then moves the cursor past the page. Delivery is at least
-once per subscriber: a page is read again after a crash before its cursor moved, so
-subscribers are idempotent by event id. A subscriber that raises does not hold up the
-others: the event is parked for that subscriber alone and retried with capped backoff,
-then dead-lettered with the error's type after `MAX_ATTEMPTS` (no personal data is logged).
+cursor): it pages through `BankAdapter.list_events` after the shared cursor, hands every
+event to every subscriber, then moves the cursor past the page. Events about different
+leads or customers are handed out at once, each lead's or customer's in the feed's order.
+Delivery is at least once per subscriber: a page is read again after a crash before its
+cursor moved, so subscribers are idempotent by event id. A subscriber that raises does not
+hold up the others: the event is parked for that subscriber alone and retried with capped
+backoff, then dead-lettered with the error's type after `MAX_ATTEMPTS` (no personal data
+is logged).
 
 A bank push to `/bank/events` rings `FeedWakeUp`: a reader waiting for its next poll reads
 at once. The push sets a "pending" flag before it rings, and a reader checks the flag after
@@ -29,7 +31,7 @@ from redis.asyncio import Redis
 from bot.clock import Clock
 from bot.supervision import Backoff, Heartbeats, supervise
 from integrations.bank.errors import BankError
-from integrations.bank.models import BankEvent
+from integrations.bank.models import BankEvent, LeadStatusChanged
 from integrations.bank.protocol import BankAdapter
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ PAGE_SIZE = 100
 LOCK_MS = 30_000
 POLL_SECONDS = 0.5  # without pushes, how soon a bank event is seen
 MAX_ATTEMPTS = 10
+CONCURRENCY = 32  # events about different leads or customers handled at once
 RETRY_BACKOFF = Backoff(first_delay=1.0, max_delay=300.0)
 
 _EVENT: TypeAdapter[BankEvent] = TypeAdapter(BankEvent)
@@ -206,8 +209,7 @@ class BankFeedReader:
         handled = 0
         while True:
             page = await self.bank.list_events(after=cursor, limit=self.page_size)
-            for event in page.events:
-                await self._fan_out(event, self.clock.now())
+            await self._fan_out(page.events)
             handled += len(page.events)
             advanced = page.next_cursor is not None and page.next_cursor != cursor
             cursor = page.next_cursor if advanced else cursor
@@ -218,7 +220,23 @@ class BankFeedReader:
             if len(page.events) < self.page_size or not advanced:
                 return handled
 
-    async def _fan_out(self, event: BankEvent, now: datetime) -> None:
+    async def _fan_out(self, events: list[BankEvent]) -> None:
+        """Events about different subjects at once, each subject's in the feed's order."""
+        by_subject: dict[str, list[BankEvent]] = {}
+        for event in events:
+            by_subject.setdefault(_subject(event), []).append(event)
+        limit = asyncio.Semaphore(CONCURRENCY)
+
+        async def in_order(group: list[BankEvent]) -> None:
+            async with limit:
+                for event in group:
+                    await self._hand_out(event, self.clock.now())
+
+        async with asyncio.TaskGroup() as tasks:
+            for group in by_subject.values():
+                tasks.create_task(in_order(group))
+
+    async def _hand_out(self, event: BankEvent, now: datetime) -> None:
         for name, subscriber in self._subscribers.items():
             try:
                 await subscriber.on_event(event, now)
@@ -234,6 +252,13 @@ class BankFeedReader:
                     await self.parked.park(name, event, attempts + 1, error, now)
                 else:
                     await self.parked.done(name, event.id)
+
+
+def _subject(event: BankEvent) -> str:
+    """What the event is about: a lead, else a customer."""
+    if isinstance(event, LeadStatusChanged):
+        return f"lead:{event.lead_id}"
+    return f"customer:{event.customer_id}"
 
 
 def _text(raw: object) -> str:
