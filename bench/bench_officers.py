@@ -1,8 +1,11 @@
 """Officers under load: lead cards from the bank's event feed, Submit -> card, the claim race.
 
-50 officers (in the two seeded territories and teams) use the bot. One reader of the bank's
-event feed (`BankFeedReader.serve`, as the worker runs it) hands events to the officers'
-subscriber.
+50 officers (in the two seeded territories and teams) use the bot. As in the worker, one
+reader of the bank's event feed (`BankFeedReader.serve`) hands events to the officers'
+subscriber, which queues the cards; the outbound pipeline's Sender (`OutboundDelivery.serve`,
+16 consumers, the shared rate limit) sends them. A card counts when the Sender's
+sendMessage reaches Telegram (an in-process stand-in, `LocalSession`). `--paid` lifts the
+global rate from Telegram's free 30 messages/s to paid broadcasts' 1,000.
 
 1. Lead in the bank -> card: leads enter the bank's queues (2,000 over a minute by default)
    and the bank pushes each event to the bot's real `/bank/events` endpoint (signed, over
@@ -16,6 +19,7 @@ subscriber.
    real Dispatcher: how long until all are answered, and that the bank has one owner.
 
 Usage: .venv/bin/python bench/bench_officers.py [--leads 2000 --seconds 60 --merchants 200]
+       [--paid]
 Redis: BOT_BENCH_REDIS_URL (default redis://127.0.0.1:6379/10, flushed).
 """
 
@@ -44,14 +48,22 @@ from redis.asyncio import Redis
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser
-from bot.factory import App, Outside, build_bank, build_bot, build_dispatcher, build_storage
+from bot.factory import (
+    App,
+    Outside,
+    build_bank,
+    build_bot,
+    build_delivery,
+    build_dispatcher,
+    build_storage,
+)
 from bot.local_session import LocalSession
+from bot.reminder_config import ReminderSettings
 from bot.runtime import tune_garbage_collector
 from bot.services.bank_feed import POLL_SECONDS, BankFeedReader
 from bot.services.bank_pushes import BankPushes, RedisDeliveryLog
-from bot.services.officers import OfficerServices
+from bot.supervision import Heartbeats
 from bot.update_queue import UpdateQueue
-from bot.views.application import ChatLeadMessenger
 from bot.views.officers import LeadAction, LeadVerb
 from bot.webhook import build_web_app
 from integrations.bank.models import Lead, LeadSubmission, RepaymentMethod, StaffRole
@@ -208,9 +220,9 @@ async def submit_to_card(
     app: App, driver: ChatDriver, bank: PushingBank, cards: CardClock, merchants: int
 ) -> list[float]:
     """All merchants through the application at once; Submit fed -> the officer's card."""
-    messenger = ChatLeadMessenger(driver.bot, app.i18n, app.settings.zone, app.settings.currency)
+    services = app.services
     stop = asyncio.Event()
-    delivery = asyncio.create_task(app.dispatcher.workflow_data["delivery"].run(messenger, stop))
+    delivery = asyncio.create_task(services.delivery.run(services.lead_messenger, stop))
     journeys = {index: journey_updates(index, driver.bot) for index in range(merchants)}
     submitted: dict[int, float] = {}
     known = set(bank.entered)
@@ -265,7 +277,7 @@ async def claim_race(driver: ChatDriver, bank: PushingBank, officers: list[ChatU
           f"'already claimed by ...'); one owner at the bank: {final.officer_id}")  # fmt: skip
 
 
-async def main(leads: int, seconds: float, merchants: int) -> None:
+async def main(leads: int, seconds: float, merchants: int, paid: bool) -> None:
     url = os.environ.get("BOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
     redis = Redis.from_url(url, max_connections=1024)
     await redis.flushdb()
@@ -279,19 +291,26 @@ async def main(leads: int, seconds: float, merchants: int) -> None:
     cards = CardClock({30_000 + index for index in range(len(staff))})
     session = LocalSession(observer=cards)
     storage = build_storage(redis, settings)
-    app = build_dispatcher(settings, redis, storage, Outside(bank, clock))  # type: ignore[arg-type]
+    config = ReminderSettings(paid_broadcast=paid)
+    outside = Outside(bank, clock)  # type: ignore[arg-type]
+    app = build_dispatcher(settings, redis, storage, outside, reminder_settings=config)
     driver = ChatDriver(app.dispatcher, build_bot("42:BENCH", settings, storage, session), session)
-    officers_services: OfficerServices = app.dispatcher.workflow_data["officers"]
+    sender_bot = build_bot("42:BENCH", settings, None, session.twin(), answers_users=False)
+    outbound = build_delivery(app.services, sender_bot, sms)
     officers = await bind_all(driver, sms, staff)
     reader = BankFeedReader(redis, bank, clock)  # type: ignore[arg-type]
-    reader.subscribe("officers", officers_services.feed(driver.bot))
+    reader.subscribe("officers", app.services.officers.feed)
     await reader.read()  # the seeded history
+    await outbound.run_due(clock.now())
     endpoint = PushEndpoint(app, redis)
     await endpoint.start()
     tune_garbage_collector()
     stop = asyncio.Event()
-    serving = asyncio.create_task(reader.serve(stop))
-    print(f"{len(officers)} officers bound; {leads} leads over {seconds:.0f} s "
+    serving = asyncio.gather(
+        reader.serve(stop), outbound.serve(stop, Heartbeats(), consumers=16)
+    )  # fmt: skip
+    print(f"{len(officers)} officers bound; {leads} leads over {seconds:.0f} s; sending at "
+          f"{config.messages_per_second:.0f} messages/s "
           f"(started {datetime.now(UTC):%H:%M:%S} UTC)")  # fmt: skip
 
     bank.push = endpoint.push
@@ -321,5 +340,6 @@ if __name__ == "__main__":
     parser.add_argument("--leads", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--merchants", type=int, default=200)
+    parser.add_argument("--paid", action="store_true", help="paid broadcasts: 1,000 messages/s")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.leads, arguments.seconds, arguments.merchants))
+    asyncio.run(main(arguments.leads, arguments.seconds, arguments.merchants, arguments.paid))

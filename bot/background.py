@@ -1,134 +1,139 @@
 """Everything that happens without a user's message, in one place.
 
 Reminders and bank notices (with the merchant's lead news), officers' lead cards and SLA
-timers, and the retries of leads the bank did not take yet. `python -m bot worker` keeps
-them running; the demo runs one pass after each line and after moving its clock, as if a
-worker had been running all along.
+timers, the retries of leads the bank did not take yet, and the outbound pipeline that
+delivers what they all queued. `python -m bot worker` keeps them running, each loop
+supervised; the demo and the tests run one pass (`run_once`) after each line and after
+moving the clock, as if a worker had been running all along.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
-import socket
 from datetime import datetime
 
-from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramAPIError
-from aiogram.utils.i18n import I18n
-
+from bot.bank_notices import BankNotices
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.factory import (
     Outside,
+    Services,
     build_bank,
     build_bot,
-    build_dispatcher,
+    build_delivery,
     build_redis,
-    build_storage,
+    build_services,
 )
+from bot.local_session import LocalSession
+from bot.pipeline.delivery import OutboundDelivery
+from bot.pipeline.metrics_server import serve_metrics
 from bot.runtime import stop_on_signals, tune_garbage_collector
-from bot.services.applications import ApplicationService
 from bot.services.bank_feed import BankFeedReader
-from bot.services.later import LaterMessage
-from bot.services.lead_outbox import LeadDelivery
-from bot.services.officers import OfficerServices
 from bot.sms_channel import outbound_sms
-from bot.views import application as application_views
-from bot.views.application import ChatLeadMessenger
-from bot.worker import ReminderWorker, parts_of
+from bot.supervision import Heartbeats, sleep_unless_stopped, supervise
+from bot.telemetry import WorkerMetrics
+from bot.worker import ReminderWorker
 from integrations.bank.models import LeadStatusChanged
 from integrations.sms.outbound import SmsSender
 
 log = logging.getLogger(__name__)
-OFFICER_TICK_SECONDS = 0.5  # how soon a new lead reaches the officer
+OFFICER_TICK_SECONDS = 0.5  # how soon a due SLA reminder or escalation is queued
+LEAD_WAIT_MS = 1_000
+SENDING_CONSUMERS = 16
 
 
 class Background:
-    def __init__(self, dispatcher: Dispatcher, bot: Bot, sms: SmsSender, consumer: str) -> None:
-        data = dispatcher.workflow_data
-        settings = data["settings"]
-        self.bot = bot
-        self.officers: OfficerServices = data["officers"]
-        self.feed = BankFeedReader(data["reminders"].redis, self.officers.bank, data["clock"])
-        self.feed.subscribe("officers", self.officers.feed(bot))
-        self.applications: ApplicationService = data["applications"]
-        self.i18n: I18n = data["i18n"]
-        self.zone = settings.zone
-        self.delivery: LeadDelivery = data["delivery"]
-        self.messenger = ChatLeadMessenger(bot, data["i18n"], settings.zone, settings.currency)
-        parts = parts_of(dispatcher)
-        parts.lead_news = self._relay
-        self.reminders = ReminderWorker(parts, bot, sms, consumer)
+    def __init__(self, services: Services, outbound: OutboundDelivery) -> None:
+        self.services = services
+        self.outbound = outbound
+        self.officers = services.officers
+        self.delivery = services.delivery
+        self.messenger = services.lead_messenger
+        self.clock = services.clock
+        config = services.reminder_settings
+        self.reminders = ReminderWorker(
+            services.reminders,
+            services.outbox,
+            services.i18n,
+            services.settings.currency,
+            budget=max(100, int(config.messages_per_second * config.tick_seconds * 2)),
+        )
+        notices = BankNotices(
+            services.reminders,
+            services.outbox,
+            services.i18n,
+            services.settings.currency,
+            lead_news=self._relay,
+        )
+        self.feed = BankFeedReader(services.redis, services.outside.bank, services.clock)
+        self.feed.subscribe("notices", notices)
+        self.feed.subscribe("officers", services.officers.feed)
 
     async def run_once(self, now: datetime) -> None:
-        """One pass as if the worker had run until `now` (the demo and tests)."""
-        await self.reminders.run_once(now)
+        """One pass as if the worker had run until `now`, delivering what is due."""
         await self.feed.read()
-        await self.officers.sla.run_checks(self.bot, now)
+        await self.reminders.tick(now)
+        await self.officers.sla.run_checks(now)
         await self.delivery.retry_due(self.messenger)
-        await self.send_later_messages(now)
+        await self.outbound.run_due(now)
 
-    async def send_later_messages(self, now: datetime) -> None:
-        """What merchants are owed now: "remind me later", the day before a visit."""
-        for later in await self.applications.later.take_due(now):
-            with self.i18n.context(), self.i18n.use_locale(later.locale):
-                text = self._later_text(later)
-            try:
-                await self.bot.send_message(later.user_id, text)
-            except TelegramAPIError:
-                log.warning("could not deliver a %s message", later.kind)
+    async def serve(self, stop: asyncio.Event, heartbeats: Heartbeats) -> None:
+        tick = self.services.reminder_settings.tick_seconds
 
-    def _later_text(self, later: LaterMessage) -> str:
-        if later.kind == "visit":
-            details = later.details
-            at = datetime.fromisoformat(details["at"])
-            return application_views.visit_tomorrow(
-                details["lead"], details.get("officer"), at, self.zone, later.locale
-            )
-        return application_views.reapply_invitation()
+        async def reminders() -> None:
+            await self.reminders.tick(self.clock.now())
+            await sleep_unless_stopped(stop, tick)
 
-    async def serve(self, clock: Clock, stop: asyncio.Event) -> None:
+        async def sla() -> None:
+            await self.officers.sla.run_checks(self.clock.now())
+            await sleep_unless_stopped(stop, OFFICER_TICK_SECONDS)
+
+        async def leads() -> None:
+            await self.delivery.retry_due(self.messenger)
+            await self.delivery.deliver_new(self.messenger, block_ms=LEAD_WAIT_MS)
+
+        loops = {"reminders": reminders, "officer-sla": sla, "leads": leads}
+        for name in (*loops, "bank-feed"):
+            heartbeats.register(name, allowance=120)
         await asyncio.gather(
-            self.reminders.serve(clock, stop),
-            self.delivery.run(self.messenger, stop),
-            self._periodic(clock, stop),
-            self.feed.serve(stop),
+            *(supervise(name, body, stop, heartbeats=heartbeats) for name, body in loops.items()),
+            self.feed.serve(stop, heartbeats),
+            self.outbound.serve(stop, heartbeats, consumers=SENDING_CONSUMERS),
         )
-
-    async def _periodic(self, clock: Clock, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.officers.sla.run_checks(self.bot, clock.now())
-                await self.send_later_messages(clock.now())
-            except Exception:
-                log.exception("officer cards or SLA checks failed; trying again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), OFFICER_TICK_SECONDS)
 
     async def _relay(self, event: LeadStatusChanged) -> None:
         await self.delivery.relay(event, self.messenger)
 
 
-async def run_worker(settings: Settings) -> None:
+def local_background(
+    services: Services, session: LocalSession, sms: SmsSender, token: str
+) -> Background:
+    """The demo's and the tests' background: the Sender talks to the in-process Telegram."""
+    bot = build_bot(token, services.settings, None, session=session.twin(), answers_users=False)
+    return Background(services, build_delivery(services, bot, sms))
+
+
+async def run_worker(settings: Settings, clock: Clock | None = None) -> None:
     """`python -m bot worker`: any number of these share the work through Redis."""
     token = settings.require_token()
     redis = build_redis(settings.redis_url)
-    clock = SystemClock()
+    clock = clock or SystemClock()
     sms = outbound_sms(settings)
     bank = build_bank(settings, clock, sms)
-    storage = build_storage(redis, settings)
-    bot = build_bot(token, settings, storage)
-    app = build_dispatcher(settings, redis, storage, Outside(bank, clock))
-    consumer = f"{socket.gethostname()}-{os.getpid()}"
-    background = Background(app.dispatcher, bot, sms, consumer)
+    services = build_services(settings, redis, Outside(bank, clock))
+    bot = build_bot(token, settings, None, answers_users=False)
+    metrics = WorkerMetrics()
+    background = Background(services, build_delivery(services, bot, sms, metrics))
+    heartbeats = Heartbeats()
+    stop = stop_on_signals()
     tune_garbage_collector()
     try:
-        await background.serve(clock, stop_on_signals())
+        await asyncio.gather(
+            background.serve(stop, heartbeats),
+            serve_metrics(metrics, settings.worker_metrics_port, stop),
+        )
     finally:
-        await storage.drain()
         await bank.aclose()
         await bot.session.close()
         await redis.aclose()

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     holidays: Annotated[tuple[date, ...], NoDecode] = ()  # e.g. 2026-10-01,2026-10-02
     working_weekends: Annotated[tuple[date, ...], NoDecode] = ()  # worked instead (调休)
     annual_rate: Decimal = Field(default=Decimal("12"), gt=0, lt=100)
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)  # worker's /metrics
 
     @field_validator("holidays", "working_weekends", mode="before")
     @classmethod

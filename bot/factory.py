@@ -17,8 +17,11 @@ from redis.asyncio import Redis
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings, SettingsError
 from bot.i18n import LocaleMiddleware, build_i18n
+from bot.pipeline.delivery import OutboundDelivery, RetryPolicy
+from bot.pipeline.outbox import SaqOutbox
+from bot.pipeline.sender import BankPhones, Sender
 from bot.reminder_config import ReminderSettings
-from bot.retry import RetryAfterMiddleware
+from bot.retry import SharedFloodControl
 from bot.services.accounts import AccountsService, CustomerDirectory
 from bot.services.applications import ApplicationService
 from bot.services.calculator import LoanCalculator
@@ -26,11 +29,14 @@ from bot.services.later import LaterMessages
 from bot.services.lead_outbox import LeadDelivery, LeadOutbox, consumer_name
 from bot.services.money_commands import MoneyCommandEngine
 from bot.services.money_store import MoneyCommandStore
-from bot.services.officers import build_officer_services
+from bot.services.officers import OfficerServices, build_officer_services
 from bot.services.preferences import LanguagePreferences
 from bot.services.reminders import ReminderService
+from bot.services.sender import DeadLetters, DeliveryRecord, SendRateLimiter
 from bot.state import SnapshotRedisStorage, UpdateGate, WriteStateBeforeSending
-from bot.telemetry import Metrics, MetricsMiddleware
+from bot.telemetry import Metrics, MetricsMiddleware, WorkerMetrics
+from bot.views.application import ChatLeadMessenger
+from bot.views.later import LaterTexts
 from handlers import (
     accounts,
     application,
@@ -59,14 +65,26 @@ def build_storage(redis: Redis, settings: Settings) -> SnapshotRedisStorage:
 def build_bot(
     token: str,
     settings: Settings,
-    storage: SnapshotRedisStorage,
+    storage: SnapshotRedisStorage | None,
     session: BaseSession | None = None,
+    *,
+    answers_users: bool = True,
 ) -> Bot:
+    """`answers_users`: the Bot of handlers (flood control: pause everyone, one more try,
+    and the conversation state written before each reply). The Sender's Bot has neither:
+    a 429 there reschedules the job."""
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base_url))
-    session.middleware(RetryAfterMiddleware())
-    session.middleware(WriteStateBeforeSending(storage))
+    if answers_users and storage is not None:
+        session.middleware(SharedFloodControl(build_limiter(storage.redis, ReminderSettings())))
+        session.middleware(WriteStateBeforeSending(storage))
     return Bot(token, session=session, default=DefaultBotProperties(link_preview_is_disabled=True))
+
+
+def build_limiter(redis: Redis, reminder_settings: ReminderSettings) -> SendRateLimiter:
+    return SendRateLimiter(
+        redis, reminder_settings.messages_per_second, reminder_settings.chat_interval_ms
+    )
 
 
 @dataclass
@@ -79,6 +97,7 @@ class App:
     i18n: I18n
     metrics: Metrics
     dispatcher: Dispatcher
+    services: Services
 
 
 @dataclass
@@ -116,15 +135,136 @@ def build_accounts_services(
 ) -> tuple[AccountsService, ReminderService]:
     directory = CustomerDirectory(redis)
     policy = reminder_settings.policy(settings.timezone)
-    return AccountsService(bank, directory), ReminderService(bank, redis, directory, policy)
+    reminders = ReminderService(bank, redis, directory, policy, DeliveryRecord(redis))
+    return AccountsService(bank, directory), reminders
+
+
+def build_outbox(redis: Redis, clock: Clock) -> SaqOutbox:
+    return SaqOutbox(redis, clock, DeliveryRecord(redis))
 
 
 def build_applications(
-    outside: Outside, redis: Redis, calculator: LoanCalculator
+    outside: Outside,
+    redis: Redis,
+    calculator: LoanCalculator,
+    outbox: SaqOutbox,
+    i18n: I18n,
+    settings: Settings,
 ) -> tuple[ApplicationService, LeadDelivery]:
-    later = LaterMessages(redis)
+    later = LaterMessages(outbox, LaterTexts(i18n, settings.zone))
     service = ApplicationService(outside.bank, calculator, LeadOutbox(redis), outside.clock, later)
     return service, LeadDelivery(redis, outside.bank, consumer=consumer_name(), later=later)
+
+
+@dataclass(frozen=True)
+class Services:
+    """Every service, built once per process: handlers get them as workflow data (by the
+    names in `workflow_data`), the worker and the demo use them directly."""
+
+    settings: Settings
+    reminder_settings: ReminderSettings
+    redis: Redis
+    outside: Outside
+    i18n: I18n
+    outbox: SaqOutbox
+    preferences: LanguagePreferences
+    calculator: LoanCalculator
+    money_commands: MoneyCommandEngine
+    accounts: AccountsService
+    reminders: ReminderService
+    applications: ApplicationService
+    delivery: LeadDelivery
+    lead_messenger: ChatLeadMessenger
+    officers: OfficerServices
+
+    @property
+    def clock(self) -> Clock:
+        return self.outside.clock
+
+    def workflow_data(self) -> dict[str, object]:
+        return {
+            "settings": self.settings,
+            "i18n": self.i18n,
+            "clock": self.clock,
+            "outbox": self.outbox,
+            "preferences": self.preferences,
+            "calculator": self.calculator,
+            "money_commands": self.money_commands,
+            "applications": self.applications,
+            "delivery": self.delivery,
+            "lead_messenger": self.lead_messenger,
+            "accounts": self.accounts,
+            "reminders": self.reminders,
+            "reminder_settings": self.reminder_settings,
+            "officers": self.officers,
+        }
+
+
+def build_services(
+    settings: Settings,
+    redis: Redis,
+    outside: Outside,
+    reminder_settings: ReminderSettings | None = None,
+) -> Services:
+    reminder_settings = reminder_settings or ReminderSettings()
+    i18n = build_i18n(settings.default_locale)
+    outbox = build_outbox(redis, outside.clock)
+    calculator = LoanCalculator(outside.bank, outside.clock, timezone=settings.timezone)
+    accounts, reminders = build_accounts_services(
+        settings, reminder_settings, redis, outside.bank
+    )
+    applications, delivery = build_applications(
+        outside, redis, calculator, outbox, i18n, settings
+    )
+    messenger = ChatLeadMessenger(
+        outbox, BankPhones(outside.bank), i18n, settings.zone, settings.currency
+    )
+    officers = build_officer_services(
+        redis, outside.bank, outside.clock, i18n, calculator, outbox,
+        currency=settings.currency, timezone=settings.timezone,
+        holidays=settings.holidays, working_weekends=settings.working_weekends,
+    )  # fmt: skip
+    return Services(
+        settings=settings,
+        reminder_settings=reminder_settings,
+        redis=redis,
+        outside=outside,
+        i18n=i18n,
+        outbox=outbox,
+        preferences=LanguagePreferences(redis),
+        calculator=calculator,
+        money_commands=build_money_commands(outside, redis),
+        accounts=accounts,
+        reminders=reminders,
+        applications=applications,
+        delivery=delivery,
+        lead_messenger=messenger,
+        officers=officers,
+    )
+
+
+def build_delivery(
+    services: Services,
+    bot: Bot,
+    sms: SmsSender,
+    metrics: WorkerMetrics | None = None,
+) -> OutboundDelivery:
+    """The one Sender and what feeds it: `bot` is its own (`build_bot(answers_users=False)`)."""
+    redis, config = services.redis, services.reminder_settings
+    metrics = metrics or WorkerMetrics()
+    sender = Sender(
+        bot,
+        sms,
+        build_limiter(redis, config),
+        services.outbox.record,
+        BankPhones(services.outside.bank),
+        metrics,
+        paid_broadcast=config.paid_broadcast,
+    )
+    policy = RetryPolicy(max_attempts=config.max_retries + 1)
+    return OutboundDelivery(
+        services.outbox, sender, DeadLetters(redis), services.clock, metrics, policy
+    )
 
 
 def build_dispatcher(
@@ -134,39 +274,17 @@ def build_dispatcher(
     outside: Outside,
     extra_routers: tuple[Router, ...] = (),
     reminder_settings: ReminderSettings | None = None,
+    services: Services | None = None,
 ) -> App:
     """`extra_routers` go before the fallback (the benchmark's bare form uses this)."""
-    i18n = build_i18n(settings.default_locale)
+    services = services or build_services(settings, redis, outside, reminder_settings)
     metrics = Metrics()
     dispatcher = Dispatcher(storage=storage, disable_fsm=True)
     dispatcher.fsm = UpdateGate(storage, default_locale=settings.default_locale)
     dispatcher.update.outer_middleware(MetricsMiddleware(metrics))
     dispatcher.update.outer_middleware(dispatcher.fsm)
-    dispatcher.update.outer_middleware(LocaleMiddleware(i18n))
-    dispatcher.workflow_data.update(
-        settings=settings,
-        i18n=i18n,
-        clock=outside.clock,
-        preferences=LanguagePreferences(redis),
-        calculator=LoanCalculator(outside.bank, outside.clock, timezone=settings.timezone),
-        money_commands=build_money_commands(outside, redis),
-    )
-    reminder_settings = reminder_settings or ReminderSettings()
-    account_service, reminder_service = build_accounts_services(
-        settings, reminder_settings, redis, outside.bank
-    )
-    applications, delivery = build_applications(
-        outside, redis, dispatcher.workflow_data["calculator"]
-    )
-    dispatcher.workflow_data.update(applications=applications, delivery=delivery)
-    dispatcher.workflow_data.update(
-        accounts=account_service, reminders=reminder_service, reminder_settings=reminder_settings
-    )
-    dispatcher.workflow_data["officers"] = build_officer_services(
-        redis, outside.bank, outside.clock, i18n, dispatcher.workflow_data["calculator"],
-        currency=settings.currency, timezone=settings.timezone,
-        holidays=settings.holidays, working_weekends=settings.working_weekends,
-    )  # fmt: skip
+    dispatcher.update.outer_middleware(LocaleMiddleware(services.i18n))
+    dispatcher.workflow_data.update(services.workflow_data())
     dispatcher.errors.register(errors.apologize)
     dispatcher.include_routers(
         application.build_router(),  # before common: its deep links and resuming on /start
@@ -179,7 +297,7 @@ def build_dispatcher(
         money_commands.build_router(),  # after every form: inside one, the text is its answer
         fallback.build_router(),
     )
-    return App(settings, redis, storage, i18n, metrics, dispatcher)
+    return App(settings, redis, storage, services.i18n, metrics, dispatcher, services)
 
 
 async def publish_commands(bot: Bot, i18n: I18n) -> None:

@@ -94,6 +94,19 @@ class LocalSession(BaseSession):
         self.alerts: list[str] = []
         self._ids = itertools.count(1000)
 
+    def twin(self) -> LocalSession:
+        """Another session onto the same chats, with its own request middlewares: the
+        Sender's Bot (no flood-control waits) beside the Bot that answers users."""
+        twin = LocalSession(self.bot_user, self.observer)
+        twin.calls, twin.chats, twin.failures, twin.alerts = (
+            self.calls,
+            self.chats,
+            self.failures,
+            self.alerts,
+        )
+        twin._ids = self._ids
+        return twin
+
     def chat(self, chat_id: int) -> ChatView:
         return self.chats.setdefault(chat_id, ChatView())
 

@@ -1,9 +1,15 @@
-"""Outgoing requests: honour Telegram's flood control with a bounded number of retries."""
+"""Flood control on replies: a 429 pauses every process's sends, and the reply is tried once
+more after `retry_after`.
+
+Only the Bots that answer users carry this middleware. The Sender's Bot has none: a 429 on
+an unprompted message reschedules its job instead of waiting in-process.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
@@ -12,12 +18,18 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 
+from bot.services.sender import SendRateLimiter
+
 log = logging.getLogger(__name__)
 
 
-class RetryAfterMiddleware(BaseRequestMiddleware):
-    def __init__(self, max_retries: int = 3, sleep: Any = asyncio.sleep) -> None:
-        self.max_retries = max_retries
+class SharedFloodControl(BaseRequestMiddleware):
+    def __init__(
+        self,
+        limiter: SendRateLimiter,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.limiter = limiter
         self.sleep = sleep
 
     async def __call__(
@@ -26,18 +38,14 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Any:
-        for attempt in range(self.max_retries + 1):
-            try:
-                return await make_request(bot, method)
-            except TelegramRetryAfter as error:
-                if attempt == self.max_retries:
-                    raise
-                log.warning(
-                    "flood control on %s: waiting %ss (retry %d/%d)",
-                    type(method).__name__,
-                    error.retry_after,
-                    attempt + 1,
-                    self.max_retries,
-                )
-                await self.sleep(error.retry_after)
-        raise AssertionError("unreachable")
+        try:
+            return await make_request(bot, method)
+        except TelegramRetryAfter as error:
+            log.warning(
+                "flood control on %s: every process waits %ss, then one more try",
+                type(method).__name__,
+                error.retry_after,
+            )
+            await self.limiter.pause_everyone(error.retry_after)
+            await self.sleep(error.retry_after)
+        return await make_request(bot, method)

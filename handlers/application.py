@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject, CommandStart, Filter, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -28,7 +28,6 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -49,7 +48,7 @@ from bot.keyboards import (
 from bot.routing import FeatureRouter
 from bot.services.applications import YES, ApplicationService, Draft, new_draft_id
 from bot.services.calculator import ProductBounds
-from bot.services.lead_outbox import LeadDelivery
+from bot.services.lead_outbox import LeadDelivery, LeadMessenger
 from bot.services.preferences import LanguagePreferences
 from bot.views import application as views
 from bot.views.calculator import amount_error, plan_name
@@ -613,8 +612,7 @@ async def _submit(
     draft: dict[str, Any],
     user_id: int,
     delivery: LeadDelivery,
-    bot: Bot,
-    i18n: I18n,
+    lead_messenger: LeadMessenger,
 ) -> None:
     saved = Draft(draft["id"], draft.get("answers", {}), draft.get("referral"))
     result = await turn.applications.submit(saved, user_id, turn.locale)
@@ -627,11 +625,10 @@ async def _submit(
     await turn.state.clear()
     text = views.received() if result.enqueued else views.already_sent()
     await message.answer(text, reply_markup=main_menu())
-    messenger = views.ChatLeadMessenger(bot, i18n, turn.settings.zone, turn.settings.currency)
     # One lead (the oldest waiting) per Submit: with many merchants submitting at once each
     # hands one to the bank instead of all of them racing for the whole stream; the worker
     # (`LeadDelivery.run`) takes whatever is left.
-    await delivery.deliver_new(messenger, count=1)
+    await delivery.deliver_new(lead_messenger, count=1)
 
 
 def _not_now_keyboard(alternatives: Alternatives, turn: Turn) -> InlineKeyboardMarkup:
@@ -671,8 +668,7 @@ async def button(
     settings: Settings,
     locale: str,
     delivery: LeadDelivery,
-    bot: Bot,
-    i18n: I18n,
+    lead_messenger: LeadMessenger,
 ) -> None:
     message = callback.message
     current = await state.get_state()
@@ -693,7 +689,7 @@ async def button(
     await message.edit_reply_markup(reply_markup=None)
     action = callback_data.action
     if action == "submit":
-        await _submit(message, turn, draft, callback.from_user.id, delivery, bot, i18n)
+        await _submit(message, turn, draft, callback.from_user.id, delivery, lead_messenger)
         return
     await ACTIONS[action](message, turn, draft, callback_data)
 

@@ -234,9 +234,7 @@ async def kind_chosen(
     await callback.answer()
 
 
-async def note_given(
-    message: Message, state: FSMContext, officers: OfficerServices, bot: Bot
-) -> None:
+async def note_given(message: Message, state: FSMContext, officers: OfficerServices) -> None:
     lead_id = (await state.get_data()).get("note_lead", "")
     member = await officers.directory.by_chat(message.chat.id)
     await state.clear()
@@ -249,7 +247,7 @@ async def note_given(
     except Refused:
         await message.answer(_("This lead is not yours to act on."))
         return
-    await officers.cards.refresh(bot, lead)
+    await officers.cards.refresh(lead)
     await message.answer(_("Note saved on lead {lead}.").format(lead=lead.id))
 
 
@@ -312,12 +310,12 @@ def _bank_refusal(error: DeskError) -> str:
 
 async def _redraw(press: Press) -> None:
     lead = await press.officers.actions.lead_for(press.member, press.data.lead, "view")
-    await press.officers.cards.refresh(press.bot, lead)
+    await press.officers.cards.refresh(lead)
 
 
 async def _claim(press: Press) -> None:
     lead = await press.officers.actions.claim(press.member, press.data.lead)
-    await press.officers.cards.refresh(press.bot, lead)
+    await press.officers.cards.refresh(lead)
     await press.callback.answer(_("Claimed. The full number is on the card."))
 
 
@@ -337,7 +335,7 @@ async def _pass_reason(press: Press) -> None:
     if press.data.arg not in views.PASS_REASONS:
         raise OutOfDate
     lead = await press.officers.actions.pass_on(press.member, press.data.lead, press.data.arg)
-    await press.officers.cards.refresh(press.bot, lead)
+    await press.officers.cards.refresh(lead)
     await press.callback.answer(_("Passed on."))
 
 
@@ -346,7 +344,7 @@ async def _details(press: Press) -> None:
     card = await press.officers.cards.changed(lead.id, press.member)
     if card is None:
         raise refusal(press.member, lead.id, "details")
-    await press.officers.cards.edit(press.bot, card, press.member, lead, detailed=True)
+    await press.officers.cards.edit(card, press.member, lead, detailed=True)
     await press.officers.cards.changed(lead.id, press.member)
     await press.callback.answer()
 
@@ -355,7 +353,7 @@ async def _back(press: Press) -> None:
     lead = await press.officers.actions.lead_for(press.member, press.data.lead, "back")
     card = await press.officers.cards.changed(lead.id, press.member)
     if card is not None:
-        await press.officers.cards.edit(press.bot, card, press.member, lead)
+        await press.officers.cards.edit(card, press.member, lead)
     await press.callback.answer()
 
 
@@ -378,7 +376,7 @@ async def _set_status(press: Press) -> None:
         raise OutOfDate
     actions = press.officers.actions
     lead = await actions.set_status(press.member, press.data.lead, status)  # type: ignore[arg-type]
-    await press.officers.cards.refresh(press.bot, lead)
+    await press.officers.cards.refresh(lead)
     await press.callback.answer(_("Status: {status}").format(status=views.status_label(status)))
 
 
@@ -437,7 +435,7 @@ async def _visit_time(press: Press) -> None:
         await press.callback.answer(_("No free time left that day."), show_alert=True)
         return
     lead = await press.officers.actions.book_visit(press.member, press.data.lead, at)
-    await press.officers.cards.refresh(press.bot, lead)
+    await press.officers.cards.refresh(lead)
     when = moment(at.replace(tzinfo=None), press.locale)
     await press.callback.answer(_("Visit booked for {when}.").format(when=when))
 
@@ -456,7 +454,7 @@ async def _reassign(press: Press) -> None:
     if not press.data.arg:
         raise OutOfDate
     lead = await press.officers.actions.reassign(press.member, press.data.lead, press.data.arg)
-    await press.officers.cards.refresh(press.bot, lead)
+    await press.officers.cards.refresh(lead)
     name = await press.officers.cards.facts.officer_name(lead.officer_id)
     await press.callback.answer(_("Reassigned to {name}.").format(name=name))
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from bot.background import Background, local_background
 from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser
@@ -76,9 +77,21 @@ def app(settings: Settings, redis: Redis, bank: BankAdapter, clock: SimulatedClo
 
 
 @pytest.fixture
-async def driver(app: App, session: LocalSession, settings: Settings) -> AsyncIterator[ChatDriver]:
+def background(app: App, session: LocalSession, sms: RecordingSmsSender) -> Background:
+    """What a worker does, one pass at a time; the Sender talks to the same chats."""
+    return local_background(app.services, session, sms, "42:TEST")
+
+
+@pytest.fixture
+async def driver(
+    app: App, session: LocalSession, settings: Settings, background: Background
+) -> AsyncIterator[ChatDriver]:
+    """After each update, what the handlers queued is delivered, as a worker would."""
     bot = build_bot("42:TEST", settings, app.storage, session=session)
-    yield ChatDriver(app.dispatcher, bot, session)
+    clock = app.services.clock
+    yield ChatDriver(
+        app.dispatcher, bot, session, settle=lambda: background.outbound.run_due(clock.now())
+    )
     await bot.session.close()
 
 

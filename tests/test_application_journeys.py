@@ -11,7 +11,7 @@ import pytest
 from aiogram.types import CallbackQuery, Message, Update
 from redis.asyncio import Redis
 
-from bot.background import Background
+from bot.background import Background, local_background
 from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser
@@ -19,7 +19,6 @@ from bot.demo.personas import PERSONAS
 from bot.factory import App, Outside, build_bot, build_dispatcher, build_storage
 from bot.local_session import LocalSession
 from bot.services.lead_outbox import Backoff, LeadDelivery
-from bot.views.application import ChatLeadMessenger
 from integrations.bank.errors import BankUnavailable
 from integrations.bank.models import Lead, LeadStatusChanged, LeadSubmission
 from integrations.bank.protocol import BankAdapter
@@ -300,7 +299,7 @@ async def test_not_now_explains_why_and_offers_what_fits(driver: ChatDriver) -> 
 
 
 async def test_not_now_can_remind_the_merchant_later(
-    driver: ChatDriver, clock: SimulatedClock, sms: RecordingSmsSender
+    driver: ChatDriver, clock: SimulatedClock, background: Background
 ) -> None:
     user = CHEN
     await start_application(driver, user)
@@ -309,7 +308,6 @@ async def test_not_now_can_remind_the_merchant_later(
     assert "暂时不行" in driver.last(user).text or "不行" in driver.last(user).text
     await driver.press(user, "⏰")
     assert driver.last(user).text.startswith("好的。我会在 2027年2月22日 提醒您")  # in 3 months
-    background = Background(driver.dispatcher, driver.bot, sms, consumer="test")
     await background.run_once(clock.now())
     assert driver.last(user).text.startswith("好的。")  # not due yet
     clock.advance(timedelta(days=92))
@@ -345,12 +343,15 @@ async def flaky(
     bank: BankAdapter,
     clock: SimulatedClock,
     session: LocalSession,
+    sms: RecordingSmsSender,
 ) -> AsyncIterator[tuple[ChatDriver, FlakyBank, App]]:
     outside_bank = FlakyBank(bank, failures=3)
     outside = Outside(outside_bank, clock)  # type: ignore[arg-type]
     app = build_dispatcher(settings, redis, build_storage(redis, settings), outside)
     bot = build_bot("42:TEST", settings, app.storage, session=session)
-    yield ChatDriver(app.dispatcher, bot, session), outside_bank, app
+    outbound = local_background(app.services, session, sms, "42:TEST").outbound
+    driver = ChatDriver(app.dispatcher, bot, session, settle=lambda: outbound.run_due(clock.now()))
+    yield driver, outside_bank, app
     await bot.session.close()
 
 
@@ -365,9 +366,11 @@ async def test_the_bank_down_at_submit_still_gets_the_lead_exactly_once(
     assert not REFERENCE.search(texts(driver, BEN).split("Received")[-1])
     delivery: LeadDelivery = app.dispatcher.workflow_data["delivery"]
     delivery.backoff = Backoff(first_ms=0)
-    messenger = ChatLeadMessenger(driver.bot, app.i18n, settings.zone, settings.currency)
+    messenger = app.services.lead_messenger
     for _ in range(5):
         await delivery.retry_due(messenger)
+    assert driver.settle is not None
+    await driver.settle()
     assert outside_bank.calls == 4
     reference = reference_of(driver, BEN)
     assert texts(driver, BEN).count("Reference number") == 1
@@ -429,7 +432,7 @@ async def test_forget_deletes_everything_after_a_confirmation(
 
 
 async def test_status_changes_reach_the_merchant_in_their_language(
-    driver: ChatDriver, bank: BankAdapter, app: App, settings: Settings
+    driver: ChatDriver, bank: BankAdapter, app: App, background: Background
 ) -> None:
     await start_application(driver, CHEN)
     await answer_all(driver, CHEN)
@@ -438,10 +441,11 @@ async def test_status_changes_reach_the_merchant_in_their_language(
     lead = await bank.get_lead(reference_of(driver, CHEN))
     await bank.claim_lead(lead.id, lead.officer_id or "")
     delivery: LeadDelivery = app.dispatcher.workflow_data["delivery"]
-    messenger = ChatLeadMessenger(driver.bot, app.i18n, settings.zone, settings.currency)
+    messenger = app.services.lead_messenger
     for event in (await bank.list_events()).events:
         if isinstance(event, LeadStatusChanged):
             await delivery.relay(event, messenger)
+    await background.outbound.run_due(app.services.clock.now())
     assert "李经理 正在处理您的申请" in driver.last(CHEN).text
 
 
@@ -466,7 +470,11 @@ async def test_bad_answers_are_explained_in_chinese(driver: ChatDriver) -> None:
 
 
 async def test_the_merchant_hears_of_the_visit_and_is_reminded_the_day_before(
-    driver: ChatDriver, bank: BankAdapter, clock: SimulatedClock, sms: RecordingSmsSender
+    driver: ChatDriver,
+    bank: BankAdapter,
+    clock: SimulatedClock,
+    sms: RecordingSmsSender,
+    background: Background,
 ) -> None:
     officer = PERSONAS["officer"]
     await driver.send(officer, "/officer")
@@ -478,7 +486,6 @@ async def test_the_merchant_hears_of_the_visit_and_is_reminded_the_day_before(
     await start_application(driver, CHEN)
     await answer_all(driver, CHEN)
     await driver.press(CHEN, "#7")
-    background = Background(driver.dispatcher, driver.bot, sms, consumer="test")
     await background.run_once(clock.now())  # the officer's card arrives
     await driver.press(officer, "认领")
     await driver.press(officer, "预约上门")

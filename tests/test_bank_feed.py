@@ -19,10 +19,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 from test_officer_journeys import APPLICANT_PHONE, OFFICER_EN, bind, submit
 
+from bot.background import Background
 from bot.clock import SimulatedClock
 from bot.demo.driver import ChatDriver
 from bot.factory import App
-from bot.services.bank_feed import MAX_ATTEMPTS, BankFeedReader
+from bot.services.bank_feed import CURSOR_KEY, MAX_ATTEMPTS, BankFeedReader
 from bot.services.bank_pushes import BankPushes, RedisDeliveryLog
 from bot.services.officers import OfficerServices
 from bot.supervision import Heartbeats
@@ -64,8 +65,7 @@ class Recorder:
 
 @pytest.fixture
 def officers(app: App) -> OfficerServices:
-    services: OfficerServices = app.dispatcher.workflow_data["officers"]
-    return services
+    return app.services.officers
 
 
 def reader_for(redis: Redis, bank: BankAdapter, clock: SimulatedClock) -> BankFeedReader:
@@ -74,6 +74,12 @@ def reader_for(redis: Redis, bank: BankAdapter, clock: SimulatedClock) -> BankFe
 
 def cards_of(driver: ChatDriver, lead_id: str) -> list[str]:
     return [shown.text for shown in driver.seen(OFFICER_EN) if lead_id in shown.text]
+
+
+async def sent_cards(background: Background, driver: ChatDriver, lead_id: str) -> list[str]:
+    """The officer's cards of the lead, once the Sender delivered what was queued."""
+    await background.outbound.run_due(background.clock.now())
+    return cards_of(driver, lead_id)
 
 
 async def until(condition: Callable[[], Awaitable[bool]], seconds: float = 15) -> None:
@@ -89,6 +95,7 @@ async def test_a_failing_subscriber_loses_nothing_and_holds_up_nobody(
     redis: Redis,
     clock: SimulatedClock,
     officers: OfficerServices,
+    background: Background,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     await bind(driver, sms, OFFICER_EN, "K001")
@@ -96,14 +103,15 @@ async def test_a_failing_subscriber_loses_nothing_and_holds_up_nobody(
     reader = reader_for(redis, bank, clock)
     flaky, steady = Recorder(failures=2), Recorder()
     reader.subscribe("flaky", flaky)
-    reader.subscribe("officers", officers.feed(driver.bot))
+    reader.subscribe("officers", officers.feed)
     reader.subscribe("steady", steady)
     lead_id = await submit(bank)
     flaky.failing_lead = lead_id
 
     with caplog.at_level(logging.WARNING):
         await reader.read()
-        assert len(cards_of(driver, lead_id)) == 1  # the officer is not held up by "flaky"
+        cards = await sent_cards(background, driver, lead_id)
+        assert len(cards) == 1  # the officer is not held up by "flaky"
         failed = flaky.failing_event
         assert failed in steady.seen and failed not in flaky.seen
         await reader.read()  # not due for another try yet
@@ -115,7 +123,7 @@ async def test_a_failing_subscriber_loses_nothing_and_holds_up_nobody(
     assert failed in flaky.seen
     assert sorted(flaky.seen) == sorted(steady.seen)  # each event once for each subscriber
     assert len(steady.seen) == len(set(steady.seen))
-    assert len(cards_of(driver, lead_id)) == 1
+    assert len(await sent_cards(background, driver, lead_id)) == 1
     assert "RuntimeError" in caplog.text and APPLICANT_PHONE not in caplog.text
 
 
@@ -141,6 +149,7 @@ async def test_a_read_stopped_midway_is_read_again_and_the_card_is_not_sent_twic
     redis: Redis,
     clock: SimulatedClock,
     officers: OfficerServices,
+    background: Background,
 ) -> None:
     await bind(driver, sms, OFFICER_EN, "K001")
     lead_id = await submit(bank)
@@ -154,22 +163,47 @@ async def test_a_read_stopped_midway_is_read_again_and_the_card_is_not_sent_twic
                 await asyncio.Event().wait()  # until the process is stopped
 
     first = reader_for(redis, bank, clock)
-    first.subscribe("officers", officers.feed(driver.bot))
+    first.subscribe("officers", officers.feed)
     first.subscribe("stuck", StuckOnTheLead())
     reading = asyncio.create_task(first.read())
     await entered.wait()
     reading.cancel()  # the process stops in the middle of a page
     with pytest.raises(asyncio.CancelledError):
         await reading
-    assert len(cards_of(driver, lead_id)) == 1
+    assert len(await sent_cards(background, driver, lead_id)) == 1
 
     again = reader_for(redis, bank, clock)
     recorder = Recorder()
-    again.subscribe("officers", officers.feed(driver.bot))
+    again.subscribe("officers", officers.feed)
     again.subscribe("stuck", recorder)
     await again.read()
     assert lead_id in recorder.leads  # the page whose cursor had not moved, again
-    assert len(cards_of(driver, lead_id)) == 1  # and the officer still has one card
+    assert len(await sent_cards(background, driver, lead_id)) == 1  # and still one card
+
+
+async def test_the_whole_feed_read_again_sends_no_card_twice_and_edits_nothing(
+    driver: ChatDriver,
+    sms: RecordingSmsSender,
+    bank: BankAdapter,
+    redis: Redis,
+    clock: SimulatedClock,
+    officers: OfficerServices,
+    background: Background,
+) -> None:
+    await bind(driver, sms, OFFICER_EN, "K001")
+    lead_id = await submit(bank)
+    reader = reader_for(redis, bank, clock)
+    reader.subscribe("officers", officers.feed)
+    await reader.read()
+    await background.outbound.run_due(clock.now())
+    (card,) = [s for s in driver.seen(OFFICER_EN) if lead_id in s.text]
+    edits = card.edits
+
+    await redis.delete(CURSOR_KEY)  # as if every event were delivered again
+    await reader.read()
+    await background.outbound.run_due(clock.now())
+    (again,) = [s for s in driver.seen(OFFICER_EN) if lead_id in s.text]
+    assert again.message_id == card.message_id and again.edits == edits
 
 
 async def test_two_readers_at_once_hand_each_event_out_once(
@@ -194,16 +228,17 @@ async def test_a_bank_push_is_read_at_once_not_at_the_next_poll(
     redis: Redis,
     clock: SimulatedClock,
     officers: OfficerServices,
+    background: Background,
 ) -> None:
     await bind(driver, sms, OFFICER_EN, "K001")
     reader = reader_for(redis, bank, clock)
-    reader.subscribe("officers", officers.feed(driver.bot))
+    reader.subscribe("officers", officers.feed)
     stop = asyncio.Event()
     serving = asyncio.create_task(reader.serve(stop))
     await asyncio.sleep(0.2)  # it has read the (empty) feed and waits up to 60 s
     lead_id = await submit(bank)
     await asyncio.sleep(0.2)
-    assert cards_of(driver, lead_id) == []  # no push yet: nothing read
+    assert await sent_cards(background, driver, lead_id) == []  # no push yet: nothing read
 
     verifier = WebhookVerifier([SECRET], RedisDeliveryLog(redis), clock=clock.now)
     web_app = build_web_app(
@@ -222,7 +257,7 @@ async def test_a_bank_push_is_read_at_once_not_at_the_next_poll(
         assert pushed.status == 200
 
     async def card_arrived() -> bool:
-        return len(cards_of(driver, lead_id)) == 1
+        return len(await sent_cards(background, driver, lead_id)) == 1
 
     await until(card_arrived)
     stop.set()

@@ -12,11 +12,11 @@ import pytest
 from aiogram.types import CallbackQuery, Update
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_officer_journeys import OFFICER_EN, OFFICER_ZH, SUPERVISOR_EN, bind, deliver, submit
+from test_officer_journeys import OFFICER_EN, OFFICER_ZH, SUPERVISOR_EN, Desk, bind, submit
 
+from bot.background import Background
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App
-from bot.services.officers import OfficerServices
 from bot.views.officers import OFFICER_PREFIXES, LeadVerb, TaskVerb
 from integrations.bank.models import LeadStatus
 from integrations.bank.protocol import BankAdapter
@@ -33,9 +33,8 @@ OUT_OF_DATE = {
 
 
 @pytest.fixture
-def officers(app: App) -> OfficerServices:
-    services: OfficerServices = app.dispatcher.workflow_data["officers"]
-    return services
+def desk(app: App, background: Background) -> Desk:
+    return Desk(app.services.officers, background)
 
 
 async def press_data(driver: ChatDriver, user: ChatUser, data: str) -> str | None:
@@ -59,13 +58,13 @@ async def test_buttons_that_do_not_parse_or_fit_are_out_of_date_and_change_nothi
     driver: ChatDriver,
     sms: RecordingSmsSender,
     bank: BankAdapter,
-    officers: OfficerServices,
+    desk: Desk,
     user: ChatUser,
     expected: str,
 ) -> None:
     await bind(driver, sms, user, "K001")
     lead_id = await submit(bank)
-    await deliver(officers, driver)
+    await desk.deliver()
     stale = [
         f"ol:bogus:{lead_id}:",  # no such action
         f"ol:claim:{lead_id}",  # a part missing

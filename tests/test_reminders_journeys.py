@@ -5,23 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from aiogram import Bot
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.methods import SendMessage
 from redis.asyncio import Redis
 
+from bot.background import Background, local_background
 from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser
-from bot.factory import App, Outside, build_bot, build_dispatcher, build_storage
+from bot.factory import App, Outside, build_dispatcher, build_services, build_storage
 from bot.local_session import LocalSession
 from bot.reminder_config import ReminderSettings
-from bot.worker import ReminderWorker, parts_of, run_due_reminders
 from integrations.bank.models import RepaymentRequest
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import seed
@@ -43,28 +42,39 @@ def app(settings: Settings, redis: Redis, bank: BankAdapter, clock: SimulatedClo
     )  # fmt: skip
 
 
-@pytest.fixture
-async def worker_bot(app: App, session: LocalSession, settings: Settings) -> AsyncIterator[Bot]:
-    bot = build_bot("42:TEST", settings, app.storage, session=session)
-    yield bot
-    await bot.session.close()
-
-
 class Time:
     """Moves the simulated clock (given in Shanghai time) and lets the worker catch up."""
 
-    def __init__(self, app: App, clock: SimulatedClock, bot: Bot, sms: RecordingSmsSender) -> None:
-        self.app, self.clock, self.bot, self.sms = app, clock, bot, sms
+    def __init__(self, clock: SimulatedClock, background: Background) -> None:
+        self.clock, self.background = clock, background
 
-    async def to(self, local: str) -> int:
+    async def to(self, local: str) -> None:
         moment = datetime.fromisoformat(local + "+08:00").astimezone(UTC)
         self.clock.move_to(moment)
-        return await run_due_reminders(self.app.dispatcher, self.bot, self.sms, moment)
+        await self.background.run_once(moment)
 
 
 @pytest.fixture
-def time(app: App, clock: SimulatedClock, worker_bot: Bot, sms: RecordingSmsSender) -> Time:
-    return Time(app, clock, worker_bot, sms)
+def time(clock: SimulatedClock, background: Background) -> Time:
+    return Time(clock, background)
+
+
+@dataclass
+class Site:
+    """What every worker shares: Redis, the bank, the clock and the chats."""
+
+    settings: Settings
+    redis: Redis
+    bank: BankAdapter
+    clock: SimulatedClock
+    session: LocalSession
+    sms: RecordingSmsSender
+
+    def worker(self) -> Background:
+        """Another worker process: its own services and Sender."""
+        quick = ReminderSettings(_env_file=None, chat_interval_ms=20)  # type: ignore[call-arg]
+        services = build_services(self.settings, self.redis, Outside(self.bank, self.clock), quick)
+        return local_background(services, self.session, self.sms, "42:TEST")
 
 
 def reminders(driver: ChatDriver, user: ChatUser) -> list[str]:
@@ -167,18 +177,32 @@ async def test_a_blocked_user_gets_one_sms(
     assert reminders(driver, MERCHANT) == []
 
 
-async def test_two_workers_send_each_reminder_once(
-    driver: ChatDriver, app: App, clock: SimulatedClock, worker_bot: Bot, sms: RecordingSmsSender
+async def test_two_workers_and_a_restart_send_each_reminder_once(
+    driver: ChatDriver,
+    settings: Settings,
+    redis: Redis,
+    bank: BankAdapter,
+    clock: SimulatedClock,
+    session: LocalSession,
+    sms: RecordingSmsSender,
 ) -> None:
     await driver.send(MERCHANT, "/loans")
     await driver.send(LIU_EN, "/loans")  # not bound: no reminders for this chat
     clock.move_to(datetime(2026, 12, 5, 1, 0, tzinfo=UTC))
-    parts = parts_of(app.dispatcher)
-    workers = [ReminderWorker(parts, worker_bot, sms, consumer=f"w{n}") for n in range(2)]
+    site = Site(settings, redis, bank, clock, session, sms)
+    workers = [site.worker(), site.worker()]
     await asyncio.gather(*(worker.run_once(clock.now()) for worker in workers))
     await asyncio.gather(*(worker.run_once(clock.now()) for worker in workers))
     assert len(reminders(driver, MERCHANT)) == 1
     assert reminders(driver, LIU_EN) == []
+
+    restarted = site.worker()
+    for minutes in (1, 2, 30):
+        clock.move_to(datetime(2026, 12, 5, 1, minutes, tzinfo=UTC))
+        assert await restarted.reminders.tick(clock.now()) == 0  # nothing queued again
+        await restarted.run_once(clock.now())
+    assert len(reminders(driver, MERCHANT)) == 1
+    assert await restarted.services.outbox.waiting() == 0
 
 
 async def test_repay_now_and_i_have_paid(driver: ChatDriver, time: Time, bank: BankAdapter) -> None:

@@ -6,6 +6,7 @@ The demo's terminal and script mode and the journey tests all talk to the bot th
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -40,10 +41,18 @@ class ChatUser:
 
 
 class ChatDriver:
-    def __init__(self, dispatcher: Dispatcher, bot: Bot, session: LocalSession) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        session: LocalSession,
+        settle: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        """`settle` runs after each update: the tests deliver what the handlers queued."""
         self.dispatcher = dispatcher
         self.bot = bot
         self.session = session
+        self.settle = settle
         self._next_update_id = secrets.randbelow(2**30)
         self._next_message_id = 1
 
@@ -140,6 +149,8 @@ class ChatDriver:
 
     async def _feed(self, update: Update) -> None:
         await self.dispatcher.feed_update(self.bot, update)
+        if self.settle is not None:
+            await self.settle()
 
 
 def _find(buttons: list[Button], label: str) -> Button | None:

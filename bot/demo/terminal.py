@@ -33,13 +33,14 @@ from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
 from redis.asyncio import ConnectionPool, Redis
 from redis.exceptions import RedisError
 
-from bot.background import Background
+from bot.background import Background, local_background
 from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser, DriverError
 from bot.demo.personas import PERSONAS
 from bot.factory import Outside, build_bank, build_bot, build_dispatcher, build_storage
 from bot.local_session import LocalSession
+from bot.reminder_config import ReminderSettings
 from integrations.sms.outbound import RecordingSmsSender
 
 DEMO_TOKEN = "4242:DEMO"
@@ -108,11 +109,12 @@ class DemoChat:
         sms: RecordingSmsSender,
         transcript: Transcript,
         user: str,
+        background: Background,
     ) -> None:
         self.driver = driver
         self.clock = clock
         self.sms = sms
-        self.background = Background(driver.dispatcher, driver.bot, sms, consumer="demo")
+        self.background = background
         self.transcript = transcript
         self.current = self._persona(user)
 
@@ -185,6 +187,8 @@ class DemoChat:
 
 
 DEMO_DATABASE = 15
+# The simulated world needs no pause between two messages to one chat.
+DEMO_SENDING = ReminderSettings(_env_file=None, chat_interval_ms=0, rate=1000)
 
 
 async def connect_demo_redis(url: str) -> Redis:
@@ -222,8 +226,12 @@ async def run_demo(settings: Settings, *, script: str | None, user: str) -> int:
             update={"bank_adapter": "sandbox", "sandbox_db": Path(folder) / "sandbox.db"}
         )
         bank = build_bank(fresh_bank, clock, sms)
-        app = build_dispatcher(settings, redis, storage, Outside(bank, clock))
-        chat = DemoChat(ChatDriver(app.dispatcher, bot, session), clock, sms, transcript, user)
+        app = build_dispatcher(
+            settings, redis, storage, Outside(bank, clock), reminder_settings=DEMO_SENDING
+        )
+        background = local_background(app.services, session, sms, DEMO_TOKEN)
+        driver = ChatDriver(app.dispatcher, bot, session)
+        chat = DemoChat(driver, clock, sms, transcript, user, background)
         try:
             if script is not None:
                 return await _run_script(chat, Path(script))

@@ -37,6 +37,7 @@ from integrations.bank.protocol import BankAdapter
 log = logging.getLogger(__name__)
 
 CURSOR_KEY = "bank_feed:cursor"
+NOTICES_CURSOR_KEY = "reminders:events:cursor"  # where the payout notices' reader had got to
 LOCK_KEY = "bank_feed:lock"
 PENDING_KEY = "bank_feed:pending"
 WAKE_KEY = "bank_feed:wake"
@@ -204,7 +205,7 @@ class BankFeedReader:
 
     async def _read_locked(self, token: str) -> int:
         await self._retry_parked(self.clock.now())
-        raw = await self.redis.get(CURSOR_KEY)
+        raw = await self.redis.get(CURSOR_KEY) or await self.redis.get(NOTICES_CURSOR_KEY)
         cursor = _text(raw) if raw is not None else None
         handled = 0
         while True:

@@ -26,7 +26,7 @@ class Priority(IntEnum):
 
 @dataclass(frozen=True)
 class OutgoingMessage:
-    key: str  # idempotency key: one delivery per key, ever
+    key: str  # idempotency key, "kind:...": one delivery per key, ever
     chat_id: int
     text: str
     markup: InlineKeyboardMarkup | None = None
@@ -37,8 +37,23 @@ class OutgoingMessage:
     priority: Priority = Priority.NORMAL
     not_before: datetime | None = None
 
+    @property
+    def kind(self) -> str:
+        """What sort of message it is (metrics, dead letters): the key up to its first ':'."""
+        return self.key.partition(":")[0]
+
 
 class Outbox(Protocol):
     async def enqueue(self, message: OutgoingMessage) -> bool:
         """Queue the message durably; False when its key was queued before."""
+        ...
+
+
+class PhoneBook(Protocol):
+    """Where the SMS goes instead, when a chat blocked the bot."""
+
+    async def phone_of(self, customer_id: str) -> str | None: ...
+
+    async def phone_of_lead(self, lead_id: str) -> str | None:
+        """The phone the merchant applied with."""
         ...

@@ -2,8 +2,10 @@
 
 Each pending step of an installment is a member of a sorted set scored by the moment it
 fires (one set per priority: overdue, due today, upcoming), so today's reminders among
-millions of loans are one range query. `move_due` hands what is due to the job stream in
-priority order, atomically, so two workers never take the same member.
+millions of loans are one range query. `due` lists what fell due in priority order; a
+member leaves the index once its message is on the outbound pipeline (whose record makes
+a key queued twice one delivery), and a step whose message was queued is never indexed
+again.
 """
 
 from __future__ import annotations
@@ -26,27 +28,12 @@ from bot.domain.reminders import (
     superseded,
 )
 from bot.services.accounts import CustomerDirectory, Reader
+from bot.services.sender import DeliveryRecord
 from integrations.bank.errors import BankUnavailable, NotFound
 from integrations.bank.models import Installment, InstallmentStatus, Loan, LoanStatus
 from integrations.bank.protocol import BankAdapter
 
-JOBS_STREAM = "reminders:jobs"
 MUTED_KEY = "reminders:muted"
-
-MOVE_SCRIPT = """
-local budget = tonumber(ARGV[2])
-local moved = 0
-for i = 1, #KEYS - 1 do
-  if moved >= budget then break end
-  local due = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', ARGV[1], 'LIMIT', 0, budget - moved)
-  for _, member in ipairs(due) do
-    redis.call('ZREM', KEYS[i], member)
-    redis.call('XADD', KEYS[#KEYS], '*', 'update', member)
-    moved = moved + 1
-  end
-end
-return moved
-"""
 
 
 def due_key(priority: Priority) -> str:
@@ -65,6 +52,11 @@ class ReminderKey:
     def member(self) -> str:
         parts = (self.customer_id, self.loan_id, self.installment, self.due_date, self.step.code)
         return "|".join(str(part) for part in parts)
+
+    @property
+    def message_key(self) -> str:
+        """The idempotency key of its outgoing message."""
+        return f"reminder:{self.member}"
 
     @classmethod
     def parse(cls, member: str) -> ReminderKey:
@@ -114,7 +106,6 @@ class Mutes:
 class ReminderIndex:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self._move = redis.register_script(MOVE_SCRIPT)
 
     async def replace_loan(self, loan_id: str, planned: list[tuple[ReminderKey, datetime]]) -> None:
         members_key = f"reminders:loan:{loan_id}"
@@ -132,10 +123,20 @@ class ReminderIndex:
     async def schedule(self, key: ReminderKey, fires_at: datetime) -> None:
         await self.redis.zadd(due_key(key.step.priority), {key.member: fires_at.timestamp()})
 
-    async def move_due(self, now: datetime, budget: int) -> int:
-        """Up to `budget` members due by `now` onto the job stream, overdue ones first."""
-        keys = [due_key(priority) for priority in sorted(Priority)] + [JOBS_STREAM]
-        return int(await self._move(keys=keys, args=[now.timestamp(), budget]))
+    async def due(self, now: datetime, budget: int) -> list[ReminderKey]:
+        """Up to `budget` keys due by `now`, overdue ones first."""
+        found: list[ReminderKey] = []
+        for priority in sorted(Priority):
+            if len(found) >= budget:
+                break
+            members = await self.redis.zrangebyscore(
+                due_key(priority), "-inf", now.timestamp(), start=0, num=budget - len(found)
+            )
+            found += [ReminderKey.parse(_text(member)) for member in members]
+        return found
+
+    async def remove(self, key: ReminderKey) -> None:
+        await self.redis.zrem(due_key(key.step.priority), key.member)
 
 
 class ReminderService:
@@ -145,7 +146,9 @@ class ReminderService:
         redis: Redis,
         directory: CustomerDirectory,
         policy: ReminderPolicy,
+        record: DeliveryRecord,
     ) -> None:
+        self.record = record
         self.bank = bank
         self.redis = redis
         self.directory = directory
@@ -171,14 +174,13 @@ class ReminderService:
                         installment.due_date,
                         item.step,
                     )
-                    if not await self.redis.exists(f"send:done:{key.member}"):
+                    if not await self.record.was_queued(key.message_key):
                         planned.append((key, item.fires_at))
         await self.index.replace_loan(loan.id, planned)
 
-    async def due_now(self, member: str, now: datetime) -> DueReminder | None:
-        """What to send for a job, or None when it is no longer to be sent (paid, stale,
+    async def due_now(self, key: ReminderKey, now: datetime) -> DueReminder | None:
+        """What to send for a key, or None when it is no longer to be sent (paid, stale,
         muted, unbound). In quiet hours it goes back to the index for their end."""
-        key = ReminderKey.parse(member)
         if in_quiet_hours(now, self.policy):
             await self.index.schedule(key, outside_quiet_hours(now, self.policy))
             return None
@@ -229,3 +231,7 @@ def _payment_check(installment: Installment) -> PaymentCheck:
     else:
         state = PaymentState.NOT_RECEIVED
     return PaymentCheck(state, installment.paid, max(remaining, Decimal(0)), installment.due_date)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,28 +1,22 @@
-"""Outgoing messages that are not replies: reminders and bank notices.
+"""What every process shares about outgoing messages, in Redis: the send schedule, the
+record of what was queued and sent, and the dead letters.
 
 `SendRateLimiter` is one schedule shared by every process through Redis (GCRA: each send
 reserves the next free slot of the global rate and of its chat, so there is no burst to
-trip Telegram's limits). `Sender` delivers each message at most once per idempotency key,
-honours TelegramRetryAfter exactly (and pauses every process for that long), retries a
-bounded number of times, and falls back to SMS once when the user blocked the bot.
+trip Telegram's limits); `pause_everyone` moves that schedule past a 429's `retry_after`.
+`DeliveryRecord` knows, per idempotency key, whether a message was queued, is being sent,
+and how it ended (the chat and message id it was sent as, by SMS, dead). `DeadLetters` is
+the stream of messages given up on, with a reason and no personal data.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
-from aiogram.types import InlineKeyboardMarkup
 from redis.asyncio import Redis
-
-from integrations.sms.outbound import SmsSender
-
-log = logging.getLogger(__name__)
 
 RESERVE_SCRIPT = """
 local clock = redis.call('TIME')
@@ -35,11 +29,13 @@ if chat_free > at then
   return string.format('-%.3f', chat_free - now)
 end
 local global_next = at + tonumber(ARGV[1])
-local chat_next = at + tonumber(ARGV[2])
 redis.call('SET', KEYS[1], string.format('%.3f', global_next),
            'PX', math.ceil(global_next - now) + 1000)
-redis.call('SET', KEYS[2], string.format('%.3f', chat_next),
-           'PX', math.ceil(chat_next - now) + 1000)
+if tonumber(ARGV[2]) > 0 then
+  local chat_next = at + tonumber(ARGV[2])
+  redis.call('SET', KEYS[2], string.format('%.3f', chat_next),
+             'PX', math.ceil(chat_next - now) + 1000)
+end
 return string.format('%.3f', at - now)
 """
 
@@ -54,8 +50,12 @@ end
 return 1
 """
 
-SENT_TTL_SECONDS = 90 * 86400
-CLAIM_TTL_SECONDS = 300
+KEEP_SECONDS = 90 * 86400  # how long a key is remembered: one delivery per key, ever
+CLAIM_SECONDS = 300  # a process that died while sending lets go of the message after this
+RECORD_PREFIX = "outbound:record"
+CLAIM_PREFIX = "outbound:claim"
+DEAD_STREAM = "outbound:dead"
+DEAD_STREAM_LENGTH = 100_000
 
 
 class SendRateLimiter:
@@ -75,16 +75,18 @@ class SendRateLimiter:
         self._reserve = redis.register_script(RESERVE_SCRIPT)
         self._pause = redis.register_script(PAUSE_SCRIPT)
 
-    async def wait_for_slot(self, chat_id: int) -> None:
+    async def wait_for_slot(self, chat_id: int, *, spaced: bool = True) -> None:
         """Reserve the next free slot of both the global rate and the chat, then wait for it.
 
         A negative answer means the chat is busy until then: wait and ask again, so that
-        its wait does not hold back the global schedule."""
+        its wait does not hold back the global schedule. `spaced=False` (a person is waiting
+        for it) takes only a global slot: Telegram tolerates a short burst in one chat."""
+        chat_interval = self.chat_interval_ms if spaced else 0
         while True:
             wait_ms = float(
                 await self._reserve(
                     keys=[f"{self.prefix}:global", f"{self.prefix}:chat:{chat_id}"],
-                    args=[f"{self.global_interval_ms:.3f}", self.chat_interval_ms],
+                    args=[f"{self.global_interval_ms:.3f}", chat_interval],
                 )
             )
             await self.sleep(abs(wait_ms) / 1000)
@@ -95,82 +97,119 @@ class SendRateLimiter:
         await self._pause(keys=[f"{self.prefix}:global"], args=[f"{seconds * 1000:.3f}"])
 
 
-class Delivery(StrEnum):
+class Outcome(StrEnum):
+    QUEUED = "queued"
     SENT = "sent"
     BY_SMS = "by_sms"
-    ALREADY_DONE = "already_done"
+    BLOCKED = "blocked"  # the chat blocked the bot and there was no SMS to send instead
+    DEAD = "dead"
 
 
 @dataclass(frozen=True)
-class Outgoing:
-    key: str  # idempotency key: one delivery per key, ever
+class SentMessage:
+    """Where a message ended up in Telegram, so that a later one can edit it."""
+
     chat_id: int
-    text: str
-    markup: InlineKeyboardMarkup | None = None
-    sms_text: str | None = None  # what to text instead when the bot is blocked
+    message_id: int
 
 
-PhoneLookup = Callable[[], Awaitable[str | None]]
+class DeliveryRecord:
+    """What became of each idempotency key; the only reader and writer of these keys."""
 
-
-class Sender:
-    def __init__(
-        self,
-        redis: Redis,
-        bot: Bot,
-        sms: SmsSender,
-        limiter: SendRateLimiter,
-        *,
-        max_retries: int = 3,
-        paid_broadcast: bool = False,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
+    def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self.bot = bot
-        self.sms = sms
-        self.limiter = limiter
-        self.max_retries = max_retries
-        self.paid_broadcast = paid_broadcast
-        self.sleep = sleep
 
-    async def deliver(self, message: Outgoing, phone: PhoneLookup) -> Delivery:
-        """Send once per key. Other errors propagate with the claim released, so the job
-        that asked stays queued and is retried (a bounded number of times) later."""
-        marker = f"send:done:{message.key}"
-        if not await self.redis.set(marker, "sending", nx=True, ex=CLAIM_TTL_SECONDS):
-            return Delivery.ALREADY_DONE
-        try:
-            delivery = await self._send_or_text(message, phone)
-        except BaseException:
-            await self.redis.delete(marker)
-            raise
-        await self.redis.set(marker, delivery.value, ex=SENT_TTL_SECONDS)
-        return delivery
+    async def accept(self, key: str) -> bool:
+        """Note the key as queued; False when it was queued (or delivered) before."""
+        return bool(await self.redis.set(_record(key), Outcome.QUEUED, nx=True, ex=KEEP_SECONDS))
 
-    async def _send_or_text(self, message: Outgoing, phone: PhoneLookup) -> Delivery:
-        try:
-            await self._send_with_retries(message)
-        except TelegramForbiddenError:
-            number = await phone()
-            if number is not None and message.sms_text is not None:
-                await self.sms.send(number, message.sms_text)
-            log.info("chat blocked the bot; reminder %s went by SMS", message.key)
-            return Delivery.BY_SMS
-        return Delivery.SENT
+    async def forget(self, key: str) -> None:
+        """A queued message that was withdrawn before it was due."""
+        await self.redis.delete(_record(key))
 
-    async def _send_with_retries(self, message: Outgoing) -> None:
-        for attempt in range(self.max_retries + 1):
-            await self.limiter.wait_for_slot(message.chat_id)
-            try:
-                await self.bot.send_message(
-                    message.chat_id,
-                    message.text,
-                    reply_markup=message.markup,
-                    allow_paid_broadcast=self.paid_broadcast or None,
-                )
-                return
-            except TelegramRetryAfter as error:
-                if attempt == self.max_retries:
-                    raise
-                await self.limiter.pause_everyone(error.retry_after)
-                await self.sleep(error.retry_after)
+    async def was_queued(self, key: str) -> bool:
+        """Queued, being sent or delivered: producers need not queue it again."""
+        return bool(await self.redis.exists(_record(key)))
+
+    async def was_sent(self, key: str) -> bool:
+        """Delivered (or given up on): nothing more to do for this key."""
+        outcome, _message = await self._read(key)
+        return outcome not in (None, Outcome.QUEUED)
+
+    async def message_of(self, key: str) -> SentMessage | None:
+        """The Telegram message a key was sent as, if it was sent to the chat."""
+        return (await self._read(key))[1]
+
+    async def claim(self, key: str) -> bool:
+        """Only one process sends a key at a time."""
+        return bool(await self.redis.set(_claim(key), 1, nx=True, ex=CLAIM_SECONDS))
+
+    async def release(self, key: str) -> None:
+        await self.redis.delete(_claim(key))
+
+    async def sent(self, key: str, message: SentMessage) -> None:
+        value = f"{Outcome.SENT}:{message.chat_id}:{message.message_id}"
+        await self._settle(key, value)
+
+    async def settled(self, key: str, outcome: Outcome) -> None:
+        await self._settle(key, outcome.value)
+
+    async def _settle(self, key: str, value: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(_record(key), value, ex=KEEP_SECONDS)
+            pipe.delete(_claim(key))
+            await pipe.execute()
+
+    async def _read(self, key: str) -> tuple[Outcome | None, SentMessage | None]:
+        raw = await self.redis.get(_record(key))
+        if raw is None:
+            return None, None
+        outcome, _, where = (raw.decode() if isinstance(raw, bytes) else raw).partition(":")
+        if not where:
+            return Outcome(outcome), None
+        chat_id, message_id = where.split(":")
+        return Outcome(outcome), SentMessage(int(chat_id), int(message_id))
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    key: str
+    kind: str
+    reason: str  # the error's type or Telegram's answer, never the text or a phone number
+    attempts: int
+
+
+class DeadLetters:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    async def add(self, letter: DeadLetter) -> None:
+        fields = {
+            "key": letter.key,
+            "kind": letter.kind,
+            "reason": letter.reason,
+            "attempts": str(letter.attempts),
+        }
+        await self.redis.xadd(DEAD_STREAM, fields, maxlen=DEAD_STREAM_LENGTH, approximate=True)  # type: ignore[arg-type]  # redis-py 7 types
+
+    async def latest(self, count: int = 100) -> list[DeadLetter]:
+        entries = await self.redis.xrevrange(DEAD_STREAM, count=count)
+        letters = []
+        for _entry_id, raw in entries:
+            fields = {_text(k): _text(v) for k, v in raw.items()}
+            letters.append(
+                DeadLetter(fields["key"], fields["kind"], fields["reason"], int(fields["attempts"]))
+            )
+        return letters
+
+
+def _record(key: str) -> str:
+    return f"{RECORD_PREFIX}:{key}"
+
+
+def _claim(key: str) -> str:
+    return f"{CLAIM_PREFIX}:{key}"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -17,6 +16,7 @@ from bot.domain.plans import PLANS_BY_ID
 from bot.i18n import day, moment, money
 from bot.services.calculator import ProductBounds
 from bot.services.lead_outbox import Recipient
+from bot.services.outbound import Outbox, OutgoingMessage, PhoneBook, Priority
 from bot.views.calculator import plan_name
 from integrations.bank.masking import mask_phone
 from integrations.bank.models import (
@@ -423,10 +423,14 @@ def forgotten(retained: list[str]) -> str:
 
 
 class ChatLeadMessenger:
-    """Sends lead news to the merchant's chat, in the language they applied in."""
+    """Queues lead news for the merchant's chat, in the language they applied in; by SMS to
+    the phone they applied with if they blocked the bot."""
 
-    def __init__(self, bot: Bot, i18n: I18n, zone: ZoneInfo, currency: str) -> None:
-        self.bot = bot
+    def __init__(
+        self, outbox: Outbox, phones: PhoneBook, i18n: I18n, zone: ZoneInfo, currency: str
+    ) -> None:
+        self.outbox = outbox
+        self.phones = phones
         self.i18n = i18n
         self.zone = zone
         self.currency = currency
@@ -434,7 +438,16 @@ class ChatLeadMessenger:
     async def lead_received(self, recipient: Recipient, lead: Lead) -> None:
         with self.i18n.context(), self.i18n.use_locale(recipient.locale):
             text = lead_received(lead, self.zone, recipient.locale)
-        await self.bot.send_message(recipient.user_id, text)
+        await self.outbox.enqueue(
+            OutgoingMessage(
+                key=f"lead:{lead.id}:received",
+                chat_id=recipient.user_id,
+                text=text,
+                sms_text=text,
+                phone=lead.phone,
+                priority=Priority.URGENT,
+            )
+        )
 
     async def lead_changed(
         self,
@@ -450,5 +463,14 @@ class ChatLeadMessenger:
                 )
             else:
                 text = lead_status(event, officer_name, self.currency, recipient.locale)
-        if text is not None:
-            await self.bot.send_message(recipient.user_id, text)
+        if text is None or event.lead_id is None:
+            return
+        await self.outbox.enqueue(
+            OutgoingMessage(
+                key=f"lead:{event.lead_id}:{event.id}",
+                chat_id=recipient.user_id,
+                text=text,
+                sms_text=text,
+                phone=await self.phones.phone_of_lead(event.lead_id),
+            )
+        )

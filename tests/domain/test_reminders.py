@@ -19,7 +19,7 @@ from bot.domain.reminders import (
     superseded,
     timetable,
 )
-from bot.services.reminders import JOBS_STREAM, ReminderIndex, ReminderKey
+from bot.services.reminders import ReminderIndex, ReminderKey
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 POLICY = ReminderPolicy(zone=SHANGHAI)
@@ -69,9 +69,5 @@ async def test_overdue_goes_first_when_many_are_due(redis: Redis) -> None:
     keys = [ReminderKey("C1", f"L{offset}", 1, DUE, Step(offset)) for offset in (-3, 0, 1)]
     for key in keys:
         await index.schedule(key, now - timedelta(minutes=5))
-    assert await index.move_due(now, budget=2) == 2
-    entries = await redis.xrange(JOBS_STREAM)
-    assert [fields[b"update"].decode() for _id, fields in entries] == [
-        keys[2].member, keys[1].member,
-    ]  # fmt: skip
-    assert await index.move_due(now, budget=10) == 1
+    assert await index.due(now, budget=2) == [keys[2], keys[1]]
+    assert await index.due(now, budget=10) == [keys[2], keys[1], keys[0]]

@@ -1,7 +1,8 @@
 """Loan officers in the chat, one service per responsibility.
 
 The bank decides who may do what (claim, pass, reassign...); these services ask it, keep
-officer_id -> chat and lead -> card messages in Redis, follow the bank's event feed as one
+officer_id -> chat and lead -> cards in Redis, queue every message on the outbound
+pipeline (they hold no Bot), follow the bank's event feed as one
 of its subscribers, and escalate leads nobody claims or contacts in working time.
 
 - staff: binding with the staff code and SMS code, the directory of bound officers
@@ -18,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from aiogram import Bot
 from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 
@@ -34,6 +34,7 @@ from bot.services.officers.staff import StaffBinding, StaffDirectory
 from bot.services.officers.tasks import OfficerTasks
 from bot.services.officers.team import TeamFigures
 from bot.services.officers.timers import SlaTimers
+from bot.services.outbound import Outbox
 from integrations.bank.protocol import BankAdapter
 
 
@@ -52,9 +53,7 @@ class OfficerServices:
     sla: SlaWatch
     tasks: OfficerTasks
     team: TeamFigures
-
-    def feed(self, bot: Bot) -> OfficerFeed:
-        return OfficerFeed(self.bank, self.cards, self.sla, bot)
+    feed: OfficerFeed  # the subscriber to the bank's event feed
 
 
 def build_officer_services(
@@ -63,6 +62,7 @@ def build_officer_services(
     clock: Clock,
     i18n: I18n,
     calculator: LoanCalculator,
+    outbox: Outbox,
     *,
     currency: str,
     timezone: str,
@@ -77,7 +77,8 @@ def build_officer_services(
     registry = CardRegistry(redis)
     timers = SlaTimers(redis)
     facts = LeadFactsSource(bank, calculator, clock, policy, timers, currency)
-    cards = LeadCards(i18n, directory, registry, facts)
+    cards = LeadCards(i18n, directory, registry, facts, outbox)
+    sla = SlaWatch(bank, i18n, policy, timers, cards)
     return OfficerServices(
         bank=bank,
         clock=clock,
@@ -87,7 +88,8 @@ def build_officer_services(
         binding=StaffBinding(bank, directory),
         actions=LeadActions(bank, registry),
         cards=cards,
-        sla=SlaWatch(bank, i18n, policy, timers, cards),
+        sla=sla,
         tasks=OfficerTasks(bank, clock, policy, timers),
         team=TeamFigures(bank, redis, clock, policy, directory),
+        feed=OfficerFeed(bank, cards, sla),
     )

@@ -1,26 +1,27 @@
-"""Lead cards: one message per officer and lead, sent once and then edited in place."""
+"""Lead cards: one message per officer and lead, sent once and then edited in place.
+
+Cards are queued on the outbound pipeline, never sent here. A card's first message has the
+key `card:<lead>:<officer>:<role>`, so it is sent once however often it is asked for; each
+edit replaces that message and has its own key (the revision and a digest of what it
+shows), so asking twice for the same edit sends one, and a card changed back to what it
+showed earlier is still edited."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
-from collections.abc import Awaitable
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 
 from bot.services.officers.facts import LeadFactsSource
 from bot.services.officers.staff import StaffDirectory, StaffMember
+from bot.services.outbound import Outbox, OutgoingMessage, Priority
 from bot.views import officers as views
 from integrations.bank.models import Lead
-
-log = logging.getLogger(__name__)
 
 
 class CardRole(StrEnum):
@@ -32,10 +33,11 @@ class CardRole(StrEnum):
 class Card:
     officer_id: str
     chat_id: int
-    message_id: int
     role: CardRole
+    first_key: str  # the outbound key of the card's first message, which edits replace
     reason: str = ""  # why a supervisor got it: unclaimed, not_contacted, unassigned
-    digest: str = ""
+    digest: str = ""  # of what the card was last asked to show
+    revision: int = 0
 
     def dumps(self) -> str:
         return json.dumps(asdict(self))
@@ -67,12 +69,18 @@ class CardRegistry:
 
 class LeadCards:
     def __init__(
-        self, i18n: I18n, directory: StaffDirectory, registry: CardRegistry, facts: LeadFactsSource
+        self,
+        i18n: I18n,
+        directory: StaffDirectory,
+        registry: CardRegistry,
+        facts: LeadFactsSource,
+        outbox: Outbox,
     ) -> None:
         self.i18n = i18n
         self.directory = directory
         self.registry = registry
         self.facts = facts
+        self.outbox = outbox
 
     async def render(
         self, card: Card | None, member: StaffMember, lead: Lead, detailed: bool = False
@@ -96,35 +104,48 @@ class LeadCards:
         ]
 
     async def show(
-        self, bot: Bot, member: StaffMember, lead: Lead, role: CardRole, reason: str = ""
+        self, member: StaffMember, lead: Lead, role: CardRole, reason: str = ""
     ) -> None:
-        """Send the officer's card for the lead, or edit the one already sent."""
+        """Queue the officer's card for the lead, or the edit of the one already there."""
         card = await self.registry.card(lead.id, member.officer_id)
         if card is not None and card.role is CardRole.SUPERVISOR and role is CardRole.WORKER:
             card = None  # a supervisor who is now offered the lead gets a working card
         if card is not None:
-            await self.edit(bot, card, member, lead)
+            await self.edit(card, member, lead)
             return
-        probe = Card(member.officer_id, member.chat_id, 0, role, reason)
-        text, markup = await self.render(probe, member, lead)
-        sent = await bot.send_message(member.chat_id, text, reply_markup=markup)
-        card = replace(probe, message_id=sent.message_id, digest=_digest(text, markup))
-        await self.registry.save(lead.id, card)
+        first_key = f"card:{lead.id}:{member.officer_id}:{role.value}"
+        card = Card(member.officer_id, member.chat_id, role, first_key, reason)
+        text, markup = await self.render(card, member, lead)
+        await self.outbox.enqueue(
+            OutgoingMessage(
+                key=first_key,
+                chat_id=member.chat_id,
+                text=text,
+                markup=markup,
+                priority=Priority.URGENT,
+            )
+        )
+        await self.registry.save(lead.id, replace(card, digest=_digest(text, markup)))
 
     async def edit(
-        self, bot: Bot, card: Card, member: StaffMember, lead: Lead, detailed: bool = False
+        self, card: Card, member: StaffMember, lead: Lead, detailed: bool = False
     ) -> None:
         text, markup = await self.render(card, member, lead, detailed)
         digest = _digest(text, markup)
         if digest == card.digest:
             return
-        try:
-            await bot.edit_message_text(
-                text=text, chat_id=card.chat_id, message_id=card.message_id, reply_markup=markup
+        revision = card.revision + 1
+        await self.outbox.enqueue(
+            OutgoingMessage(
+                key=f"{card.first_key}:{revision}:{digest}",
+                chat_id=card.chat_id,
+                text=text,
+                markup=markup,
+                replaces=card.first_key,
+                priority=Priority.URGENT,
             )
-        except TelegramBadRequest as error:
-            log.info("card of lead %s not edited: %s", lead.id, error.message)
-        await self.registry.save(lead.id, replace(card, digest=digest))
+        )
+        await self.registry.save(lead.id, replace(card, digest=digest, revision=revision))
 
     async def changed(self, lead_id: str, member: StaffMember) -> Card | None:
         """The card now shows something else (a picker, details): the next edit must happen."""
@@ -133,13 +154,13 @@ class LeadCards:
             await self.registry.save(lead_id, replace(card, digest=""))
         return card
 
-    async def refresh(self, bot: Bot, lead: Lead) -> None:
+    async def refresh(self, lead: Lead) -> None:
         """Bring every card of the lead up to date and send it to officers newly on it."""
         cards = await self.registry.cards(lead.id)
         for card in cards:
             member = await self.directory.by_officer(card.officer_id)
             if member is not None:
-                await unless_blocked(self.edit(bot, card, member, lead))
+                await self.edit(card, member, lead)
         if lead.status in views.CLOSED:
             return
         shown = {card.officer_id: card for card in cards}
@@ -149,14 +170,7 @@ class LeadCards:
                 continue
             existing = shown.get(member.officer_id)
             if existing is None or existing.role is CardRole.SUPERVISOR:
-                await unless_blocked(self.show(bot, member, lead, CardRole.WORKER))
-
-
-async def unless_blocked(sending: Awaitable[object]) -> None:
-    try:
-        await sending
-    except TelegramForbiddenError:
-        log.info("an officer's chat blocked the bot")
+                await self.show(member, lead, CardRole.WORKER)
 
 
 def _digest(text: str, markup: InlineKeyboardMarkup | None) -> str:

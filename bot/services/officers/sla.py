@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aiogram import Bot
 from aiogram.utils.i18n import I18n
 
 from bot.domain.working_hours import SlaPolicy
-from bot.services.officers.cards import CardRole, LeadCards, unless_blocked
+from bot.services.officers.cards import CardRole, LeadCards
 from bot.services.officers.facts import UNCLAIMED
 from bot.services.officers.staff import StaffDirectory, StaffMember
 from bot.services.officers.timers import SlaStage, SlaTimer, SlaTimers
+from bot.services.outbound import OutgoingMessage, Priority
 from bot.views import officers as views
 from integrations.bank.models import Lead, LeadStatus
 from integrations.bank.protocol import BankAdapter
@@ -53,48 +53,47 @@ class SlaWatch:
         else:
             await self.timers.clear(lead.id)
 
-    async def run_checks(self, bot: Bot, now: datetime) -> int:
+    async def run_checks(self, now: datetime) -> int:
         """Remind and escalate what is due; returns how many timers fired."""
         fired = 0
         for timer in await self.timers.take_due(now):
             lead = await self.bank.get_lead(timer.lead_id)
-            fired += await self._fire(bot, timer, lead)
+            fired += await self._fire(timer, lead)
         return fired
 
-    async def _fire(self, bot: Bot, timer: SlaTimer, lead: Lead) -> int:
+    async def _fire(self, timer: SlaTimer, lead: Lead) -> int:
         still_unclaimed = lead.status in UNCLAIMED and lead.officer_id == timer.officer_id
         if timer.stage is SlaStage.REMIND and still_unclaimed:
-            await self._remind(bot, timer, lead)
+            await self._remind(timer, lead)
             due = self.policy.claim_escalation_due(timer.due)
             await self.timers.set(
                 SlaTimer(lead.id, SlaStage.ESCALATE, due, lead.officer_id, timer.since)
             )
             return 1
         if timer.stage is SlaStage.ESCALATE and still_unclaimed:
-            await self.escalate(bot, lead, "unclaimed")
+            await self.escalate(lead, "unclaimed")
             return 1
         if timer.stage is SlaStage.CONTACT and lead.status is LeadStatus.CLAIMED:
-            await self.escalate(bot, lead, "not_contacted")
+            await self.escalate(lead, "not_contacted")
             return 1
         return 0
 
-    async def _remind(self, bot: Bot, timer: SlaTimer, lead: Lead) -> None:
+    async def _remind(self, timer: SlaTimer, lead: Lead) -> None:
         member = await self.directory.by_officer(lead.officer_id)
         if member is None:
             return
-        card = await self.cards.registry.card(lead.id, member.officer_id)
         escalation = self.policy.claim_escalation_due(timer.due)
         locale = await self.directory.locale_of(member)
         with self.i18n.context(), self.i18n.use_locale(locale):
             text = views.claim_reminder(lead.id, escalation, self.policy.calendar.timezone, locale)
-        reply_to = card.message_id if card else None
-        await unless_blocked(bot.send_message(member.chat_id, text, reply_to_message_id=reply_to))
+        key = f"sla:remind:{lead.id}:{member.officer_id}:{int(timer.due.timestamp())}"
+        await self.cards.outbox.enqueue(
+            OutgoingMessage(key=key, chat_id=member.chat_id, text=text, priority=Priority.URGENT)
+        )
 
-    async def escalate(self, bot: Bot, lead: Lead, reason: str) -> None:
+    async def escalate(self, lead: Lead, reason: str) -> None:
         for supervisor in await self._supervisors_of(lead):
-            await unless_blocked(
-                self.cards.show(bot, supervisor, lead, CardRole.SUPERVISOR, reason)
-            )
+            await self.cards.show(supervisor, lead, CardRole.SUPERVISOR, reason)
 
     async def _supervisors_of(self, lead: Lead) -> list[StaffMember]:
         if lead.officer_id is not None:

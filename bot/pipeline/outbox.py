@@ -1,0 +1,188 @@
+"""The Outbox on saq: one Redis queue per Priority, and an index of what is not due yet.
+
+saq gives each message a job whose key is the message's idempotency key (a key queued
+twice is one job), retries scheduled for later, and sweeps of jobs whose process died.
+saq's Redis queue has no priorities, so each Priority has its own queue and consumers
+look at the urgent one first (`take`).
+
+A message with a `not_before` goes into a sorted set scored by that moment on the bot's
+Clock, and `promote_due(now)` moves what is due onto its queue. saq's own scheduling
+compares with the system time (`time.time()` in its scripts' arguments), so it cannot follow
+the demo's simulated clock; with the system clock the two behave alike.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from aiogram.types import InlineKeyboardMarkup
+from redis.asyncio import Redis
+from saq import Job
+from saq.queue.redis import RedisQueue
+from saq.utils import now as saq_now_ms
+
+from bot.clock import Clock
+from bot.services.outbound import OutgoingMessage, Priority
+from bot.services.sender import DeliveryRecord
+
+DUE_KEY = "outbound:due"
+DUE_PAYLOAD_KEY = "outbound:due:payload"
+JOB_FUNCTION = "deliver"
+JOB_TIMEOUT_SECONDS = 120  # longer than any wait for a send slot; then saq sweeps it
+JOB_RETRIES = 100  # saq's cap, for its sweeps; the delivery policy counts real attempts
+JOB_KEEP_SECONDS = 3600
+NEXT_QUEUE_WAIT_SECONDS = 0.001  # how long a look at a more urgent queue may block
+PROMOTE_BATCH = 500
+
+
+def queue_name(priority: Priority) -> str:
+    return f"outbound-{priority.name.lower()}"
+
+
+class SaqOutbox:
+    """Implements `bot.services.outbound.Outbox`."""
+
+    def __init__(self, redis: Redis, clock: Clock, record: DeliveryRecord) -> None:
+        self.redis = redis
+        self.clock = clock
+        self.record = record
+        self.queues = {p: RedisQueue(redis, name=queue_name(p)) for p in sorted(Priority)}
+
+    async def enqueue(self, message: OutgoingMessage) -> bool:
+        """Queue the message durably; False when its key was queued before.
+
+        The job is written before the record, so a crash in between loses nothing (the
+        Sender's record still refuses a second delivery of the key)."""
+        if await self.record.was_queued(message.key):
+            return False
+        if message.not_before is not None and message.not_before > self.clock.now():
+            queued = await self._schedule(message, message.not_before)
+        else:
+            queued = await self._queue(message)
+        return queued and await self.record.accept(message.key)
+
+    async def withdraw(self, key_prefix: str) -> int:
+        """Drop messages not due yet whose key starts with `key_prefix` (moved or forgotten)."""
+        members = [m async for m, _s in self.redis.zscan_iter(DUE_KEY, match=f"{key_prefix}*")]
+        if not members:
+            return 0
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(DUE_KEY, *members)
+            pipe.hdel(DUE_PAYLOAD_KEY, *members)
+            await pipe.execute()
+        for member in members:
+            await self.record.forget(_text(member))
+        return len(members)
+
+    async def promote_due(self, now: datetime) -> int:
+        """Move messages due by `now` onto their queues (queue first, then unlist: a crash
+        in between queues a key twice, which saq and the record make one delivery)."""
+        members = await self.redis.zrangebyscore(
+            DUE_KEY, "-inf", now.timestamp(), start=0, num=PROMOTE_BATCH
+        )
+        if not members:
+            return 0
+        payloads = await self.redis.hmget(DUE_PAYLOAD_KEY, members)  # type: ignore[misc]  # redis-py 7 types
+        for payload in payloads:
+            if payload is not None:
+                await self._queue(decode(json.loads(payload)))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(DUE_KEY, *members)
+            pipe.hdel(DUE_PAYLOAD_KEY, *members)
+            await pipe.execute()
+        return len(members)
+
+    async def take(self, wait_seconds: float) -> Job | None:
+        """The next job, the most urgent first; waits up to `wait_seconds` on the last queue.
+
+        Each more urgent queue is looked at for a moment only, so an idle consumer spends
+        its wait on the least urgent queue and comes back to the urgent one within
+        `wait_seconds`; with several consumers some is nearly always looking there."""
+        queues = list(self.queues.values())
+        for queue in queues[:-1]:
+            job = await queue.dequeue(timeout=NEXT_QUEUE_WAIT_SECONDS)
+            if job is not None:
+                return job
+        return await queues[-1].dequeue(timeout=max(wait_seconds, NEXT_QUEUE_WAIT_SECONDS))
+
+    async def waiting(self) -> int:
+        """Jobs queued now, in every queue."""
+        return sum([await queue.count("queued") for queue in self.queues.values()])
+
+    async def not_due(self) -> int:
+        return int(await self.redis.zcard(DUE_KEY))
+
+    async def oldest_wait(self, priority: Priority) -> float:
+        """Seconds the job at the head of a queue has waited (0 when the queue is empty)."""
+        queue = self.queues[priority]
+        head = await self.redis.lindex(queue.namespace("queued"), 0)  # type: ignore[misc]  # redis-py 7 types
+        job = await queue.job(queue.job_key_from_id(_text(head))) if head is not None else None
+        return max(0.0, (saq_now_ms() - job.queued) / 1000) if job is not None else 0.0
+
+    async def move_retries_due(self) -> None:
+        """saq's part of scheduling: retries whose delay has passed go back on their queue."""
+        for queue in self.queues.values():
+            await queue.schedule()
+
+    async def sweep(self) -> None:
+        """Jobs left active by a process that died go back on their queue."""
+        for queue in self.queues.values():
+            await queue.sweep()
+
+    async def _queue(self, message: OutgoingMessage) -> bool:
+        job = Job(
+            function=JOB_FUNCTION,
+            kwargs={"message": encode(message)},
+            key=message.key,
+            timeout=JOB_TIMEOUT_SECONDS,
+            retries=JOB_RETRIES,
+            ttl=JOB_KEEP_SECONDS,
+        )
+        return await self.queues[message.priority].enqueue(job) is not None
+
+    async def _schedule(self, message: OutgoingMessage, at: datetime) -> bool:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(DUE_KEY, {message.key: at.timestamp()}, nx=True)
+            pipe.hsetnx(DUE_PAYLOAD_KEY, message.key, json.dumps(encode(message)))
+            added, _stored = await pipe.execute()
+        return bool(added)
+
+
+def encode(message: OutgoingMessage) -> dict[str, Any]:
+    return {
+        "key": message.key,
+        "chat_id": message.chat_id,
+        "text": message.text,
+        "markup": message.markup.model_dump(mode="json", exclude_none=True)
+        if message.markup is not None
+        else None,
+        "replaces": message.replaces,
+        "sms_text": message.sms_text,
+        "phone": message.phone,
+        "customer_id": message.customer_id,
+        "priority": int(message.priority),
+        "not_before": message.not_before.isoformat() if message.not_before else None,
+    }
+
+
+def decode(fields: dict[str, Any]) -> OutgoingMessage:
+    markup = fields.get("markup")
+    not_before = fields.get("not_before")
+    return OutgoingMessage(
+        key=fields["key"],
+        chat_id=int(fields["chat_id"]),
+        text=fields["text"],
+        markup=InlineKeyboardMarkup.model_validate(markup) if markup is not None else None,
+        replaces=fields.get("replaces"),
+        sms_text=fields.get("sms_text"),
+        phone=fields.get("phone"),
+        customer_id=fields.get("customer_id"),
+        priority=Priority(int(fields["priority"])),
+        not_before=datetime.fromisoformat(not_before) if not_before else None,
+    )
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
