@@ -30,6 +30,8 @@ import asyncio
 import os
 import re
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -55,6 +57,7 @@ from bot.factory import (
     build_bot,
     build_delivery,
     build_dispatcher,
+    build_services,
     build_storage,
 )
 from bot.local_session import LocalSession
@@ -62,6 +65,7 @@ from bot.reminder_config import ReminderSettings
 from bot.runtime import tune_garbage_collector
 from bot.services.bank_feed import POLL_SECONDS, BankFeedReader
 from bot.services.bank_pushes import BankPushes, RedisDeliveryLog
+from bot.services.outbound import Outbox, OutgoingMessage
 from bot.supervision import Heartbeats
 from bot.update_queue import UpdateQueue
 from bot.views.officers import LeadAction, LeadVerb
@@ -75,20 +79,43 @@ from integrations.sms.outbound import RecordingSmsSender
 OFFICERS = 50
 LEAD_ID = re.compile(r"\bLD\d+\b")
 SECRET = b"bench-bank-secret"
+QUEUED_KEY, SENT_KEY = "bench:queued", "bench:sent"  # lead -> when (the worker writes)
+READY_KEY, STOP_KEY = "bench:ready", "bench:stop"
 
 
 class CardClock:
-    """When each lead's first card was sent to an officer."""
+    """In the worker: when each lead's first card was queued and when the Sender sent it,
+    written to Redis (wall-clock seconds) for the bench's own process to read."""
 
-    def __init__(self, officer_chats: set[int]) -> None:
+    def __init__(self, redis: Redis, outbox: Outbox, officer_chats: set[int]) -> None:
+        self.redis = redis
+        self.outbox = outbox
         self.officer_chats = officer_chats
-        self.first_card: dict[str, float] = {}
+        self.unsaved: dict[str, float] = {}
 
     def __call__(self, method: TelegramMethod[Any]) -> None:
+        """LocalSession's observer: the Sender's requests as they are made."""
         if isinstance(method, SendMessage) and method.chat_id in self.officer_chats:
             found = LEAD_ID.search(method.text)
             if found:
-                self.first_card.setdefault(found.group(0), time.perf_counter())
+                self.unsaved.setdefault(found.group(0), time.time())
+
+    async def enqueue(self, message: OutgoingMessage) -> bool:
+        if message.key.startswith("card:"):
+            await self.redis.hsetnx(QUEUED_KEY, message.key.split(":")[1], time.time())  # type: ignore[misc]  # redis-py 7 types
+        return await self.outbox.enqueue(message)
+
+    async def save(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            unsaved, self.unsaved = self.unsaved, {}
+            for lead, at in unsaved.items():
+                await self.redis.hsetnx(SENT_KEY, lead, at)  # type: ignore[misc]  # redis-py 7 types
+            await asyncio.sleep(0.005)
+
+
+async def times(redis: Redis, key: str, leads: list[str]) -> dict[str, float]:
+    values = await redis.hmget(key, leads) if leads else []  # type: ignore[misc]  # redis-py 7 types
+    return {lead: float(value) for lead, value in zip(leads, values, strict=True) if value}
 
 
 class PushingBank:
@@ -97,12 +124,12 @@ class PushingBank:
     def __init__(self, bank: SandboxBank) -> None:
         self.bank = bank
         self.push: Callable[[], Awaitable[None]] | None = None
-        self.entered: dict[str, float] = {}  # phone -> when submit_lead returned
+        self.entered: dict[str, float] = {}  # lead -> when submit_lead returned (wall clock)
         self._pushes: set[asyncio.Task[None]] = set()
 
     async def submit_lead(self, submission: LeadSubmission, *, idempotency_key: str) -> Lead:
         lead = await self.bank.submit_lead(submission, idempotency_key=idempotency_key)
-        self.entered.setdefault(lead.id, time.perf_counter())
+        self.entered.setdefault(lead.id, time.time())
         if self.push is not None:
             task = asyncio.create_task(self.push())  # the bank does not wait for the bot
             self._pushes.add(task)
@@ -194,31 +221,46 @@ def submission(index: int) -> LeadSubmission:
     )  # fmt: skip
 
 
-def summary(latencies: list[float]) -> str:
+def summary(latencies: list[float], what: str = "cards") -> str:
     cuts = statistics.quantiles(latencies, n=100)
-    return (f"{len(latencies)} cards, p50 {cuts[49] * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms, "
-            f"max {max(latencies) * 1000:.0f} ms")  # fmt: skip
+    return (f"{len(latencies)} {what}, p50 {cuts[49] * 1000:.0f} ms, "
+            f"p99 {cuts[98] * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms")  # fmt: skip
+
+
+async def split(redis: Redis, since: dict[str, float], leads: list[str]) -> str:
+    """Where the time went: `since` -> card queued (the worker's reader) -> card sent."""
+    queued, sent = await times(redis, QUEUED_KEY, leads), await times(redis, SENT_KEY, leads)
+    to_queue = [queued[lead] - since[lead] for lead in leads]
+    to_send = [sent[lead] - queued[lead] for lead in leads]
+    return (f"  of which -> card queued: {summary(to_queue, 'leads')}\n"
+            f"  and queued -> sent by the Sender: {summary(to_send, 'cards')}")  # fmt: skip
+
+
+async def wait_for_cards(redis: Redis, leads: list[str], seconds: float) -> dict[str, float]:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        sent = await times(redis, SENT_KEY, leads)
+        if len(sent) == len(leads):
+            return sent
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{len(leads) - len(sent)} leads without a card")
 
 
 async def lead_cards(
-    bank: PushingBank, cards: CardClock, leads: int, seconds: float, first: int
+    bank: PushingBank, redis: Redis, leads: int, seconds: float, first: int
 ) -> list[float]:
     ids = []
     for index in range(first, first + leads):
         lead = await bank.submit_lead(submission(index), idempotency_key=f"b-{index}")
         ids.append(lead.id)
         await asyncio.sleep(seconds / leads)
-    deadline = time.perf_counter() + 30
-    while any(lead not in cards.first_card for lead in ids) and time.perf_counter() < deadline:
-        await asyncio.sleep(0.01)
-    missing = [lead for lead in ids if lead not in cards.first_card]
-    assert not missing, f"{len(missing)} leads without a card"
-    return [cards.first_card[lead] - bank.entered[lead] for lead in ids]
+    sent = await wait_for_cards(redis, ids, 60)
+    print(await split(redis, bank.entered, ids))
+    return [sent[lead] - bank.entered[lead] for lead in ids]
 
 
-async def submit_to_card(
-    app: App, driver: ChatDriver, bank: PushingBank, cards: CardClock, merchants: int
-) -> list[float]:
+async def submit_to_card(app: App, driver: ChatDriver, bank: PushingBank, redis: Redis,
+                         merchants: int) -> list[float]:  # fmt: skip
     """All merchants through the application at once; Submit fed -> the officer's card."""
     services = app.services
     stop = asyncio.Event()
@@ -230,27 +272,23 @@ async def submit_to_card(
     async def merchant(index: int) -> None:
         for update in journeys[index][:-1]:
             await app.dispatcher.feed_update(driver.bot, update)
-        submitted[index] = time.perf_counter()
+        submitted[index] = time.time()
         await app.dispatcher.feed_update(driver.bot, journeys[index][-1])
 
     await asyncio.gather(*(merchant(index) for index in range(merchants)))
-    deadline = time.perf_counter() + 60
-    while time.perf_counter() < deadline:
-        new = set(bank.entered) - known
-        if len(new) == merchants and all(lead in cards.first_card for lead in new):
-            break
+    while len(set(bank.entered) - known) < merchants:
         await asyncio.sleep(0.01)
+    leads = sorted(set(bank.entered) - known)
+    sent = await wait_for_cards(redis, leads, 60)
     stop.set()
     await delivery
-    leads = set(bank.entered) - known
     by_phone = {(await bank.get_lead(lead)).phone: lead for lead in leads}
-    to_bank, to_card = [], []
-    for index in range(merchants):
-        lead = by_phone[f"+86138800{index:05d}"]
-        to_bank.append(bank.entered[lead] - submitted[index])
-        to_card.append(cards.first_card[lead] - submitted[index])
-    print(f"  of which Submit -> lead in the bank: {summary(to_bank).replace('cards', 'leads')}")
-    return to_card
+    of_lead = {by_phone[f"+86138800{index:05d}"]: index for index in range(merchants)}
+    submit_times = {lead: submitted[index] for lead, index in of_lead.items()}
+    to_bank = [bank.entered[lead] - submit_times[lead] for lead in leads]
+    print(f"  of which Submit -> lead in the bank: {summary(to_bank, 'leads')}")
+    print(await split(redis, bank.entered, leads))
+    return [sent[lead] - submit_times[lead] for lead in leads]
 
 
 async def claim_race(driver: ChatDriver, bank: PushingBank, officers: list[ChatUser]) -> None:
@@ -277,58 +315,93 @@ async def claim_race(driver: ChatDriver, bank: PushingBank, officers: list[ChatU
           f"'already claimed by ...'); one owner at the bank: {final.officer_id}")  # fmt: skip
 
 
+def bench_settings(url: str, sandbox_db: Path) -> Settings:
+    return Settings(_env_file=None, redis_url=url, sandbox_db=sandbox_db)  # type: ignore[call-arg]
+
+
+async def worker(url: str, sandbox_db: Path, paid: bool) -> None:
+    """The worker process: the feed reader and the Sender, as `python -m bot worker` runs
+    them, with a stand-in Telegram that notes when each card goes out."""
+    redis = Redis.from_url(url, max_connections=512)
+    settings, clock, sms = bench_settings(url, sandbox_db), SystemClock(), RecordingSmsSender()
+    bank = build_bank(settings, clock, sms)
+    services = build_services(
+        settings, redis, Outside(bank, clock), ReminderSettings(paid_broadcast=paid)
+    )
+    chats = {30_000 + index for index in range(OFFICERS)}
+    cards = CardClock(redis, services.outbox, chats)
+    services.officers.cards.outbox = cards
+    session = LocalSession(observer=cards)
+    outbound = build_delivery(
+        services, build_bot("42:BENCH", settings, None, session, answers_users=False), sms
+    )
+    reader = BankFeedReader(redis, bank, clock)
+    reader.subscribe("officers", services.officers.feed)
+    await reader.read()  # the seeded history, and the officers' welcome cards
+    await outbound.run_due(clock.now())
+    await redis.delete(QUEUED_KEY, SENT_KEY)
+    tune_garbage_collector()
+    stop = asyncio.Event()
+
+    async def until_told() -> None:
+        await redis.set(READY_KEY, 1)
+        while not await redis.exists(STOP_KEY):
+            await asyncio.sleep(0.05)
+        stop.set()
+
+    await asyncio.gather(
+        reader.serve(stop), outbound.serve(stop, Heartbeats(), consumers=16),
+        cards.save(stop), until_told(),
+    )  # fmt: skip
+    await bank.aclose()
+    await redis.aclose()
+
+
 async def main(leads: int, seconds: float, merchants: int, paid: bool) -> None:
     url = os.environ.get("BOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
     redis = Redis.from_url(url, max_connections=1024)
     await redis.flushdb()
-    folder = Path(tempfile.mkdtemp())
-    settings = Settings(_env_file=None, redis_url=url, sandbox_db=folder / "bank.db")  # type: ignore[call-arg]
+    sandbox_db = Path(tempfile.mkdtemp()) / "bank.db"
+    settings = bench_settings(url, sandbox_db)
     clock, sms = SystemClock(), RecordingSmsSender()
     sandbox = build_bank(settings, clock, sms)
     assert isinstance(sandbox, SandboxBank)
     bank = PushingBank(sandbox)
     staff = add_officers(sandbox)
-    cards = CardClock({30_000 + index for index in range(len(staff))})
-    session = LocalSession(observer=cards)
+    session = LocalSession()
     storage = build_storage(redis, settings)
     config = ReminderSettings(paid_broadcast=paid)
     outside = Outside(bank, clock)  # type: ignore[arg-type]
     app = build_dispatcher(settings, redis, storage, outside, reminder_settings=config)
     driver = ChatDriver(app.dispatcher, build_bot("42:BENCH", settings, storage, session), session)
-    sender_bot = build_bot("42:BENCH", settings, None, session.twin(), answers_users=False)
-    outbound = build_delivery(app.services, sender_bot, sms)
     officers = await bind_all(driver, sms, staff)
-    reader = BankFeedReader(redis, bank, clock)  # type: ignore[arg-type]
-    reader.subscribe("officers", app.services.officers.feed)
-    await reader.read()  # the seeded history
-    await outbound.run_due(clock.now())
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--worker", str(sandbox_db)] + (["--paid"] if paid else [])
+    )
+    while not await redis.exists(READY_KEY):
+        await asyncio.sleep(0.05)
     endpoint = PushEndpoint(app, redis)
     await endpoint.start()
     tune_garbage_collector()
-    stop = asyncio.Event()
-    serving = asyncio.gather(
-        reader.serve(stop), outbound.serve(stop, Heartbeats(), consumers=16)
-    )  # fmt: skip
     print(f"{len(officers)} officers bound; {leads} leads over {seconds:.0f} s; sending at "
-          f"{config.messages_per_second:.0f} messages/s "
+          f"{config.messages_per_second:.0f} messages/s; the worker in its own process "
           f"(started {datetime.now(UTC):%H:%M:%S} UTC)")  # fmt: skip
 
     bank.push = endpoint.push
-    pushed = await lead_cards(bank, cards, leads, seconds, first=0)
-    print(f"lead in the bank -> card, the bank pushing: {summary(pushed)}")
+    pushed = await lead_cards(bank, redis, leads, seconds, first=0)
+    print(f"lead in the bank -> card sent, the bank pushing: {summary(pushed)}")
     bank.push = None
-    polled = await lead_cards(bank, cards, leads, seconds, first=leads)
-    print(f"lead in the bank -> card, no pushes (poll every {POLL_SECONDS * 1000:.0f} ms): "
+    polled = await lead_cards(bank, redis, leads, seconds, first=leads)
+    print(f"lead in the bank -> card sent, no pushes (poll every {POLL_SECONDS * 1000:.0f} ms): "
           f"{summary(polled)}")  # fmt: skip
-
     bank.push = endpoint.push
-    handed = await submit_to_card(app, driver, bank, cards, merchants)
-    print(f"Submit -> card on the officer's phone, {merchants} merchants at once "
+    handed = await submit_to_card(app, driver, bank, redis, merchants)
+    print(f"Submit -> card sent to the officer, {merchants} merchants at once "
           f"({len(JOURNEY)} updates each), the bank pushing: {summary(handed)}")  # fmt: skip
     await claim_race(driver, bank, officers)
 
-    stop.set()
-    await serving
+    await redis.set(STOP_KEY, 1)
+    process.wait(30)
     await endpoint.close()
     await sandbox.aclose()
     await redis.flushdb()
@@ -341,5 +414,10 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--merchants", type=int, default=200)
     parser.add_argument("--paid", action="store_true", help="paid broadcasts: 1,000 messages/s")
+    parser.add_argument("--worker", metavar="SANDBOX_DB", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.leads, arguments.seconds, arguments.merchants, arguments.paid))
+    if arguments.worker:
+        redis_url = os.environ.get("BOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
+        asyncio.run(worker(redis_url, Path(arguments.worker), arguments.paid))
+    else:
+        asyncio.run(main(arguments.leads, arguments.seconds, arguments.merchants, arguments.paid))

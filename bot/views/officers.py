@@ -10,7 +10,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.numbers import format_percent
@@ -324,59 +324,51 @@ def _detail_lines(lead: Lead) -> list[str]:
 def card_keyboard(
     facts: LeadFacts, viewer: Viewer, team: list[tuple[str, str]], detailed: bool = False
 ) -> InlineKeyboardMarkup | None:
+    """Built directly, not with InlineKeyboardBuilder: cards are drawn for every bank event,
+    and the builder's copies were most of the time it took."""
     lead = facts.lead
-    builder = InlineKeyboardBuilder()
     if detailed:
-        builder.button(
-            text=_("« Back"), callback_data=LeadAction(action=LeadVerb.BACK, lead=lead.id)
-        )
-        return builder.as_markup()
+        return _card_rows(lead.id, [[(LeadVerb.BACK, _("« Back"))]])
     if facts.closed:
         return None
     if viewer.supervisor_card:
         not_contacted = viewer.reason == "not_contacted" and lead.status is LeadStatus.CLAIMED
-        waiting = not facts.claimed or not_contacted
-        for officer_id, name in team if waiting else []:
-            builder.button(
-                text=_("Reassign to {name}").format(name=name),
-                callback_data=LeadAction(action=LeadVerb.REASSIGN, lead=lead.id, arg=officer_id),
-            )
-        builder.adjust(1)
-        return builder.as_markup() if waiting and team else None
+        if not team or not (not facts.claimed or not_contacted):
+            return None
+        rows = [
+            [_button(_("Reassign to {name}").format(name=name), lead.id, LeadVerb.REASSIGN, to)]
+            for to, name in team
+        ]
+        return InlineKeyboardMarkup(inline_keyboard=rows)
     if not viewer.on(lead):
         return None
     if not facts.claimed:
-        _add(
-            builder,
+        return _card_rows(
             lead.id,
-            (
-                (LeadVerb.CLAIM, _("✅ Claim")),
-                (LeadVerb.PASS, _("↪️ Pass")),
-                (LeadVerb.DETAILS, _("Details")),
-            ),
+            [
+                [(LeadVerb.CLAIM, _("✅ Claim")), (LeadVerb.PASS, _("↪️ Pass"))],
+                [(LeadVerb.DETAILS, _("Details"))],
+            ],
         )
-        builder.adjust(2, 1)
-    else:
-        _add(
-            builder,
-            lead.id,
-            (
-                (LeadVerb.CALL, _("📞 Call")),
-                (LeadVerb.VISIT, _("📅 Book visit")),
-                (LeadVerb.NOTE, _("📝 Add note")),
-                (LeadVerb.STATUS, _("Status")),
-                (LeadVerb.DETAILS, _("Details")),
-            ),
-        )
-        builder.adjust(2, 2, 1)
-    return builder.as_markup()
+    return _card_rows(
+        lead.id,
+        [
+            [(LeadVerb.CALL, _("📞 Call")), (LeadVerb.VISIT, _("📅 Book visit"))],
+            [(LeadVerb.NOTE, _("📝 Add note")), (LeadVerb.STATUS, _("Status"))],
+            [(LeadVerb.DETAILS, _("Details"))],
+        ],
+    )
 
 
-def _add(
-    builder: InlineKeyboardBuilder, lead_id: str, buttons: tuple[tuple[LeadVerb, str], ...]
-) -> None:
-    for action, text in buttons:
-        builder.button(text=text, callback_data=LeadAction(action=action, lead=lead_id))
+def _card_rows(lead_id: str, rows: list[list[tuple[LeadVerb, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(text, lead_id, verb) for verb, text in row] for row in rows]
+    )
+
+
+def _button(text: str, lead_id: str, verb: LeadVerb, arg: str = "") -> InlineKeyboardButton:
+    data = LeadAction(action=verb, lead=lead_id, arg=arg).pack()
+    return InlineKeyboardButton(text=text, callback_data=data)
 
 
 def pass_keyboard(lead_id: str) -> InlineKeyboardMarkup:
