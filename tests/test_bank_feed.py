@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
-import socket
-import subprocess
-import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -33,6 +29,7 @@ from integrations.bank.models import BankEvent, LeadStatusChanged
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.webhook_signing import WebhookVerifier, signed_headers
 from integrations.sms.outbound import RecordingSmsSender
+from tests.support.redis_process import RedisProcess
 
 SECRET = b"bank-push-secret"
 
@@ -265,46 +262,11 @@ async def test_a_bank_push_is_read_at_once_not_at_the_next_poll(
 
 
 @pytest.fixture
-async def own_redis() -> AsyncIterator[RedisProcess]:
-    server = RedisProcess()
+def own_redis(tmp_path: Path) -> Iterator[RedisProcess]:
+    server = RedisProcess(tmp_path)
     server.start()
     yield server
     server.stop()
-
-
-class RedisProcess:
-    """A redis-server of the test's own, on a free port, that the test stops and starts."""
-
-    def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.folder = Path(tempfile.mkdtemp())
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server") or "redis-server"
-        self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        for _ in range(500):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            subprocess.run(["sleep", "0.01"], check=True)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
 
 
 async def test_the_reader_survives_redis_going_away_and_reads_again(
@@ -333,7 +295,7 @@ async def test_the_reader_survives_redis_going_away_and_reads_again(
     own_redis.stop()
     await until(failing)
     second = await submit(bank, amount="40000")
-    own_redis.start()  # an empty Redis: the cursor is gone too, so the feed is read again
+    own_redis.start()
     await until(lambda: seen(second))
     await until(healthy)
     stop.set()
