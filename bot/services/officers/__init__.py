@@ -1,9 +1,9 @@
 """Loan officers in the chat, one service per responsibility.
 
 The bank decides who may do what (claim, pass, reassign...); these services ask it, keep
-officer_id -> chat and lead -> cards in Redis, queue every message on the outbound
-pipeline (they hold no Bot), follow the bank's event feed as one
-of its subscribers, and escalate leads nobody claims or contacts in working time.
+officer_id -> chat and lead -> cards in Redis, queue every message on the outbound pipeline
+(they hold no Bot), follow the bank's event feed as one of its subscribers, and escalate
+leads nobody claims or contacts in working time.
 
 - staff: binding with the staff code and SMS code, the directory of bound officers
 - lead_actions: claim, pass, status, notes, visits, reassignment
