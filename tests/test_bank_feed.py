@@ -11,14 +11,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.methods import SendMessage
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 from test_officer_journeys import APPLICANT_PHONE, OFFICER_EN, bind, submit
 
 from bot.background import Background
 from bot.clock import SimulatedClock
-from bot.demo.driver import ChatDriver
+from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App
+from bot.local_session import LocalSession
 from bot.services.bank_feed import CURSOR_KEY, MAX_ATTEMPTS, BankFeedReader
 from bot.services.bank_pushes import BankPushes, RedisDeliveryLog
 from bot.services.officers import OfficerServices
@@ -27,6 +30,7 @@ from bot.update_queue import UpdateQueue
 from bot.webhook import build_web_app
 from integrations.bank.models import BankEvent, LeadStatusChanged
 from integrations.bank.protocol import BankAdapter
+from integrations.bank.sandbox import SandboxBank, admin, seed
 from integrations.bank.webhook_signing import WebhookVerifier, signed_headers
 from integrations.sms.outbound import RecordingSmsSender
 from tests.support.redis_process import RedisProcess
@@ -301,3 +305,36 @@ async def test_the_reader_survives_redis_going_away_and_reads_again(
     stop.set()
     await serving
     await redis.aclose()
+
+
+async def test_an_officer_who_blocked_the_bot_holds_up_no_other_officer(
+    driver: ChatDriver,
+    sms: RecordingSmsSender,
+    bank: SandboxBank,
+    redis: Redis,
+    clock: SimulatedClock,
+    officers: OfficerServices,
+    background: Background,
+    session: LocalSession,
+) -> None:
+    await bank.run(
+        lambda connection, context: admin.add_officer(
+            connection, staff_code="K003", name="孙经理", phone="+8613800000103",
+            territory_code=seed.NORTH, team_code=seed.RETAIL_TEAM,
+        )
+    )  # fmt: skip
+    colleague = ChatUser("colleague", 20004, "孙经理", "en", "+8613800000103")
+    await bind(driver, sms, OFFICER_EN, "K001")
+    await bind(driver, sms, colleague, "K003")
+    await reader_for(redis, bank, clock).read()  # the bank's history before this test
+    lead_id = await submit(bank, amount="150000")  # two officers: above the joint threshold
+    reader = reader_for(redis, bank, clock)
+    reader.subscribe("officers", officers.feed)
+    await reader.read()
+
+    blocked = TelegramForbiddenError(SendMessage(chat_id=0, text=""), "Forbidden: bot was blocked")
+    session.fail_next(blocked)  # whichever card goes first finds its chat blocked
+    await background.outbound.run_due(clock.now())
+    got = [user for user in (OFFICER_EN, colleague)
+           if any(lead_id in shown.text for shown in driver.seen(user))]  # fmt: skip
+    assert len(got) == 1  # the other officer's card went out all the same
