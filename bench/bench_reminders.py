@@ -4,8 +4,10 @@ The stand-in (aiohttp on loopback) accepts at most 30 messages a second overall 
 bucket of 30) and one message a second per chat (50 ms of network jitter tolerated), and
 answers anything faster with 429 and `retry_after`, as Telegram does. Side by side in one
 run, the same reminders (shuffled, several per chat) are sent by
-- ours: two worker processes sharing the Redis rate limiter and idempotency keys
-  (`bot/services/sender.py`), each with 64 concurrent senders;
+- ours: the outbound pipeline: every reminder queued as an OutgoingMessage on the saq
+  outbox (`bot/pipeline/outbox.py`), then two worker processes delivering it
+  (`OutboundDelivery.serve`, 64 consumers each) through the one Sender, sharing the Redis
+  rate limiter, the record of what was sent and the flood-control pause;
 - naive: the loop aiogram templates use: send, sleep 1/30 s, on RetryAfter sleep and retry.
 It prints, for each, the steady-state rate (the middle 80% of deliveries) against the limit,
 the 429s and the duplicates.
@@ -14,6 +16,7 @@ Usage: .venv/bin/python bench/bench_reminders.py [--reminders 1800 --chats 450]
 The issue's size (20,000 reminders to 5,000 chats) takes about 11 minutes per side at 30/s:
   .venv/bin/python bench/bench_reminders.py --reminders 20000 --chats 5000
 Redis: BOT_BENCH_REDIS_URL (default redis://127.0.0.1:6379/10, flushed).
+"ours" starts timing when the workers start: the reminders are queued before.
 """
 
 from __future__ import annotations
@@ -35,14 +38,21 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bot.services.sender import Outgoing, Sender, SendRateLimiter
+from bot.clock import SystemClock
+from bot.pipeline.delivery import OutboundDelivery
+from bot.pipeline.outbox import SaqOutbox
+from bot.pipeline.sender import Sender
+from bot.services.outbound import OutgoingMessage, Priority
+from bot.services.sender import DeadLetters, DeliveryRecord, SendRateLimiter
+from bot.supervision import Heartbeats
+from bot.telemetry import WorkerMetrics
 from integrations.sms.outbound import RecordingSmsSender
 
 LIMIT_PER_SECOND = 30
 CHAT_INTERVAL = 1.0
 JITTER = 0.05
 TOKEN = "42:BENCH"
-JOBS = "bench:reminders:jobs"
+STOP_KEY = "bench:stop"
 CONCURRENCY = 64
 
 
@@ -125,23 +135,34 @@ def bot_for(base: str) -> Bot:
     return Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(base)))
 
 
-async def our_worker(base: str, redis_url: str) -> None:
-    redis = Redis.from_url(redis_url, decode_responses=True)
-    bot = bot_for(base)
-    limiter = SendRateLimiter(
-        redis, LIMIT_PER_SECOND, int(CHAT_INTERVAL * 1000), prefix="bench:rate"
-    )
-    sender = Sender(redis, bot, RecordingSmsSender(), limiter, max_retries=5)
-
-    async def phone() -> None:
+class NoPhones:
+    async def phone_of(self, customer_id: str) -> None:
         return None
 
-    async def consume() -> None:
-        while (raw := await redis.lpop(JOBS)) is not None:
-            chat, _, text = str(raw).partition("|")
-            await sender.deliver(Outgoing(key=f"bench:{text}", chat_id=int(chat), text=text), phone)
+    async def phone_of_lead(self, lead_id: str) -> None:
+        return None
 
-    await asyncio.gather(*(consume() for _ in range(CONCURRENCY)))
+
+def outbox_on(redis: Redis) -> SaqOutbox:
+    return SaqOutbox(redis, SystemClock(), DeliveryRecord(redis))
+
+
+async def our_worker(base: str, redis_url: str) -> None:
+    redis = Redis.from_url(redis_url)
+    bot = bot_for(base)
+    outbox = outbox_on(redis)
+    limiter = SendRateLimiter(redis, LIMIT_PER_SECOND, int(CHAT_INTERVAL * 1000))
+    metrics = WorkerMetrics()
+    sender = Sender(bot, RecordingSmsSender(), limiter, outbox.record, NoPhones(), metrics)
+    delivery = OutboundDelivery(outbox, sender, DeadLetters(redis), SystemClock(), metrics)
+    stop = asyncio.Event()
+
+    async def stop_when_told() -> None:
+        while not await redis.exists(STOP_KEY):
+            await asyncio.sleep(0.2)
+        stop.set()
+
+    await asyncio.gather(delivery.serve(stop, Heartbeats(), CONCURRENCY), stop_when_told())
     await bot.session.close()
     await redis.aclose()
 
@@ -166,7 +187,10 @@ async def naive(base: str, jobs: list[tuple[int, str]]) -> None:
 async def measure_ours(jobs: list[tuple[int, str]], redis_url: str) -> None:
     redis = Redis.from_url(redis_url)
     await redis.flushdb()
-    await redis.rpush(JOBS, *(f"{chat}|{text}" for chat, text in jobs))
+    outbox = outbox_on(redis)
+    for chat, text in jobs:
+        key = f"reminder:{text.removeprefix('reminder ')}"
+        await outbox.enqueue(OutgoingMessage(key, chat, text, priority=Priority.BULK))
     stand_in = StandIn()
     runner, base = await serve(stand_in)
     started = time.monotonic()
@@ -174,9 +198,14 @@ async def measure_ours(jobs: list[tuple[int, str]], redis_url: str) -> None:
     workers = [context.Process(target=run_our_worker, args=(base, redis_url)) for _ in range(2)]
     for worker in workers:
         worker.start()
-    while any(worker.is_alive() for worker in workers):
+    while len(stand_in.delivered) < len(jobs) and all(w.is_alive() for w in workers):
         await asyncio.sleep(0.2)
-    stand_in.report("ours", len(jobs), time.monotonic() - started)
+    elapsed = time.monotonic() - started
+    await asyncio.sleep(2)  # anything sent twice would arrive by now
+    await redis.set(STOP_KEY, 1)
+    for worker in workers:
+        worker.join()
+    stand_in.report("ours", len(jobs), elapsed)
     await runner.cleanup()
     await redis.flushdb()
     await redis.aclose()

@@ -13,8 +13,6 @@ import asyncio
 import logging
 from datetime import datetime
 
-from aiogram import Bot
-
 from bot.bank_notices import BankNotices
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -32,30 +30,27 @@ from bot.money_notices import build_in_doubt_resolver
 from bot.pipeline.delivery import OutboundDelivery
 from bot.pipeline.health_server import serve_health
 from bot.runtime import stop_on_signals, tune_garbage_collector
+from bot.services.bank_feed import BankFeedReader
 from bot.sms_channel import outbound_sms
 from bot.supervision import Heartbeats, sleep_unless_stopped, supervise
 from bot.telemetry import WorkerMetrics
-from bot.worker import BankFeedFollower, ReminderWorker
+from bot.worker import ReminderWorker
 from integrations.bank.models import LeadStatusChanged
 from integrations.sms.outbound import SmsSender
 
 log = logging.getLogger(__name__)
-OFFICER_TICK_SECONDS = 0.5  # how soon a new lead reaches the officer
+OFFICER_TICK_SECONDS = 0.5  # how soon a due SLA reminder or escalation is queued
 LEAD_WAIT_MS = 1_000
 SENDING_CONSUMERS = 16
 IN_DOUBT_CHECK_SECONDS = 5  # how often the bank is asked about payments whose answer was lost
 
 
 class Background:
-    def __init__(
-        self, services: Services, outbound: OutboundDelivery, desk_bot: Bot, sms: SmsSender
-    ) -> None:
-        """`desk_bot`: the officers' desk still sends its cards itself, until it queues them.
-        `sms` tells the outcome of an SMS command that was in doubt."""
+    def __init__(self, services: Services, outbound: OutboundDelivery, sms: SmsSender) -> None:
+        """`sms` tells the outcome of an SMS command that was in doubt."""
         self.services = services
         self.outbound = outbound
-        self.desk_bot = desk_bot
-        self.desk = services.officer_desk
+        self.officers = services.officers
         self.delivery = services.delivery
         self.messenger = services.lead_messenger
         self.clock = services.clock
@@ -74,17 +69,18 @@ class Background:
             services.settings.currency,
             lead_news=self._relay,
         )
-        self.feed = BankFeedFollower(services.redis, services.reminders, notices)
+        self.feed = BankFeedReader(services.redis, services.outside.bank, services.clock)
+        self.feed.subscribe("notices", notices)
+        self.feed.subscribe("officers", services.officers.feed)
         self.money = build_in_doubt_resolver(
             services.money_commands, services.outbox, sms, services.i18n, services.settings
         )
 
     async def run_once(self, now: datetime) -> None:
         """One pass as if the worker had run until `now`, delivering what is due."""
-        await self.feed.read(now)
+        await self.feed.read()
         await self.reminders.tick(now)
-        await self.desk.deliver_officer_events(self.desk_bot)
-        await self.desk.run_sla_checks(self.desk_bot, now)
+        await self.officers.sla.run_checks(now)
         await self.delivery.retry_due(self.messenger)
         await self.money.run_once(now)
         await self.outbound.run_due(now)
@@ -96,13 +92,8 @@ class Background:
             await self.reminders.tick(self.clock.now())
             await sleep_unless_stopped(stop, tick)
 
-        async def feed() -> None:
-            await self.feed.read(self.clock.now())
-            await sleep_unless_stopped(stop, tick)
-
-        async def desk() -> None:
-            await self.desk.deliver_officer_events(self.desk_bot)
-            await self.desk.run_sla_checks(self.desk_bot, self.clock.now())
+        async def sla() -> None:
+            await self.officers.sla.run_checks(self.clock.now())
             await sleep_unless_stopped(stop, OFFICER_TICK_SECONDS)
 
         async def leads() -> None:
@@ -115,15 +106,15 @@ class Background:
 
         loops = {
             "reminders": reminders,
-            "bank-feed": feed,
-            "officer-desk": desk,
+            "officer-sla": sla,
             "leads": leads,
             "money-in-doubt": money_in_doubt,
         }
-        for name in loops:
+        for name in (*loops, "bank-feed"):
             heartbeats.register(name, allowance=120)
         await asyncio.gather(
             *(supervise(name, body, stop, heartbeats=heartbeats) for name, body in loops.items()),
+            self.feed.serve(stop, heartbeats),
             self.outbound.serve(stop, heartbeats, consumers=SENDING_CONSUMERS),
         )
 
@@ -136,7 +127,7 @@ def local_background(
 ) -> Background:
     """The demo's and the tests' background: the Sender talks to the in-process Telegram."""
     bot = build_bot(token, services.settings, None, session=session.twin(), answers_users=False)
-    return Background(services, build_delivery(services, bot, sms), bot, sms)
+    return Background(services, build_delivery(services, bot, sms), sms)
 
 
 async def run_worker(settings: Settings, clock: Clock | None = None) -> None:
@@ -149,7 +140,7 @@ async def run_worker(settings: Settings, clock: Clock | None = None) -> None:
     services = build_services(settings, redis, Outside(bank, clock))
     bot = build_bot(token, settings, None, answers_users=False)
     metrics = WorkerMetrics()
-    background = Background(services, build_delivery(services, bot, sms, metrics), bot, sms)
+    background = Background(services, build_delivery(services, bot, sms, metrics), sms)
     heartbeats = Heartbeats()
     stop = stop_on_signals()
     tune_garbage_collector()

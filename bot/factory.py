@@ -31,7 +31,7 @@ from bot.services.later import LaterMessages
 from bot.services.lead_outbox import LeadDelivery, LeadOutbox, consumer_name
 from bot.services.money_commands import MoneyCommandEngine
 from bot.services.money_store import MoneyCommandStore
-from bot.services.officers import OfficerDesk, build_officer_desk
+from bot.services.officers import OfficerServices, build_officer_services
 from bot.services.preferences import LanguagePreferences
 from bot.services.reference_data import ReferenceData
 from bot.services.reminders import ReminderService
@@ -204,7 +204,7 @@ class Services:
     applications: ApplicationService
     delivery: LeadDelivery
     lead_messenger: ChatLeadMessenger
-    officer_desk: OfficerDesk
+    officers: OfficerServices
 
     @property
     def clock(self) -> Clock:
@@ -225,7 +225,7 @@ class Services:
             "accounts": self.accounts,
             "reminders": self.reminders,
             "reminder_settings": self.reminder_settings,
-            "officer_desk": self.officer_desk,
+            "officers": self.officers,
         }
 
 
@@ -250,8 +250,8 @@ def build_services(
     messenger = ChatLeadMessenger(
         outbox, BankPhones(outside.bank), i18n, settings.zone, settings.currency
     )
-    desk = build_officer_desk(
-        redis, outside.bank, outside.clock, i18n, calculator,
+    officers = build_officer_services(
+        redis, outside.bank, outside.clock, i18n, calculator, outbox,
         currency=settings.currency, timezone=settings.timezone,
         holidays=settings.holidays, working_weekends=settings.working_weekends,
     )  # fmt: skip
@@ -270,7 +270,7 @@ def build_services(
         applications=applications,
         delivery=delivery,
         lead_messenger=messenger,
-        officer_desk=desk,
+        officers=officers,
     )
 
 

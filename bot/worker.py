@@ -2,33 +2,25 @@
 
 A tick lists what fell due in the reminder index (overdue first, nothing in quiet hours),
 checks each with the bank and queues its message; the Sender delivers it through the
-shared rate limit, once per key. `read_bank_events` follows the bank's event feed and hands
-each event to `BankNotices` (until the one shared feed reader takes that over).
+shared rate limit, once per key. The bank's news reaches `BankNotices` as a subscriber of
+the one reader of the bank's event feed (`bot.services.bank_feed`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from datetime import datetime
 
 from aiogram.utils.i18n import I18n
-from redis.asyncio import Redis
 
-from bot.bank_notices import BankNotices
 from bot.domain.reminders import in_quiet_hours
 from bot.services.outbound import Outbox, OutgoingMessage, Priority
 from bot.services.reminders import ReminderKey, ReminderService
 from bot.views import reminders as views
-from integrations.bank.errors import BankError
 
 log = logging.getLogger(__name__)
 
-EVENTS_CURSOR_KEY = "reminders:events:cursor"
-EVENTS_LOCK_KEY = "reminders:events:lock"
-EVENTS_LOCK_MS = 30_000
-EVENTS_PAGE = 100
 
 
 class ReminderWorker:
@@ -77,34 +69,3 @@ class ReminderWorker:
         await self.outbox.enqueue(message)
         await self.reminders.index.remove(key)
         await self.reminders.index_loan(due.loan, now)
-
-
-class BankFeedFollower:
-    """One process at a time follows the feed; each notice has its own idempotency key."""
-
-    def __init__(self, redis: Redis, reminders: ReminderService, notices: BankNotices) -> None:
-        self.redis = redis
-        self.bank = reminders.bank
-        self.notices = notices
-
-    async def read(self, now: datetime) -> None:
-        token = os.urandom(8).hex()
-        if not await self.redis.set(EVENTS_LOCK_KEY, token, nx=True, px=EVENTS_LOCK_MS):
-            return
-        try:
-            cursor_raw = await self.redis.get(EVENTS_CURSOR_KEY)
-            cursor = cursor_raw.decode() if isinstance(cursor_raw, bytes) else cursor_raw
-            while True:
-                page = await self.bank.list_events(after=cursor, limit=EVENTS_PAGE)
-                for event in page.events:
-                    await self.notices.on_event(event, now)
-                if page.next_cursor is not None and page.next_cursor != cursor:
-                    cursor = page.next_cursor
-                    await self.redis.set(EVENTS_CURSOR_KEY, cursor)
-                if len(page.events) < EVENTS_PAGE:
-                    return
-        except BankError:
-            log.warning("the bank's event feed is not available; trying again next round")
-        finally:
-            if await self.redis.get(EVENTS_LOCK_KEY) == token.encode():
-                await self.redis.delete(EVENTS_LOCK_KEY)

@@ -14,16 +14,31 @@ from aiogram import Bot, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeChat,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.i18n import gettext as _
 
-from bot.domain.collection import BorrowerKind
 from bot.filters import RouterEntry
 from bot.i18n import day, moment
+from bot.keyboards import out_of_date
 from bot.routing import FeatureRouter
-from bot.services.officers import DeskError, NotStaff, OfficerDesk, Refused, StaffMember
+from bot.services.officers import OfficerServices
+from bot.services.officers.staff import DeskError, NotStaff, Refused, StaffMember, refusal
 from bot.views import officers as views
-from bot.views.officers import KindChoice, LeadAction, QueuePage, TaskAction
+from bot.views.officers import (
+    OFFICER_PREFIXES,
+    KindChoice,
+    LeadAction,
+    LeadVerb,
+    QueuePage,
+    TaskAction,
+    TaskVerb,
+)
 
 VISIT_DAYS_OFFERED = 6
 
@@ -41,10 +56,10 @@ def not_staff_text() -> str:
 # --- binding ------------------------------------------------------------------------------
 
 
-async def officer(message: Message, state: FSMContext, officer_desk: OfficerDesk) -> None:
+async def officer(message: Message, state: FSMContext, officers: OfficerServices) -> None:
     if message.from_user is None:
         return
-    member = await officer_desk.member(message.from_user.id)
+    member = await officers.directory.by_chat(message.from_user.id)
     if member is not None:
         await message.answer(_linked_text(member))
         return
@@ -59,12 +74,12 @@ def _linked_text(member: StaffMember) -> str:
     )
 
 
-async def staff_code_given(message: Message, state: FSMContext, officer_desk: OfficerDesk) -> None:
+async def staff_code_given(message: Message, state: FSMContext, officers: OfficerServices) -> None:
     if message.from_user is None:
         return
     code = (message.text or "").strip()
     try:
-        challenge = await officer_desk.start_binding(message.from_user.id, code)
+        challenge = await officers.binding.start(message.from_user.id, code)
     except ValueError:
         await message.answer(_("That is not a staff code. Example: K001."))
         return
@@ -81,11 +96,11 @@ async def staff_code_given(message: Message, state: FSMContext, officer_desk: Of
 
 
 async def code_given(
-    message: Message, state: FSMContext, officer_desk: OfficerDesk, bot: Bot, locale: str
+    message: Message, state: FSMContext, officers: OfficerServices, bot: Bot, locale: str
 ) -> None:
     challenge_id = (await state.get_data()).get("officer_challenge", "")
     try:
-        member = await officer_desk.confirm_binding(bot, challenge_id, message.text or "", locale)
+        member = await officers.binding.confirm(challenge_id, message.text or "", locale)
     except NotStaff:
         await state.clear()
         await message.answer(not_staff_text())
@@ -96,6 +111,11 @@ async def code_given(
         await message.answer(_binding_error(error.code, error.attempts_left))
         return
     await state.clear()
+    commands = [
+        BotCommand(command=name, description=text)
+        for name, text in views.staff_commands(member.is_supervisor)
+    ]
+    await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=member.chat_id))
     await message.answer(
         _linked_text(member) + "\n" + _("New leads will arrive here. /queue shows your queue.")
     )
@@ -115,48 +135,49 @@ def _binding_error(code: str, attempts_left: int = 0) -> str:
 # --- the queue and notes --------------------------------------------------------------------
 
 
-async def queue(message: Message, officer_desk: OfficerDesk, locale: str) -> None:
-    member = await officer_desk.member(message.chat.id)
+async def queue(message: Message, officers: OfficerServices, locale: str) -> None:
+    member = await officers.directory.by_chat(message.chat.id)
     if member is None:
         await message.answer(not_staff_text())
         return
-    text, markup = await _queue_page(officer_desk, member, 0, locale)
+    text, markup = await _queue_page(officers, member, 0, locale)
     await message.answer(text, reply_markup=markup)
 
 
 async def _queue_page(
-    desk: OfficerDesk, member: StaffMember, page: int, locale: str
+    officers: OfficerServices, member: StaffMember, page: int, locale: str
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    items = await desk.queue(member)
-    return views.queue_page(items, page, desk.currency, desk.policy.calendar.timezone, locale)
+    items = await officers.tasks.queue(member)
+    zone = officers.policy.calendar.timezone
+    return views.queue_page(items, page, officers.currency, zone, locale)
 
 
 async def queue_page(
-    callback: CallbackQuery, callback_data: QueuePage, officer_desk: OfficerDesk, locale: str
+    callback: CallbackQuery, callback_data: QueuePage, officers: OfficerServices, locale: str
 ) -> None:
-    member = await officer_desk.member(callback.from_user.id)
+    member = await officers.directory.by_chat(callback.from_user.id)
     if member is None or not isinstance(callback.message, Message):
         await callback.answer(not_staff_text(), show_alert=True)
         return
-    text, markup = await _queue_page(officer_desk, member, callback_data.page, locale)
+    text, markup = await _queue_page(officers, member, callback_data.page, locale)
     await callback.message.edit_text(text, reply_markup=markup)
     await callback.answer()
 
 
 async def task_button(
-    callback: CallbackQuery, callback_data: TaskAction, officer_desk: OfficerDesk, locale: str
+    callback: CallbackQuery, callback_data: TaskAction, officers: OfficerServices, locale: str
 ) -> None:
-    member = await officer_desk.member(callback.from_user.id)
+    member = await officers.directory.by_chat(callback.from_user.id)
     if member is None:
-        officer_desk.refuse(member, callback_data.task, "task")
+        refusal(member, callback_data.task, "task")
         await callback.answer(not_staff_text(), show_alert=True)
         return
     try:
-        if callback_data.action == "done":
-            await officer_desk.finish_task(member, callback_data.task)
+        if callback_data.action is TaskVerb.DONE:
+            await officers.tasks.finish(member, callback_data.task)
             alert = _("Task {task} done.").format(task=callback_data.task)
         else:
-            task = await officer_desk.postpone_task(member, callback_data.task)
+            task = await officers.tasks.postpone(member, callback_data.task)
             alert = _("Task {task} moved to {day}.").format(
                 task=callback_data.task, day=day(task.due_on, locale)
             )
@@ -167,72 +188,72 @@ async def task_button(
         await callback.answer(_bank_refusal(error), show_alert=True)
         return
     if isinstance(callback.message, Message):
-        text, markup = await _queue_page(officer_desk, member, callback_data.page, locale)
+        text, markup = await _queue_page(officers, member, callback_data.page, locale)
         await callback.message.edit_text(text, reply_markup=markup)
     await callback.answer(alert)
 
 
-async def overdue(message: Message, officer_desk: OfficerDesk) -> None:
-    member = await officer_desk.member(message.chat.id)
+async def overdue(message: Message, officers: OfficerServices) -> None:
+    member = await officers.directory.by_chat(message.chat.id)
     if member is None:
         await message.answer(not_staff_text())
         return
-    text, markup = views.overdue_page(await officer_desk.overdue(member))
+    text, markup = views.overdue_page(await officers.team.overdue(member))
     await message.answer(text, reply_markup=markup)
 
 
-async def team(message: Message, officer_desk: OfficerDesk, locale: str) -> None:
-    member = await officer_desk.member(message.chat.id)
+async def team(message: Message, officers: OfficerServices, locale: str) -> None:
+    member = await officers.directory.by_chat(message.chat.id)
     if member is None or not member.is_supervisor:
-        officer_desk.refuse(member, "team", "team")
+        refusal(member, "team", "team")
         await message.answer(_("/team is for supervisors."))
         return
-    await message.answer(views.team_page(await officer_desk.team(member), locale))
+    await message.answer(views.team_page(await officers.team.team(member), locale))
 
 
 async def kind_chosen(
-    callback: CallbackQuery, callback_data: KindChoice, officer_desk: OfficerDesk, locale: str
+    callback: CallbackQuery, callback_data: KindChoice, officers: OfficerServices, locale: str
 ) -> None:
-    member = await officer_desk.member(callback.from_user.id)
-    if member is None or callback_data.kind not in {kind.value for kind in BorrowerKind}:
-        officer_desk.refuse(member, callback_data.task, "classify")
+    member = await officers.directory.by_chat(callback.from_user.id)
+    if member is None:
+        refusal(member, callback_data.task, "classify")
         await callback.answer(not_staff_text(), show_alert=True)
         return
     try:
-        step = await officer_desk.classify(
-            member, callback_data.task, BorrowerKind(callback_data.kind)
-        )
+        step = await officers.team.classify(member, callback_data.task, callback_data.kind)
     except Refused:
         await callback.answer(_("This task is not yours to act on."), show_alert=True)
         return
     except DeskError as error:
         await callback.answer(_bank_refusal(error), show_alert=True)
         return
-    zone = officer_desk.policy.calendar.timezone
+    zone = officers.policy.calendar.timezone
     if isinstance(callback.message, Message):
-        text, markup = views.overdue_page(await officer_desk.overdue(member))
+        text, markup = views.overdue_page(await officers.team.overdue(member))
         await callback.message.edit_text(text, reply_markup=markup)
         await callback.message.answer(views.proposed_step(step, zone, locale))
     await callback.answer()
 
 
-async def note_given(
-    message: Message, state: FSMContext, officer_desk: OfficerDesk, bot: Bot
-) -> None:
+async def note_given(message: Message, state: FSMContext, officers: OfficerServices) -> None:
     lead_id = (await state.get_data()).get("note_lead", "")
-    member = await officer_desk.member(message.chat.id)
+    member = await officers.directory.by_chat(message.chat.id)
     await state.clear()
     note = (message.text or "").strip()
     if member is None or not note:
         await message.answer(_("No note was saved."))
         return
     try:
-        lead = await officer_desk.add_note(member, lead_id, note)
+        lead = await officers.actions.add_note(member, lead_id, note)
     except Refused:
         await message.answer(_("This lead is not yours to act on."))
         return
-    await officer_desk.refresh_cards(bot, lead)
+    await officers.cards.refresh(lead)
     await message.answer(_("Note saved on lead {lead}.").format(lead=lead.id))
+
+
+class OutOfDate(Exception):
+    """The press parsed but its argument does not fit the lead's or the calendar's state."""
 
 
 # --- lead card buttons ------------------------------------------------------------------------
@@ -243,7 +264,7 @@ class Press:
     callback: CallbackQuery
     data: LeadAction
     member: StaffMember
-    desk: OfficerDesk
+    officers: OfficerServices
     bot: Bot
     state: FSMContext
     locale: str
@@ -252,20 +273,21 @@ class Press:
 async def lead_button(
     callback: CallbackQuery,
     callback_data: LeadAction,
-    officer_desk: OfficerDesk,
+    officers: OfficerServices,
     bot: Bot,
     state: FSMContext,
     locale: str,
 ) -> None:
-    member = await officer_desk.member(callback.from_user.id)
-    action = ACTIONS.get(callback_data.action)
-    if member is None or action is None:
-        officer_desk.refuse(member, callback_data.lead, callback_data.action)
+    member = await officers.directory.by_chat(callback.from_user.id)
+    if member is None:
+        refusal(member, callback_data.lead, callback_data.action)
         await callback.answer(not_staff_text(), show_alert=True)
         return
-    press = Press(callback, callback_data, member, officer_desk, bot, state, locale)
+    press = Press(callback, callback_data, member, officers, bot, state, locale)
     try:
-        await action(press)
+        await ACTIONS[callback_data.action](press)
+    except OutOfDate:
+        await out_of_date(callback)
     except Refused:
         await callback.answer(_("This lead is not yours to act on."), show_alert=True)
     except DeskError as error:
@@ -283,56 +305,56 @@ def _bank_refusal(error: DeskError) -> str:
 
 
 async def _redraw(press: Press) -> None:
-    lead = await press.desk.lead_for(press.member, press.data.lead, "view")
-    await press.desk.refresh_cards(press.bot, lead)
+    lead = await press.officers.actions.lead_for(press.member, press.data.lead, "view")
+    await press.officers.cards.refresh(lead)
 
 
 async def _claim(press: Press) -> None:
-    lead = await press.desk.claim(press.member, press.data.lead)
-    await press.desk.refresh_cards(press.bot, lead)
+    lead = await press.officers.actions.claim(press.member, press.data.lead)
+    await press.officers.cards.refresh(lead)
     await press.callback.answer(_("Claimed. The full number is on the card."))
 
 
 async def _show_markup(press: Press, markup: InlineKeyboardMarkup) -> None:
     if isinstance(press.callback.message, Message):
-        await press.desk.card_changed(press.data.lead, press.member)
+        await press.officers.cards.changed(press.data.lead, press.member)
         await press.callback.message.edit_reply_markup(reply_markup=markup)
     await press.callback.answer()
 
 
 async def _pass(press: Press) -> None:
-    await press.desk.lead_for(press.member, press.data.lead, "pass")
+    await press.officers.actions.lead_for(press.member, press.data.lead, "pass")
     await _show_markup(press, views.pass_keyboard(press.data.lead))
 
 
 async def _pass_reason(press: Press) -> None:
     if press.data.arg not in views.PASS_REASONS:
-        raise press.desk.refuse(press.member, press.data.lead, "pass")
-    lead = await press.desk.pass_on(press.member, press.data.lead, press.data.arg)
-    await press.desk.refresh_cards(press.bot, lead)
+        raise OutOfDate
+    lead = await press.officers.actions.pass_on(press.member, press.data.lead, press.data.arg)
+    await press.officers.cards.refresh(lead)
     await press.callback.answer(_("Passed on."))
 
 
 async def _details(press: Press) -> None:
-    lead = await press.desk.lead_for(press.member, press.data.lead, "details")
-    card = await press.desk.card_changed(lead.id, press.member)
+    lead = await press.officers.actions.lead_for(press.member, press.data.lead, "details")
+    card = await press.officers.cards.changed(lead.id, press.member)
     if card is None:
-        raise press.desk.refuse(press.member, lead.id, "details")
-    await press.desk.edit_card(press.bot, card, press.member, lead, detailed=True)
-    await press.desk.card_changed(lead.id, press.member)
+        raise refusal(press.member, lead.id, "details")
+    await press.officers.cards.edit(card, press.member, lead, detailed=True)
+    await press.officers.cards.changed(lead.id, press.member)
     await press.callback.answer()
 
 
 async def _back(press: Press) -> None:
-    lead = await press.desk.lead_for(press.member, press.data.lead, "back")
-    card = await press.desk.card_changed(lead.id, press.member)
+    lead = await press.officers.actions.lead_for(press.member, press.data.lead, "back")
+    card = await press.officers.cards.changed(lead.id, press.member)
     if card is not None:
-        await press.desk.edit_card(press.bot, card, press.member, lead)
+        await press.officers.cards.edit(card, press.member, lead)
     await press.callback.answer()
 
 
 async def _call(press: Press) -> None:
-    lead = await press.desk.claimed_lead_for(press.member, press.data.lead, "call")
+    lead = await press.officers.actions.claimed_lead_for(press.member, press.data.lead, "call")
     await press.bot.send_contact(
         press.member.chat_id, phone_number=lead.phone, first_name=lead.applicant_name
     )
@@ -340,38 +362,39 @@ async def _call(press: Press) -> None:
 
 
 async def _status(press: Press) -> None:
-    await press.desk.claimed_lead_for(press.member, press.data.lead, "status")
+    await press.officers.actions.claimed_lead_for(press.member, press.data.lead, "status")
     await _show_markup(press, views.status_keyboard(press.data.lead))
 
 
 async def _set_status(press: Press) -> None:
     status = next((s for s in views.SETTABLE if s.value == press.data.arg), None)
     if status is None:
-        raise press.desk.refuse(press.member, press.data.lead, "status")
-    lead = await press.desk.set_status(press.member, press.data.lead, status)  # type: ignore[arg-type]
-    await press.desk.refresh_cards(press.bot, lead)
+        raise OutOfDate
+    actions = press.officers.actions
+    lead = await actions.set_status(press.member, press.data.lead, status)  # type: ignore[arg-type]
+    await press.officers.cards.refresh(lead)
     await press.callback.answer(_("Status: {status}").format(status=views.status_label(status)))
 
 
 async def _visit(press: Press) -> None:
-    await press.desk.claimed_lead_for(press.member, press.data.lead, "visit")
-    calendar = press.desk.policy.calendar
-    today = press.desk.clock.now().astimezone(calendar.zone).date()
-    first = today if _slots(press.desk, today) else calendar.next_working_day(today)
+    await press.officers.actions.claimed_lead_for(press.member, press.data.lead, "visit")
+    calendar = press.officers.policy.calendar
+    today = press.officers.clock.now().astimezone(calendar.zone).date()
+    first = today if _slots(press.officers, today) else calendar.next_working_day(today)
     days = [calendar.working_day_on_or_after(first)]
     while len(days) < VISIT_DAYS_OFFERED:
         days.append(calendar.next_working_day(days[-1]))
     await _show_markup(press, views.days_keyboard(press.data.lead, days, press.locale))
 
 
-def _slots(desk: OfficerDesk, day: date) -> list[datetime]:
+def _slots(officers: OfficerServices, day: date) -> list[datetime]:
     """Hourly visit times left on a working day, in the bank's time zone."""
-    calendar = desk.policy.calendar
+    calendar = officers.policy.calendar
     if not calendar.is_working_day(day):
         return []
     start = calendar.opening(day)
     last = calendar.closing(day) - timedelta(hours=1)
-    now = desk.clock.now()
+    now = officers.clock.now()
     slots = []
     while start <= last:
         if start > now:
@@ -381,35 +404,40 @@ def _slots(desk: OfficerDesk, day: date) -> list[datetime]:
 
 
 async def _visit_day(press: Press) -> None:
-    await press.desk.claimed_lead_for(press.member, press.data.lead, "visit")
-    try:
-        chosen = datetime.strptime(press.data.arg, "%Y%m%d").date()
-    except ValueError:
-        raise press.desk.refuse(press.member, press.data.lead, "visit") from None
-    slots = _slots(press.desk, chosen)
+    chosen = _parsed(press.data.arg, "%Y%m%d").date()
+    await press.officers.actions.claimed_lead_for(press.member, press.data.lead, "visit")
+    slots = _slots(press.officers, chosen)
     if not slots:
         await press.callback.answer(_("No free time left that day."), show_alert=True)
         return
     await _show_markup(press, views.times_keyboard(press.data.lead, slots))
 
 
-async def _visit_time(press: Press) -> None:
-    zone = press.desk.policy.calendar.zone
+def _parsed(arg: str, layout: str) -> datetime:
+    """The day or time a picker button carries, exactly as the picker wrote it."""
     try:
-        at = datetime.strptime(press.data.arg, "%Y%m%d%H%M").replace(tzinfo=zone)
+        parsed = datetime.strptime(arg, layout)
     except ValueError:
-        raise press.desk.refuse(press.member, press.data.lead, "visit") from None
-    if at not in _slots(press.desk, at.date()):
+        raise OutOfDate from None
+    if parsed.strftime(layout) != arg:
+        raise OutOfDate
+    return parsed
+
+
+async def _visit_time(press: Press) -> None:
+    zone = press.officers.policy.calendar.zone
+    at = _parsed(press.data.arg, "%Y%m%d%H%M").replace(tzinfo=zone)
+    if at not in _slots(press.officers, at.date()):
         await press.callback.answer(_("No free time left that day."), show_alert=True)
         return
-    lead = await press.desk.book_visit(press.member, press.data.lead, at)
-    await press.desk.refresh_cards(press.bot, lead)
+    lead = await press.officers.actions.book_visit(press.member, press.data.lead, at)
+    await press.officers.cards.refresh(lead)
     when = moment(at.replace(tzinfo=None), press.locale)
     await press.callback.answer(_("Visit booked for {when}.").format(when=when))
 
 
 async def _note(press: Press) -> None:
-    lead = await press.desk.lead_for(press.member, press.data.lead, "note")
+    lead = await press.officers.actions.lead_for(press.member, press.data.lead, "note")
     await press.state.set_state(OfficerForm.note)
     await press.state.update_data(note_lead=lead.id)
     await press.callback.answer()
@@ -419,27 +447,33 @@ async def _note(press: Press) -> None:
 
 
 async def _reassign(press: Press) -> None:
-    lead = await press.desk.reassign(press.member, press.data.lead, press.data.arg)
-    await press.desk.refresh_cards(press.bot, lead)
-    name = await press.desk.officer_name(lead.officer_id)
+    if not press.data.arg:
+        raise OutOfDate
+    lead = await press.officers.actions.reassign(press.member, press.data.lead, press.data.arg)
+    await press.officers.cards.refresh(lead)
+    name = await press.officers.cards.facts.officer_name(lead.officer_id)
     await press.callback.answer(_("Reassigned to {name}.").format(name=name))
 
 
-ACTIONS: dict[str, Callable[[Press], Awaitable[None]]] = {
-    "claim": _claim,
-    "pass": _pass,
-    "why": _pass_reason,
-    "details": _details,
-    "back": _back,
-    "call": _call,
-    "status": _status,
-    "set": _set_status,
-    "visit": _visit,
-    "day": _visit_day,
-    "time": _visit_time,
-    "note": _note,
-    "to": _reassign,
+ACTIONS: dict[LeadVerb, Callable[[Press], Awaitable[None]]] = {
+    LeadVerb.CLAIM: _claim,
+    LeadVerb.PASS: _pass,
+    LeadVerb.PASS_REASON: _pass_reason,
+    LeadVerb.DETAILS: _details,
+    LeadVerb.BACK: _back,
+    LeadVerb.CALL: _call,
+    LeadVerb.STATUS: _status,
+    LeadVerb.SET_STATUS: _set_status,
+    LeadVerb.VISIT: _visit,
+    LeadVerb.VISIT_DAY: _visit_day,
+    LeadVerb.VISIT_TIME: _visit_time,
+    LeadVerb.NOTE: _note,
+    LeadVerb.REASSIGN: _reassign,
 }
+
+
+async def _officer_button(callback: CallbackQuery) -> bool:
+    return (callback.data or "").split(":", 1)[0] in OFFICER_PREFIXES
 
 
 def build_router() -> Router:
@@ -458,4 +492,5 @@ def build_router() -> Router:
     router.message.register(overdue, Command("overdue"))
     router.message.register(team, Command("team"))
     router.callback_query.register(kind_chosen, KindChoice.filter())
+    router.callback_query.register(out_of_date, _officer_button)  # none of the above parsed
     return router

@@ -7,7 +7,7 @@ import asyncio
 import itertools
 import logging
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -15,12 +15,13 @@ import pytest
 from aiogram.methods import SendContact, SetMyCommands
 from aiogram.types import CallbackQuery, Update
 
+from bot.background import Background
 from bot.clock import SimulatedClock
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.demo.personas import PERSONAS
 from bot.factory import App
 from bot.local_session import LocalSession
-from bot.services.officers import OfficerDesk
+from bot.services.officers import OfficerServices
 from bot.views.officers import LeadAction, TaskAction
 from integrations.bank.models import LeadSubmission, RepaymentMethod
 from integrations.bank.protocol import BankAdapter
@@ -37,10 +38,27 @@ FORGED_UPDATE_IDS = itertools.count(900_000_000)
 MONDAY_0929 = datetime(2026, 11, 23, 1, 29, tzinfo=UTC)  # 09:29 in Shanghai
 
 
+@dataclass(frozen=True)
+class Desk:
+    """The officers' services, and the worker that delivers what they queue."""
+
+    services: OfficerServices
+    background: Background
+
+    async def deliver(self) -> None:
+        """What the worker does after the bank's news: read the feed, send what it queued."""
+        await self.background.run_once(self.services.clock.now())
+
+    async def sla_checks(self) -> int:
+        now = self.services.clock.now()
+        fired = await self.services.sla.run_checks(now)
+        await self.background.outbound.run_due(now)
+        return fired
+
+
 @pytest.fixture
-def desk(app: App) -> OfficerDesk:
-    desk: OfficerDesk = app.dispatcher.workflow_data["officer_desk"]
-    return desk
+def desk(app: App, background: Background) -> Desk:
+    return Desk(app.services.officers, background)
 
 
 async def bind(
@@ -72,8 +90,8 @@ async def submit(bank: BankAdapter, amount: str = "50000", district: str = "JINN
     return lead.id
 
 
-async def deliver(desk: OfficerDesk, driver: ChatDriver) -> None:
-    await desk.deliver_officer_events(driver.bot)
+async def deliver(desk: Desk, driver: ChatDriver) -> None:
+    await desk.deliver()
 
 
 def card_of(driver: ChatDriver, user: ChatUser, lead_id: str) -> str:
@@ -125,7 +143,7 @@ async def test_lead_card_claim_call_and_status_in_english(
     driver: ChatDriver,
     sms: RecordingSmsSender,
     bank: BankAdapter,
-    desk: OfficerDesk,
+    desk: Desk,
     session: LocalSession,
 ) -> None:
     await bind(driver, sms, OFFICER_EN, seed.OFFICER_STAFF_CODE)
@@ -158,8 +176,26 @@ async def test_lead_card_claim_call_and_status_in_english(
     assert (await bank.get_lead(lead_id)).status == "contacted"
 
 
+async def test_details_and_back_edit_the_card_in_place_and_back_again(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: Desk
+) -> None:
+    await bind(driver, sms, OFFICER_EN, seed.OFFICER_STAFF_CODE)
+    lead_id = await submit(bank)
+    await deliver(desk, driver)
+    card = driver.last(OFFICER_EN)
+    first_text = card.text
+
+    await driver.press(OFFICER_EN, "Details")
+    assert "Purpose: 进货" in driver.last(OFFICER_EN).text
+    await driver.press(OFFICER_EN, "Back")
+    await deliver(desk, driver)  # the bank's news changes nothing on the card
+    back = driver.last(OFFICER_EN)
+    assert back.message_id == card.message_id and back.text == first_text
+    assert back.edits == 2 and len([s for s in driver.seen(OFFICER_EN) if lead_id in s.text]) == 1
+
+
 async def test_pass_goes_to_supervisor_who_reassigns_in_chinese(
-    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: OfficerDesk
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: Desk
 ) -> None:
     for user, code in ((OFFICER_ZH, "K001"), (OFFICER2_ZH, "K002"), (SUPERVISOR_ZH, "S001")):
         await bind(driver, sms, user, code)
@@ -185,7 +221,7 @@ def session_alerts(driver: ChatDriver) -> list[str]:
 
 
 async def test_claim_race_one_wins_and_the_other_is_told_who(
-    driver: ChatDriver, sms: RecordingSmsSender, bank: SandboxBank, desk: OfficerDesk
+    driver: ChatDriver, sms: RecordingSmsSender, bank: SandboxBank, desk: Desk
 ) -> None:
     await bank.run(
         lambda connection, context: admin.add_officer(
@@ -214,7 +250,7 @@ async def test_claim_race_one_wins_and_the_other_is_told_who(
 
 
 async def test_visit_booked_and_note_saved(
-    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: OfficerDesk
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: Desk
 ) -> None:
     await bind(driver, sms, OFFICER_EN, "K001")
     lead_id = await submit(bank)
@@ -240,7 +276,7 @@ async def test_forged_presses_are_refused_and_logged_without_personal_data(
     driver: ChatDriver,
     sms: RecordingSmsSender,
     bank: BankAdapter,
-    desk: OfficerDesk,
+    desk: Desk,
     alice: ChatUser,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -264,7 +300,7 @@ async def test_unclaimed_lead_reminds_then_escalates_in_working_time(
     driver: ChatDriver,
     sms: RecordingSmsSender,
     bank: BankAdapter,
-    desk: OfficerDesk,
+    desk: Desk,
     clock: SimulatedClock,
 ) -> None:
     await bind(driver, sms, OFFICER_EN, "K001")
@@ -274,15 +310,15 @@ async def test_unclaimed_lead_reminds_then_escalates_in_working_time(
     await deliver(desk, driver)
 
     clock.move_to(MONDAY_0929)
-    assert await desk.run_sla_checks(driver.bot) == 0
+    assert await desk.sla_checks() == 0
     clock.advance(timedelta(minutes=2))
-    assert await desk.run_sla_checks(driver.bot) == 1
+    assert await desk.sla_checks() == 1
     reminder = driver.last(OFFICER_EN).text
     assert f"Lead {lead_id} is still waiting for your claim" in reminder
     assert "Nov 23, 2026, 11:30:00" in reminder
 
     clock.advance(timedelta(hours=2))
-    assert await desk.run_sla_checks(driver.bot) == 1
+    assert await desk.sla_checks() == 1
     escalated = driver.last(SUPERVISOR_EN)
     assert "nobody claimed it in time" in escalated.text
     assert [b.text for b in escalated.flat_buttons()] == ["Reassign to 王经理"]
@@ -296,7 +332,7 @@ async def test_claimed_lead_not_contacted_goes_to_the_supervisor_next_working_da
     driver: ChatDriver,
     sms: RecordingSmsSender,
     bank: BankAdapter,
-    desk: OfficerDesk,
+    desk: Desk,
     clock: SimulatedClock,
 ) -> None:
     await bind(driver, sms, OFFICER_ZH, "K001")
@@ -308,18 +344,18 @@ async def test_claimed_lead_not_contacted_goes_to_the_supervisor_next_working_da
     await deliver(desk, driver)
 
     clock.move_to(datetime(2026, 11, 30, 7, 59, tzinfo=UTC))  # Monday 15:59
-    await desk.run_sla_checks(driver.bot)
+    await desk.sla_checks()
     assert not any(lead_id in shown.text for shown in driver.seen(SUPERVISOR_ZH))
     clock.advance(timedelta(minutes=2))
-    assert await desk.run_sla_checks(driver.bot) == 1
+    assert await desk.sla_checks() == 1
     assert "一个工作日内未联系" in card_of(driver, SUPERVISOR_ZH, lead_id)
 
 
 async def test_post_loan_tasks_are_done_or_moved_from_the_queue(
-    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: OfficerDesk
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: Desk
 ) -> None:
     await bind(driver, sms, OFFICER_ZH, "K001")
-    member = await desk.member(OFFICER_ZH.user_id)
+    member = await desk.services.directory.by_chat(OFFICER_ZH.user_id)
     assert member is not None
     first = min(await bank.list_officer_tasks(member.officer_id), key=lambda t: t.due_on)
     await driver.send(OFFICER_ZH, "/queue")
@@ -344,7 +380,7 @@ async def test_post_loan_tasks_are_done_or_moved_from_the_queue(
 
 
 async def test_overdue_borrowers_get_a_kind_and_a_next_step(
-    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: OfficerDesk
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: Desk
 ) -> None:
     await bind(driver, sms, OFFICER_EN, "K001")
     await driver.send(OFFICER_EN, "/overdue")
@@ -357,7 +393,7 @@ async def test_overdue_borrowers_get_a_kind_and_a_next_step(
         "Next: a phone call, by Nov 23, 2026, 4:30:00\u202fPM. "
         "The follow-up task is moved to that day."
     )
-    member = await desk.member(OFFICER_EN.user_id)
+    member = await desk.services.directory.by_chat(OFFICER_EN.user_id)
     assert member is not None
     (follow_up,) = [t for t in await bank.list_officer_tasks(member.officer_id)
                     if t.loan_id == "LN000002"]  # fmt: skip
@@ -373,7 +409,7 @@ async def test_the_overdue_list_in_chinese(driver: ChatDriver, sms: RecordingSms
 
 
 async def test_the_supervisor_sees_the_team(
-    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: OfficerDesk
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: Desk
 ) -> None:
     await bind(driver, sms, OFFICER_ZH, "K001")
     await bind(driver, sms, SUPERVISOR_EN, "S001")

@@ -13,15 +13,18 @@ import pytest
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.factory import Outside, Services, build_bot, build_delivery, build_services
 from bot.pipeline.delivery import OutboundDelivery, RetryPolicy
+from bot.pipeline.health_server import health_app
 from bot.reminder_config import ReminderSettings
 from bot.services.outbound import OutgoingMessage, Priority
 from bot.services.sender import DeadLetters
+from bot.supervision import Heartbeats
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import seed
 from integrations.sms.outbound import RecordingSmsSender
@@ -125,9 +128,7 @@ async def test_an_edit_changes_the_earlier_message_or_sends_a_new_one_if_it_is_g
 async def test_a_blocked_chat_gets_the_sms_once_and_the_job_ends(world: World) -> None:
     world.telegram.faults.blocked.add(CHAT)
     news = message("lead:LD1:e1", "Your visit is booked", sms_text="Visit booked (SMS)")
-    await world.enqueue(
-        OutgoingMessage(**{**news.__dict__, "phone": "+8613900000077"})
-    )
+    await world.enqueue(OutgoingMessage(**{**news.__dict__, "phone": "+8613900000077"}))
     await world.enqueue(
         message(
             "event:e2",
@@ -220,3 +221,17 @@ async def _merchant_id(world: World) -> str:
     binding = await world.services.outside.bank.get_binding(seed.MERCHANT_CHAT_USER_ID)
     assert binding.customer_id is not None
     return binding.customer_id
+
+
+async def test_the_worker_metrics_count_by_kind(world: World) -> None:
+    world.telegram.faults.retry_after[CHAT] = [1]
+    await world.enqueue(message("reminder:1", "Due soon", priority=Priority.BULK))
+    await world.run_until(lambda: world.telegram.texts_to(CHAT))
+    app = health_app(world.services.redis, Heartbeats(), world.delivery.metrics)
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get("/metrics")
+        body = await response.text()
+    assert 'bot_outbound_sent_total{how="sent",kind="reminder"} 1.0' in body
+    assert 'bot_outbound_retried_total{kind="reminder"} 1.0' in body
+    assert "bot_outbound_429_total 1.0" in body
+    assert "bot_outbound_send_seconds_count 2.0" in body

@@ -1,4 +1,8 @@
-"""Events the bank pushes to the bot: verified, recorded once per delivery id, queued."""
+"""Events the bank pushes to the bot: verified, recorded once per delivery id, and a wake-up
+for the reader of the bank's event feed, which reads them from the feed at once.
+
+The body itself is not acted on: the feed is the record, in order and with a cursor, and
+reading it covers a push that was lost or arrived out of order."""
 
 from __future__ import annotations
 
@@ -6,9 +10,8 @@ from datetime import timedelta
 
 from redis.asyncio import Redis
 
+from bot.services.bank_feed import FeedWakeUp
 from integrations.bank.webhook_signing import WebhookVerifier
-
-BANK_EVENTS_STREAM = "bank:events"
 
 
 class RedisDeliveryLog:
@@ -24,14 +27,13 @@ class RedisDeliveryLog:
 
 class BankPushes:
     def __init__(self, redis: Redis, verifier: WebhookVerifier) -> None:
-        self.redis = redis
+        self.wake_up = FeedWakeUp(redis)
         self.verifier = verifier
 
     async def accept(self, headers: dict[str, str], body: bytes) -> bool:
-        """Queue a genuine push once; False for a repeat. Raises WebhookRejected for a forgery."""
+        """Wake the feed reader for a genuine push, once; False for a repeat. Raises
+        WebhookRejected for a forgery."""
         delivery = await self.verifier.verify(headers, body)
         if delivery.first_time:
-            await self.redis.xadd(
-                BANK_EVENTS_STREAM, {"delivery": delivery.delivery_id, "body": body}
-            )
+            await self.wake_up.ring()
         return delivery.first_time

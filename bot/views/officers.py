@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.numbers import format_percent
+from pydantic import Field
 
 from bot.domain.collection import BorrowerKind, CollectionStep, ProposedStep
 from bot.domain.plans import PLANS_BY_ID
@@ -40,18 +43,43 @@ SETTABLE = (
 PASS_REASONS = ("too_far", "other_industry", "conflict_of_interest", "too_busy")
 
 
+OFFICER_PREFIXES = ("ol", "ot", "ok", "oq")
+BankId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
+
+
+class LeadVerb(StrEnum):
+    CLAIM = "claim"
+    PASS = "pass"
+    PASS_REASON = "why"
+    DETAILS = "details"
+    BACK = "back"
+    CALL = "call"
+    STATUS = "status"
+    SET_STATUS = "set"
+    VISIT = "visit"
+    VISIT_DAY = "day"
+    VISIT_TIME = "time"
+    NOTE = "note"
+    REASSIGN = "to"
+
+
 class LeadAction(CallbackData, prefix="ol"):
     """A button on a lead card; the server re-checks who may press it."""
 
-    action: str  # claim, pass, why, details, back, call, visit, day, time, note, status, set, to
-    lead: str
-    arg: str = ""
+    action: LeadVerb
+    lead: BankId
+    arg: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{0,40}$")] = ""
+
+
+class TaskVerb(StrEnum):
+    DONE = "done"
+    LATER = "later"
 
 
 class TaskAction(CallbackData, prefix="ot"):
-    action: str  # done, later
-    task: str
-    page: int = 0
+    action: TaskVerb
+    task: BankId
+    page: Annotated[int, Field(ge=0, le=10_000)] = 0
 
 
 @dataclass(frozen=True)
@@ -70,12 +98,12 @@ class TeamRow:
 
 
 class KindChoice(CallbackData, prefix="ok"):
-    task: str
-    kind: str
+    task: BankId
+    kind: BorrowerKind
 
 
 class QueuePage(CallbackData, prefix="oq"):
-    page: int
+    page: Annotated[int, Field(ge=0, le=10_000)]
 
 
 @dataclass(frozen=True)
@@ -296,53 +324,51 @@ def _detail_lines(lead: Lead) -> list[str]:
 def card_keyboard(
     facts: LeadFacts, viewer: Viewer, team: list[tuple[str, str]], detailed: bool = False
 ) -> InlineKeyboardMarkup | None:
+    """Built directly, not with InlineKeyboardBuilder: cards are drawn for every bank event,
+    and the builder's copies were most of the time it took."""
     lead = facts.lead
-    builder = InlineKeyboardBuilder()
     if detailed:
-        builder.button(text=_("« Back"), callback_data=LeadAction(action="back", lead=lead.id))
-        return builder.as_markup()
+        return _card_rows(lead.id, [[(LeadVerb.BACK, _("« Back"))]])
     if facts.closed:
         return None
     if viewer.supervisor_card:
         not_contacted = viewer.reason == "not_contacted" and lead.status is LeadStatus.CLAIMED
-        waiting = not facts.claimed or not_contacted
-        for officer_id, name in team if waiting else []:
-            builder.button(
-                text=_("Reassign to {name}").format(name=name),
-                callback_data=LeadAction(action="to", lead=lead.id, arg=officer_id),
-            )
-        builder.adjust(1)
-        return builder.as_markup() if waiting and team else None
+        if not team or not (not facts.claimed or not_contacted):
+            return None
+        rows = [
+            [_button(_("Reassign to {name}").format(name=name), lead.id, LeadVerb.REASSIGN, to)]
+            for to, name in team
+        ]
+        return InlineKeyboardMarkup(inline_keyboard=rows)
     if not viewer.on(lead):
         return None
     if not facts.claimed:
-        _add(
-            builder,
+        return _card_rows(
             lead.id,
-            (("claim", _("✅ Claim")), ("pass", _("↪️ Pass")), ("details", _("Details"))),
+            [
+                [(LeadVerb.CLAIM, _("✅ Claim")), (LeadVerb.PASS, _("↪️ Pass"))],
+                [(LeadVerb.DETAILS, _("Details"))],
+            ],
         )
-        builder.adjust(2, 1)
-    else:
-        _add(
-            builder,
-            lead.id,
-            (
-                ("call", _("📞 Call")),
-                ("visit", _("📅 Book visit")),
-                ("note", _("📝 Add note")),
-                ("status", _("Status")),
-                ("details", _("Details")),
-            ),
-        )
-        builder.adjust(2, 2, 1)
-    return builder.as_markup()
+    return _card_rows(
+        lead.id,
+        [
+            [(LeadVerb.CALL, _("📞 Call")), (LeadVerb.VISIT, _("📅 Book visit"))],
+            [(LeadVerb.NOTE, _("📝 Add note")), (LeadVerb.STATUS, _("Status"))],
+            [(LeadVerb.DETAILS, _("Details"))],
+        ],
+    )
 
 
-def _add(
-    builder: InlineKeyboardBuilder, lead_id: str, buttons: tuple[tuple[str, str], ...]
-) -> None:
-    for action, text in buttons:
-        builder.button(text=text, callback_data=LeadAction(action=action, lead=lead_id))
+def _card_rows(lead_id: str, rows: list[list[tuple[LeadVerb, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(text, lead_id, verb) for verb, text in row] for row in rows]
+    )
+
+
+def _button(text: str, lead_id: str, verb: LeadVerb, arg: str = "") -> InlineKeyboardButton:
+    data = LeadAction(action=verb, lead=lead_id, arg=arg).pack()
+    return InlineKeyboardButton(text=text, callback_data=data)
 
 
 def pass_keyboard(lead_id: str) -> InlineKeyboardMarkup:
@@ -350,9 +376,9 @@ def pass_keyboard(lead_id: str) -> InlineKeyboardMarkup:
     for reason in PASS_REASONS:
         builder.button(
             text=pass_reason_label(reason),
-            callback_data=LeadAction(action="why", lead=lead_id, arg=reason),
+            callback_data=LeadAction(action=LeadVerb.PASS_REASON, lead=lead_id, arg=reason),
         )
-    builder.button(text=_("« Back"), callback_data=LeadAction(action="back", lead=lead_id))
+    builder.button(text=_("« Back"), callback_data=LeadAction(action=LeadVerb.BACK, lead=lead_id))
     builder.adjust(1)
     return builder.as_markup()
 
@@ -362,9 +388,9 @@ def status_keyboard(lead_id: str) -> InlineKeyboardMarkup:
     for status in SETTABLE:
         builder.button(
             text=status_label(status),
-            callback_data=LeadAction(action="set", lead=lead_id, arg=status.value),
+            callback_data=LeadAction(action=LeadVerb.SET_STATUS, lead=lead_id, arg=status.value),
         )
-    builder.button(text=_("« Back"), callback_data=LeadAction(action="back", lead=lead_id))
+    builder.button(text=_("« Back"), callback_data=LeadAction(action=LeadVerb.BACK, lead=lead_id))
     builder.adjust(2)
     return builder.as_markup()
 
@@ -374,9 +400,11 @@ def days_keyboard(lead_id: str, days: list[date], locale: str) -> InlineKeyboard
     for option in days:
         builder.button(
             text=day(option, locale),
-            callback_data=LeadAction(action="day", lead=lead_id, arg=option.strftime("%Y%m%d")),
+            callback_data=LeadAction(
+                action=LeadVerb.VISIT_DAY, lead=lead_id, arg=option.strftime("%Y%m%d")
+            ),
         )
-    builder.button(text=_("« Back"), callback_data=LeadAction(action="back", lead=lead_id))
+    builder.button(text=_("« Back"), callback_data=LeadAction(action=LeadVerb.BACK, lead=lead_id))
     builder.adjust(2)
     return builder.as_markup()
 
@@ -386,9 +414,11 @@ def times_keyboard(lead_id: str, slots: list[datetime]) -> InlineKeyboardMarkup:
     for slot in slots:
         builder.button(
             text=slot.strftime("%H:%M"),
-            callback_data=LeadAction(action="time", lead=lead_id, arg=slot.strftime("%Y%m%d%H%M")),
+            callback_data=LeadAction(
+                action=LeadVerb.VISIT_TIME, lead=lead_id, arg=slot.strftime("%Y%m%d%H%M")
+            ),
         )
-    builder.button(text=_("« Back"), callback_data=LeadAction(action="visit", lead=lead_id))
+    builder.button(text=_("« Back"), callback_data=LeadAction(action=LeadVerb.VISIT, lead=lead_id))
     builder.adjust(4)
     return builder.as_markup()
 
@@ -422,11 +452,11 @@ def queue_page(
             task_id = item.task.id
             builder.button(
                 text=_("✅ {number} done").format(number=number),
-                callback_data=TaskAction(action="done", task=task_id, page=page),
+                callback_data=TaskAction(action=TaskVerb.DONE, task=task_id, page=page),
             )
             builder.button(
                 text=_("📅 {number} next working day").format(number=number),
-                callback_data=TaskAction(action="later", task=task_id, page=page),
+                callback_data=TaskAction(action=TaskVerb.LATER, task=task_id, page=page),
             )
             rows.append(2)
     paging = [page > 0, page < pages - 1]
@@ -515,7 +545,7 @@ def overdue_page(cases: list[OverdueCase]) -> tuple[str, InlineKeyboardMarkup | 
         for choice in BorrowerKind:
             builder.button(
                 text=f"{number}: {borrower_kind_name(choice)}",
-                callback_data=KindChoice(task=case.task.id, kind=choice.value),
+                callback_data=KindChoice(task=case.task.id, kind=choice),
             )
     builder.adjust(2)
     return "\n".join(lines), builder.as_markup()

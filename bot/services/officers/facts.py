@@ -1,0 +1,100 @@
+"""Everything a lead card shows besides the lead itself: names, the monthly payment, the
+share of the cash flow, and the deadline of the SLA step the lead is in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from bot.clock import Clock
+from bot.domain.loan_terms import ScheduleError
+from bot.domain.working_hours import SlaPolicy
+from bot.services.calculator import LoanCalculator
+from bot.services.officers.timers import SlaTimers
+from bot.views import officers as views
+from integrations.bank.models import Lead, LeadStatus
+from integrations.bank.protocol import BankAdapter
+
+UNCLAIMED = (LeadStatus.ROUTED, LeadStatus.UNASSIGNED)
+
+
+class LeadFactsSource:
+    def __init__(
+        self,
+        bank: BankAdapter,
+        calculator: LoanCalculator,
+        clock: Clock,
+        policy: SlaPolicy,
+        timers: SlaTimers,
+        currency: str,
+    ) -> None:
+        self.bank = bank
+        self.calculator = calculator
+        self.clock = clock
+        self.policy = policy
+        self.timers = timers
+        self.currency = currency
+        self._names: dict[str, str] = {}  # officers and reference data change rarely
+
+    async def facts(self, lead: Lead) -> views.LeadFacts:
+        deadline = await self.deadline(lead)
+        return views.LeadFacts(
+            lead=lead,
+            district=await self._reference_name("district", lead.district_code),
+            industry=await self._reference_name("industry", lead.industry_code),
+            monthly_payment=await self._monthly_payment(lead),
+            cash_flow_share=_cash_flow_share(lead.details),
+            officer_name=await self.officer_name(lead.officer_id),
+            co_officer_name=await self.officer_name(lead.co_officer_id),
+            deadline=deadline,
+            deadline_left=self.policy.calendar.between(self.clock.now(), deadline)
+            if deadline
+            else None,
+            currency=self.currency,
+            timezone=self.policy.calendar.timezone,
+        )
+
+    async def deadline(self, lead: Lead) -> datetime | None:
+        """Claim by (the next SLA step while unclaimed) or contact by (once claimed)."""
+        if lead.status is LeadStatus.CLAIMED and lead.claimed_at is not None:
+            return self.policy.contact_due(lead.claimed_at)
+        timer = await self.timers.get(lead.id)
+        if lead.status in UNCLAIMED and timer and timer.officer_id == lead.officer_id:
+            return timer.due
+        return None
+
+    async def officer_name(self, officer_id: str | None) -> str | None:
+        if officer_id is None:
+            return None
+        if officer_id not in self._names:
+            self._names[officer_id] = (await self.bank.get_officer(officer_id)).name
+        return self._names[officer_id]
+
+    async def _reference_name(self, kind: str, code: str) -> str:
+        key = f"{kind}:{code}"
+        if key not in self._names:
+            items = await (
+                self.bank.list_districts() if kind == "district" else self.bank.list_industries()
+            )
+            self._names.update({f"{kind}:{item.code}": item.name for item in items})
+        return self._names.get(key, code)
+
+    async def _monthly_payment(self, lead: Lead) -> Decimal | None:
+        try:
+            bounds = await self.calculator.bounds()
+            schedule = self.calculator.schedule(
+                bounds, lead.amount, lead.term_months, lead.method.value
+            )
+        except (KeyError, ScheduleError):
+            return None
+        return schedule.installments[0].total
+
+
+def _cash_flow_share(details: dict[str, Any]) -> Decimal | None:
+    try:
+        installment = Decimal(str(details["largest_installment"]))
+        cash_flow = Decimal(str(details["net_cash_flow"]))
+    except (KeyError, InvalidOperation):
+        return None
+    return installment / cash_flow if cash_flow > 0 else None

@@ -1,0 +1,74 @@
+"""The officer's queue: open leads and post-loan tasks by deadline; tasks done or moved."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from bot.clock import Clock
+from bot.domain.working_hours import SlaPolicy
+from bot.services.officers.staff import DeskError, StaffMember, refusal
+from bot.services.officers.timers import SlaTimers
+from bot.views import officers as views
+from integrations.bank.errors import BankError
+from integrations.bank.models import Lead, LeadStatus, OfficerTask
+from integrations.bank.protocol import BankAdapter
+
+TASK_NOTE = "marked in the officers' Telegram queue"
+
+
+class OfficerTasks:
+    def __init__(
+        self, bank: BankAdapter, clock: Clock, policy: SlaPolicy, timers: SlaTimers
+    ) -> None:
+        self.bank = bank
+        self.clock = clock
+        self.policy = policy
+        self.timers = timers
+
+    async def finish(self, member: StaffMember, task_id: str) -> OfficerTask:
+        """Done; after a visit the bank plans the next monthly monitoring visit itself."""
+        call = self.bank.complete_task(task_id, member.officer_id, TASK_NOTE)
+        return await task_call(member, task_id, "task_done", call)
+
+    async def postpone(self, member: StaffMember, task_id: str) -> OfficerTask:
+        """To the next working day."""
+        today = self.clock.now().astimezone(self.policy.calendar.zone).date()
+        due_on = self.policy.calendar.next_working_day(today)
+        call = self.bank.reschedule_task(task_id, member.officer_id, due_on, TASK_NOTE)
+        return await task_call(member, task_id, "task_reschedule", call)
+
+    async def queue(self, member: StaffMember) -> list[views.QueueItem]:
+        """Open leads and tasks, the nearest deadline first (none last)."""
+        if member.is_supervisor:
+            leads = await self.bank.list_unclaimed_leads(member.officer_id)
+            tasks: list[OfficerTask] = []
+        else:
+            leads = await self.bank.list_officer_queue(member.officer_id)
+            tasks = await self.bank.list_officer_tasks(member.officer_id)
+        items = [await self._lead_item(lead) for lead in leads]
+        closing = self.policy.calendar.closing
+        items += [views.QueueItem(closing(task.due_on), task=task, lead=None) for task in tasks]
+        return sorted(
+            items, key=lambda item: (item.deadline is None, item.deadline or self.clock.now())
+        )
+
+    async def _lead_item(self, lead: Lead) -> views.QueueItem:
+        timer = await self.timers.get(lead.id)
+        deadline = (
+            lead.visit_at
+            if lead.status is LeadStatus.VISIT_BOOKED
+            else (timer.due if timer else None)
+        )
+        return views.QueueItem(deadline, task=None, lead=lead)
+
+
+async def task_call(
+    member: StaffMember, task_id: str, action: str, call: Awaitable[OfficerTask]
+) -> OfficerTask:
+    """A task change at the bank; a task that is not the officer's (or not open) is refused."""
+    try:
+        return await call
+    except BankError as error:
+        if error.code in ("forbidden", "not_found", "invalid_state"):
+            raise refusal(member, task_id, action) from None
+        raise DeskError.from_bank(error) from None

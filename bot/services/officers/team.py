@@ -1,0 +1,111 @@
+"""Team figures: the supervisor's /team numbers and the officer's overdue borrowers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from redis.asyncio import Redis
+
+from bot.clock import Clock
+from bot.domain.collection import BorrowerKind, ProposedStep, next_step
+from bot.domain.team import Transition, officer_stats
+from bot.domain.working_hours import SlaPolicy
+from bot.services.officers.staff import StaffDirectory, StaffMember, refusal, text_of
+from bot.services.officers.tasks import task_call
+from bot.views import officers as views
+from integrations.bank.models import LeadStatusChanged, TaskKind
+from integrations.bank.protocol import BankAdapter
+
+KIND_PREFIX = "officers:borrower_kind"
+HISTORY_PAGE = 500
+
+
+class TeamFigures:
+    def __init__(
+        self,
+        bank: BankAdapter,
+        redis: Redis,
+        clock: Clock,
+        policy: SlaPolicy,
+        directory: StaffDirectory,
+    ) -> None:
+        self.bank = bank
+        self.redis = redis
+        self.clock = clock
+        self.policy = policy
+        self.directory = directory
+
+    async def team(self, member: StaffMember) -> list[views.TeamRow]:
+        """Per officer of the supervisor who uses the bot: this week's and month's numbers."""
+        if not member.is_supervisor:
+            raise refusal(member, "team", "team")
+        history = await self._lead_history()
+        zone = self.policy.calendar.zone
+        today = self.clock.now().astimezone(zone).date()
+        week = datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time(), zone)
+        month = datetime.combine(today.replace(day=1), datetime.min.time(), zone)
+        rows = []
+        for officer in await self.directory.team_of(member):
+            tasks = await self.bank.list_officer_tasks(officer.officer_id)
+            overdue = sum(task.kind is TaskKind.OVERDUE_FOLLOW_UP for task in tasks)
+            rows.append(
+                views.TeamRow(
+                    officer.name,
+                    officer_stats(history, officer.officer_id, week),
+                    officer_stats(history, officer.officer_id, month),
+                    overdue,
+                )
+            )
+        return rows
+
+    async def _lead_history(self) -> list[Transition]:
+        """Every lead status change in the bank's event feed, oldest first."""
+        history: list[Transition] = []
+        cursor: str | None = None
+        while True:
+            page = await self.bank.list_events(after=cursor, limit=HISTORY_PAGE)
+            history += [
+                Transition(event.lead_id, event.officer_id, event.status.value, event.at)
+                for event in page.events
+                if isinstance(event, LeadStatusChanged)
+            ]
+            if not page.events or page.next_cursor in (None, cursor):
+                return history
+            cursor = page.next_cursor
+
+    async def overdue(self, member: StaffMember) -> list[views.OverdueCase]:
+        """The officer's overdue follow-ups: the loan, and the borrower's kind if recorded."""
+        tasks = await self.bank.list_officer_tasks(member.officer_id)
+        cases = []
+        for task in tasks:
+            if task.kind is TaskKind.OVERDUE_FOLLOW_UP:
+                loan = await self.bank.get_loan(task.loan_id)
+                cases.append(views.OverdueCase(task, loan, await self._kind_of(loan.id)))
+        return cases
+
+    async def classify(
+        self, member: StaffMember, task_id: str, kind: BorrowerKind
+    ) -> ProposedStep | None:
+        """Record the borrower's kind; the next step for a person becomes the task's date.
+
+        Messages to the borrower are the reminder worker's overdue timetable, so the
+        proposal skips them and names what the officer does next."""
+        case = next((c for c in await self.overdue(member) if c.task.id == task_id), None)
+        if case is None:
+            raise refusal(member, task_id, "classify")
+        await self.redis.set(f"{KIND_PREFIX}:{case.loan.id}", kind.value)
+        today = self.clock.now().astimezone(self.policy.calendar.zone).date()
+        taken = 0
+        while step := next_step(kind, case.loan.days_overdue, taken, today, self.policy.calendar):
+            if step.for_a_person:
+                local_day = step.at.astimezone(self.policy.calendar.zone).date()
+                note = f"next step: {step.step.value}"
+                call = self.bank.reschedule_task(task_id, member.officer_id, local_day, note)
+                await task_call(member, task_id, "classify", call)
+                return step
+            taken += 1
+        return None
+
+    async def _kind_of(self, loan_id: str) -> BorrowerKind | None:
+        raw = await self.redis.get(f"{KIND_PREFIX}:{loan_id}")
+        return BorrowerKind(text_of(raw)) if raw else None
