@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 OFFICER_TICK_SECONDS = 0.5  # how soon a new lead reaches the officer
 LEAD_WAIT_MS = 1_000
 SENDING_CONSUMERS = 16
+ADOPT_SECONDS = 60
 
 
 class Background:
@@ -100,13 +101,28 @@ class Background:
             await self.delivery.retry_due(self.messenger)
             await self.delivery.deliver_new(self.messenger, block_ms=LEAD_WAIT_MS)
 
-        loops = {"reminders": reminders, "bank-feed": feed, "officer-desk": desk, "leads": leads}
+        async def adopt() -> None:  # also what a replica not yet upgraded still writes
+            await self.adopt_earlier_stores(self.clock.now())
+            await sleep_unless_stopped(stop, ADOPT_SECONDS)
+
+        loops = {
+            "reminders": reminders,
+            "bank-feed": feed,
+            "officer-desk": desk,
+            "leads": leads,
+            "adopt-earlier-stores": adopt,
+        }
         for name in loops:
             heartbeats.register(name, allowance=120)
         await asyncio.gather(
             *(supervise(name, body, stop, heartbeats=heartbeats) for name, body in loops.items()),
             self.outbound.serve(stop, heartbeats, consumers=SENDING_CONSUMERS),
         )
+
+    async def adopt_earlier_stores(self, now: datetime) -> None:
+        """What the stores before the pipeline still held, so an upgrade loses nothing."""
+        await self.services.reminders.index.adopt_earlier_jobs(now)
+        await self.services.applications.later.adopt_earlier_store(self.services.redis)
 
     async def _relay(self, event: LeadStatusChanged) -> None:
         await self.delivery.relay(event, self.messenger)
