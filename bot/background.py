@@ -18,15 +18,7 @@ from aiogram import Bot
 from bot.bank_notices import BankNotices
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.factory import (
-    Outside,
-    Services,
-    build_bank,
-    build_bot,
-    build_delivery,
-    build_redis,
-    build_services,
-)
+from bot.factory import Services, build_bot, build_delivery, open_process
 from bot.local_session import LocalSession
 from bot.pipeline.delivery import OutboundDelivery
 from bot.pipeline.metrics_server import serve_metrics
@@ -139,13 +131,11 @@ def local_background(
 async def run_worker(settings: Settings, clock: Clock | None = None) -> None:
     """`python -m bot worker`: any number of these share the work through Redis."""
     token = settings.require_token()
-    redis = build_redis(settings.redis_url)
-    clock = clock or SystemClock()
     sms = outbound_sms(settings)
-    bank = build_bank(settings, clock, sms)
-    services = build_services(settings, redis, Outside(bank, clock))
+    process = open_process(settings, clock or SystemClock(), sms)
     bot = build_bot(token, settings, None, answers_users=False)
     metrics = WorkerMetrics()
+    services = process.services
     background = Background(services, build_delivery(services, bot, sms, metrics), bot)
     heartbeats = Heartbeats()
     stop = stop_on_signals()
@@ -156,6 +146,5 @@ async def run_worker(settings: Settings, clock: Clock | None = None) -> None:
             serve_metrics(metrics, settings.worker_metrics_port, stop),
         )
     finally:
-        await bank.aclose()
         await bot.session.close()
-        await redis.aclose()
+        await process.aclose()
