@@ -87,7 +87,7 @@ async def own_redis(tmp_path: Path) -> AsyncIterator[RedisProcess]:
 async def worker(
     own_redis: RedisProcess, settings: Settings, bank: BankAdapter
 ) -> AsyncIterator[RunningWorker]:
-    redis = Redis.from_url(own_redis.url)
+    redis = Redis.from_url(own_redis.url())
     async with StandInBotApi() as telegram:
         async for running in run_worker(telegram, settings, redis, bank, RecordingSmsSender()):
             yield running

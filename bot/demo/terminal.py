@@ -38,7 +38,7 @@ from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser, DriverError
 from bot.demo.personas import PERSONAS
-from bot.factory import build_bot, build_dispatcher, build_storage, open_process
+from bot.factory import Outside, build_bank, build_bot, build_dispatcher, build_storage
 from bot.local_session import LocalSession
 from bot.reminder_config import ReminderSettings
 from integrations.sms.outbound import RecordingSmsSender
@@ -225,12 +225,11 @@ async def run_demo(settings: Settings, *, script: str | None, user: str) -> int:
         fresh_bank = settings.model_copy(
             update={"bank_adapter": "sandbox", "sandbox_db": Path(folder) / "sandbox.db"}
         )
-        process = open_process(
-            fresh_bank, clock, sms, redis=redis, reminder_settings=DEMO_SENDING
+        bank = build_bank(fresh_bank, clock, sms)
+        app = build_dispatcher(
+            settings, redis, storage, Outside(bank, clock), reminder_settings=DEMO_SENDING
         )
-        services = process.services
-        app = build_dispatcher(settings, redis, storage, services.outside, services=services)
-        background = local_background(services, session, sms, DEMO_TOKEN)
+        background = local_background(app.services, session, sms, DEMO_TOKEN)
         driver = ChatDriver(app.dispatcher, bot, session)
         chat = DemoChat(driver, clock, sms, transcript, user, background)
         try:
@@ -239,7 +238,8 @@ async def run_demo(settings: Settings, *, script: str | None, user: str) -> int:
             return await _interactive(chat)
         finally:
             await storage.drain()
-            await process.aclose()
+            await bank.aclose()
+            await redis.aclose()
 
 
 async def _run_script(chat: DemoChat, path: Path) -> int:
