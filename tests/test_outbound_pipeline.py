@@ -233,3 +233,21 @@ async def test_the_worker_metrics_count_by_kind(world: World) -> None:
     assert 'bot_outbound_retried_total{kind="reminder"} 1.0' in body
     assert "bot_outbound_429_total 1.0" in body
     assert "bot_outbound_send_seconds_count 2.0" in body
+
+
+async def test_flood_control_that_never_ends_gives_up_after_a_bounded_number_of_tries(
+    world: World, redis: Redis
+) -> None:
+    world.delivery.policy = RetryPolicy(max_throttled=2)
+    world.telegram.faults.retry_after[CHAT] = [1] * 10
+    await world.enqueue(message("status:LD7", "Throttled for ever"))
+    letters = DeadLetters(redis)
+    deadline = asyncio.get_running_loop().time() + 30
+    while not await letters.latest():
+        assert asyncio.get_running_loop().time() < deadline
+        await world.run_due()
+        await asyncio.sleep(0.1)
+    tries = [call for call in world.telegram.calls if call.chat_id == CHAT]
+    assert [call.refused for call in tries] == [429, 429, 429]
+    [letter] = await letters.latest()
+    assert (letter.reason, letter.attempts) == ("retry_after", 3)
