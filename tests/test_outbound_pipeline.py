@@ -251,3 +251,12 @@ async def test_flood_control_that_never_ends_gives_up_after_a_bounded_number_of_
     assert [call.refused for call in tries] == [429, 429, 429]
     [letter] = await letters.latest()
     assert (letter.reason, letter.attempts) == ("retry_after", 3)
+
+
+async def test_an_edit_taken_before_its_message_went_out_waits_for_it(world: World) -> None:
+    await world.enqueue(message("card:LD2", "New lead", priority=Priority.BULK))
+    await world.enqueue(message("card:LD2:claimed", "Claimed", replaces="card:LD2"))
+    await world.run_due()  # the edit (more urgent) came first: it waits, the card goes out
+    await world.run_until(lambda: world.telegram.calls_of("editMessageText"))
+    assert world.telegram.texts_to(CHAT) == ["New lead", "Claimed"]
+    assert len(world.telegram.calls_of("sendMessage")) == 1
