@@ -172,8 +172,7 @@ async def app_stack(redis: Redis, url: str, *, stock: bool) -> Stack:
     else:
         dispatcher = ours.dispatcher
         bot = build_bot("42:BENCH", settings, storage, session=NullSession())
-    messenger = ChatLeadMessenger(bot, ours.i18n, settings.zone, settings.currency)
-    return Stack(dispatcher, bot, bank, delivery, messenger)
+    return Stack(dispatcher, bot, bank, delivery, ours.services.lead_messenger)
 
 
 async def language_of_the_app(

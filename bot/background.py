@@ -16,15 +16,7 @@ from datetime import datetime
 from bot.bank_notices import BankNotices
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.factory import (
-    Outside,
-    Services,
-    build_bank,
-    build_bot,
-    build_delivery,
-    build_process_redis,
-    build_services,
-)
+from bot.factory import Services, build_bot, build_delivery, open_process
 from bot.local_session import LocalSession
 from bot.money_notices import build_in_doubt_resolver
 from bot.pipeline.delivery import OutboundDelivery
@@ -43,6 +35,7 @@ OFFICER_TICK_SECONDS = 0.5  # how soon a due SLA reminder or escalation is queue
 LEAD_WAIT_MS = 1_000
 SENDING_CONSUMERS = 16
 IN_DOUBT_CHECK_SECONDS = 5  # how often the bank is asked about payments whose answer was lost
+ADOPT_SECONDS = 60
 
 
 class Background:
@@ -104,11 +97,16 @@ class Background:
             await self.money.run_once(self.clock.now())
             await sleep_unless_stopped(stop, IN_DOUBT_CHECK_SECONDS)
 
+        async def adopt() -> None:  # also what a replica not yet upgraded still writes
+            await self.adopt_earlier_stores(self.clock.now())
+            await sleep_unless_stopped(stop, ADOPT_SECONDS)
+
         loops = {
             "reminders": reminders,
             "officer-sla": sla,
             "leads": leads,
             "money-in-doubt": money_in_doubt,
+            "adopt-earlier-stores": adopt,
         }
         for name in (*loops, "bank-feed"):
             heartbeats.register(name, allowance=120)
@@ -117,6 +115,11 @@ class Background:
             self.feed.serve(stop, heartbeats),
             self.outbound.serve(stop, heartbeats, consumers=SENDING_CONSUMERS),
         )
+
+    async def adopt_earlier_stores(self, now: datetime) -> None:
+        """What the stores before the pipeline still held, so an upgrade loses nothing."""
+        await self.services.reminders.index.adopt_earlier_jobs(now)
+        await self.services.applications.later.adopt_earlier_store(self.services.redis)
 
     async def _relay(self, event: LeadStatusChanged) -> None:
         await self.delivery.relay(event, self.messenger)
@@ -133,13 +136,11 @@ def local_background(
 async def run_worker(settings: Settings, clock: Clock | None = None) -> None:
     """`python -m bot worker`: any number of these share the work through Redis."""
     token = settings.require_token()
-    redis = build_process_redis(settings)
-    clock = clock or SystemClock()
     sms = outbound_sms(settings)
-    bank = build_bank(settings, clock, sms)
-    services = build_services(settings, redis, Outside(bank, clock))
+    process = open_process(settings, clock or SystemClock(), sms)
     bot = build_bot(token, settings, None, answers_users=False)
     metrics = WorkerMetrics()
+    services = process.services
     background = Background(services, build_delivery(services, bot, sms, metrics), sms)
     heartbeats = Heartbeats()
     stop = stop_on_signals()
@@ -147,9 +148,8 @@ async def run_worker(settings: Settings, clock: Clock | None = None) -> None:
     try:
         await asyncio.gather(
             background.serve(stop, heartbeats),
-            serve_health(redis, heartbeats, metrics, settings.worker_metrics_port, stop),
+            serve_health(process.redis, heartbeats, metrics, settings.worker_metrics_port, stop),
         )
     finally:
-        await bank.aclose()
         await bot.session.close()
-        await redis.aclose()
+        await process.aclose()

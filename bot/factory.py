@@ -274,6 +274,33 @@ def build_services(
     )
 
 
+@dataclass
+class Process:
+    """What `run`, `worker` and the demo each open once: Redis, the bank, the services."""
+
+    redis: Redis
+    bank: BankAdapter
+    services: Services
+
+    async def aclose(self) -> None:
+        await self.bank.aclose()
+        await self.redis.aclose()
+
+
+def open_process(
+    settings: Settings,
+    clock: Clock,
+    sms: SmsSender,
+    *,
+    redis: Redis | None = None,
+    reminder_settings: ReminderSettings | None = None,
+) -> Process:
+    redis = redis if redis is not None else build_process_redis(settings)
+    bank = build_bank(settings, clock, sms)
+    services = build_services(settings, redis, Outside(bank, clock), reminder_settings)
+    return Process(redis, bank, services)
+
+
 def build_delivery(
     services: Services,
     bot: Bot,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -511,3 +512,19 @@ async def test_the_merchant_hears_of_the_visit_and_is_reminded_the_day_before(
     assert driver.last(CHEN).text.startswith("⏰ 提醒：李经理 明天 2026年11月24日 10:00:00")
     await background.run_once(clock.now())
     assert len([m for m in driver.seen(CHEN) if m.text.startswith("⏰")]) == 1
+
+
+async def test_what_the_store_before_the_pipeline_owed_is_still_sent(
+    driver: ChatDriver, clock: SimulatedClock, background: Background, redis: Redis
+) -> None:
+    due = clock.now() + timedelta(days=1)
+    payload = {"kind": "reapply", "user_id": BEN.user_id, "locale": "en", "details": {}}
+    await redis.zadd("merchants:later", {f"{BEN.user_id}:reapply": due.timestamp()})
+    await redis.hset("merchants:later:payload", f"{BEN.user_id}:reapply", json.dumps(payload))  # type: ignore[misc]  # redis-py 7 types
+    await background.adopt_earlier_stores(clock.now())
+    await background.run_once(clock.now())
+    assert driver.seen(BEN) == []
+    clock.advance(timedelta(days=1))
+    await background.run_once(clock.now())
+    assert driver.last(BEN).text.startswith("You asked me to remind you")
+    assert not await redis.exists("merchants:later")

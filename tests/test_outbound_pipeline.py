@@ -235,3 +235,30 @@ async def test_the_worker_metrics_count_by_kind(world: World) -> None:
     assert 'bot_outbound_retried_total{kind="reminder"} 1.0' in body
     assert "bot_outbound_429_total 1.0" in body
     assert "bot_outbound_send_seconds_count 2.0" in body
+
+
+async def test_flood_control_that_never_ends_gives_up_after_a_bounded_number_of_tries(
+    world: World, redis: Redis
+) -> None:
+    world.delivery.policy = RetryPolicy(max_throttled=2)
+    world.telegram.faults.retry_after[CHAT] = [1] * 10
+    await world.enqueue(message("status:LD7", "Throttled for ever"))
+    letters = DeadLetters(redis)
+    deadline = asyncio.get_running_loop().time() + 30
+    while not await letters.latest():
+        assert asyncio.get_running_loop().time() < deadline
+        await world.run_due()
+        await asyncio.sleep(0.1)
+    tries = [call for call in world.telegram.calls if call.chat_id == CHAT]
+    assert [call.refused for call in tries] == [429, 429, 429]
+    [letter] = await letters.latest()
+    assert (letter.reason, letter.attempts) == ("retry_after", 3)
+
+
+async def test_an_edit_taken_before_its_message_went_out_waits_for_it(world: World) -> None:
+    await world.enqueue(message("card:LD2", "New lead", priority=Priority.BULK))
+    await world.enqueue(message("card:LD2:claimed", "Claimed", replaces="card:LD2"))
+    await world.run_due()  # the edit (more urgent) came first: it waits, the card goes out
+    await world.run_until(lambda: world.telegram.calls_of("editMessageText"))
+    assert world.telegram.texts_to(CHAT) == ["New lead", "Claimed"]
+    assert len(world.telegram.calls_of("sendMessage")) == 1

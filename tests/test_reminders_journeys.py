@@ -18,9 +18,11 @@ from bot.background import Background, local_background
 from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser
+from bot.domain.reminders import Priority as ReminderPriority
 from bot.factory import App, Outside, build_dispatcher, build_services, build_storage
 from bot.local_session import LocalSession
 from bot.reminder_config import ReminderSettings
+from bot.services.reminders import due_key
 from integrations.bank.models import RepaymentRequest
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import seed
@@ -237,3 +239,14 @@ async def test_repay_now_and_i_have_paid(driver: ChatDriver, time: Time, bank: B
     assert driver.last(MERCHANT).text == "✅ 谢谢！银行已收到 2026年12月8日到期的还款。"
     await time.to("2026-12-08 09:00")
     assert len(reminders(driver, MERCHANT)) == 1  # paid: no due-day reminder
+
+
+async def test_a_reminder_the_sender_before_the_pipeline_sent_is_not_sent_again(
+    driver: ChatDriver, time: Time, redis: Redis
+) -> None:
+    await driver.send(MERCHANT, "/loans")
+    for priority in ReminderPriority:
+        for member in await redis.zrange(due_key(priority), 0, -1):
+            await redis.set(f"send:done:reminder:{member.decode()}", "sent")  # its old mark
+    await time.to("2026-12-05 09:00")
+    assert reminders(driver, MERCHANT) == []

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 GONE = ("message to edit not found", "message can't be edited")
 NOT_MODIFIED = "message is not modified"
 BUSY_RETRY_SECONDS = 30.0  # another process holds the claim: look again after this
+EDIT_WAIT_SECONDS = 1.0
 
 
 class BankPhones:
@@ -117,6 +118,8 @@ class Sender:
         return verdict
 
     async def _deliver_claimed(self, message: OutgoingMessage) -> Verdict:
+        if message.replaces is not None and await self._still_on_its_way(message.replaces):
+            return Later(Why.BUSY, "the message it edits is not sent yet", EDIT_WAIT_SECONDS)
         try:
             sent = await self._to_chat(message)
         except TelegramRetryAfter as error:
@@ -129,6 +132,10 @@ class Sender:
             return Dead(f"{type(error).__name__}: {_first_words(error.message)}")
         await self.record.sent(message.key, sent)
         return Done(Outcome.SENT)
+
+    async def _still_on_its_way(self, key: str) -> bool:
+        """An edit taken by another consumer before its message went out waits for it."""
+        return await self.record.was_queued(key) and not await self.record.was_sent(key)
 
     async def _to_chat(self, message: OutgoingMessage) -> SentMessage:
         earlier = await self.record.message_of(message.replaces) if message.replaces else None

@@ -7,11 +7,18 @@ merchant's language when it is scheduled. Scheduling the same name again moves i
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from redis.asyncio import Redis
+
 from bot.services.outbound import OutgoingMessage, Priority
+
+# The store these messages had before the pipeline: a sorted set by due time and payloads.
+EARLIER_DUE_KEY = "merchants:later"
+EARLIER_PAYLOAD_KEY = "merchants:later:payload"
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,25 @@ class LaterMessages:
     async def forget(self, user_id: int) -> None:
         await self.outbox.withdraw(f"later:{user_id}:")
 
+    async def adopt_earlier_store(self, redis: Redis) -> int:
+        """Move what the store before the pipeline still owed onto the pipeline, once."""
+        entries = await redis.zrange(EARLIER_DUE_KEY, 0, -1, withscores=True)
+        for member, score in entries:
+            raw = await redis.hget(EARLIER_PAYLOAD_KEY, member)  # type: ignore[misc]  # redis-py 7 types
+            if raw is not None:
+                _user, _, name = _text(member).partition(":")
+                at = datetime.fromtimestamp(score, UTC)
+                await self.schedule(LaterMessage(**json.loads(raw)), at, name)
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.zrem(EARLIER_DUE_KEY, member)
+                pipe.hdel(EARLIER_PAYLOAD_KEY, member)
+                await pipe.execute()
+        return len(entries)
+
 
 def _key(user_id: int, name: str) -> str:
     return f"later:{user_id}:{name}:"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -34,6 +34,7 @@ from integrations.bank.models import Installment, InstallmentStatus, Loan, LoanS
 from integrations.bank.protocol import BankAdapter
 
 MUTED_KEY = "reminders:muted"
+EARLIER_JOBS_STREAM = "reminders:jobs"  # where due reminders waited before the pipeline
 
 
 def due_key(priority: Priority) -> str:
@@ -134,6 +135,17 @@ class ReminderIndex:
             )
             found += [ReminderKey.parse(_text(member)) for member in members]
         return found
+
+    async def adopt_earlier_jobs(self, now: datetime) -> int:
+        """Reminders taken from the index onto the job stream before the pipeline and not
+        sent yet go back into the index, due now (the record stops any already sent)."""
+        entries = await self.redis.xrange(EARLIER_JOBS_STREAM)
+        for _entry_id, fields in entries:
+            member = fields.get(b"update") or fields.get("update")
+            if member is not None:
+                await self.schedule(ReminderKey.parse(_text(member)), now)
+        await self.redis.delete(EARLIER_JOBS_STREAM)
+        return len(entries)
 
     async def remove(self, key: ReminderKey) -> None:
         await self.redis.zrem(due_key(key.step.priority), key.member)

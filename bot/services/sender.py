@@ -53,6 +53,9 @@ return 1
 KEEP_SECONDS = 90 * 86400  # how long a key is remembered: one delivery per key, ever
 CLAIM_SECONDS = 300  # a process that died while sending lets go of the message after this
 RECORD_PREFIX = "outbound:record"
+# Where the Sender before the pipeline marked what it sent; read until those marks expire
+# (90 days after the upgrade), so that nothing sent then is sent again.
+LEGACY_SENT_PREFIX = "send:done"
 CLAIM_PREFIX = "outbound:claim"
 DEAD_STREAM = "outbound:dead"
 DEAD_STREAM_LENGTH = 100_000
@@ -129,12 +132,14 @@ class DeliveryRecord:
 
     async def was_queued(self, key: str) -> bool:
         """Queued, being sent or delivered: producers need not queue it again."""
-        return bool(await self.redis.exists(_record(key)))
+        return bool(await self.redis.exists(_record(key), _legacy(key)))
 
     async def was_sent(self, key: str) -> bool:
         """Delivered (or given up on): nothing more to do for this key."""
         outcome, _message = await self._read(key)
-        return outcome not in (None, Outcome.QUEUED)
+        if outcome is None:
+            return bool(await self.redis.exists(_legacy(key)))
+        return outcome is not Outcome.QUEUED
 
     async def message_of(self, key: str) -> SentMessage | None:
         """The Telegram message a key was sent as, if it was sent to the chat."""
@@ -205,6 +210,10 @@ class DeadLetters:
 
 def _record(key: str) -> str:
     return f"{RECORD_PREFIX}:{key}"
+
+
+def _legacy(key: str) -> str:
+    return f"{LEGACY_SENT_PREFIX}:{key}"
 
 
 def _claim(key: str) -> str:
