@@ -106,7 +106,7 @@ async def supervise(
                 name,
                 reason,
                 failures,
-                "".join(traceback.format_tb(error.__traceback__)),
+                where_it_failed(error),
             )
             if heartbeats is not None:
                 heartbeats.failed(name, reason)
@@ -115,6 +115,11 @@ async def supervise(
         failures = 0
         if heartbeats is not None:
             heartbeats.beat(name)
+
+
+def where_it_failed(error: BaseException) -> str:
+    """The traceback without the exception's message, which may carry personal data."""
+    return "".join(traceback.format_tb(error.__traceback__))
 
 
 async def sleep_unless_stopped(stop: asyncio.Event, seconds: float) -> None:

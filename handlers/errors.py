@@ -1,4 +1,5 @@
-"""One error handler: a short apology with a reference id; the log gets the id, not the user."""
+"""One error handler: a short apology with a reference id; the log gets the id, the error's
+type and where it happened, never its message (it may carry a phone number or an amount)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.supervision import where_it_failed
+
 log = logging.getLogger("bot.errors")
 
 
@@ -18,11 +21,12 @@ async def apologize(event: ErrorEvent, bot: Bot, i18n: I18n, locale: str | None 
     reference = secrets.token_hex(4).upper()
     update = event.update
     log.error(
-        "handler failed ref=%s update_id=%s type=%s",
+        "handler failed ref=%s update_id=%s type=%s error=%s\n%s",
         reference,
         update.update_id,
         update.event_type,
-        exc_info=event.exception,
+        type(event.exception).__name__,
+        where_it_failed(event.exception),
     )
     with i18n.context(), i18n.use_locale(locale or i18n.default_locale):
         text = _(

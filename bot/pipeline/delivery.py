@@ -29,6 +29,7 @@ from bot.telemetry import WorkerMetrics
 log = logging.getLogger(__name__)
 
 TAKE_WAIT_SECONDS = 0.5
+URGENT_ONLY_SHARE = 4  # a quarter of the consumers wait on the urgent queue alone
 UPKEEP_SECONDS = 0.25  # how soon a message whose time came is queued
 SWEEP_SECONDS = 30.0
 SWEEP_LOCK_KEY = "outbound:sweep:lock"
@@ -125,6 +126,11 @@ class OutboundDelivery:
             if job is not None:
                 await self.handle(job)
 
+        async def consume_urgent() -> None:
+            job = await self.outbox.take(TAKE_WAIT_SECONDS, only=Priority.URGENT)
+            if job is not None:
+                await self.handle(job)
+
         async def upkeep() -> None:
             await self.outbox.promote_due(self.clock.now())
             await self.outbox.move_retries_due()
@@ -135,9 +141,14 @@ class OutboundDelivery:
             await sweep_abandoned(self.outbox)
             await sleep_unless_stopped(stop, SWEEP_SECONDS)
 
+        urgent_only = max(1, consumers // URGENT_ONLY_SHARE)
         loops = [
             supervise("outbound-consumers", consume, stop, heartbeats=heartbeats)
-            for _ in range(consumers)
+            for _ in range(consumers - urgent_only)
+        ]
+        loops += [
+            supervise("outbound-consumers", consume_urgent, stop, heartbeats=heartbeats)
+            for _ in range(urgent_only)
         ]
         loops.append(supervise("outbound-upkeep", upkeep, stop, heartbeats=heartbeats))
         loops.append(supervise("outbound-sweep", sweep, stop, heartbeats=heartbeats))

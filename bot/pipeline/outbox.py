@@ -94,12 +94,17 @@ class SaqOutbox:
             await pipe.execute()
         return len(members)
 
-    async def take(self, wait_seconds: float) -> Job | None:
+    async def take(self, wait_seconds: float, *, only: Priority | None = None) -> Job | None:
         """The next job, the most urgent first; waits up to `wait_seconds` on the last queue.
 
         Each more urgent queue is looked at for a moment only, so an idle consumer spends
         its wait on the least urgent queue and comes back to the urgent one within
-        `wait_seconds`; with several consumers some is nearly always looking there."""
+        `wait_seconds`. A consumer given `only` waits on that queue alone: a few of those
+        take an urgent message the moment it is queued."""
+        if only is not None:
+            return await self.queues[only].dequeue(
+                timeout=max(wait_seconds, NEXT_QUEUE_WAIT_SECONDS)
+            )
         queues = list(self.queues.values())
         for queue in queues[:-1]:
             job = await queue.dequeue(timeout=NEXT_QUEUE_WAIT_SECONDS)

@@ -69,7 +69,7 @@ class StandInBotApi:
     async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._serve)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)  # not a long poll
         await self._runner.setup()
         self.port = _free_port()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
