@@ -161,7 +161,7 @@ async def app_stack(redis: Redis, url: str, *, stock: bool) -> Stack:
     bank = TimedBank(build_bank(settings, clock, RecordingSmsSender()))
     storage = build_storage(redis, settings)
     ours = build_dispatcher(settings, redis, storage, Outside(cast(BankAdapter, bank), clock))
-    delivery = ours.dispatcher.workflow_data["delivery"]
+    delivery = ours.services.delivery
     if stock:
         dispatcher = stock_dispatcher(redis)
         dispatcher.workflow_data.update(ours.dispatcher.workflow_data)

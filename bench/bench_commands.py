@@ -70,7 +70,7 @@ async def _serve(port_queue: multiprocessing.Queue[int], sandbox_db: str) -> Non
     bank = build_bank(settings, clock, sms)
     app = build_dispatcher(settings, redis, build_storage(redis, settings), Outside(bank, clock))
     channel = SmsCommandChannel(
-        app.dispatcher.workflow_data["money_commands"], sms, app.i18n, settings
+        app.services.money_commands, sms, app.i18n, settings
     )
     inbox = SmsInbox(redis, channel, consumer="bench")  # as the webhook server wires it
     runner = web.AppRunner(inbox.web_app(redis, SmsAuth(hmac_secret=SECRET)))

@@ -18,6 +18,8 @@ from redis.backoff import ExponentialWithJitterBackoff
 
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings, SettingsError
+from bot.container import Outside as Outside  # re-exported: callers build it with the factory
+from bot.container import Services as Services
 from bot.i18n import LocaleMiddleware, build_i18n
 from bot.pipeline.delivery import OutboundDelivery, RetryPolicy
 from bot.pipeline.outbox import SaqOutbox
@@ -31,7 +33,7 @@ from bot.services.later import LaterMessages
 from bot.services.lead_outbox import LeadDelivery, LeadOutbox, consumer_name
 from bot.services.money_commands import MoneyCommandEngine
 from bot.services.money_store import MoneyCommandStore
-from bot.services.officers import OfficerServices, build_officer_services
+from bot.services.officers import build_officer_services
 from bot.services.preferences import LanguagePreferences
 from bot.services.reference_data import ReferenceData
 from bot.services.reminders import ReminderService
@@ -129,14 +131,6 @@ class App:
     services: Services
 
 
-@dataclass
-class Outside:
-    """The outside world the bot talks to, built by the caller (run, demo or tests)."""
-
-    bank: BankAdapter
-    clock: Clock
-
-
 def build_bank(settings: Settings, clock: Clock, sms: SmsSender) -> BankAdapter:
     token = settings.bank_api_token.get_secret_value() if settings.bank_api_token else None
     try:
@@ -185,50 +179,6 @@ def build_applications(
     return service, LeadDelivery(redis, outside.bank, consumer=consumer_name(), later=later)
 
 
-@dataclass(frozen=True)
-class Services:
-    """Every service, built once per process: handlers get them as workflow data (by the
-    names in `workflow_data`), the worker and the demo use them directly."""
-
-    settings: Settings
-    reminder_settings: ReminderSettings
-    redis: Redis
-    outside: Outside
-    i18n: I18n
-    outbox: SaqOutbox
-    preferences: LanguagePreferences
-    calculator: LoanCalculator
-    money_commands: MoneyCommandEngine
-    accounts: AccountsService
-    reminders: ReminderService
-    applications: ApplicationService
-    delivery: LeadDelivery
-    lead_messenger: ChatLeadMessenger
-    officers: OfficerServices
-
-    @property
-    def clock(self) -> Clock:
-        return self.outside.clock
-
-    def workflow_data(self) -> dict[str, object]:
-        return {
-            "settings": self.settings,
-            "i18n": self.i18n,
-            "clock": self.clock,
-            "outbox": self.outbox,
-            "preferences": self.preferences,
-            "calculator": self.calculator,
-            "money_commands": self.money_commands,
-            "applications": self.applications,
-            "delivery": self.delivery,
-            "lead_messenger": self.lead_messenger,
-            "accounts": self.accounts,
-            "reminders": self.reminders,
-            "reminder_settings": self.reminder_settings,
-            "officers": self.officers,
-        }
-
-
 def build_services(
     settings: Settings,
     redis: Redis,
@@ -241,12 +191,8 @@ def build_services(
     calculator = LoanCalculator(
         ReferenceData(redis, outside.bank), outside.clock, timezone=settings.timezone
     )
-    accounts, reminders = build_accounts_services(
-        settings, reminder_settings, redis, outside.bank
-    )
-    applications, delivery = build_applications(
-        outside, redis, calculator, outbox, i18n, settings
-    )
+    accounts, reminders = build_accounts_services(settings, reminder_settings, redis, outside.bank)
+    applications, delivery = build_applications(outside, redis, calculator, outbox, i18n, settings)
     messenger = ChatLeadMessenger(
         outbox, BankPhones(outside.bank), i18n, settings.zone, settings.currency
     )

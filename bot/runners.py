@@ -98,7 +98,7 @@ def _handler(app: App, bot: Bot):  # type: ignore[no-untyped-def]
 def _sms_inbox(settings: Settings, app: App, sms: SmsSender, consumer: str) -> SmsInbox | None:
     if sms_auth(settings) is None:
         return None
-    engine = app.dispatcher.workflow_data["money_commands"]
+    engine = app.services.money_commands
     channel = SmsCommandChannel(engine, sms, app.i18n, settings)
     return SmsInbox(app.redis, channel, consumer)
 

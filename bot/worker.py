@@ -22,7 +22,6 @@ from bot.views import reminders as views
 log = logging.getLogger(__name__)
 
 
-
 class ReminderWorker:
     def __init__(
         self,

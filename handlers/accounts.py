@@ -26,8 +26,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
-from bot.clock import Clock
 from bot.config import Settings
+from bot.container import Services
 from bot.filters import MenuButton, RouterEntry
 from bot.keyboards import BALANCE_LABEL, LOANS_LABEL, main_menu, out_of_date
 from bot.routing import FeatureRouter
@@ -38,7 +38,6 @@ from bot.services.accounts import (
     BindingError,
     BindingProblem,
 )
-from bot.services.reminders import ReminderService
 from bot.views import accounts as views
 from integrations.bank.models import Loan
 
@@ -92,48 +91,37 @@ async def _customer(
     return customer_id
 
 
-async def bind(message: Message, state: FSMContext, accounts: AccountsService, locale: str) -> None:
-    if await _customer(message, state, accounts, locale, then="") is not None:
+async def bind(message: Message, state: FSMContext, locale: str, services: Services) -> None:
+    if await _customer(message, state, services.accounts, locale, then="") is not None:
         await message.answer(_("This chat is already linked to your bank account."))
 
 
-async def contact_given(
-    message: Message,
-    state: FSMContext,
-    accounts: AccountsService,
-    clock: Clock,
-) -> None:
+async def contact_given(message: Message, state: FSMContext, services: Services) -> None:
     contact = message.contact
     if contact is None:
         await message.answer(views.press_share_button(), reply_markup=_contact_keyboard())
         return
     try:
-        sent = await accounts.start_binding(message.chat.id, contact.phone_number, contact.user_id)
+        sent = await services.accounts.start_binding(
+            message.chat.id, contact.phone_number, contact.user_id
+        )
     except BindingError as error:
         await _binding_failed(message, state, error)
         return
     data = (await state.get_data()).get("bind", {})
     await state.update_data(bind={**data, "challenge": sent.challenge_id})
     await state.set_state(BindForm.code)
-    await message.answer(views.code_sent(sent, clock.now()), reply_markup=main_menu())
+    await message.answer(views.code_sent(sent, services.clock.now()), reply_markup=main_menu())
 
 
-async def code_given(
-    message: Message,
-    state: FSMContext,
-    accounts: AccountsService,
-    reminders: ReminderService,
-    settings: Settings,
-    clock: Clock,
-    locale: str,
-) -> None:
+async def code_given(message: Message, state: FSMContext, locale: str, services: Services) -> None:
     code = (message.text or "").strip()
     if len(code) != CODE_LENGTH or not code.isascii() or not code.isdigit():
         await message.answer(views.code_format())
         return
     data = (await state.get_data()).get("bind", {})
     try:
-        customer_id = await accounts.confirm_binding(
+        customer_id = await services.accounts.confirm_binding(
             message.chat.id, data.get("challenge", ""), code, locale
         )
     except BindingError as error:
@@ -141,12 +129,12 @@ async def code_given(
         return
     await state.clear()
     await message.answer(views.bound(), reply_markup=main_menu())
-    await reminders.index_customer(customer_id, clock.now())
+    await services.reminders.index_customer(customer_id, services.clock.now())
     then = data.get("then")
     if then == "balance":
-        await _show_balance(message, accounts, customer_id, locale)
+        await _show_balance(message, services.accounts, customer_id, locale)
     elif then == "loans":
-        await _show_loans(message, accounts, customer_id, settings, locale)
+        await _show_loans(message, services.accounts, customer_id, services.settings, locale)
 
 
 async def _binding_failed(message: Message, state: FSMContext, error: BindingError) -> None:
@@ -157,9 +145,9 @@ async def _binding_failed(message: Message, state: FSMContext, error: BindingErr
     await message.answer(views.binding_problem(error), reply_markup=markup)
 
 
-async def unbind(message: Message, accounts: AccountsService, locale: str) -> None:
+async def unbind(message: Message, locale: str, services: Services) -> None:
     try:
-        customer_id = await accounts.customer_of(message.chat.id, locale)
+        customer_id = await services.accounts.customer_of(message.chat.id, locale)
     except BankLookupError:
         await message.answer(views.bank_unavailable())
         return
@@ -173,7 +161,7 @@ async def unbind(message: Message, accounts: AccountsService, locale: str) -> No
 
 
 async def unbind_chosen(
-    callback: CallbackQuery, callback_data: UnbindChoice, accounts: AccountsService
+    callback: CallbackQuery, callback_data: UnbindChoice, services: Services
 ) -> None:
     await callback.answer()
     if not isinstance(callback.message, Message):
@@ -182,19 +170,17 @@ async def unbind_chosen(
         await callback.message.edit_text(_("Nothing changed: the chat stays linked."))
         return
     try:
-        await accounts.unbind(callback.from_user.id)
+        await services.accounts.unbind(callback.from_user.id)
     except BankLookupError:
         await callback.message.edit_text(views.bank_unavailable())
         return
     await callback.message.edit_text(views.unbound())
 
 
-async def balance(
-    message: Message, state: FSMContext, accounts: AccountsService, locale: str
-) -> None:
-    customer_id = await _customer(message, state, accounts, locale, then="balance")
+async def balance(message: Message, state: FSMContext, locale: str, services: Services) -> None:
+    customer_id = await _customer(message, state, services.accounts, locale, then="balance")
     if customer_id is not None:
-        await _show_balance(message, accounts, customer_id, locale)
+        await _show_balance(message, services.accounts, customer_id, locale)
 
 
 async def _show_balance(
@@ -207,19 +193,11 @@ async def _show_balance(
     await message.answer(text)
 
 
-async def loans(
-    message: Message,
-    state: FSMContext,
-    accounts: AccountsService,
-    reminders: ReminderService,
-    settings: Settings,
-    clock: Clock,
-    locale: str,
-) -> None:
-    customer_id = await _customer(message, state, accounts, locale, then="loans")
+async def loans(message: Message, state: FSMContext, locale: str, services: Services) -> None:
+    customer_id = await _customer(message, state, services.accounts, locale, then="loans")
     if customer_id is not None:
-        await _show_loans(message, accounts, customer_id, settings, locale)
-        await reminders.index_customer(customer_id, clock.now())
+        await _show_loans(message, services.accounts, customer_id, services.settings, locale)
+        await services.reminders.index_customer(customer_id, services.clock.now())
 
 
 async def _show_loans(
@@ -247,51 +225,39 @@ async def _show_loans(
     )
 
 
-async def due(
-    message: Message,
-    state: FSMContext,
-    accounts: AccountsService,
-    reminders: ReminderService,
-    settings: Settings,
-    clock: Clock,
-    locale: str,
-) -> None:
-    customer_id = await _customer(message, state, accounts, locale, then="loans")
+async def due(message: Message, state: FSMContext, locale: str, services: Services) -> None:
+    customer_id = await _customer(message, state, services.accounts, locale, then="loans")
     if customer_id is None:
         return
     try:
-        items = await accounts.loans(customer_id)
+        items = await services.accounts.loans(customer_id)
     except BankLookupError:
         await message.answer(views.bank_unavailable())
         return
-    today = clock.now().astimezone(settings.zone).date()
-    await message.answer(views.due_line(items, today, settings.currency, locale))
-    await reminders.index_customer(customer_id, clock.now())
+    today = services.clock.now().astimezone(services.settings.zone).date()
+    await message.answer(views.due_line(items, today, services.settings.currency, locale))
+    await services.reminders.index_customer(customer_id, services.clock.now())
 
 
-async def statement(
-    message: Message, state: FSMContext, accounts: AccountsService, settings: Settings, locale: str
-) -> None:
-    customer_id = await _customer(message, state, accounts, locale, then="")
+async def statement(message: Message, state: FSMContext, locale: str, services: Services) -> None:
+    customer_id = await _customer(message, state, services.accounts, locale, then="")
     if customer_id is None:
         return
-    text, markup = await _statement_page(accounts, customer_id, 0, settings, locale)
+    text, markup = await _statement_page(
+        services.accounts, customer_id, 0, services.settings, locale
+    )
     await message.answer(text, reply_markup=markup)
 
 
 async def statement_paged(
-    callback: CallbackQuery,
-    callback_data: StatementPage,
-    accounts: AccountsService,
-    settings: Settings,
-    locale: str,
+    callback: CallbackQuery, callback_data: StatementPage, locale: str, services: Services
 ) -> None:
-    customer_id = await _callback_customer(callback, accounts, locale)
+    customer_id = await _callback_customer(callback, services.accounts, locale)
     if customer_id is None or not isinstance(callback.message, Message):
         return
     await callback.answer()
     text, markup = await _statement_page(
-        accounts, customer_id, callback_data.page, settings, locale
+        services.accounts, customer_id, callback_data.page, services.settings, locale
     )
     if callback.message.text and callback.message.text.startswith("🧾"):
         await callback.message.edit_text(text, reply_markup=markup)
@@ -316,22 +282,18 @@ async def _statement_page(
 
 
 async def loan_button(
-    callback: CallbackQuery,
-    callback_data: LoanButton,
-    accounts: AccountsService,
-    settings: Settings,
-    locale: str,
+    callback: CallbackQuery, callback_data: LoanButton, locale: str, services: Services
 ) -> None:
-    customer_id = await _callback_customer(callback, accounts, locale)
+    customer_id = await _callback_customer(callback, services.accounts, locale)
     if customer_id is None or not isinstance(callback.message, Message):
         return
-    loan = await own_loan(callback, accounts, customer_id, callback_data.loan)
+    loan = await own_loan(callback, services.accounts, customer_id, callback_data.loan)
     if loan is None:
         return
     await callback.answer()
     message = callback.message
     if callback_data.action == "repay":
-        await message.answer(views.repay_hint(loan, settings.currency, locale))
+        await message.answer(views.repay_hint(loan, services.settings.currency, locale))
     elif callback_data.action == "csv":
         document = BufferedInputFile(views.schedule_csv(loan), filename=f"{loan.id}.csv")
         await message.answer_document(document)

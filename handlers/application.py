@@ -37,6 +37,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import AfterValidator
 
 from bot.config import Settings
+from bot.container import Services
 from bot.domain.amounts import AmountError, parse_amount
 from bot.domain.application import normalized_phone
 from bot.domain.judgement import Alternatives, Outcome
@@ -55,7 +56,6 @@ from bot.routing import FeatureRouter
 from bot.services.applications import YES, ApplicationService, Draft, new_draft_id
 from bot.services.calculator import ProductBounds
 from bot.services.lead_outbox import LeadDelivery, LeadMessenger
-from bot.services.preferences import LanguagePreferences
 from bot.services.reference_data import BankNotAnswering
 from bot.views import application as views
 from bot.views.calculator import amount_error, plan_name
@@ -204,13 +204,12 @@ async def _turn(
 async def apply(
     message: Message,
     state: FSMContext,
-    applications: ApplicationService,
-    settings: Settings,
     locale: str,
+    services: Services,
     referral: str | None = None,
     prefill: dict[str, str] | None = None,
 ) -> None:
-    turn = await _turn(state, applications, settings, locale)
+    turn = await _turn(state, services.applications, services.settings, locale)
     draft = await turn.draft()
     if draft.get("answers", {}).get("consent") == YES:
         await _offer_resume(message, draft)
@@ -220,7 +219,7 @@ async def apply(
         {"id": new_draft_id(), "answers": {}, "referral": referral, "prefill": prefill or {}}
     )
     await message.answer(
-        views.consent_text(settings.draft_ttl_days), reply_markup=_consent_keyboard(locale)
+        views.consent_text(services.settings.draft_ttl_days), reply_markup=_consent_keyboard(locale)
     )
 
 
@@ -228,24 +227,22 @@ async def apply_by_link(
     message: Message,
     command: CommandObject,
     state: FSMContext,
-    applications: ApplicationService,
-    settings: Settings,
     locale: str,
     referral: str | None,
+    services: Services,
 ) -> None:
-    await apply(message, state, applications, settings, locale, referral)
+    await apply(message, state, locale, services, referral)
 
 
 async def apply_with(
     callback: CallbackQuery,
     callback_data: ApplyWith,
     state: FSMContext,
-    applications: ApplicationService,
-    settings: Settings,
     locale: str,
+    services: Services,
 ) -> None:
     """From a calculator result: the loan's amount, term and plan are already answered."""
-    bounds = await applications.bounds()
+    bounds = await services.applications.bounds()
     fits = (
         bounds.amount_fits(callback_data.amount)
         and bounds.months_fit(callback_data.months)
@@ -257,7 +254,7 @@ async def apply_with(
     await callback.answer()
     loan = {"amount": str(callback_data.amount), "months": str(callback_data.months),
             "plan": callback_data.plan}  # fmt: skip
-    await apply(callback.message, state, applications, settings, locale, prefill=loan)
+    await apply(callback.message, state, locale, services, prefill=loan)
 
 
 async def _offer_resume(message: Message, draft: dict[str, Any]) -> None:
@@ -278,49 +275,45 @@ def _position(draft: dict[str, Any]) -> int:
 # --- answers --------------------------------------------------------------------------------
 
 
-async def text_answer(
-    message: Message,
-    state: FSMContext,
-    applications: ApplicationService,
-    settings: Settings,
-    locale: str,
-) -> None:
-    turn = await _turn(state, applications, settings, locale)
+async def text_answer(message: Message, state: FSMContext, locale: str, services: Services) -> None:
+    turn = await _turn(state, services.applications, services.settings, locale)
     draft = await turn.draft()
     key = draft.get("step", "")
     if key in BUTTON_ONLY:
         code = "phone_button" if key == "phone" else "choose"
-        await message.answer(views.error(code, turn.bounds, settings.currency, locale))
+        await message.answer(views.error(code, turn.bounds, services.settings.currency, locale))
         await _ask(message, turn, draft)
         return
     try:
         value = _parse(key, message.text or "", turn.bounds)
     except InvalidAnswer as invalid:
-        text = invalid.detail or views.error(invalid.code, turn.bounds, settings.currency, locale)
+        text = invalid.detail or views.error(
+            invalid.code, turn.bounds, services.settings.currency, locale
+        )
         await message.answer(text, reply_markup=await _question_keyboard(key, turn, draft))
         return
     await _accept(message, turn, draft, key, value)
 
 
 async def contact_answer(
-    message: Message,
-    state: FSMContext,
-    applications: ApplicationService,
-    settings: Settings,
-    locale: str,
+    message: Message, state: FSMContext, locale: str, services: Services
 ) -> None:
-    turn = await _turn(state, applications, settings, locale)
+    turn = await _turn(state, services.applications, services.settings, locale)
     draft = await turn.draft()
     contact = message.contact
     if draft.get("step") != "phone" or contact is None:
-        await message.answer(views.error("choose", turn.bounds, settings.currency, locale))
+        await message.answer(views.error("choose", turn.bounds, services.settings.currency, locale))
         return
     if message.from_user is None or contact.user_id != message.from_user.id:
-        await message.answer(views.error("not_own_contact", turn.bounds, settings.currency, locale))
+        await message.answer(
+            views.error("not_own_contact", turn.bounds, services.settings.currency, locale)
+        )
         return
     phone = normalized_phone(contact.phone_number)
     if phone is None:
-        await message.answer(views.error("bad_phone", turn.bounds, settings.currency, locale))
+        await message.answer(
+            views.error("bad_phone", turn.bounds, services.settings.currency, locale)
+        )
         return
     await message.answer(
         _("✓ Phone {phone}").format(phone=views.answer_text("phone", phone, {}, {}, "", locale)),
@@ -330,18 +323,14 @@ async def contact_answer(
 
 
 async def location_answer(
-    message: Message,
-    state: FSMContext,
-    applications: ApplicationService,
-    settings: Settings,
-    locale: str,
+    message: Message, state: FSMContext, locale: str, services: Services
 ) -> None:
-    turn = await _turn(state, applications, settings, locale)
+    turn = await _turn(state, services.applications, services.settings, locale)
     draft = await turn.draft()
     if draft.get("step") != "district" or message.location is None:
-        await message.answer(views.error("choose", turn.bounds, settings.currency, locale))
+        await message.answer(views.error("choose", turn.bounds, services.settings.currency, locale))
         return
-    district = await applications.nearest_district(
+    district = await services.applications.nearest_district(
         message.location.latitude, message.location.longitude
     )
     await message.answer(_("📍 Nearest district: {name}").format(name=district.name))
@@ -686,18 +675,15 @@ async def button(
     callback: CallbackQuery,
     callback_data: ApplyStep,
     state: FSMContext,
-    applications: ApplicationService,
-    settings: Settings,
     locale: str,
-    delivery: LeadDelivery,
-    lead_messenger: LeadMessenger,
+    services: Services,
 ) -> None:
     message = callback.message
     current = await state.get_state()
     if not isinstance(message, Message) or current is None:
         await out_of_date(callback)
         return
-    turn = await _turn(state, applications, settings, locale)
+    turn = await _turn(state, services.applications, services.settings, locale)
     draft = await turn.draft()
     if not await _offered(callback_data, current, turn, draft):
         await out_of_date(callback)
@@ -706,7 +692,9 @@ async def button(
     await message.edit_reply_markup(reply_markup=None)
     action = callback_data.action
     if action == "submit":
-        await _submit(message, turn, draft, callback.from_user.id, delivery, lead_messenger)
+        await _submit(
+            message, turn, draft, callback.from_user.id, services.delivery, services.lead_messenger
+        )
         return
     await ACTIONS[action](message, turn, draft, callback_data)
 
@@ -886,11 +874,7 @@ async def forget(message: Message) -> None:
 
 
 async def forget_chosen(
-    callback: CallbackQuery,
-    callback_data: ForgetChoice,
-    state: FSMContext,
-    applications: ApplicationService,
-    preferences: LanguagePreferences,
+    callback: CallbackQuery, callback_data: ForgetChoice, state: FSMContext, services: Services
 ) -> None:
     await callback.answer()
     message = callback.message
@@ -902,9 +886,9 @@ async def forget_chosen(
         return
     draft = dict((await state.get_data()).get("apply") or {})
     phone = draft.get("answers", {}).get("phone")
-    report = await applications.forget(callback.from_user.id, phone)
+    report = await services.applications.forget(callback.from_user.id, phone)
     await state.clear()
-    await preferences.forget(callback.from_user.id)
+    await services.preferences.forget(callback.from_user.id)
     await message.answer(
         views.forgotten(report.retained if report else []), reply_markup=main_menu()
     )

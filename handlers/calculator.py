@@ -18,6 +18,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
 from bot.config import Settings
+from bot.container import Services
 from bot.domain.amounts import AmountError, parse_amount
 from bot.domain.loan_terms import ScheduleError
 from bot.domain.plans import PLANS_BY_ID
@@ -66,21 +67,20 @@ class CalcView(CallbackData, prefix="cv"):
 FORM_STATES = {state.state for state in CalcForm.__states__}
 
 
-async def start(
-    message: Message, state: FSMContext, calculator: LoanCalculator, settings: Settings, locale: str
-) -> None:
-    bounds = await calculator.bounds()
+async def start(message: Message, state: FSMContext, locale: str, services: Services) -> None:
+    bounds = await services.calculator.bounds()
     await state.set_state(CalcForm.amount)
     await state.update_data(calc={})
     await message.answer(
-        views.ask_amount(bounds, settings.currency, locale), reply_markup=_form_keyboard(back=False)
+        views.ask_amount(bounds, services.settings.currency, locale),
+        reply_markup=_form_keyboard(back=False),
     )
 
 
 async def amount_given(
-    message: Message, state: FSMContext, calculator: LoanCalculator, settings: Settings, locale: str
+    message: Message, state: FSMContext, locale: str, services: Services
 ) -> None:
-    bounds = await calculator.bounds()
+    bounds = await services.calculator.bounds()
     try:
         amount = parse_amount(message.text or "")
     except AmountError as error:
@@ -88,7 +88,7 @@ async def amount_given(
         return
     if not bounds.amount_fits(amount):
         await message.answer(
-            views.amount_out_of_range(amount, bounds, settings.currency, locale),
+            views.amount_out_of_range(amount, bounds, services.settings.currency, locale),
             reply_markup=_form_keyboard(back=False),
         )
         return
@@ -98,28 +98,27 @@ async def amount_given(
 
 
 async def months_typed(
-    message: Message, state: FSMContext, calculator: LoanCalculator, settings: Settings, locale: str
+    message: Message, state: FSMContext, locale: str, services: Services
 ) -> None:
-    bounds = await calculator.bounds()
+    bounds = await services.calculator.bounds()
     text = (message.text or "").strip().removesuffix("个月").removesuffix("月").strip()
     if not text.isdecimal() or not bounds.months_fit(int(text)):
         await message.answer(
             views.months_out_of_range(bounds), reply_markup=_months_keyboard(bounds)
         )
         return
-    await _ask_plan(message, state, bounds, int(text), settings, locale)
+    await _ask_plan(message, state, bounds, int(text), services.settings, locale)
 
 
 async def form_button(
     callback: CallbackQuery,
     callback_data: CalcStep,
     state: FSMContext,
-    calculator: LoanCalculator,
-    settings: Settings,
     locale: str,
+    services: Services,
 ) -> None:
     current = await state.get_state()
-    bounds = await calculator.bounds()
+    bounds = await services.calculator.bounds()
     data = (await state.get_data()).get("calc", {})
     if not isinstance(callback.message, Message) or not _offered(
         callback_data, current, data, bounds
@@ -139,27 +138,29 @@ async def form_button(
     elif action == "back":
         await state.set_state(CalcForm.amount)
         await message.edit_text(
-            views.ask_amount(bounds, settings.currency, locale),
+            views.ask_amount(bounds, services.settings.currency, locale),
             reply_markup=_form_keyboard(back=False),
         )
     elif action == "months":
         await _ask_plan(
-            message, state, bounds, int(callback_data.value), settings, locale, edit=True
+            message, state, bounds, int(callback_data.value), services.settings, locale, edit=True
         )
     else:
         amount, months = Decimal(data["amount"]), int(data["months"])
         await state.clear()
         if action == "compare":
-            await _show_comparison(message, calculator, bounds, amount, months, settings, locale)
+            await _show_comparison(
+                message, services.calculator, bounds, amount, months, services.settings, locale
+            )
         else:
             await _show_result(
                 message,
-                calculator,
+                services.calculator,
                 bounds,
                 amount,
                 months,
                 callback_data.value,
-                settings,
+                services.settings,
                 locale,
                 edit=True,
             )
@@ -190,22 +191,18 @@ async def plan_typed(message: Message) -> None:
 
 
 async def result_button(
-    callback: CallbackQuery,
-    callback_data: CalcView,
-    calculator: LoanCalculator,
-    settings: Settings,
-    locale: str,
+    callback: CallbackQuery, callback_data: CalcView, locale: str, services: Services
 ) -> None:
     if not isinstance(callback.message, Message):
         await callback.answer()
         return
-    bounds = await calculator.bounds()
+    bounds = await services.calculator.bounds()
     amount, months = callback_data.amount, callback_data.months
     if not (bounds.amount_fits(amount) and bounds.months_fit(months)):
         await out_of_date(callback)  # a loan the product no longer offers
         return
     try:
-        schedule = calculator.schedule(bounds, amount, months, callback_data.plan)
+        schedule = services.calculator.schedule(bounds, amount, months, callback_data.plan)
     except ScheduleError:
         await out_of_date(callback)
         return
@@ -227,17 +224,23 @@ async def result_button(
         )
     elif action == "compare":
         await _show_comparison(
-            message, calculator, bounds, amount, callback_data.months, settings, locale
+            message,
+            services.calculator,
+            bounds,
+            amount,
+            callback_data.months,
+            services.settings,
+            locale,
         )
     elif action == "plan":
         await _show_result(
             message,
-            calculator,
+            services.calculator,
             bounds,
             amount,
             callback_data.months,
             callback_data.plan,
-            settings,
+            services.settings,
             locale,
             edit=False,
         )

@@ -9,11 +9,11 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.container import Services
 from bot.filters import MenuButton, RouterEntry
 from bot.i18n import LOCALE_NAMES
 from bot.keyboards import HELP_LABEL, LANGUAGE_LABEL, LanguageChoice, language_picker, main_menu
 from bot.routing import FeatureRouter
-from bot.services.preferences import LanguagePreferences
 
 
 def help_text() -> str:
@@ -61,12 +61,9 @@ async def choose_language(message: Message, locale: str) -> None:
 
 
 async def language_chosen(
-    callback: CallbackQuery,
-    callback_data: LanguageChoice,
-    preferences: LanguagePreferences,
-    i18n: I18n,
+    callback: CallbackQuery, callback_data: LanguageChoice, i18n: I18n, services: Services
 ) -> None:
-    await preferences.choose(callback.from_user.id, callback_data.locale)
+    await services.preferences.choose(callback.from_user.id, callback_data.locale)
     with i18n.use_locale(callback_data.locale):
         if isinstance(callback.message, Message):
             await callback.message.edit_text(

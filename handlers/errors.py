@@ -41,4 +41,3 @@ async def apologize(event: ErrorEvent, bot: Bot, i18n: I18n, locale: str | None 
         except TelegramAPIError:
             log.warning("could not deliver the apology ref=%s", reference)
     return True
-

@@ -17,9 +17,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
 from bot.config import Settings
+from bot.container import Services
 from bot.domain.commands import Cancel, keyword_of
 from bot.routing import FeatureRouter
-from bot.services.money_commands import MoneyCommandEngine
 from bot.services.money_outcomes import BankDown, InDoubt, Outcome, PendingExists, Preview
 from bot.services.money_store import OPERATION_ID, ReplyTo
 from bot.views.money_commands import MoneyTexts
@@ -80,44 +80,41 @@ def not_bound() -> str:
     return _("Money commands are for the bank's customers: send /bind to link your bank account.")
 
 
-async def command(
-    message: Message,
-    state: FSMContext,
-    money_commands: MoneyCommandEngine,
-    settings: Settings,
-    locale: str,
-) -> None:
+async def command(message: Message, state: FSMContext, locale: str, services: Services) -> None:
     user_id = message.from_user.id if message.from_user else message.chat.id
-    customer_id = await money_commands.customer_of_chat_user(user_id)
+    customer_id = await services.money_commands.customer_of_chat_user(user_id)
     if isinstance(customer_id, BankDown | InDoubt):
-        await message.answer(texts(settings, locale).render(customer_id))
+        await message.answer(texts(services.settings, locale).render(customer_id))
         return
     if customer_id is None:
         await state.clear()
         await message.answer(not_bound())
         return
-    await money_commands.store.remember_locale(customer_id, locale)
+    await services.money_commands.store.remember_locale(customer_id, locale)
     text = message.text or ""
     if await state.get_state() == MoneyForm.code.state and keyword_of(text) is None:
         text = f"QR {text}"
     await state.clear()
-    outcome = await money_commands.handle(customer_id, text, ReplyTo(chat_id=message.chat.id))
-    await message.answer(texts(settings, locale).render(outcome), reply_markup=buttons(outcome))
+    outcome = await services.money_commands.handle(
+        customer_id, text, ReplyTo(chat_id=message.chat.id)
+    )
+    await message.answer(
+        texts(services.settings, locale).render(outcome), reply_markup=buttons(outcome)
+    )
 
 
 async def pressed(
     callback: CallbackQuery,
     callback_data: MoneyAction,
     state: FSMContext,
-    money_commands: MoneyCommandEngine,
-    settings: Settings,
     locale: str,
+    services: Services,
 ) -> None:
-    customer_id = await money_commands.customer_of_chat_user(callback.from_user.id)
+    customer_id = await services.money_commands.customer_of_chat_user(callback.from_user.id)
     if isinstance(customer_id, BankDown | InDoubt):
-        await callback.answer(texts(settings, locale).render(customer_id), show_alert=True)
+        await callback.answer(texts(services.settings, locale).render(customer_id), show_alert=True)
         return
-    pending = await money_commands.pending(customer_id) if customer_id else None
+    pending = await services.money_commands.pending(customer_id) if customer_id else None
     if (
         customer_id is None
         or pending is None
@@ -135,9 +132,11 @@ async def pressed(
             _("Send the 6-digit code from the SMS (or QR and the code, e.g. QR 123456).")
         )
         return
-    outcome = await money_commands.run(customer_id, Cancel())  # a sent one is checked instead
+    outcome = await services.money_commands.run(
+        customer_id, Cancel()
+    )  # a sent one is checked instead
     await state.clear()
-    await callback.message.answer(texts(settings, locale).render(outcome))
+    await callback.message.answer(texts(services.settings, locale).render(outcome))
 
 
 def build_router() -> Router:

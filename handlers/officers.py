@@ -23,6 +23,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
+from bot.container import Services
 from bot.filters import RouterEntry
 from bot.i18n import day, moment
 from bot.keyboards import out_of_date
@@ -56,10 +57,10 @@ def not_staff_text() -> str:
 # --- binding ------------------------------------------------------------------------------
 
 
-async def officer(message: Message, state: FSMContext, officers: OfficerServices) -> None:
+async def officer(message: Message, state: FSMContext, services: Services) -> None:
     if message.from_user is None:
         return
-    member = await officers.directory.by_chat(message.from_user.id)
+    member = await services.officers.directory.by_chat(message.from_user.id)
     if member is not None:
         await message.answer(_linked_text(member))
         return
@@ -74,12 +75,12 @@ def _linked_text(member: StaffMember) -> str:
     )
 
 
-async def staff_code_given(message: Message, state: FSMContext, officers: OfficerServices) -> None:
+async def staff_code_given(message: Message, state: FSMContext, services: Services) -> None:
     if message.from_user is None:
         return
     code = (message.text or "").strip()
     try:
-        challenge = await officers.binding.start(message.from_user.id, code)
+        challenge = await services.officers.binding.start(message.from_user.id, code)
     except ValueError:
         await message.answer(_("That is not a staff code. Example: K001."))
         return
@@ -96,11 +97,11 @@ async def staff_code_given(message: Message, state: FSMContext, officers: Office
 
 
 async def code_given(
-    message: Message, state: FSMContext, officers: OfficerServices, bot: Bot, locale: str
+    message: Message, state: FSMContext, bot: Bot, locale: str, services: Services
 ) -> None:
     challenge_id = (await state.get_data()).get("officer_challenge", "")
     try:
-        member = await officers.binding.confirm(challenge_id, message.text or "", locale)
+        member = await services.officers.binding.confirm(challenge_id, message.text or "", locale)
     except NotStaff:
         await state.clear()
         await message.answer(not_staff_text())
@@ -135,12 +136,12 @@ def _binding_error(code: str, attempts_left: int = 0) -> str:
 # --- the queue and notes --------------------------------------------------------------------
 
 
-async def queue(message: Message, officers: OfficerServices, locale: str) -> None:
-    member = await officers.directory.by_chat(message.chat.id)
+async def queue(message: Message, locale: str, services: Services) -> None:
+    member = await services.officers.directory.by_chat(message.chat.id)
     if member is None:
         await message.answer(not_staff_text())
         return
-    text, markup = await _queue_page(officers, member, 0, locale)
+    text, markup = await _queue_page(services.officers, member, 0, locale)
     await message.answer(text, reply_markup=markup)
 
 
@@ -153,31 +154,31 @@ async def _queue_page(
 
 
 async def queue_page(
-    callback: CallbackQuery, callback_data: QueuePage, officers: OfficerServices, locale: str
+    callback: CallbackQuery, callback_data: QueuePage, locale: str, services: Services
 ) -> None:
-    member = await officers.directory.by_chat(callback.from_user.id)
+    member = await services.officers.directory.by_chat(callback.from_user.id)
     if member is None or not isinstance(callback.message, Message):
         await callback.answer(not_staff_text(), show_alert=True)
         return
-    text, markup = await _queue_page(officers, member, callback_data.page, locale)
+    text, markup = await _queue_page(services.officers, member, callback_data.page, locale)
     await callback.message.edit_text(text, reply_markup=markup)
     await callback.answer()
 
 
 async def task_button(
-    callback: CallbackQuery, callback_data: TaskAction, officers: OfficerServices, locale: str
+    callback: CallbackQuery, callback_data: TaskAction, locale: str, services: Services
 ) -> None:
-    member = await officers.directory.by_chat(callback.from_user.id)
+    member = await services.officers.directory.by_chat(callback.from_user.id)
     if member is None:
         refusal(member, callback_data.task, "task")
         await callback.answer(not_staff_text(), show_alert=True)
         return
     try:
         if callback_data.action is TaskVerb.DONE:
-            await officers.tasks.finish(member, callback_data.task)
+            await services.officers.tasks.finish(member, callback_data.task)
             alert = _("Task {task} done.").format(task=callback_data.task)
         else:
-            task = await officers.tasks.postpone(member, callback_data.task)
+            task = await services.officers.tasks.postpone(member, callback_data.task)
             alert = _("Task {task} moved to {day}.").format(
                 task=callback_data.task, day=day(task.due_on, locale)
             )
@@ -188,67 +189,67 @@ async def task_button(
         await callback.answer(_bank_refusal(error), show_alert=True)
         return
     if isinstance(callback.message, Message):
-        text, markup = await _queue_page(officers, member, callback_data.page, locale)
+        text, markup = await _queue_page(services.officers, member, callback_data.page, locale)
         await callback.message.edit_text(text, reply_markup=markup)
     await callback.answer(alert)
 
 
-async def overdue(message: Message, officers: OfficerServices) -> None:
-    member = await officers.directory.by_chat(message.chat.id)
+async def overdue(message: Message, services: Services) -> None:
+    member = await services.officers.directory.by_chat(message.chat.id)
     if member is None:
         await message.answer(not_staff_text())
         return
-    text, markup = views.overdue_page(await officers.team.overdue(member))
+    text, markup = views.overdue_page(await services.officers.team.overdue(member))
     await message.answer(text, reply_markup=markup)
 
 
-async def team(message: Message, officers: OfficerServices, locale: str) -> None:
-    member = await officers.directory.by_chat(message.chat.id)
+async def team(message: Message, locale: str, services: Services) -> None:
+    member = await services.officers.directory.by_chat(message.chat.id)
     if member is None or not member.is_supervisor:
         refusal(member, "team", "team")
         await message.answer(_("/team is for supervisors."))
         return
-    await message.answer(views.team_page(await officers.team.team(member), locale))
+    await message.answer(views.team_page(await services.officers.team.team(member), locale))
 
 
 async def kind_chosen(
-    callback: CallbackQuery, callback_data: KindChoice, officers: OfficerServices, locale: str
+    callback: CallbackQuery, callback_data: KindChoice, locale: str, services: Services
 ) -> None:
-    member = await officers.directory.by_chat(callback.from_user.id)
+    member = await services.officers.directory.by_chat(callback.from_user.id)
     if member is None:
         refusal(member, callback_data.task, "classify")
         await callback.answer(not_staff_text(), show_alert=True)
         return
     try:
-        step = await officers.team.classify(member, callback_data.task, callback_data.kind)
+        step = await services.officers.team.classify(member, callback_data.task, callback_data.kind)
     except Refused:
         await callback.answer(_("This task is not yours to act on."), show_alert=True)
         return
     except DeskError as error:
         await callback.answer(_bank_refusal(error), show_alert=True)
         return
-    zone = officers.policy.calendar.timezone
+    zone = services.officers.policy.calendar.timezone
     if isinstance(callback.message, Message):
-        text, markup = views.overdue_page(await officers.team.overdue(member))
+        text, markup = views.overdue_page(await services.officers.team.overdue(member))
         await callback.message.edit_text(text, reply_markup=markup)
         await callback.message.answer(views.proposed_step(step, zone, locale))
     await callback.answer()
 
 
-async def note_given(message: Message, state: FSMContext, officers: OfficerServices) -> None:
+async def note_given(message: Message, state: FSMContext, services: Services) -> None:
     lead_id = (await state.get_data()).get("note_lead", "")
-    member = await officers.directory.by_chat(message.chat.id)
+    member = await services.officers.directory.by_chat(message.chat.id)
     await state.clear()
     note = (message.text or "").strip()
     if member is None or not note:
         await message.answer(_("No note was saved."))
         return
     try:
-        lead = await officers.actions.add_note(member, lead_id, note)
+        lead = await services.officers.actions.add_note(member, lead_id, note)
     except Refused:
         await message.answer(_("This lead is not yours to act on."))
         return
-    await officers.cards.refresh(lead)
+    await services.officers.cards.refresh(lead)
     await message.answer(_("Note saved on lead {lead}.").format(lead=lead.id))
 
 
@@ -273,17 +274,17 @@ class Press:
 async def lead_button(
     callback: CallbackQuery,
     callback_data: LeadAction,
-    officers: OfficerServices,
     bot: Bot,
     state: FSMContext,
     locale: str,
+    services: Services,
 ) -> None:
-    member = await officers.directory.by_chat(callback.from_user.id)
+    member = await services.officers.directory.by_chat(callback.from_user.id)
     if member is None:
         refusal(member, callback_data.lead, callback_data.action)
         await callback.answer(not_staff_text(), show_alert=True)
         return
-    press = Press(callback, callback_data, member, officers, bot, state, locale)
+    press = Press(callback, callback_data, member, services.officers, bot, state, locale)
     try:
         await ACTIONS[callback_data.action](press)
     except OutOfDate:

@@ -86,7 +86,7 @@ class MoneyWorld:
 
     @property
     def engine(self) -> MoneyCommandEngine:
-        engine: MoneyCommandEngine = self.app.dispatcher.workflow_data["money_commands"]
+        engine: MoneyCommandEngine = self.app.services.money_commands
         return engine
 
     @property

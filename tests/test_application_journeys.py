@@ -368,7 +368,7 @@ async def test_the_bank_down_at_submit_still_gets_the_lead_exactly_once(
     assert "Received" in texts(driver, BEN)
     assert "will reach a loan officer as soon as the bank is back" in driver.last(BEN).text
     assert not REFERENCE.search(texts(driver, BEN).split("Received")[-1])
-    delivery: LeadDelivery = app.dispatcher.workflow_data["delivery"]
+    delivery: LeadDelivery = app.services.delivery
     messenger = app.services.lead_messenger
     stop = asyncio.Event()
     worker = asyncio.create_task(
@@ -449,7 +449,7 @@ async def test_status_changes_reach_the_merchant_in_their_language(
     assert "申请编号" in texts(driver, CHEN)
     lead = await bank.get_lead(reference_of(driver, CHEN))
     await bank.claim_lead(lead.id, lead.officer_id or "")
-    delivery: LeadDelivery = app.dispatcher.workflow_data["delivery"]
+    delivery: LeadDelivery = app.services.delivery
     messenger = app.services.lead_messenger
     for event in (await bank.list_events()).events:
         if isinstance(event, LeadStatusChanged):

@@ -47,7 +47,7 @@ def signed(body: bytes, sent_at: float | None = None, secret: str = SECRET) -> d
 
 @pytest.fixture
 async def gateway(app: App, redis: Redis, sms: RecordingSmsSender) -> AsyncIterator[TestClient]:
-    engine: MoneyCommandEngine = app.dispatcher.workflow_data["money_commands"]
+    engine: MoneyCommandEngine = app.services.money_commands
     channel = SmsCommandChannel(engine, sms, app.i18n, app.settings)
     web_app = build_sms_app(channel, redis, SmsAuth(hmac_secret=SECRET))
     async with TestClient(TestServer(web_app)) as client:
@@ -219,7 +219,7 @@ async def test_the_window_is_configurable(app: App, redis: Redis, sms: Recording
     )
     auth = sms_auth(configured)
     assert auth is not None
-    engine: MoneyCommandEngine = app.dispatcher.workflow_data["money_commands"]
+    engine: MoneyCommandEngine = app.services.money_commands
     channel = SmsCommandChannel(engine, sms, app.i18n, app.settings)
     payload = json.dumps({"from": PHONE, "to": "9", "text": "YE", "message_id": "w-1"}).encode()
     async with TestClient(TestServer(build_sms_app(channel, redis, auth))) as client:
@@ -231,7 +231,7 @@ async def test_the_window_is_configurable(app: App, redis: Redis, sms: Recording
 
 
 async def test_form_posts_with_basic_auth(app: App, redis: Redis, sms: RecordingSmsSender) -> None:
-    engine: MoneyCommandEngine = app.dispatcher.workflow_data["money_commands"]
+    engine: MoneyCommandEngine = app.services.money_commands
     channel = SmsCommandChannel(engine, sms, app.i18n, app.settings)
     auth = SmsAuth(basic_user="gw", basic_password="pw")
     async with TestClient(TestServer(build_sms_app(channel, redis, auth))) as client:

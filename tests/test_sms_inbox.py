@@ -27,7 +27,7 @@ async def test_a_text_is_queued_first_and_answered_by_a_consumer(
     assert auth is not None
     replies = RecordingSmsSender()
     channel = SmsCommandChannel(
-        app.dispatcher.workflow_data["money_commands"], replies, app.i18n, configured
+        app.services.money_commands, replies, app.i18n, configured
     )
     inbox = SmsInbox(redis, channel, consumer="web-1")
     message = {

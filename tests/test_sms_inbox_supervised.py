@@ -36,7 +36,7 @@ async def test_the_inbox_resumes_by_itself_after_redis_comes_back(
     server.start()
     redis = build_redis(server.url())
     replies = RecordingSmsSender()
-    engine = app.dispatcher.workflow_data["money_commands"]
+    engine = app.services.money_commands
     inbox = SmsInbox(redis, SmsCommandChannel(engine, replies, app.i18n, settings), "web-1")
     heartbeats = Heartbeats()
     stop = asyncio.Event()

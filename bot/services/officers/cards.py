@@ -103,9 +103,7 @@ class LeadCards:
             if other.officer_id != lead.officer_id
         ]
 
-    async def show(
-        self, member: StaffMember, lead: Lead, role: CardRole, reason: str = ""
-    ) -> None:
+    async def show(self, member: StaffMember, lead: Lead, role: CardRole, reason: str = "") -> None:
         """Queue the officer's card for the lead, or the edit of the one already there."""
         card = await self.registry.card(lead.id, member.officer_id)
         if card is not None and card.role is CardRole.SUPERVISOR and role is CardRole.WORKER:
