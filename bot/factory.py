@@ -9,6 +9,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -24,6 +25,7 @@ from bot.i18n import LocaleMiddleware, build_i18n
 from bot.pipeline.delivery import OutboundDelivery, RetryPolicy
 from bot.pipeline.outbox import SaqOutbox
 from bot.pipeline.sender import BankPhones, Sender
+from bot.redis_batch import UNREACHABLE
 from bot.reminder_config import ReminderSettings
 from bot.retry import SharedFloodControl
 from bot.services.accounts import AccountsService, CustomerDirectory
@@ -289,7 +291,8 @@ def build_dispatcher(
     dispatcher.update.outer_middleware(dispatcher.fsm)
     dispatcher.update.outer_middleware(LocaleMiddleware(services.i18n))
     dispatcher.workflow_data.update(services.workflow_data())
-    dispatcher.errors.register(errors.apologize)
+    # Redis away: no apology, the error reaches the update queue, which runs the update again
+    dispatcher.errors.register(errors.apologize, ~ExceptionTypeFilter(*UNREACHABLE))
     dispatcher.include_routers(
         application.build_router(),  # before common: its deep links and resuming on /start
         common.build_router(),

@@ -7,6 +7,10 @@ state, data and the stored language; the handler then reads and writes an in-mem
 snapshot; dirty state is written before any request leaves for Telegram (so an answer the
 user sees is never ahead of what Redis holds); one last script writes what is left, marks
 the update done and releases the lock.
+
+When Redis drops in the middle, the update goes back to the queue instead: its in-progress
+mark and the lock are released (again until Redis is back) so that the retry runs it, and
+a reply lost on the way cannot leave the mark behind for the lock's whole lifetime.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from aiogram.types import TelegramObject, Update, User
 from redis.asyncio import Redis
 
 from bot.i18n import choose_locale
-from bot.redis_batch import ScriptBatcher
+from bot.redis_batch import UNREACHABLE, ScriptBatcher
 from bot.services.preferences import locale_key
 
 log = logging.getLogger(__name__)
@@ -50,7 +54,7 @@ local seen = redis.call('GET', KEYS[1])
 if seen == 'done' then return {0} end
 if seen then return {1} end
 if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1} end
-redis.call('SET', KEYS[1], 'open', 'PX', ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return {2, redis.call('GET', KEYS[3]), redis.call('GET', KEYS[4]), redis.call('GET', KEYS[5])}
 """
 
@@ -67,6 +71,12 @@ if ARGV[2] == '1' then
   if owned then redis.call('DEL', KEYS[1]) end
 end
 if owned then return 1 end
+return 0
+"""
+
+RELEASE_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
 return 0
 """
 
@@ -127,6 +137,7 @@ class SnapshotRedisStorage(RedisStorage):
         self._batch = ScriptBatcher(redis)
         self._open = redis.register_script(OPEN_SCRIPT)
         self._commit = redis.register_script(COMMIT_SCRIPT)
+        self._release = redis.register_script(RELEASE_SCRIPT)
         self._dedupe_only = redis.register_script(DEDUPE_ONLY_SCRIPT)
 
     @staticmethod
@@ -170,7 +181,11 @@ class SnapshotRedisStorage(RedisStorage):
         ]
         wait = BUSY_WAIT_FIRST
         while True:
-            reply = await self._batch.run(self._open, keys, [token, LOCK_MILLISECONDS])
+            try:
+                reply = await self._batch.run(self._open, keys, [token, LOCK_MILLISECONDS])
+            except UNREACHABLE:
+                self._release_later(dedupe_key, keys[1], token)  # it may have run, unanswered
+                raise
             if reply[0] == 0:
                 return None
             if reply[0] == 2:
@@ -209,13 +224,30 @@ class SnapshotRedisStorage(RedisStorage):
                     within=LOCK_MILLISECONDS / 1000,
                 )
 
+    def release(self, snapshot: Snapshot) -> None:
+        """The update was not handled (Redis went away): unmark it and unlock the user, so
+        that the queue's retry runs it; changes are dropped."""
+        self._release_later(
+            snapshot.dedupe_key, self.key_builder.build(snapshot.key, "lock"), snapshot.token
+        )
+
+    def _release_later(self, dedupe_key: str, lock_key: str, token: str) -> None:
+        self._batch.submit(
+            self._release, [dedupe_key, lock_key], [token], within=LOCK_MILLISECONDS / 1000
+        )
+
     async def _run_commit(
         self, snapshot: Snapshot, changes: tuple[str, str, str, str], *, finish: bool
     ) -> None:
         keys = self._commit_keys(snapshot)
-        if not await self._batch.run(
-            self._commit, keys, self._commit_args(snapshot, changes, finish=finish)
-        ):
+        args = self._commit_args(snapshot, changes, finish=finish)
+        if finish:  # the update was handled: its end must land (see `finish`)
+            landed = self._batch.run_until_landed(
+                self._commit, keys, args, within=LOCK_MILLISECONDS / 1000
+            )
+        else:  # an answer waits for it: failing is the way to keep it from leaving
+            landed = self._batch.run(self._commit, keys, args)
+        if not await landed:
             log.warning("state lock expired before the update finished")
 
     def _commit_keys(self, snapshot: Snapshot) -> list[str]:
@@ -283,6 +315,9 @@ class UpdateGate(FSMContextMiddleware):
         reset = _current.set(snapshot)
         try:
             result = await handler(event, data)
+        except UNREACHABLE:
+            self.snapshots.release(snapshot)
+            raise
         except BaseException:
             await self.snapshots.finish(snapshot, keep_changes=False)
             raise

@@ -89,6 +89,11 @@ async def bot_process(
         try:
             await running.wait_healthy(True)
             yield running
+        except BaseException:
+            # pytest shows captured stderr with the failure: what the bot saw, next to it
+            tail = log.read_text(errors="replace")[-8000:]
+            print(f"--- tail of {log} ---\n{tail}", file=sys.stderr)
+            raise
         finally:
             if process.returncode is None:
                 process.terminate()
