@@ -198,9 +198,6 @@ class MoneyCommandStore:
             pipe.zrem(IN_DOUBT_INDEX, pending.customer_id)
             await pipe.execute()
 
-    async def check_later(self, customer_id: str, check_at: datetime) -> None:
-        await self.redis.zadd(IN_DOUBT_INDEX, {customer_id: check_at.timestamp()}, xx=True)
-
     async def due_for_check(self, now: datetime, limit: int) -> list[str]:
         """Customers whose sent transaction is due for asking the bank, oldest first."""
         members = await self.redis.zrangebyscore(

@@ -103,6 +103,7 @@ class ReferenceData:
     def _refresh_in_background(self) -> None:
         if self._refresher is None or self._refresher.done():
             self._refresher = asyncio.create_task(self.refresh())
+            self._refresher.add_done_callback(_report_failure)
 
     def _is_fresh(self, catalogue: Catalogue) -> bool:
         return self._now() - catalogue.fetched_at < self.freshness.fresh_seconds
@@ -124,3 +125,9 @@ class ReferenceData:
         await self.redis.set(KEYS.copy, catalogue.model_dump_json(), ex=self.freshness.keep_seconds)
         self._local = catalogue
         return catalogue
+
+
+def _report_failure(task: asyncio.Task[bool]) -> None:
+    """A background refresh that failed (Redis away): the stale copy stays; say so once."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.warning("reference data not refreshed (%s); the copy stays", type(error).__name__)
