@@ -293,6 +293,9 @@ def describe_amount_error(error: AmountError, option: str) -> str:
             "{option}: an amount has at most two decimals ({text}). Example: 50000.50."
         ),
         AmountErrorCode.TOO_LARGE: _("{option}: the amount is too large ({text})."),
+        AmountErrorCode.BAD_GROUPING: _(
+            "{option}: group thousands by three digits ({text}). Example: 50,000.50."
+        ),
         AmountErrorCode.NOT_A_NUMBER: _(
             "{option}: {text} is not an amount. Example: 50000, 5万, 50k or 50,000.50."
         ),

@@ -4,6 +4,8 @@
 case-insensitive; full-width letters and digits read as ASCII. Every command has pinyin
 initials, an English word and a Chinese name (`ZZ` / `TRF` / `转账`). `parse_command` never
 raises: it returns a typed command or a `CommandError` naming the problem and the argument.
+Amounts are read by `bot.domain.amounts.parse_amount`, as everywhere else ("1万", "80к"); a
+unit typed apart joins its number ("80 к", "50 тыс.", "100 元").
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+
+from bot.domain.amounts import FEN, AmountError, AmountErrorCode, is_amount_suffix, parse_amount
 
 DEFAULT_MAX_AMOUNT = Decimal("1000000")
 DEFAULT_STATEMENT_SIZE = 5
@@ -77,11 +81,9 @@ BILLERS: dict[str, str] = {
     "PHONE": "PHONE", "话费": "PHONE", "HF": "PHONE",
 }  # fmt: skip
 ALL_WORDS = frozenset({"ALL", "全部", "QB"})
-UNIT_SUFFIXES = ("YUAN", "CNY", "元")
 
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _SEPARATORS = re.compile(r"[\s#*]+")
-_PLAIN_AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
 _LAST4 = re.compile(r"[0-9]{4}")
 _COUNT = re.compile(r"[0-9]{1,2}")
 _CODE = re.compile(r"[0-9]{6}")
@@ -89,8 +91,6 @@ _BILL_ACCOUNT = re.compile(r"[0-9]{5,25}")
 _CN_MOBILE = re.compile(r"1[0-9]{10}")
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _LOAN_REF = re.compile(r"[A-Z0-9][A-Z0-9-]{0,31}")
-_DIGITS_AND_MARKS = re.compile(r"[0-9][0-9.,]*")
-_MAX_AMOUNT_DIGITS = 15
 
 
 class Problem(StrEnum):
@@ -224,14 +224,18 @@ def parse_command(text: str, *, max_amount: Decimal = DEFAULT_MAX_AMOUNT) -> Par
 
 
 def _merge_units(words: list[str]) -> list[str]:
-    """`100 元` is one amount: a unit on its own joins the word before it."""
+    """`100 元`, `80 к`, `50 тыс.` are one amount: a unit on its own joins the number before it."""
     merged: list[str] = []
     for word in words:
-        if merged and word.upper() in UNIT_SUFFIXES:
+        if merged and _has_digit(merged[-1]) and is_amount_suffix(word):
             merged[-1] += word
         else:
             merged.append(word)
     return merged
+
+
+def _has_digit(word: str) -> bool:
+    return any(character.isdigit() for character in word)
 
 
 class _Invalid(Exception):
@@ -373,34 +377,24 @@ _READERS = {
 
 
 def read_amount(token: str, max_amount: Decimal) -> tuple[Problem | None, Decimal | None]:
-    """(None, amount) or (problem, None): positive, at most 2 decimals, optional unit."""
-    text = token.upper().lstrip("¥")
-    for unit in UNIT_SUFFIXES:
-        if text.endswith(unit):
-            text = text[: -len(unit)]
-            break
-    problem = _amount_shape_problem(text)
-    if problem is not None:
-        return problem, None
-    whole = text.split(".")[0].replace(",", "").lstrip("0")
-    if len(whole) > _MAX_AMOUNT_DIGITS:
-        return Problem.AMOUNT_TOO_LARGE, None
-    value = Decimal(text.replace(",", ""))
+    """(None, amount) or (problem, None): `parse_amount`'s reading, positive, at most the limit."""
+    try:
+        value = parse_amount(token)
+    except AmountError as error:
+        return _AMOUNT_PROBLEMS[error.code], None
     if value <= 0:
         return Problem.NOT_POSITIVE, None
     if value > max_amount:
         return Problem.AMOUNT_TOO_LARGE, None
-    return None, value.quantize(Decimal("0.01"))
+    return None, value.quantize(FEN)
 
 
-def _amount_shape_problem(text: str) -> Problem | None:
-    if _PLAIN_AMOUNT.fullmatch(text):
-        decimals = text.partition(".")[2]
-        return Problem.TOO_MANY_DECIMALS if len(decimals) > 2 else None
-    if text.startswith("-") and _PLAIN_AMOUNT.fullmatch(text[1:]):
-        return Problem.NOT_POSITIVE
-    if "E" in text and any(character.isdigit() for character in text):
-        return Problem.EXPONENT
-    if "," in text and _DIGITS_AND_MARKS.fullmatch(text):
-        return Problem.BAD_THOUSANDS
-    return Problem.NOT_A_NUMBER
+_AMOUNT_PROBLEMS = {
+    AmountErrorCode.EMPTY: Problem.NOT_A_NUMBER,
+    AmountErrorCode.NEGATIVE: Problem.NOT_POSITIVE,
+    AmountErrorCode.EXPONENT: Problem.EXPONENT,
+    AmountErrorCode.TOO_MANY_DECIMALS: Problem.TOO_MANY_DECIMALS,
+    AmountErrorCode.TOO_LARGE: Problem.AMOUNT_TOO_LARGE,
+    AmountErrorCode.BAD_GROUPING: Problem.BAD_THOUSANDS,
+    AmountErrorCode.NOT_A_NUMBER: Problem.NOT_A_NUMBER,
+}

@@ -62,6 +62,7 @@ def amount_error(error: AmountError) -> str:
         AmountErrorCode.EXPONENT: _("Please write the amount with digits only."),
         AmountErrorCode.TOO_MANY_DECIMALS: _("Use at most 2 decimals (fen)."),
         AmountErrorCode.TOO_LARGE: _("That amount is too large."),
+        AmountErrorCode.BAD_GROUPING: _("Group thousands by three digits, e.g. 50,000."),
         AmountErrorCode.NOT_A_NUMBER: _("I could not read an amount in that."),
     }
     return reasons[error.code] + " " + amount_examples()

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain.amounts import AmountError, parse_amount
 from bot.domain.commands import (
     Balance,
     Cancel,
@@ -59,6 +60,15 @@ def error(text: str, max_amount: Decimal = Decimal("1000000")) -> CommandError:
         ("转账　张三　１００元", Transfer("张三", Decimal("100.00"))),
         ("ＺＺ＃张三＃８８.８yuan", Transfer("张三", Decimal("88.80"))),
         ("zz 张三 100 元", Transfer("张三", Decimal("100.00"))),
+        ("ZZ 张三 1万", Transfer("张三", Decimal("10000.00"))),
+        ("ZZ 张三 1.5 万 元", Transfer("张三", Decimal("15000.00"))),
+        ("ZZ 万 100", Transfer("万", Decimal("100.00"))),
+        ("ZZ Иван 80к", Transfer("Иван", Decimal("80000.00"))),
+        ("ZZ Иван 80 к 1234", Transfer("Иван", Decimal("80000.00"), "1234")),
+        ("ZZ Иван 50 тыс.", Transfer("Иван", Decimal("50000.00"))),
+        ("ZZ Иван 5,5 тыс", Transfer("Иван", Decimal("5500.00"))),
+        ("ZZ Иван 10,50", Transfer("Иван", Decimal("10.50"))),
+        ("TRF bob 50k", Transfer("bob", Decimal("50000.00"))),
         ("JF ELEC 1234567 236.5", PayBill("ELEC", "1234567", Decimal("236.50"))),
         ("缴费 电费 1234567 100", PayBill("ELEC", "1234567", Decimal("100.00"))),
         ("pay water 7654321 20CNY", PayBill("WATER", "7654321", Decimal("20.00"))),
@@ -114,7 +124,7 @@ def test_hk_never_means_remittance() -> None:
         ("ZZ 张三 1.234", Problem.TOO_MANY_DECIMALS, 2),
         ("ZZ 张三 1e5", Problem.EXPONENT, 2),
         ("ZZ 张三 1E+5", Problem.EXPONENT, 2),
-        ("ZZ 张三 10,00", Problem.BAD_THOUSANDS, 2),
+        ("ZZ 张三 10,0000", Problem.BAD_THOUSANDS, 2),
         ("ZZ 张三 1.000,00", Problem.BAD_THOUSANDS, 2),
         ("ZZ 张三 abc", Problem.NOT_A_NUMBER, 2),
         ("ZZ 张三 " + "9" * 60, Problem.AMOUNT_TOO_LARGE, 2),
@@ -185,3 +195,32 @@ def test_random_text_never_raises(text: str) -> None:
 def test_every_valid_amount_round_trips(amount: Decimal) -> None:
     assert parsed(f"ZZ 张三 {amount}") == Transfer("张三", amount)
     assert parsed(f"ZZ 张三 {amount:,}元") == Transfer("张三", amount)
+
+
+AMOUNT_ALPHABET = "0123456789.,-кКтыс.млнkKmM万千亿wW¥元eE０５，．"
+LIMIT = Decimal("1000000")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet=AMOUNT_ALPHABET, min_size=1, max_size=14),
+    st.sampled_from(["", " "]),
+    st.sampled_from(["", "к", "тыс.", "млн", "万", "k", "元", "CNY", "кг"]),
+)
+def test_a_command_reads_an_amount_as_the_calculator_does(
+    number: str, space: str, unit: str
+) -> None:
+    """The calculator and the application read amounts with `parse_amount`; a money command
+    gives the same answer for the same text, a unit typed apart included ("80 к")."""
+    text = f"{number}{space}{unit}"
+    result = parse_command(f"ZZ 张三 {text}", max_amount=LIMIT)
+    try:
+        amount = parse_amount(text)
+    except AmountError:
+        assert isinstance(result, CommandError)
+        return
+    if 0 < amount <= LIMIT:
+        assert result == Parsed(Transfer("张三", amount), KeywordStyle.PINYIN)
+    else:
+        assert isinstance(result, CommandError)
+        assert result.problem in (Problem.NOT_POSITIVE, Problem.AMOUNT_TOO_LARGE)
