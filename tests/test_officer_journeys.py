@@ -425,3 +425,26 @@ async def test_the_supervisor_sees_the_team(
 
     await driver.send(OFFICER_ZH, "/team")
     assert driver.last(OFFICER_ZH).text == "/team 仅供主管使用。"
+
+
+@pytest.mark.parametrize(
+    ("language_code", "business"),
+    [
+        ("zh-hans", "零售，金牛区"),
+        ("en", "Retail, Jinniu District"),
+        ("ru", "Розничная торговля, район Цзиньню"),
+    ],
+)
+async def test_the_card_names_industry_and_district_in_the_officers_language(
+    driver: ChatDriver,
+    sms: RecordingSmsSender,
+    bank: BankAdapter,
+    desk: Desk,
+    language_code: str,
+    business: str,
+) -> None:
+    officer = replace(OFFICER_ZH, language_code=language_code)
+    await bind(driver, sms, officer, seed.OFFICER_STAFF_CODE)
+    lead_id = await submit(bank)
+    await deliver(desk, driver)
+    assert business in card_of(driver, officer, lead_id)

@@ -4,6 +4,7 @@ sandbox), one that is slow to answer, and one that is really unreachable (a clos
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -168,3 +169,26 @@ async def test_a_stale_copy_serves_while_the_bank_is_unreachable(
     assert not await data.refresh()
     assert down.calls == 2
     assert await data.catalogue() == first
+
+
+async def test_a_copy_cached_before_names_per_language_still_loads_and_is_refreshed(
+    redis: Redis, bank: BankAdapter
+) -> None:
+    clock = Clock()
+    current = (await reference(redis, bank, clock).catalogue()).model_dump(mode="json")
+    for item in [*current["districts"], *current["industries"]]:
+        del item["names"]  # as the bot cached it before the bank sent them
+    await redis.set(KEYS.copy, json.dumps(current))
+
+    data = reference(redis, bank, clock)
+    old = await data.catalogue()
+    catering = next(item for item in old.industries if item.code == "catering")
+    assert (catering.name_in("en"), catering.name_in("ru")) == ("餐饮", "餐饮")
+
+    clock.now += 61
+
+    async def named() -> bool:
+        copy = await data.catalogue()
+        return [i.name_in("en") for i in copy.industries if i.code == "catering"] == ["Catering"]
+
+    await eventually(named)

@@ -22,10 +22,13 @@ from bot.domain.team import OfficerStats
 from bot.i18n import day, moment, money
 from bot.views.calculator import plan_name
 from integrations.bank.models import (
+    District,
+    Industry,
     Lead,
     LeadStatus,
     Loan,
     LoanClassification,
+    Named,
     OfficerTask,
     TaskKind,
 )
@@ -109,8 +112,8 @@ class QueuePage(CallbackData, prefix="oq"):
 @dataclass(frozen=True)
 class LeadFacts:
     lead: Lead
-    district: str
-    industry: str
+    district: District | None  # None: a code the bank's reference data no longer has
+    industry: Industry | None
     monthly_payment: Decimal | None
     cash_flow_share: Decimal | None
     officer_name: str | None
@@ -220,7 +223,8 @@ def card_text(facts: LeadFacts, viewer: Viewer, locale: str, detailed: bool = Fa
     lines.append(f"{lead.applicant_name} · {phone}")
     lines.append(
         _("Business: {industry}, {district}").format(
-            industry=facts.industry, district=facts.district
+            industry=_name_in(facts.industry, lead.industry_code, locale),
+            district=_name_in(facts.district, lead.district_code, locale),
         )
     )
     plan = PLANS_BY_ID.get(lead.method.value)
@@ -240,6 +244,10 @@ def card_text(facts: LeadFacts, viewer: Viewer, locale: str, detailed: bool = Fa
     if detailed:
         lines.extend(_detail_lines(lead))
     return "\n".join(lines)
+
+
+def _name_in(item: Named | None, code: str, locale: str) -> str:
+    return item.name_in(locale) if item is not None else code
 
 
 def _header(facts: LeadFacts, viewer: Viewer) -> str:

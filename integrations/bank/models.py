@@ -63,9 +63,25 @@ class LoanProduct(Model):
     allowed_methods: list[RepaymentMethod]
 
 
-class District(Model):
-    code: str
+class LocalizedName(Model):
+    locale: str  # the bot's catalog locales: zh_Hans, en, ru
     name: str
+
+
+class Named(Model):
+    """Reference data shown by name: `name` in zh_Hans, the bank's own language, and the same
+    name in other languages in `names` (a bank that sends none still works)."""
+
+    name: str
+    names: list[LocalizedName] = Field(default_factory=list)
+
+    def name_in(self, locale: str) -> str:
+        """The name in `locale`, else in zh_Hans."""
+        return next((item.name for item in self.names if item.locale == locale), self.name)
+
+
+class District(Named):
+    code: str
     city: str
     province: str
     territory_code: str
@@ -73,9 +89,8 @@ class District(Model):
     longitude: float
 
 
-class Industry(Model):
+class Industry(Named):
     code: str
-    name: str
     team_code: str
 
 

@@ -756,6 +756,21 @@ async def test_statements_page_newest_first(bank: BankWorld) -> None:
     assert first.items[0].posted_at > first.items[-1].posted_at
 
 
+async def test_districts_and_industries_are_named_in_the_bots_languages(bank: BankWorld) -> None:
+    districts = await bank.adapter.list_districts()
+    industries = await bank.adapter.list_industries()
+
+    for item in [*districts, *industries]:
+        assert item.name_in("zh_Hans") == item.name
+        assert item.name not in (item.name_in("en"), item.name_in("ru")), item.code
+    catering = next(industry for industry in industries if industry.code == "catering")
+    assert [catering.name_in(locale) for locale in ("zh_Hans", "en", "ru", "fr")] == [
+        "餐饮", "Catering", "Общепит", "餐饮",
+    ]  # fmt: skip
+    jinniu = next(district for district in districts if district.code == "JINNIU")
+    assert (jinniu.name_in("en"), jinniu.name_in("ru")) == ("Jinniu District", "район Цзиньню")
+
+
 async def test_reference_data_lists_product_districts_and_billers(bank: BankWorld) -> None:
     [product] = await bank.adapter.list_products()
     districts = await bank.adapter.list_districts()

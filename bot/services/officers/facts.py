@@ -13,7 +13,7 @@ from bot.domain.working_hours import SlaPolicy
 from bot.services.calculator import LoanCalculator
 from bot.services.officers.timers import SlaTimers
 from bot.views import officers as views
-from integrations.bank.models import Lead, LeadStatus
+from integrations.bank.models import District, Industry, Lead, LeadStatus
 from integrations.bank.protocol import BankAdapter
 
 UNCLAIMED = (LeadStatus.ROUTED, LeadStatus.UNASSIGNED)
@@ -36,13 +36,15 @@ class LeadFactsSource:
         self.timers = timers
         self.currency = currency
         self._names: dict[str, str] = {}  # officers and reference data change rarely
+        self._districts: dict[str, District] = {}
+        self._industries: dict[str, Industry] = {}
 
     async def facts(self, lead: Lead) -> views.LeadFacts:
         deadline = await self.deadline(lead)
         return views.LeadFacts(
             lead=lead,
-            district=await self._reference_name("district", lead.district_code),
-            industry=await self._reference_name("industry", lead.industry_code),
+            district=await self._district(lead.district_code),
+            industry=await self._industry(lead.industry_code),
             monthly_payment=await self._monthly_payment(lead),
             cash_flow_share=_cash_flow_share(lead.details),
             officer_name=await self.officer_name(lead.officer_id),
@@ -71,14 +73,15 @@ class LeadFactsSource:
             self._names[officer_id] = (await self.bank.get_officer(officer_id)).name
         return self._names[officer_id]
 
-    async def _reference_name(self, kind: str, code: str) -> str:
-        key = f"{kind}:{code}"
-        if key not in self._names:
-            items = await (
-                self.bank.list_districts() if kind == "district" else self.bank.list_industries()
-            )
-            self._names.update({f"{kind}:{item.code}": item.name for item in items})
-        return self._names.get(key, code)
+    async def _district(self, code: str) -> District | None:
+        if code not in self._districts:
+            self._districts.update({item.code: item for item in await self.bank.list_districts()})
+        return self._districts.get(code)
+
+    async def _industry(self, code: str) -> Industry | None:
+        if code not in self._industries:
+            self._industries.update({item.code: item for item in await self.bank.list_industries()})
+        return self._industries.get(code)
 
     async def _monthly_payment(self, lead: Lead) -> Decimal | None:
         try:

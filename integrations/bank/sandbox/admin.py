@@ -14,6 +14,7 @@ from integrations.bank.models import (
     District,
     Industry,
     LoanProduct,
+    Named,
     StaffRole,
     TransactionKind,
 )
@@ -44,6 +45,7 @@ def add_district(connection: sqlite3.Connection, district: District) -> None:
         " VALUES (:code, :name, :city, :province, :territory_code, :latitude, :longitude)",
         district.model_dump(),
     )
+    _add_names(connection, "district", district.code, district)
 
 
 def add_industry_team(connection: sqlite3.Connection, code: str, name: str) -> None:
@@ -54,6 +56,14 @@ def add_industry(connection: sqlite3.Connection, industry: Industry) -> None:
     connection.execute(
         "INSERT INTO industries (code, name, team_code) VALUES (:code, :name, :team_code)",
         industry.model_dump(),
+    )
+    _add_names(connection, "industry", industry.code, industry)
+
+
+def _add_names(connection: sqlite3.Connection, kind: str, code: str, item: Named) -> None:
+    connection.executemany(
+        "INSERT INTO reference_names (kind, code, locale, name) VALUES (?, ?, ?, ?)",
+        [(kind, code, name.locale, name.name) for name in item.names],
     )
 
 

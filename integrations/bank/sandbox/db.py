@@ -32,6 +32,9 @@ CREATE TABLE IF NOT EXISTS industry_teams (code TEXT PRIMARY KEY, name TEXT NOT 
 CREATE TABLE IF NOT EXISTS industries (
     code TEXT PRIMARY KEY, name TEXT NOT NULL,
     team_code TEXT NOT NULL REFERENCES industry_teams(code));
+CREATE TABLE IF NOT EXISTS reference_names (
+    kind TEXT NOT NULL, code TEXT NOT NULL, locale TEXT NOT NULL, name TEXT NOT NULL,
+    PRIMARY KEY (kind, code, locale));
 CREATE TABLE IF NOT EXISTS officers (
     id TEXT PRIMARY KEY, staff_code TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
     phone TEXT NOT NULL, role TEXT NOT NULL, territory_code TEXT NOT NULL,

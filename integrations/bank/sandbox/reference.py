@@ -1,4 +1,5 @@
-"""Reference data: loan products, districts (with their territory) and industries."""
+"""Reference data: loan products, districts (with their territory) and industries, each
+district and industry with its names in the bot's languages."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ import sqlite3
 from decimal import Decimal
 
 from integrations.bank.errors import NotFound
-from integrations.bank.models import District, Industry, LoanProduct, RepaymentMethod
+from integrations.bank.models import (
+    District,
+    Industry,
+    LoanProduct,
+    LocalizedName,
+    RepaymentMethod,
+)
 from integrations.bank.money import from_fen
 
 
@@ -38,10 +45,26 @@ def list_products(connection: sqlite3.Connection) -> list[LoanProduct]:
 
 
 def list_districts(connection: sqlite3.Connection) -> list[District]:
+    names = _names(connection, "district")
     rows = connection.execute("SELECT * FROM districts ORDER BY code")
-    return [District(**dict(row)) for row in rows]
+    return [District(**dict(row), names=names.get(row["code"], [])) for row in rows]
 
 
 def list_industries(connection: sqlite3.Connection) -> list[Industry]:
+    names = _names(connection, "industry")
     rows = connection.execute("SELECT * FROM industries ORDER BY code")
-    return [Industry(**dict(row)) for row in rows]
+    return [Industry(**dict(row), names=names.get(row["code"], [])) for row in rows]
+
+
+def _names(connection: sqlite3.Connection, kind: str) -> dict[str, list[LocalizedName]]:
+    """Each item's names in languages besides zh_Hans, by the item's code."""
+    found: dict[str, list[LocalizedName]] = {}
+    rows = connection.execute(
+        "SELECT code, locale, name FROM reference_names WHERE kind = ? ORDER BY code, locale",
+        (kind,),
+    )
+    for row in rows:
+        found.setdefault(row["code"], []).append(
+            LocalizedName(locale=row["locale"], name=row["name"])
+        )
+    return found

@@ -18,6 +18,7 @@ from integrations.bank.models import (
     District,
     Industry,
     LoanProduct,
+    LocalizedName,
     RepaymentMethod,
     RepaymentRequest,
     StaffRole,
@@ -52,26 +53,42 @@ NEW_PAYEE_ACCOUNT = "6217000010005678"
 ELECTRICITY_BILL_ACCOUNT = "1234567"
 MICRO_LOAN = "MICRO"
 
+
+def _names(en: str, ru: str) -> list[LocalizedName]:
+    return [LocalizedName(locale="en", name=en), LocalizedName(locale="ru", name=ru)]
+
+
 DISTRICTS = (
-    District(code="JINNIU", name="金牛区", city="成都市", province="四川省",
-             territory_code=NORTH, latitude=30.6913, longitude=104.0516),
-    District(code="CHENGHUA", name="成华区", city="成都市", province="四川省",
-             territory_code=NORTH, latitude=30.6599, longitude=104.1015),
-    District(code="WUHOU", name="武侯区", city="成都市", province="四川省",
-             territory_code=SOUTH, latitude=30.6421, longitude=104.0432),
-    District(code="JINJIANG", name="锦江区", city="成都市", province="四川省",
-             territory_code=SOUTH, latitude=30.6566, longitude=104.0834),
-    District(code="QINGYANG", name="青羊区", city="成都市", province="四川省",
-             territory_code=SOUTH, latitude=30.6740, longitude=104.0614),
+    District(code="JINNIU", name="金牛区", names=_names("Jinniu District", "район Цзиньню"),
+             city="成都市", province="四川省", territory_code=NORTH,
+             latitude=30.6913, longitude=104.0516),
+    District(code="CHENGHUA", name="成华区", names=_names("Chenghua District", "район Чэнхуа"),
+             city="成都市", province="四川省", territory_code=NORTH,
+             latitude=30.6599, longitude=104.1015),
+    District(code="WUHOU", name="武侯区", names=_names("Wuhou District", "район Ухоу"),
+             city="成都市", province="四川省", territory_code=SOUTH,
+             latitude=30.6421, longitude=104.0432),
+    District(code="JINJIANG", name="锦江区", names=_names("Jinjiang District", "район Цзиньцзян"),
+             city="成都市", province="四川省", territory_code=SOUTH,
+             latitude=30.6566, longitude=104.0834),
+    District(code="QINGYANG", name="青羊区", names=_names("Qingyang District", "район Цинъян"),
+             city="成都市", province="四川省", territory_code=SOUTH,
+             latitude=30.6740, longitude=104.0614),
 )  # fmt: skip
 INDUSTRIES = (
-    Industry(code="retail", name="零售", team_code=RETAIL_TEAM),
-    Industry(code="wholesale", name="批发", team_code=RETAIL_TEAM),
-    Industry(code="manufacturing", name="加工制造", team_code=RETAIL_TEAM),
-    Industry(code="catering", name="餐饮", team_code=FOOD_TEAM),
-    Industry(code="services", name="生活服务", team_code=FOOD_TEAM),
-    Industry(code="farm_produce", name="农副产品", team_code=FOOD_TEAM),
-)
+    Industry(code="retail", name="零售", names=_names("Retail", "Розничная торговля"),
+             team_code=RETAIL_TEAM),
+    Industry(code="wholesale", name="批发", names=_names("Wholesale", "Оптовая торговля"),
+             team_code=RETAIL_TEAM),
+    Industry(code="manufacturing", name="加工制造", names=_names("Manufacturing", "Производство"),
+             team_code=RETAIL_TEAM),
+    Industry(code="catering", name="餐饮", names=_names("Catering", "Общепит"),
+             team_code=FOOD_TEAM),
+    Industry(code="services", name="生活服务", names=_names("Everyday services", "Бытовые услуги"),
+             team_code=FOOD_TEAM),
+    Industry(code="farm_produce", name="农副产品", names=_names("Farm produce", "Сельхозпродукция"),
+             team_code=FOOD_TEAM),
+)  # fmt: skip
 BILLERS = (
     ("ELEC", "电费", r"[0-9]{7,12}"),
     ("WATER", "水费", r"[0-9]{7,12}"),
