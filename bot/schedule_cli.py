@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
@@ -170,7 +171,11 @@ def schedule_table(schedule: Schedule, currency: str, language: str) -> str:
     def number(amount: Decimal) -> str:
         return format_decimal(amount, format=_number_pattern(digits), locale=language)
 
-    title = _("{method}: {principal} at {rate}% a year for {months} months from {start}").format(
+    title = ngettext(
+        "{method}: {principal} at {rate}% a year for {months} month from {start}",
+        "{method}: {principal} at {rate}% a year for {months} months from {start}",
+        terms.months,
+    ).format(
         method=method_name(terms.method),
         principal=money(terms.principal),
         rate=format_decimal(terms.annual_rate, locale=language),

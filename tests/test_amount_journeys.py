@@ -81,7 +81,7 @@ async def test_80k_in_russian_is_read_in_both_and_the_transfer_limit_says_so(
     await driver.send(MERCHANT_RU, "/calc")
     await driver.send(MERCHANT_RU, "80к")
     await driver.send(MERCHANT_RU, "12")
-    assert "80 000,00 CN¥ на 12 мес." in driver.last(MERCHANT_RU).text.replace("\xa0", " ")
+    assert "80 000,00 CN¥ на 12 месяцев" in driver.last(MERCHANT_RU).text.replace("\xa0", " ")
     await driver.send(MERCHANT_RU, "/cancel")
 
     before = await balance(bank)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.i18n import amount, day, money
 from bot.services.accounts import BindingError, BindingProblem, CodeSent
@@ -44,9 +45,12 @@ def press_share_button() -> str:
 
 def code_sent(sent: CodeSent, now: datetime) -> str:
     minutes = max(1, round((sent.expires_at - now).total_seconds() / 60))
-    return _(
+    return ngettext(
         "The bank has texted a 6-digit code to {phone}. Type it here; it is valid for "
-        "{minutes} minutes."
+        "{minutes} minute.",
+        "The bank has texted a 6-digit code to {phone}. Type it here; it is valid for "
+        "{minutes} minutes.",
+        minutes,
     ).format(phone=sent.masked_phone, minutes=minutes)
 
 
@@ -75,9 +79,12 @@ def binding_problem(error: BindingError) -> str:
     if error.problem is BindingProblem.WRONG_CODE:
         return _("That code is not right. Tries left: {count}.").format(count=error.attempts_left)
     if error.problem is BindingProblem.BLOCKED:
-        return _(
+        return ngettext(
+            "Too many wrong codes. For your safety, linking is blocked for {minutes} minute; "
+            "please try again after that.",
             "Too many wrong codes. For your safety, linking is blocked for {minutes} minutes; "
-            "please try again after that."
+            "please try again after that.",
+            error.minutes,
         ).format(minutes=error.minutes)
     return texts[error.problem]
 
@@ -139,7 +146,8 @@ def loan_block(loan: Loan, currency: str, locale: str) -> str:
             )
         )
     if loan.days_overdue > 0:
-        lines.append(_("⚠️ {days} days overdue").format(days=loan.days_overdue))
+        overdue = ngettext("⚠️ {days} day overdue", "⚠️ {days} days overdue", loan.days_overdue)
+        lines.append(overdue.format(days=loan.days_overdue))
     return "\n".join(lines)
 
 
@@ -160,16 +168,20 @@ def due_line(items: list[Loan], today: date, currency: str, locale: str) -> str:
     cash = money(next_due.amount, currency, locale)
     days = (next_due.due_date - today).days
     if days < 0:
-        return _("⚠️ {amount} was due on {date} ({days} days ago), loan {reference}.").format(
-            amount=cash, date=day(next_due.due_date, locale), days=-days, reference=loan.id
-        )
+        return ngettext(
+            "⚠️ {amount} was due on {date} ({days} day ago), loan {reference}.",
+            "⚠️ {amount} was due on {date} ({days} days ago), loan {reference}.",
+            -days,
+        ).format(amount=cash, date=day(next_due.due_date, locale), days=-days, reference=loan.id)
     if days == 0:
         return _("📅 {amount} is due today, loan {reference}.").format(
             amount=cash, reference=loan.id
         )
-    return _("📅 {amount} due on {date} (in {days} days), loan {reference}.").format(
-        amount=cash, date=day(next_due.due_date, locale), days=days, reference=loan.id
-    )
+    return ngettext(
+        "📅 {amount} due on {date} (in {days} day), loan {reference}.",
+        "📅 {amount} due on {date} (in {days} days), loan {reference}.",
+        days,
+    ).format(amount=cash, date=day(next_due.due_date, locale), days=days, reference=loan.id)
 
 
 def repay_hint(loan: Loan, currency: str, locale: str) -> str:

@@ -8,6 +8,7 @@ import unicodedata
 from decimal import Decimal
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.domain.amounts import AmountError, AmountErrorCode
 from bot.domain.plans import RepaymentPlan
@@ -123,7 +124,11 @@ def ask_plan(
 ) -> str:
     lines = [
         _("Step {step} of {steps}").format(step=3, steps=3),
-        _("{amount} for {months} months at {rate}% a year. How would you like to repay?").format(
+        ngettext(
+            "{amount} for {months} month at {rate}% a year. How would you like to repay?",
+            "{amount} for {months} months at {rate}% a year. How would you like to repay?",
+            months,
+        ).format(
             amount=money(amount, currency, locale),
             months=months,
             rate=number(bounds.annual_rate, locale),
@@ -146,7 +151,11 @@ def summary(schedule: Schedule, plan: RepaymentPlan, currency: str, locale: str)
 
     lines = [
         f"🧮 {plan_name(plan)}",
-        _("{amount} for {months} months, first payment on {date}").format(
+        ngettext(
+            "{amount} for {months} month, first payment on {date}",
+            "{amount} for {months} months, first payment on {date}",
+            terms.months,
+        ).format(
             amount=cash(terms.principal),
             months=terms.months,
             date=day(schedule.installments[0].due_date, locale),

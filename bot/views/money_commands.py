@@ -8,6 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.domain.commands import KEYWORDS, CommandError, Problem, Verb
 from bot.i18n import day, money
@@ -140,9 +141,11 @@ class MoneyTexts:
 
     def statement(self, shown: StatementShown) -> str:
         lines = [
-            _("Last {count} transactions of {account}:").format(
-                count=len(shown.transactions), account=shown.account.masked_number
-            )
+            ngettext(
+                "Last {count} transaction of {account}:",
+                "Last {count} transactions of {account}:",
+                len(shown.transactions),
+            ).format(count=len(shown.transactions), account=shown.account.masked_number)
         ]
         for item in shown.transactions:
             when = day(item.posted_at.astimezone(self.zone).date(), self.locale)

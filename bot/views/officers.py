@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.numbers import format_percent
 from pydantic import Field
@@ -229,7 +230,11 @@ def card_text(facts: LeadFacts, viewer: Viewer, locale: str, detailed: bool = Fa
     )
     plan = PLANS_BY_ID.get(lead.method.value)
     lines.append(
-        _("Loan: {amount} for {months} months, {method}").format(
+        ngettext(
+            "Loan: {amount} for {months} month, {method}",
+            "Loan: {amount} for {months} months, {method}",
+            lead.term_months,
+        ).format(
             amount=money(lead.amount, facts.currency, locale),
             months=lead.term_months,
             method=plan_name(plan) if plan else lead.method.value,
@@ -325,7 +330,11 @@ def _detail_lines(lead: Lead) -> list[str]:
         )
         lines.append(_("Score factors: {factors}").format(factors=parts))
     if lead.passed_by:
-        lines.append(_("Passed by {count} officer(s) before.").format(count=len(lead.passed_by)))
+        count = len(lead.passed_by)
+        passed = ngettext(
+            "Passed by {count} officer before.", "Passed by {count} officers before.", count
+        )
+        lines.append(passed.format(count=count))
     return lines
 
 
@@ -542,7 +551,11 @@ def overdue_page(cases: list[OverdueCase]) -> tuple[str, InlineKeyboardMarkup | 
     for number, case in enumerate(cases, start=1):
         kind = borrower_kind_name(case.kind) if case.kind else _("kind not recorded")
         lines.append(
-            _("{number}. Loan {loan}: {days} days overdue, {classification}; {kind}").format(
+            ngettext(
+                "{number}. Loan {loan}: {days} day overdue, {classification}; {kind}",
+                "{number}. Loan {loan}: {days} days overdue, {classification}; {kind}",
+                case.loan.days_overdue,
+            ).format(
                 number=number,
                 loan=case.loan.id,
                 days=case.loan.days_overdue,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import day, money
@@ -20,11 +21,12 @@ class ReminderButton(CallbackData, prefix="rm"):
 
 def reminder(due: DueReminder, currency: str, locale: str) -> str:
     key = due.key
+    days = abs(due.days_after_due)
     values = {
         "amount": money(due.amount_due, currency, locale),
         "reference": key.loan_id,
         "date": day(key.due_date, locale),
-        "days": abs(due.days_after_due),
+        "days": days,
     }
     texts = {
         0: _("📅 Today is the due date: {amount} for loan {reference}. Please repay today."),
@@ -32,21 +34,32 @@ def reminder(due: DueReminder, currency: str, locale: str) -> str:
             "⚠️ The payment of {amount} for loan {reference} was due on {date} and has not "
             "arrived yet. Please repay today. Already paid? Press «I have paid»."
         ),
-        2: _(
+        2: ngettext(
+            "⚠️ Loan {reference}: {amount} is now {days} day overdue (due {date}). Paying "
+            "late adds interest and can affect your credit record. Please repay now, or talk "
+            "to your loan officer if something is in the way.",
             "⚠️ Loan {reference}: {amount} is now {days} days overdue (due {date}). Paying "
             "late adds interest and can affect your credit record. Please repay now, or talk "
-            "to your loan officer if something is in the way."
+            "to your loan officer if something is in the way.",
+            days,
         ),
-        3: _(
+        3: ngettext(
+            "❗ Loan {reference}: {amount} has been overdue for {days} day (due {date}). "
+            "Please repay it now. If you cannot, contact your loan officer today: the bank "
+            "can discuss a plan with you.",
             "❗ Loan {reference}: {amount} has been overdue for {days} days (due {date}). "
             "Please repay it now. If you cannot, contact your loan officer today: the bank "
-            "can discuss a plan with you."
+            "can discuss a plan with you.",
+            days,
         ),
     }
     if key.step.offset < 0:
-        return _(
+        return ngettext(
+            "📅 Reminder: {amount} for loan {reference} is due on {date}, in {days} day. "
+            "Please make sure your account has enough money.",
             "📅 Reminder: {amount} for loan {reference} is due on {date}, in {days} days. "
-            "Please make sure your account has enough money."
+            "Please make sure your account has enough money.",
+            days,
         ).format(**values)
     return texts[key.step.firmness].format(**values)
 
@@ -121,7 +134,11 @@ def payout_notice(notice: PayoutNotice, currency: str, locale: str) -> str:
             _("{amount} has been paid into your account {account}.").format(
                 amount=money(notice.amount, currency, locale), account=notice.masked_account
             ),
-            _("{months} months at {rate}% a year; first payment {first} on {date}.").format(
+            ngettext(
+                "{months} month at {rate}% a year; first payment {first} on {date}.",
+                "{months} months at {rate}% a year; first payment {first} on {date}.",
+                notice.term_months,
+            ).format(
                 months=notice.term_months,
                 rate=notice.annual_rate.normalize(),
                 first=money(notice.first_installment, currency, locale),
