@@ -62,16 +62,20 @@ async def officer(message: Message, state: FSMContext, services: Services) -> No
         return
     member = await services.officers.directory.by_chat(message.from_user.id)
     if member is not None:
-        await message.answer(_linked_text(member))
+        area = await services.officers.cards.facts.area(member)
+        await message.answer(_linked_text(member, area))
         return
     await state.set_state(OfficerForm.staff_code)
     await message.answer(_("Send your staff code (for example K001)."))
 
 
-def _linked_text(member: StaffMember) -> str:
+def _linked_text(member: StaffMember, area: views.StaffArea) -> str:
     role = _("supervisor") if member.is_supervisor else _("loan officer")
     return _("You are linked as {name}, {role}, territory {territory}, team {team}.").format(
-        name=member.name, role=role, territory=member.territory_code, team=member.team_code
+        name=member.name,
+        role=role,
+        territory=views.territory_name(area),
+        team=views.team_name(area),
     )
 
 
@@ -117,8 +121,11 @@ async def code_given(
         for name, text in views.staff_commands(member.is_supervisor)
     ]
     await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=member.chat_id))
+    area = await services.officers.cards.facts.area(member)
     await message.answer(
-        _linked_text(member) + "\n" + _("New leads will arrive here. /queue shows your queue.")
+        _linked_text(member, area)
+        + "\n"
+        + _("New leads will arrive here. /queue shows your queue.")
     )
 
 

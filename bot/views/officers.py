@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -201,6 +202,49 @@ def flag_label(flag: str) -> str:
     return labels.get(flag, flag)
 
 
+def factor_label(code: str) -> str:
+    """A score factor the judgement recorded, in words."""
+    if code.startswith("flag:"):
+        return flag_label(code.removeprefix("flag:"))
+    labels = {
+        "coverage": _("room in the cash flow for the payment"),
+        "months_operating": _("months in business"),
+        "guarantor": _("a guarantor"),
+        "owns_home": _("owns a home"),
+    }
+    return labels.get(code, code)
+
+
+def listing(items: Iterable[str]) -> str:
+    return _(", ").join(items)
+
+
+@dataclass(frozen=True)
+class StaffArea:
+    """Where an officer works, with the bank's reference data to word unknown codes by."""
+
+    territory_code: str
+    team_code: str
+    districts: tuple[str, ...]  # the names of the districts in the territory
+    industries: tuple[str, ...]  # the names of the industries the team serves
+
+
+def territory_name(area: StaffArea) -> str:
+    names = {
+        "CD-N": _("Chengdu North"),
+        "CD-S": _("Chengdu South"),
+        "HQ": _("head office"),
+    }
+    known = names.get(area.territory_code)
+    return known or (listing(area.districts) if area.districts else area.territory_code)
+
+
+def team_name(area: StaffArea) -> str:
+    names = {"RETAIL": _("retail and wholesale"), "FOOD": _("food and services")}
+    known = names.get(area.team_code)
+    return known or (listing(area.industries) if area.industries else area.team_code)
+
+
 def duration(left: timedelta) -> str:
     minutes = max(int(left.total_seconds() // 60), 0)
     if minutes < 60:
@@ -290,7 +334,7 @@ def _judgement_lines(lead: Lead) -> list[str]:
     if lead.score is not None:
         lines.append(_("Score: {score}").format(score=lead.score))
     if lead.flags:
-        flags = ", ".join(flag_label(flag) for flag in lead.flags)
+        flags = listing(flag_label(flag) for flag in lead.flags)
         lines.append(_("🚩 Red flags: {flags}").format(flags=flags))
     if lead.referral_code:
         lines.append(_("Referred by: {referral}").format(referral=lead.referral_code))
@@ -312,8 +356,10 @@ def _detail_lines(lead: Lead) -> list[str]:
         lines.append(_("Purpose: {purpose}").format(purpose=lead.purpose))
     factors = lead.details.get("score_factors")
     if isinstance(factors, dict) and factors:
-        parts = ", ".join(
-            f"{code} {points:+}" for code, points in factors.items() if isinstance(points, int)
+        parts = listing(
+            f"{factor_label(code)} {points:+}"
+            for code, points in factors.items()
+            if isinstance(points, int)
         )
         lines.append(_("Score factors: {factors}").format(factors=parts))
     if lead.passed_by:

@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.domain.loan_terms import ScheduleError
 from bot.domain.working_hours import SlaPolicy
 from bot.services.calculator import LoanCalculator
+from bot.services.officers.staff import StaffMember
 from bot.services.officers.timers import SlaTimers
 from bot.views import officers as views
 from integrations.bank.models import Lead, LeadStatus
@@ -63,6 +64,17 @@ class LeadFactsSource:
         if lead.status in UNCLAIMED and timer and timer.officer_id == lead.officer_id:
             return timer.due
         return None
+
+    async def area(self, member: StaffMember) -> views.StaffArea:
+        """The officer's territory and team, with the reference data that describes them."""
+        districts = await self.bank.list_districts()
+        industries = await self.bank.list_industries()
+        return views.StaffArea(
+            member.territory_code,
+            member.team_code,
+            tuple(d.name for d in districts if d.territory_code == member.territory_code),
+            tuple(i.name for i in industries if i.team_code == member.team_code),
+        )
 
     async def officer_name(self, officer_id: str | None) -> str | None:
         if officer_id is None:
