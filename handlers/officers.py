@@ -37,8 +37,10 @@ from bot.views.officers import (
     LeadAction,
     LeadVerb,
     QueuePage,
+    StaffUnlink,
     TaskAction,
     TaskVerb,
+    UnlinkStep,
 )
 
 VISIT_DAYS_OFFERED = 6
@@ -63,7 +65,7 @@ async def officer(message: Message, state: FSMContext, services: Services) -> No
     member = await services.officers.directory.by_chat(message.from_user.id)
     if member is not None:
         area = await services.officers.cards.facts.area(member)
-        await message.answer(_linked_text(member, area))
+        await message.answer(_linked_text(member, area), reply_markup=views.linked_keyboard())
         return
     await state.set_state(OfficerForm.staff_code)
     await message.answer(_("Send your staff code (for example K001)."))
@@ -127,6 +129,33 @@ async def code_given(
         + "\n"
         + _("New leads will arrive here. /queue shows your queue.")
     )
+
+
+async def unlink(
+    callback: CallbackQuery, callback_data: StaffUnlink, bot: Bot, services: Services
+) -> None:
+    member = await services.officers.directory.by_chat(callback.from_user.id)
+    if member is None or not isinstance(callback.message, Message):
+        await out_of_date(callback)
+        return
+    if callback_data.step is UnlinkStep.ASK:
+        await callback.message.edit_text(
+            _("Unlink this chat? New leads and tasks will no longer come here."),
+            reply_markup=views.unlink_keyboard(),
+        )
+    elif callback_data.step is UnlinkStep.NO:
+        await callback.message.edit_text(_("Nothing changed: the chat stays linked."))
+    else:
+        try:
+            await services.officers.binding.unbind(member)
+        except DeskError as error:
+            await callback.answer(_bank_refusal(error), show_alert=True)
+            return
+        await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=member.chat_id))
+        await callback.message.edit_text(
+            _("Unlinked: leads no longer come to this chat. /officer links it again.")
+        )
+    await callback.answer()
 
 
 def _binding_error(code: str, attempts_left: int = 0) -> str:
@@ -500,5 +529,6 @@ def build_router() -> Router:
     router.message.register(overdue, Command("overdue"))
     router.message.register(team, Command("team"))
     router.callback_query.register(kind_chosen, KindChoice.filter())
+    router.callback_query.register(unlink, StaffUnlink.filter())
     router.callback_query.register(out_of_date, _officer_button)  # none of the above parsed
     return router

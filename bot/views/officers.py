@@ -44,7 +44,7 @@ SETTABLE = (
 PASS_REASONS = ("too_far", "other_industry", "conflict_of_interest", "too_busy")
 
 
-OFFICER_PREFIXES = ("ol", "ot", "ok", "oq")
+OFFICER_PREFIXES = ("ol", "ot", "ok", "oq", "ou")
 BankId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
 
 
@@ -147,7 +147,20 @@ class QueueItem:
     lead: Lead | None
 
 
+class UnlinkStep(StrEnum):
+    ASK = "ask"
+    YES = "yes"
+    NO = "no"
+
+
+class StaffUnlink(CallbackData, prefix="ou"):
+    """Unlinking the officer's chat: asked first, then done or not."""
+
+    step: UnlinkStep
+
+
 def staff_commands(supervisor: bool) -> list[tuple[str, str]]:
+    """The chat's command menu, and the commands /help lists, for officers and supervisors."""
     if supervisor:
         first = [("queue", _("Leads nobody has claimed")), ("team", _("Your team's numbers"))]
     else:
@@ -159,8 +172,53 @@ def staff_commands(supervisor: bool) -> list[tuple[str, str]]:
         *first,
         ("officer", _("Your officer account")),
         ("language", _("Change the language")),
+        ("cancel", _("Leave the current step")),
         ("help", _("What I can do")),
     ]
+
+
+def staff_help(supervisor: bool) -> str:
+    if supervisor:
+        lines = [
+            _("Leads nobody claims or contacts in time come to you here, with Reassign buttons."),
+            "",
+        ]
+    else:
+        lines = [
+            _(
+                "New leads of your territory come here as cards: Claim, Pass, Details; once "
+                "claimed: Call, Book visit, Add note, Status. New post-loan and overdue tasks "
+                "come here too, and each working morning the day's tasks."
+            ),
+            "",
+        ]
+    lines += [
+        _("/{command}: {description}").format(command=command, description=text)
+        for command, text in staff_commands(supervisor)
+    ]
+    return "\n".join(lines)
+
+
+def linked_keyboard() -> InlineKeyboardMarkup:
+    button = InlineKeyboardButton(
+        text=_("Unlink this chat"), callback_data=StaffUnlink(step=UnlinkStep.ASK).pack()
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+def unlink_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("Yes, unlink"), callback_data=StaffUnlink(step=UnlinkStep.YES).pack()
+                ),
+                InlineKeyboardButton(
+                    text=_("No, keep it"), callback_data=StaffUnlink(step=UnlinkStep.NO).pack()
+                ),
+            ]
+        ]
+    )
 
 
 def status_label(status: LeadStatus) -> str:

@@ -89,6 +89,12 @@ class StaffDirectory:
             pipe.sadd("officers:staff", member.officer_id)
             await pipe.execute()
 
+    async def remove(self, member: StaffMember) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(f"officers:staff:{member.officer_id}", f"officers:chat:{member.chat_id}")
+            pipe.srem("officers:staff", member.officer_id)
+            await pipe.execute()
+
     async def by_officer(self, officer_id: str | None) -> StaffMember | None:
         if officer_id is None:
             return None
@@ -146,6 +152,15 @@ class StaffBinding:
         )
         await self.directory.save(member)
         return member
+
+    async def unbind(self, member: StaffMember) -> None:
+        """The chat no longer gets the officer's leads; the bank forgets the binding too."""
+        try:
+            await self.bank.unbind(member.chat_id)
+        except BankError as error:
+            if error.code != "not_found":
+                raise DeskError.from_bank(error) from None
+        await self.directory.remove(member)
 
 
 def text_of(raw: object) -> str:
