@@ -36,6 +36,7 @@ from bot.views.officers import (
     KindChoice,
     LeadAction,
     LeadVerb,
+    QueueOpen,
     QueuePage,
     StaffUnlink,
     TaskAction,
@@ -198,6 +199,21 @@ async def queue_page(
         return
     text, markup = await _queue_page(services.officers, member, callback_data.page, locale)
     await callback.message.edit_text(text, reply_markup=markup)
+    await callback.answer()
+
+
+async def open_card(callback: CallbackQuery, callback_data: QueueOpen, services: Services) -> None:
+    member = await services.officers.directory.by_chat(callback.from_user.id)
+    if member is None:
+        refusal(member, callback_data.lead, "open")
+        await callback.answer(not_staff_text(), show_alert=True)
+        return
+    lead = await services.officers.tasks.queued_lead(member, callback_data.lead)
+    if lead is None:
+        refusal(member, callback_data.lead, "open")
+        await out_of_date(callback)
+        return
+    await services.officers.cards.reopen(member, lead, callback.id)
     await callback.answer()
 
 
@@ -525,6 +541,7 @@ def build_router() -> Router:
     router.message.register(note_given, StateFilter(OfficerForm.note))
     router.callback_query.register(lead_button, LeadAction.filter())
     router.callback_query.register(queue_page, QueuePage.filter())
+    router.callback_query.register(open_card, QueueOpen.filter())
     router.callback_query.register(task_button, TaskAction.filter())
     router.message.register(overdue, Command("overdue"))
     router.message.register(team, Command("team"))

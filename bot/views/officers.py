@@ -44,7 +44,7 @@ SETTABLE = (
 PASS_REASONS = ("too_far", "other_industry", "conflict_of_interest", "too_busy")
 
 
-OFFICER_PREFIXES = ("ol", "ot", "ok", "oq", "ou")
+OFFICER_PREFIXES = ("ol", "ot", "ok", "oq", "ou", "oo")
 BankId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
 
 
@@ -105,6 +105,12 @@ class KindChoice(CallbackData, prefix="ok"):
 
 class QueuePage(CallbackData, prefix="oq"):
     page: Annotated[int, Field(ge=0, le=10_000)]
+
+
+class QueueOpen(CallbackData, prefix="oo"):
+    """Open a lead of the queue: its card is sent again, if the lead is still queued."""
+
+    lead: BankId
 
 
 @dataclass(frozen=True)
@@ -352,6 +358,7 @@ def _header(facts: LeadFacts, viewer: Viewer) -> str:
             "unclaimed": _("nobody claimed it in time"),
             "not_contacted": _("not contacted within a working day"),
             "unassigned": _("no officer could take it"),
+            "queued": _("not claimed yet"),
         }
         reason = reasons.get(viewer.reason or "", "")
         holder = facts.officer_name or "-"
@@ -552,6 +559,12 @@ def queue_page(
     builder = InlineKeyboardBuilder()
     rows: list[int] = []
     for number, item in enumerate(shown, start=page * QUEUE_PAGE_SIZE + 1):
+        if item.lead is not None:
+            builder.button(
+                text=_("📂 {number} open the card").format(number=number),
+                callback_data=QueueOpen(lead=item.lead.id),
+            )
+            rows.append(1)
         if item.task is not None:
             task_id = item.task.id
             builder.button(

@@ -39,11 +39,9 @@ class OfficerTasks:
 
     async def queue(self, member: StaffMember) -> list[views.QueueItem]:
         """Open leads and tasks, the nearest deadline first (none last)."""
-        if member.is_supervisor:
-            leads = await self.bank.list_unclaimed_leads(member.officer_id)
-            tasks: list[OfficerTask] = []
-        else:
-            leads = await self.bank.list_officer_queue(member.officer_id)
+        leads = await self._leads(member)
+        tasks: list[OfficerTask] = []
+        if not member.is_supervisor:
             tasks = await self.bank.list_officer_tasks(member.officer_id)
         items = [await self._lead_item(lead) for lead in leads]
         closing = self.policy.calendar.closing
@@ -51,6 +49,15 @@ class OfficerTasks:
         return sorted(
             items, key=lambda item: (item.deadline is None, item.deadline or self.clock.now())
         )
+
+    async def queued_lead(self, member: StaffMember, lead_id: str) -> Lead | None:
+        """The lead, if it is in the officer's queue now (the supervisor's: unclaimed)."""
+        return next((lead for lead in await self._leads(member) if lead.id == lead_id), None)
+
+    async def _leads(self, member: StaffMember) -> list[Lead]:
+        if member.is_supervisor:
+            return await self.bank.list_unclaimed_leads(member.officer_id)
+        return await self.bank.list_officer_queue(member.officer_id)
 
     async def _lead_item(self, lead: Lead) -> views.QueueItem:
         timer = await self.timers.get(lead.id)
