@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from test_officer_journeys import (
+    MONDAY_0929,
     OFFICER_EN,
     OFFICER_ZH,
+    SUPERVISOR_EN,
     SUPERVISOR_ZH,
     Desk,
     bind,
@@ -18,6 +21,7 @@ from test_officer_journeys import (
 )
 
 from bot.background import Background
+from bot.clock import SimulatedClock
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App
 from integrations.bank.models import District, Industry, LeadSubmission, RepaymentMethod
@@ -125,3 +129,54 @@ async def test_a_territory_and_team_the_bot_has_no_words_for_are_named_by_their_
     await bank.run(east)
     await bind(driver, sms, EAST, "K009")
     assert "片区：龙泉驿区，团队：果园、养殖。" in driver.last(EAST).text
+
+
+@pytest.mark.parametrize(
+    ("supervisor", "late", "later"),
+    [
+        (
+            SUPERVISOR_ZH,
+            ("⏰ 应于 2026年11月23日 11:30", "前认领，已超时 1 分钟（工作时间）"),
+            "已超时 1 小时 1 分（工作时间）",
+        ),
+        (
+            SUPERVISOR_EN,
+            ("⏰ Claim was due by Nov 23, 2026, 11:30", "AM: 1 min of working time overdue"),
+            "1 h 1 min of working time overdue",
+        ),
+        (
+            SUPERVISOR_RU,
+            (
+                "⏰ Взять нужно было до 23 нояб. 2026\u202fг., 11:30",
+                ": просрочено на 1 мин рабочего времени",
+            ),
+            "просрочено на 1 ч 1 мин рабочего времени",
+        ),
+    ],
+)
+async def test_an_escalated_card_says_how_long_the_claim_is_overdue(
+    driver: ChatDriver,
+    sms: RecordingSmsSender,
+    bank: BankAdapter,
+    desk: Desk,
+    clock: SimulatedClock,
+    supervisor: ChatUser,
+    late: tuple[str, str],
+    later: str,
+) -> None:
+    await bind(driver, sms, OFFICER_ZH, "K001")
+    await bind(driver, sms, supervisor, "S001")
+    lead_id = await submit_judged(bank)
+    await desk.deliver()
+    clock.move_to(MONDAY_0929 + timedelta(minutes=2))
+    await desk.sla_checks()  # the officer is reminded
+    clock.advance(timedelta(hours=2))
+    assert await desk.sla_checks() == 1  # nobody claimed: the supervisor gets it
+    card = card_of(driver, supervisor, lead_id)
+    assert all(part in card for part in late), card  # the time is shown with or without seconds
+    assert not any(word in card for word in ("剩余", "left", "осталось"))
+
+    clock.advance(timedelta(hours=1))
+    await driver.send(supervisor, "/queue")
+    await driver.press(supervisor, "#1")
+    assert later in card_of(driver, supervisor, lead_id)

@@ -124,6 +124,7 @@ class LeadFacts:
     co_officer_name: str | None
     deadline: datetime | None
     deadline_left: timedelta | None
+    overdue: timedelta | None  # working time since the deadline passed; None before it
     currency: str
     timezone: str
 
@@ -409,10 +410,27 @@ def _judgement_lines(lead: Lead) -> list[str]:
 def _deadline_line(facts: LeadFacts, locale: str) -> str:
     assert facts.deadline is not None and facts.deadline_left is not None
     when = _local(facts.deadline, facts.timezone, locale)
+    if facts.overdue is not None:
+        return _overdue_line(facts.claimed, when, facts.overdue)
     left = duration(facts.deadline_left)
     if facts.claimed:
         return _("⏰ Contact by {when} ({left} of working time left)").format(when=when, left=left)
     return _("⏰ Claim by {when} ({left} of working time left)").format(when=when, left=left)
+
+
+def _overdue_line(claimed: bool, when: str, overdue: timedelta) -> str:
+    if overdue < timedelta(minutes=1):  # just escalated, or since closing time
+        if claimed:
+            return _("⏰ Contact was due by {when}: overdue").format(when=when)
+        return _("⏰ Claim was due by {when}: overdue").format(when=when)
+    late = duration(overdue)
+    if claimed:
+        return _("⏰ Contact was due by {when}: {late} of working time overdue").format(
+            when=when, late=late
+        )
+    return _("⏰ Claim was due by {when}: {late} of working time overdue").format(
+        when=when, late=late
+    )
 
 
 def _detail_lines(lead: Lead) -> list[str]:

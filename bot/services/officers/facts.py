@@ -40,6 +40,8 @@ class LeadFactsSource:
 
     async def facts(self, lead: Lead) -> views.LeadFacts:
         deadline = await self.deadline(lead)
+        now = self.clock.now()
+        between = self.policy.calendar.between
         return views.LeadFacts(
             lead=lead,
             district=await self._reference_name("district", lead.district_code),
@@ -49,9 +51,8 @@ class LeadFactsSource:
             officer_name=await self.officer_name(lead.officer_id),
             co_officer_name=await self.officer_name(lead.co_officer_id),
             deadline=deadline,
-            deadline_left=self.policy.calendar.between(self.clock.now(), deadline)
-            if deadline
-            else None,
+            deadline_left=between(now, deadline) if deadline else None,
+            overdue=between(deadline, now) if deadline and deadline < now else None,
             currency=self.currency,
             timezone=self.policy.calendar.timezone,
         )
