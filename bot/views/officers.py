@@ -44,7 +44,7 @@ SETTABLE = (
 PASS_REASONS = ("too_far", "other_industry", "conflict_of_interest", "too_busy")
 
 
-OFFICER_PREFIXES = ("ol", "ot", "ok", "oq", "ou", "oo")
+OFFICER_PREFIXES = ("ol", "ot", "ok", "oq", "ou", "oo", "od")
 BankId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
 
 
@@ -80,6 +80,14 @@ class TaskVerb(StrEnum):
 class TaskAction(CallbackData, prefix="ot"):
     action: TaskVerb
     task: BankId
+    page: Annotated[int, Field(ge=0, le=10_000)] = 0
+
+
+class TaskDay(CallbackData, prefix="od"):
+    """The day a task is moved to, picked from the working days offered."""
+
+    task: BankId
+    day: Annotated[str, Field(pattern=r"^[0-9]{8}$")]
     page: Annotated[int, Field(ge=0, le=10_000)] = 0
 
 
@@ -538,6 +546,20 @@ def days_keyboard(lead_id: str, days: list[date], locale: str) -> InlineKeyboard
     return builder.as_markup()
 
 
+def task_days_keyboard(
+    task_id: str, days: list[date], page: int, locale: str
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for option in days:
+        builder.button(
+            text=day(option, locale),
+            callback_data=TaskDay(task=task_id, day=option.strftime("%Y%m%d"), page=page),
+        )
+    builder.button(text=_("« Back"), callback_data=QueuePage(page=page))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
 def times_keyboard(lead_id: str, slots: list[datetime]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for slot in slots:
@@ -590,7 +612,7 @@ def queue_page(
                 callback_data=TaskAction(action=TaskVerb.DONE, task=task_id, page=page),
             )
             builder.button(
-                text=_("📅 {number} next working day").format(number=number),
+                text=_("📅 {number} move to another day").format(number=number),
                 callback_data=TaskAction(action=TaskVerb.LATER, task=task_id, page=page),
             )
             rows.append(2)

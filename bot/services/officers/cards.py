@@ -137,10 +137,13 @@ class LeadCards:
         text, markup = await self.render(card, member, lead)
         await self.outbox.enqueue(
             OutgoingMessage(
-                key=first_key, chat_id=member.chat_id, text=text, markup=markup,
+                key=first_key,
+                chat_id=member.chat_id,
+                text=text,
+                markup=markup,
                 priority=Priority.URGENT,
             )
-        )  # fmt: skip
+        )
         await self.registry.save(lead.id, replace(card, digest=_digest(text, markup)))
 
     async def edit(

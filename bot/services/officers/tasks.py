@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from datetime import date
 
 from bot.clock import Clock
 from bot.domain.working_hours import SlaPolicy
+from bot.services.officers.lead_actions import NOTE_LIMIT
 from bot.services.officers.staff import DeskError, StaffMember, refusal
 from bot.services.officers.timers import SlaTimers
 from bot.views import officers as views
@@ -14,6 +16,11 @@ from integrations.bank.models import Lead, LeadStatus, OfficerTask
 from integrations.bank.protocol import BankAdapter
 
 TASK_NOTE = "marked in the officers' Telegram queue"
+POSTPONE_DAYS_OFFERED = 5
+
+
+class DayNotOffered(Exception):
+    """The day is not (or no longer) one the task may be moved to."""
 
 
 class OfficerTasks:
@@ -30,12 +37,33 @@ class OfficerTasks:
         call = self.bank.complete_task(task_id, member.officer_id, TASK_NOTE)
         return await task_call(member, task_id, "task_done", call)
 
-    async def postpone(self, member: StaffMember, task_id: str) -> OfficerTask:
-        """To the next working day."""
-        today = self.clock.now().astimezone(self.policy.calendar.zone).date()
-        due_on = self.policy.calendar.next_working_day(today)
-        call = self.bank.reschedule_task(task_id, member.officer_id, due_on, TASK_NOTE)
+    async def postpone_days(self, member: StaffMember, task_id: str) -> list[date]:
+        """The working days the task may be moved to: the next few after it is due (after
+        today, for a task already late)."""
+        task = await self._open_task(member, task_id)
+        calendar = self.policy.calendar
+        day = max(task.due_on, self.clock.now().astimezone(calendar.zone).date())
+        days: list[date] = []
+        while len(days) < POSTPONE_DAYS_OFFERED:
+            day = calendar.next_working_day(day)
+            days.append(day)
+        return days
+
+    async def postpone(
+        self, member: StaffMember, task_id: str, due_on: date, note: str
+    ) -> OfficerTask:
+        """To one of the days offered, with the officer's note."""
+        if due_on not in await self.postpone_days(member, task_id):
+            raise DayNotOffered
+        call = self.bank.reschedule_task(task_id, member.officer_id, due_on, note[:NOTE_LIMIT])
         return await task_call(member, task_id, "task_reschedule", call)
+
+    async def _open_task(self, member: StaffMember, task_id: str) -> OfficerTask:
+        tasks = await self.bank.list_officer_tasks(member.officer_id)
+        task = next((task for task in tasks if task.id == task_id), None)
+        if task is None:
+            raise refusal(member, task_id, "task_reschedule")
+        return task
 
     async def queue(self, member: StaffMember) -> list[views.QueueItem]:
         """Open leads and tasks, the nearest deadline first (none last)."""
