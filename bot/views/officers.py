@@ -638,17 +638,35 @@ def _queue_line(item: QueueItem, currency: str, timezone: str, locale: str) -> s
             when=when,
         )
     assert item.task is not None
+    return task_line(item.task, locale)
+
+
+def task_line(task: OfficerTask, locale: str) -> str:
     kinds = {
         TaskKind.FIRST_VISIT: _("first visit after payout"),
         TaskKind.MONTHLY_MONITORING: _("monthly monitoring visit"),
         TaskKind.OVERDUE_FOLLOW_UP: _("overdue follow-up"),
     }
     return _("Task {task}: {kind}, loan {loan} · due {when}").format(
-        task=item.task.id,
-        kind=kinds[item.task.kind],
-        loan=item.task.loan_id,
-        when=day(item.task.due_on, locale),
+        task=task.id, kind=kinds[task.kind], loan=task.loan_id, when=day(task.due_on, locale)
     )
+
+
+def new_task(task: OfficerTask, locale: str) -> str:
+    return "\n".join(
+        [
+            _("📋 A new task for you"),
+            task_line(task, locale),
+            _("/queue to mark it done or move it."),
+        ]
+    )
+
+
+def task_digest(tasks: list[OfficerTask], today: date, locale: str) -> str:
+    lines = [_("☀️ Your tasks for today, {day}:").format(day=day(today, locale)), ""]
+    lines += [f"{number}. " + task_line(task, locale) for number, task in enumerate(tasks, 1)]
+    lines += ["", _("/queue to mark them done or move them.")]
+    return "\n".join(lines)
 
 
 def borrower_kind_name(kind: BorrowerKind) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
@@ -13,6 +14,9 @@ from bot.services.preferences import LanguagePreferences
 from integrations.bank.errors import AlreadyClaimed, BankError, InvalidCode
 from integrations.bank.models import BindingRole, BindingStart, CodeChallenge, StaffRole
 from integrations.bank.protocol import BankAdapter
+
+if TYPE_CHECKING:  # task_news needs the directory defined here
+    from bot.services.officers.task_news import TaskNews
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +125,10 @@ class StaffDirectory:
 class StaffBinding:
     """/officer: the staff code starts a challenge at the bank, its SMS code completes it."""
 
-    def __init__(self, bank: BankAdapter, directory: StaffDirectory) -> None:
+    def __init__(self, bank: BankAdapter, directory: StaffDirectory, news: TaskNews) -> None:
         self.bank = bank
         self.directory = directory
+        self.news = news
 
     async def start(self, chat_id: int, staff_code: str) -> CodeChallenge:
         request = BindingStart(chat_user_id=chat_id, staff_code=staff_code.strip().upper())
@@ -151,6 +156,7 @@ class StaffBinding:
             locale=locale,
         )
         await self.directory.save(member)
+        await self.news.linked(member)
         return member
 
     async def unbind(self, member: StaffMember) -> None:

@@ -9,6 +9,7 @@ from bot.clock import Clock
 from bot.domain.working_hours import SlaPolicy
 from bot.services.officers.lead_actions import NOTE_LIMIT
 from bot.services.officers.staff import DeskError, StaffMember, refusal
+from bot.services.officers.task_news import TaskNews
 from bot.services.officers.timers import SlaTimers
 from bot.views import officers as views
 from integrations.bank.errors import BankError
@@ -25,17 +26,25 @@ class DayNotOffered(Exception):
 
 class OfficerTasks:
     def __init__(
-        self, bank: BankAdapter, clock: Clock, policy: SlaPolicy, timers: SlaTimers
+        self,
+        bank: BankAdapter,
+        clock: Clock,
+        policy: SlaPolicy,
+        timers: SlaTimers,
+        news: TaskNews,
     ) -> None:
         self.bank = bank
         self.clock = clock
         self.policy = policy
         self.timers = timers
+        self.news = news
 
     async def finish(self, member: StaffMember, task_id: str) -> OfficerTask:
         """Done; after a visit the bank plans the next monthly monitoring visit itself."""
         call = self.bank.complete_task(task_id, member.officer_id, TASK_NOTE)
-        return await task_call(member, task_id, "task_done", call)
+        task = await task_call(member, task_id, "task_done", call)
+        await self.news.announce(member.officer_id)  # the next visit, if the bank planned one
+        return task
 
     async def postpone_days(self, member: StaffMember, task_id: str) -> list[date]:
         """The working days the task may be moved to: the next few after it is due (after
