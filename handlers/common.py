@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -15,7 +15,7 @@ from bot.i18n import LOCALE_NAMES
 from bot.keyboards import HELP_LABEL, LANGUAGE_LABEL, LanguageChoice, language_picker, main_menu
 from bot.routing import FeatureRouter
 from bot.services.roles import ChatRole, role_of
-from bot.views.officers import staff_help
+from bot.views.officers import staff_help, staff_menu
 
 
 def help_text(role: ChatRole) -> str:
@@ -80,10 +80,18 @@ async def choose_language(message: Message, locale: str) -> None:
 
 
 async def language_chosen(
-    callback: CallbackQuery, callback_data: LanguageChoice, i18n: I18n, services: Services
+    callback: CallbackQuery,
+    callback_data: LanguageChoice,
+    bot: Bot,
+    i18n: I18n,
+    services: Services,
 ) -> None:
     await services.preferences.choose(callback.from_user.id, callback_data.locale)
+    member = await services.officers.directory.by_chat(callback.from_user.id)
     with i18n.use_locale(callback_data.locale):
+        if member is not None:  # the officer's own menu, now in this language
+            menu = staff_menu(member.is_supervisor)
+            await bot.set_my_commands(menu, scope=BotCommandScopeChat(chat_id=member.chat_id))
         if isinstance(callback.message, Message):
             await callback.message.edit_text(
                 _("Language: {name}").format(name=LOCALE_NAMES[callback_data.locale]),

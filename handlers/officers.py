@@ -17,7 +17,6 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
-    BotCommand,
     BotCommandScopeChat,
     CallbackQuery,
     InlineKeyboardMarkup,
@@ -124,11 +123,8 @@ async def code_given(
         await message.answer(_binding_error(error.code, error.attempts_left))
         return
     await state.clear()
-    commands = [
-        BotCommand(command=name, description=text)
-        for name, text in views.staff_commands(member.is_supervisor)
-    ]
-    await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=member.chat_id))
+    menu = views.staff_menu(member.is_supervisor)
+    await bot.set_my_commands(menu, scope=BotCommandScopeChat(chat_id=member.chat_id))
     area = await services.officers.cards.facts.area(member)
     await message.answer(
         _linked_text(member, area)

@@ -110,3 +110,18 @@ async def test_a_merchant_sees_the_commands_for_a_linked_chat_or_how_to_link_it(
     listed = commands_in(driver.last(merchant).text)
     assert {"apply", "calc", "balance", "loans", "unbind"} <= set(listed)
     assert not {"bind", "queue", "overdue"} & set(listed)
+
+
+async def test_an_officers_menu_follows_the_language_chosen(
+    driver: ChatDriver, sms: RecordingSmsSender, session: LocalSession
+) -> None:
+    await bind(driver, sms, OFFICER_ZH, seed.OFFICER_STAFF_CODE)
+    await driver.send(OFFICER_ZH, "/language")
+    await driver.press(OFFICER_ZH, "Русский")
+    scoped = [
+        call for call in session.calls if isinstance(call, SetMyCommands) and call.scope is not None
+    ]
+    descriptions = [command.description for command in scoped[-1].commands]
+    assert "Сменить язык" in descriptions and len(scoped) == 2
+    await driver.send(OFFICER_ZH, "/help")
+    assert commands_in(driver.last(OFFICER_ZH).text) == [c.command for c in scoped[-1].commands]

@@ -11,7 +11,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.numbers import format_percent
@@ -190,6 +190,10 @@ def staff_commands(supervisor: bool) -> list[tuple[str, str]]:
         ("cancel", _("Leave the current step")),
         ("help", _("What I can do")),
     ]
+
+
+def staff_menu(supervisor: bool) -> list[BotCommand]:
+    return [BotCommand(command=name, description=text) for name, text in staff_commands(supervisor)]
 
 
 def staff_help(supervisor: bool) -> str:
