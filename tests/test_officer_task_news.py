@@ -130,3 +130,15 @@ async def test_a_digest_is_queued_once_however_often_the_loop_runs(
     assert await news_service.run_once(clock.now()) == 0
     await desk.background.run_once(clock.now())
     assert len(news(driver, OFFICER_EN, DIGEST["en"])) == 1
+
+
+async def test_a_finished_visit_announces_the_next_one_the_bank_plans(
+    driver: ChatDriver, sms: RecordingSmsSender, desk: Desk
+) -> None:
+    await bind(driver, sms, OFFICER_EN, "K001")
+    await driver.send(OFFICER_EN, "/queue")
+    await driver.press(OFFICER_EN, "2 done")  # TK000001, the monthly monitoring visit
+    (message,) = news(driver, OFFICER_EN, NEW_TASK["en"])
+    assert "monthly monitoring visit, loan LN000001 · due Dec 22, 2026" in message
+    await desk.deliver()
+    assert len(news(driver, OFFICER_EN, NEW_TASK["en"])) == 1

@@ -156,7 +156,10 @@ class StaffBinding:
             locale=locale,
         )
         await self.directory.save(member)
-        await self.news.linked(member)
+        try:
+            await self.news.linked(member)
+        except BankError:  # the first news of the officer's tasks will take this look
+            log.warning("tasks of %s not looked at on linking", member.officer_id)
         return member
 
     async def unbind(self, member: StaffMember) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from contextlib import suppress
 from datetime import date
 
 from bot.clock import Clock
@@ -43,7 +44,8 @@ class OfficerTasks:
         """Done; after a visit the bank plans the next monthly monitoring visit itself."""
         call = self.bank.complete_task(task_id, member.officer_id, TASK_NOTE)
         task = await task_call(member, task_id, "task_done", call)
-        await self.news.announce(member.officer_id)  # the next visit, if the bank planned one
+        with suppress(BankError):  # else the next digest announces it
+            await self.news.announce(member.officer_id)  # the next visit, if the bank planned one
         return task
 
     async def postpone_days(self, member: StaffMember, task_id: str) -> list[date]:
