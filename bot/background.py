@@ -1,10 +1,10 @@
 """Everything that happens without a user's message, in one place.
 
-Reminders and bank notices (with the merchant's lead news), officers' lead cards and SLA
-timers, the retries of leads the bank did not take yet, and the outbound pipeline that
-delivers what they all queued. `python -m bot worker` keeps them running, each loop
-supervised; the demo and the tests run one pass (`run_once`) after each line and after
-moving the clock, as if a worker had been running all along.
+Reminders and bank notices (with the merchant's lead news), officers' lead cards, SLA
+timers and morning digests of their tasks, the retries of leads the bank did not take yet,
+and the outbound pipeline that delivers what they all queued. `python -m bot worker` keeps
+them running, each loop supervised; the demo and the tests run one pass (`run_once`) after
+each line and after moving the clock, as if a worker had been running all along.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 OFFICER_TICK_SECONDS = 0.5  # how soon a due SLA reminder or escalation is queued
 LEAD_WAIT_MS = 1_000
 SENDING_CONSUMERS = 16
+DIGEST_CHECK_SECONDS = 30  # how soon after opening time the officers' digests are queued
 IN_DOUBT_CHECK_SECONDS = 5  # how often the bank is asked about payments whose answer was lost
 ADOPT_SECONDS = 60
 
@@ -74,6 +75,7 @@ class Background:
         await self.feed.read()
         await self.reminders.tick(now)
         await self.officers.sla.run_checks(now)
+        await self.officers.news.run_once(now)
         await self.delivery.retry_due(self.messenger)
         await self.money.run_once(now)
         await self.outbound.run_due(now)
@@ -88,6 +90,10 @@ class Background:
         async def sla() -> None:
             await self.officers.sla.run_checks(self.clock.now())
             await sleep_unless_stopped(stop, OFFICER_TICK_SECONDS)
+
+        async def digest() -> None:
+            await self.officers.news.run_once(self.clock.now())
+            await sleep_unless_stopped(stop, DIGEST_CHECK_SECONDS)
 
         async def leads() -> None:
             await self.delivery.retry_due(self.messenger)
@@ -104,6 +110,7 @@ class Background:
         loops = {
             "reminders": reminders,
             "officer-sla": sla,
+            "officer-digest": digest,
             "leads": leads,
             "money-in-doubt": money_in_doubt,
             "adopt-earlier-stores": adopt,

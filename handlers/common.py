@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -14,25 +14,41 @@ from bot.filters import MenuButton, RouterEntry
 from bot.i18n import LOCALE_NAMES
 from bot.keyboards import HELP_LABEL, LANGUAGE_LABEL, LanguageChoice, language_picker, main_menu
 from bot.routing import FeatureRouter
+from bot.services.roles import ChatRole, role_of
+from bot.views.officers import staff_help, staff_menu
 
 
-def help_text() -> str:
+def help_text(role: ChatRole) -> str:
+    if role in (ChatRole.OFFICER, ChatRole.SUPERVISOR):
+        return staff_help(role is ChatRole.SUPERVISOR)
+    if role is ChatRole.UNBOUND:
+        linked = [
+            _("/bind: link this chat to your bank account"),
+            _(
+                "Once the chat is linked: /balance, /loans, /due, /statement, /reminders "
+                "and money commands by message"
+            ),
+        ]
+    else:
+        linked = [
+            _("/balance: your accounts and what is available"),
+            _("/loans: your loans, schedules and how to repay"),
+            _("/due: the next payment in one line"),
+            _("/statement: recent transactions"),
+            _("/reminders: reminders before due dates on or off"),
+            _(
+                "Money commands by message (send ? for the list): "
+                "YE balance, ZZ 张三 100 transfer, QR 123456 confirm"
+            ),
+            _("/unbind: unlink this chat from your bank account"),
+        ]
     return "\n".join(
         [
             _("I help small businesses with micro-loans from the bank."),
             "",
             _("/apply: apply for a loan; an officer calls you back"),
             _("/calc: what a loan costs each month, for every repayment method"),
-            _("/balance: your accounts and what is available"),
-            _("/loans: your loans, schedules and how to repay"),
-            _("/due: the next payment in one line"),
-            _("/statement: recent transactions"),
-            _("/reminders: reminders before due dates on or off"),
-            _("/bind, /unbind: link this chat to your bank account, or undo it"),
-            _(
-                "Money commands by message (send ? for the list): "
-                "YE balance, ZZ 张三 100 transfer, QR 123456 confirm"
-            ),
+            *linked,
             _("/language: change the language"),
             _("/cancel: leave what you are doing"),
             _("/forget: delete everything I keep about you"),
@@ -41,19 +57,22 @@ def help_text() -> str:
     )
 
 
-async def start(message: Message, state: FSMContext) -> None:
+async def start(message: Message, state: FSMContext, locale: str, services: Services) -> None:
     await state.clear()
     name = message.from_user.first_name if message.from_user else ""
+    role = await role_of(message.chat.id, locale, services.accounts, services.officers.directory)
     await message.answer(
         _("Hello, {name}! I am the bank's micro-loan assistant.").format(name=name)
         + "\n\n"
-        + help_text(),
+        + help_text(role),
         reply_markup=main_menu(),
     )
 
 
-async def show_help(message: Message) -> None:
-    await message.answer(help_text(), reply_markup=main_menu())
+async def show_help(message: Message, locale: str, services: Services) -> None:
+    role = await role_of(message.chat.id, locale, services.accounts, services.officers.directory)
+    staff = role in (ChatRole.OFFICER, ChatRole.SUPERVISOR)
+    await message.answer(help_text(role), reply_markup=None if staff else main_menu())
 
 
 async def choose_language(message: Message, locale: str) -> None:
@@ -61,10 +80,18 @@ async def choose_language(message: Message, locale: str) -> None:
 
 
 async def language_chosen(
-    callback: CallbackQuery, callback_data: LanguageChoice, i18n: I18n, services: Services
+    callback: CallbackQuery,
+    callback_data: LanguageChoice,
+    bot: Bot,
+    i18n: I18n,
+    services: Services,
 ) -> None:
     await services.preferences.choose(callback.from_user.id, callback_data.locale)
+    member = await services.officers.directory.by_chat(callback.from_user.id)
     with i18n.use_locale(callback_data.locale):
+        if member is not None:  # the officer's own menu, now in this language
+            menu = staff_menu(member.is_supervisor)
+            await bot.set_my_commands(menu, scope=BotCommandScopeChat(chat_id=member.chat_id))
         if isinstance(callback.message, Message):
             await callback.message.edit_text(
                 _("Language: {name}").format(name=LOCALE_NAMES[callback_data.locale]),

@@ -7,15 +7,16 @@ decides again whether this officer may act on this lead.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from aiogram import Bot, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
-    BotCommand,
     BotCommandScopeChat,
     CallbackQuery,
     InlineKeyboardMarkup,
@@ -30,15 +31,20 @@ from bot.keyboards import out_of_date
 from bot.routing import FeatureRouter
 from bot.services.officers import OfficerServices
 from bot.services.officers.staff import DeskError, NotStaff, Refused, StaffMember, refusal
+from bot.services.officers.tasks import DayNotOffered
 from bot.views import officers as views
 from bot.views.officers import (
     OFFICER_PREFIXES,
     KindChoice,
     LeadAction,
     LeadVerb,
+    QueueOpen,
     QueuePage,
+    StaffUnlink,
     TaskAction,
+    TaskDay,
     TaskVerb,
+    UnlinkStep,
 )
 
 VISIT_DAYS_OFFERED = 6
@@ -48,6 +54,7 @@ class OfficerForm(StatesGroup):
     staff_code = State()
     code = State()
     note = State()
+    task_note = State()
 
 
 def not_staff_text() -> str:
@@ -62,16 +69,20 @@ async def officer(message: Message, state: FSMContext, services: Services) -> No
         return
     member = await services.officers.directory.by_chat(message.from_user.id)
     if member is not None:
-        await message.answer(_linked_text(member))
+        area = await services.officers.cards.facts.area(member)
+        await message.answer(_linked_text(member, area), reply_markup=views.linked_keyboard())
         return
     await state.set_state(OfficerForm.staff_code)
     await message.answer(_("Send your staff code (for example K001)."))
 
 
-def _linked_text(member: StaffMember) -> str:
+def _linked_text(member: StaffMember, area: views.StaffArea) -> str:
     role = _("supervisor") if member.is_supervisor else _("loan officer")
     return _("You are linked as {name}, {role}, territory {territory}, team {team}.").format(
-        name=member.name, role=role, territory=member.territory_code, team=member.team_code
+        name=member.name,
+        role=role,
+        territory=views.territory_name(area),
+        team=views.team_name(area),
     )
 
 
@@ -112,14 +123,41 @@ async def code_given(
         await message.answer(_binding_error(error.code, error.attempts_left))
         return
     await state.clear()
-    commands = [
-        BotCommand(command=name, description=text)
-        for name, text in views.staff_commands(member.is_supervisor)
-    ]
-    await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=member.chat_id))
+    menu = views.staff_menu(member.is_supervisor)
+    await bot.set_my_commands(menu, scope=BotCommandScopeChat(chat_id=member.chat_id))
+    area = await services.officers.cards.facts.area(member)
     await message.answer(
-        _linked_text(member) + "\n" + _("New leads will arrive here. /queue shows your queue.")
+        _linked_text(member, area)
+        + "\n"
+        + _("New leads will arrive here. /queue shows your queue.")
     )
+
+
+async def unlink(
+    callback: CallbackQuery, callback_data: StaffUnlink, bot: Bot, services: Services
+) -> None:
+    member = await services.officers.directory.by_chat(callback.from_user.id)
+    if member is None or not isinstance(callback.message, Message):
+        await out_of_date(callback)
+        return
+    if callback_data.step is UnlinkStep.ASK:
+        await callback.message.edit_text(
+            _("Unlink this chat? New leads and tasks will no longer come here."),
+            reply_markup=views.unlink_keyboard(),
+        )
+    elif callback_data.step is UnlinkStep.NO:
+        await callback.message.edit_text(_("Nothing changed: the chat stays linked."))
+    else:
+        try:
+            await services.officers.binding.unbind(member)
+        except DeskError as error:
+            await callback.answer(_bank_refusal(error), show_alert=True)
+            return
+        await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=member.chat_id))
+        await callback.message.edit_text(
+            _("Unlinked: leads no longer come to this chat. /officer links it again.")
+        )
+    await callback.answer()
 
 
 def _binding_error(code: str, attempts_left: int = 0) -> str:
@@ -165,6 +203,21 @@ async def queue_page(
     await callback.answer()
 
 
+async def open_card(callback: CallbackQuery, callback_data: QueueOpen, services: Services) -> None:
+    member = await services.officers.directory.by_chat(callback.from_user.id)
+    if member is None:
+        refusal(member, callback_data.lead, "open")
+        await callback.answer(not_staff_text(), show_alert=True)
+        return
+    lead = await services.officers.tasks.queued_lead(member, callback_data.lead)
+    if lead is None:
+        refusal(member, callback_data.lead, "open")
+        await out_of_date(callback)
+        return
+    await services.officers.cards.reopen(member, lead, callback.id)
+    await callback.answer()
+
+
 async def task_button(
     callback: CallbackQuery, callback_data: TaskAction, locale: str, services: Services
 ) -> None:
@@ -173,15 +226,18 @@ async def task_button(
         refusal(member, callback_data.task, "task")
         await callback.answer(not_staff_text(), show_alert=True)
         return
+    tasks = services.officers.tasks
     try:
-        if callback_data.action is TaskVerb.DONE:
-            await services.officers.tasks.finish(member, callback_data.task)
-            alert = _("Task {task} done.").format(task=callback_data.task)
-        else:
-            task = await services.officers.tasks.postpone(member, callback_data.task)
-            alert = _("Task {task} moved to {day}.").format(
-                task=callback_data.task, day=day(task.due_on, locale)
+        if callback_data.action is TaskVerb.LATER:
+            days = await tasks.postpone_days(member, callback_data.task)
+            picker = views.task_days_keyboard(callback_data.task, days, callback_data.page, locale)
+            if isinstance(callback.message, Message):
+                await callback.message.edit_reply_markup(reply_markup=picker)
+            await callback.answer(
+                _("Move task {task} to which day?").format(task=callback_data.task)
             )
+            return
+        await tasks.finish(member, callback_data.task)
     except Refused:
         await callback.answer(_("This task is not yours to act on."), show_alert=True)
         return
@@ -191,7 +247,87 @@ async def task_button(
     if isinstance(callback.message, Message):
         text, markup = await _queue_page(services.officers, member, callback_data.page, locale)
         await callback.message.edit_text(text, reply_markup=markup)
-    await callback.answer(alert)
+    await callback.answer(_("Task {task} done.").format(task=callback_data.task))
+
+
+async def task_day(
+    callback: CallbackQuery,
+    callback_data: TaskDay,
+    state: FSMContext,
+    locale: str,
+    services: Services,
+) -> None:
+    """The day is checked now and again when the note comes; the note completes the move."""
+    member = await services.officers.directory.by_chat(callback.from_user.id)
+    if member is None:
+        refusal(member, callback_data.task, "task")
+        await callback.answer(not_staff_text(), show_alert=True)
+        return
+    try:
+        chosen = _parsed(callback_data.day, "%Y%m%d").date()
+        if chosen not in await services.officers.tasks.postpone_days(member, callback_data.task):
+            raise OutOfDate
+    except OutOfDate:
+        await out_of_date(callback)
+        return
+    except Refused:
+        await callback.answer(_("This task is not yours to act on."), show_alert=True)
+        return
+    await state.set_state(OfficerForm.task_note)
+    queue_message = callback.message.message_id if isinstance(callback.message, Message) else 0
+    await state.update_data(
+        task_note=callback_data.task,
+        task_day=callback_data.day,
+        queue_message=queue_message,
+        queue_page=callback_data.page,
+    )
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.answer(
+            _("Task {task} moves to {day}. Send a short note: why, and what was agreed.").format(
+                task=callback_data.task, day=day(chosen, locale)
+            )
+        )
+
+
+async def task_note_given(
+    message: Message, state: FSMContext, bot: Bot, locale: str, services: Services
+) -> None:
+    note = (message.text or "").strip()
+    if not note:
+        await message.answer(_("Send the note as text, or /cancel to leave the task as it is."))
+        return
+    data = await state.get_data()
+    await state.clear()
+    member = await services.officers.directory.by_chat(message.chat.id)
+    if member is None:
+        await message.answer(not_staff_text())
+        return
+    task_id = str(data.get("task_note", ""))
+    due_on = datetime.strptime(str(data.get("task_day", "")), "%Y%m%d").date()
+    try:
+        task = await services.officers.tasks.postpone(member, task_id, due_on, note)
+    except DayNotOffered:
+        await message.answer(_("That day can no longer be chosen. Open /queue to pick another."))
+        return
+    except Refused:
+        await message.answer(_("This task is not yours to act on."))
+        return
+    except DeskError as error:
+        await message.answer(_bank_refusal(error))
+        return
+    await message.answer(
+        _("Task {task} moved to {day}.").format(task=task.id, day=day(task.due_on, locale))
+    )
+    page = int(data.get("queue_page", 0))
+    text, markup = await _queue_page(services.officers, member, page, locale)
+    with suppress(TelegramBadRequest):  # the queue message is gone or unchanged
+        await bot.edit_message_text(
+            text,
+            chat_id=member.chat_id,
+            message_id=int(data.get("queue_message", 0)),
+            reply_markup=markup,
+        )
 
 
 async def overdue(message: Message, services: Services) -> None:
@@ -487,11 +623,15 @@ def build_router() -> Router:
     router.message.register(staff_code_given, StateFilter(OfficerForm.staff_code))
     router.message.register(code_given, StateFilter(OfficerForm.code))
     router.message.register(note_given, StateFilter(OfficerForm.note))
+    router.message.register(task_note_given, StateFilter(OfficerForm.task_note))
     router.callback_query.register(lead_button, LeadAction.filter())
     router.callback_query.register(queue_page, QueuePage.filter())
+    router.callback_query.register(open_card, QueueOpen.filter())
     router.callback_query.register(task_button, TaskAction.filter())
+    router.callback_query.register(task_day, TaskDay.filter())
     router.message.register(overdue, Command("overdue"))
     router.message.register(team, Command("team"))
     router.callback_query.register(kind_chosen, KindChoice.filter())
+    router.callback_query.register(unlink, StaffUnlink.filter())
     router.callback_query.register(out_of_date, _officer_button)  # none of the above parsed
     return router

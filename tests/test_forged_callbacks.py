@@ -34,7 +34,7 @@ from tests.test_application_journeys import answer_all, start_application
 # Every prefix the bot's keyboards use (the test below checks that none is missing).
 FUZZED_PREFIXES = (
     *("lang", "aw", "ap", "fg", "cs", "cv", "ln", "st", "ub", "rm"),
-    *("ol", "ot", "ok", "oq", "mc"),  # officers' and money commands' buttons
+    *("ol", "ot", "ok", "oq", "ou", "oo", "od", "mc"),  # officers' and money commands' buttons
 )
 EXAMPLES = int(os.environ.get("BOT_FUZZ_EXAMPLES", "150"))
 

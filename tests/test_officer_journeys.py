@@ -362,10 +362,12 @@ async def test_post_loan_tasks_are_done_or_moved_from_the_queue(
     queue = driver.last(OFFICER_ZH)
     assert f"1. 任务 {first.id}" in queue.text  # the nearest deadline first
 
-    await driver.press(OFFICER_ZH, "第1项改到下一个工作日")
-    assert session_alerts(driver)[-1] == f"任务 {first.id} 已改到 2026年11月23日。"
+    await driver.press(OFFICER_ZH, "第1项改期")
+    await driver.press(OFFICER_ZH, "2026年11月23日")
+    await driver.send(OFFICER_ZH, "客户出差，周一再去")
+    assert driver.last(OFFICER_ZH).text == f"任务 {first.id} 已改到 2026年11月23日。"
     moved = {t.id: t for t in await bank.list_officer_tasks(member.officer_id)}[first.id]
-    assert moved.due_on.isoformat() == "2026-11-23"
+    assert moved.due_on.isoformat() == "2026-11-23" and moved.note == "客户出差，周一再去"
 
     await bind(driver, sms, OFFICER2_ZH, "K002")
     await forge(driver, OFFICER2_ZH, TaskAction(action="done", task=first.id).pack())
@@ -376,7 +378,7 @@ async def test_post_loan_tasks_are_done_or_moved_from_the_queue(
     assert done is not None
     open_ids = [t.id for t in await bank.list_officer_tasks(member.officer_id)]
     assert done.group(1) not in open_ids
-    assert queue.edits == 2  # the queue is redrawn in place each time
+    assert queue.edits == 3  # the picker, then the queue redrawn in place each time
 
 
 async def test_overdue_borrowers_get_a_kind_and_a_next_step(

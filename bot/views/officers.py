@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -10,7 +11,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -47,7 +48,7 @@ SETTABLE = (
 PASS_REASONS = ("too_far", "other_industry", "conflict_of_interest", "too_busy")
 
 
-OFFICER_PREFIXES = ("ol", "ot", "ok", "oq")
+OFFICER_PREFIXES = ("ol", "ot", "ok", "oq", "ou", "oo", "od")
 BankId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
 
 
@@ -86,6 +87,14 @@ class TaskAction(CallbackData, prefix="ot"):
     page: Annotated[int, Field(ge=0, le=10_000)] = 0
 
 
+class TaskDay(CallbackData, prefix="od"):
+    """The day a task is moved to, picked from the working days offered."""
+
+    task: BankId
+    day: Annotated[str, Field(pattern=r"^[0-9]{8}$")]
+    page: Annotated[int, Field(ge=0, le=10_000)] = 0
+
+
 @dataclass(frozen=True)
 class OverdueCase:
     task: OfficerTask
@@ -110,6 +119,12 @@ class QueuePage(CallbackData, prefix="oq"):
     page: Annotated[int, Field(ge=0, le=10_000)]
 
 
+class QueueOpen(CallbackData, prefix="oo"):
+    """Open a lead of the queue: its card is sent again, if the lead is still queued."""
+
+    lead: BankId
+
+
 @dataclass(frozen=True)
 class LeadFacts:
     lead: Lead
@@ -121,6 +136,7 @@ class LeadFacts:
     co_officer_name: str | None
     deadline: datetime | None
     deadline_left: timedelta | None
+    overdue: timedelta | None  # working time since the deadline passed; None before it
     currency: str
     timezone: str
 
@@ -150,7 +166,20 @@ class QueueItem:
     lead: Lead | None
 
 
+class UnlinkStep(StrEnum):
+    ASK = "ask"
+    YES = "yes"
+    NO = "no"
+
+
+class StaffUnlink(CallbackData, prefix="ou"):
+    """Unlinking the officer's chat: asked first, then done or not."""
+
+    step: UnlinkStep
+
+
 def staff_commands(supervisor: bool) -> list[tuple[str, str]]:
+    """The chat's command menu, and the commands /help lists, for officers and supervisors."""
     if supervisor:
         first = [("queue", _("Leads nobody has claimed")), ("team", _("Your team's numbers"))]
     else:
@@ -162,8 +191,57 @@ def staff_commands(supervisor: bool) -> list[tuple[str, str]]:
         *first,
         ("officer", _("Your officer account")),
         ("language", _("Change the language")),
+        ("cancel", _("Leave the current step")),
         ("help", _("What I can do")),
     ]
+
+
+def staff_menu(supervisor: bool) -> list[BotCommand]:
+    return [BotCommand(command=name, description=text) for name, text in staff_commands(supervisor)]
+
+
+def staff_help(supervisor: bool) -> str:
+    if supervisor:
+        lines = [
+            _("Leads nobody claims or contacts in time come to you here, with Reassign buttons."),
+            "",
+        ]
+    else:
+        lines = [
+            _(
+                "New leads of your territory come here as cards: Claim, Pass, Details; once "
+                "claimed: Call, Book visit, Add note, Status. New post-loan and overdue tasks "
+                "come here too, and each working morning the day's tasks."
+            ),
+            "",
+        ]
+    lines += [
+        _("/{command}: {description}").format(command=command, description=text)
+        for command, text in staff_commands(supervisor)
+    ]
+    return "\n".join(lines)
+
+
+def linked_keyboard() -> InlineKeyboardMarkup:
+    button = InlineKeyboardButton(
+        text=_("Unlink this chat"), callback_data=StaffUnlink(step=UnlinkStep.ASK).pack()
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+def unlink_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("Yes, unlink"), callback_data=StaffUnlink(step=UnlinkStep.YES).pack()
+                ),
+                InlineKeyboardButton(
+                    text=_("No, keep it"), callback_data=StaffUnlink(step=UnlinkStep.NO).pack()
+                ),
+            ]
+        ]
+    )
 
 
 def status_label(status: LeadStatus) -> str:
@@ -203,6 +281,49 @@ def flag_label(flag: str) -> str:
         "debts_heavy": _("heavy debts"),
     }
     return labels.get(flag, flag)
+
+
+def factor_label(code: str) -> str:
+    """A score factor the judgement recorded, in words."""
+    if code.startswith("flag:"):
+        return flag_label(code.removeprefix("flag:"))
+    labels = {
+        "coverage": _("room in the cash flow for the payment"),
+        "months_operating": _("months in business"),
+        "guarantor": _("a guarantor"),
+        "owns_home": _("owns a home"),
+    }
+    return labels.get(code, code)
+
+
+def listing(items: Iterable[str]) -> str:
+    return _(", ").join(items)
+
+
+@dataclass(frozen=True)
+class StaffArea:
+    """Where an officer works, with the bank's reference data to word unknown codes by."""
+
+    territory_code: str
+    team_code: str
+    districts: tuple[str, ...]  # the names of the districts in the territory
+    industries: tuple[str, ...]  # the names of the industries the team serves
+
+
+def territory_name(area: StaffArea) -> str:
+    names = {
+        "CD-N": _("Chengdu North"),
+        "CD-S": _("Chengdu South"),
+        "HQ": _("head office"),
+    }
+    known = names.get(area.territory_code)
+    return known or (listing(area.districts) if area.districts else area.territory_code)
+
+
+def team_name(area: StaffArea) -> str:
+    names = {"RETAIL": _("retail and wholesale"), "FOOD": _("food and services")}
+    known = names.get(area.team_code)
+    return known or (listing(area.industries) if area.industries else area.team_code)
 
 
 def duration(left: timedelta) -> str:
@@ -263,6 +384,7 @@ def _header(facts: LeadFacts, viewer: Viewer) -> str:
             "unclaimed": _("nobody claimed it in time"),
             "not_contacted": _("not contacted within a working day"),
             "unassigned": _("no officer could take it"),
+            "queued": _("not claimed yet"),
         }
         reason = reasons.get(viewer.reason or "", "")
         holder = facts.officer_name or "-"
@@ -303,7 +425,7 @@ def _judgement_lines(lead: Lead) -> list[str]:
     if lead.score is not None:
         lines.append(_("Score: {score}").format(score=lead.score))
     if lead.flags:
-        flags = ", ".join(flag_label(flag) for flag in lead.flags)
+        flags = listing(flag_label(flag) for flag in lead.flags)
         lines.append(_("🚩 Red flags: {flags}").format(flags=flags))
     if lead.referral_code:
         lines.append(_("Referred by: {referral}").format(referral=lead.referral_code))
@@ -313,10 +435,27 @@ def _judgement_lines(lead: Lead) -> list[str]:
 def _deadline_line(facts: LeadFacts, locale: str) -> str:
     assert facts.deadline is not None and facts.deadline_left is not None
     when = _local(facts.deadline, facts.timezone, locale)
+    if facts.overdue is not None:
+        return _overdue_line(facts.claimed, when, facts.overdue)
     left = duration(facts.deadline_left)
     if facts.claimed:
         return _("⏰ Contact by {when} ({left} of working time left)").format(when=when, left=left)
     return _("⏰ Claim by {when} ({left} of working time left)").format(when=when, left=left)
+
+
+def _overdue_line(claimed: bool, when: str, overdue: timedelta) -> str:
+    if overdue < timedelta(minutes=1):  # just escalated, or since closing time
+        if claimed:
+            return _("⏰ Contact was due by {when}: overdue").format(when=when)
+        return _("⏰ Claim was due by {when}: overdue").format(when=when)
+    late = duration(overdue)
+    if claimed:
+        return _("⏰ Contact was due by {when}: {late} of working time overdue").format(
+            when=when, late=late
+        )
+    return _("⏰ Claim was due by {when}: {late} of working time overdue").format(
+        when=when, late=late
+    )
 
 
 def _detail_lines(lead: Lead) -> list[str]:
@@ -325,8 +464,10 @@ def _detail_lines(lead: Lead) -> list[str]:
         lines.append(_("Purpose: {purpose}").format(purpose=lead.purpose))
     factors = lead.details.get("score_factors")
     if isinstance(factors, dict) and factors:
-        parts = ", ".join(
-            f"{code} {points:+}" for code, points in factors.items() if isinstance(points, int)
+        parts = listing(
+            f"{factor_label(code)} {points:+}"
+            for code, points in factors.items()
+            if isinstance(points, int)
         )
         lines.append(_("Score factors: {factors}").format(factors=parts))
     if lead.passed_by:
@@ -426,6 +567,20 @@ def days_keyboard(lead_id: str, days: list[date], locale: str) -> InlineKeyboard
     return builder.as_markup()
 
 
+def task_days_keyboard(
+    task_id: str, days: list[date], page: int, locale: str
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for option in days:
+        builder.button(
+            text=day(option, locale),
+            callback_data=TaskDay(task=task_id, day=option.strftime("%Y%m%d"), page=page),
+        )
+    builder.button(text=_("« Back"), callback_data=QueuePage(page=page))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
 def times_keyboard(lead_id: str, slots: list[datetime]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for slot in slots:
@@ -465,6 +620,12 @@ def queue_page(
     builder = InlineKeyboardBuilder()
     rows: list[int] = []
     for number, item in enumerate(shown, start=page * QUEUE_PAGE_SIZE + 1):
+        if item.lead is not None:
+            builder.button(
+                text=_("📂 {number} open the card").format(number=number),
+                callback_data=QueueOpen(lead=item.lead.id),
+            )
+            rows.append(1)
         if item.task is not None:
             task_id = item.task.id
             builder.button(
@@ -472,7 +633,7 @@ def queue_page(
                 callback_data=TaskAction(action=TaskVerb.DONE, task=task_id, page=page),
             )
             builder.button(
-                text=_("📅 {number} next working day").format(number=number),
+                text=_("📅 {number} move to another day").format(number=number),
                 callback_data=TaskAction(action=TaskVerb.LATER, task=task_id, page=page),
             )
             rows.append(2)
@@ -498,17 +659,35 @@ def _queue_line(item: QueueItem, currency: str, timezone: str, locale: str) -> s
             when=when,
         )
     assert item.task is not None
+    return task_line(item.task, locale)
+
+
+def task_line(task: OfficerTask, locale: str) -> str:
     kinds = {
         TaskKind.FIRST_VISIT: _("first visit after payout"),
         TaskKind.MONTHLY_MONITORING: _("monthly monitoring visit"),
         TaskKind.OVERDUE_FOLLOW_UP: _("overdue follow-up"),
     }
     return _("Task {task}: {kind}, loan {loan} · due {when}").format(
-        task=item.task.id,
-        kind=kinds[item.task.kind],
-        loan=item.task.loan_id,
-        when=day(item.task.due_on, locale),
+        task=task.id, kind=kinds[task.kind], loan=task.loan_id, when=day(task.due_on, locale)
     )
+
+
+def new_task(task: OfficerTask, locale: str) -> str:
+    return "\n".join(
+        [
+            _("📋 A new task for you"),
+            task_line(task, locale),
+            _("/queue to mark it done or move it."),
+        ]
+    )
+
+
+def task_digest(tasks: list[OfficerTask], today: date, locale: str) -> str:
+    lines = [_("☀️ Your tasks for today, {day}:").format(day=day(today, locale)), ""]
+    lines += [f"{number}. " + task_line(task, locale) for number, task in enumerate(tasks, 1)]
+    lines += ["", _("/queue to mark them done or move them.")]
+    return "\n".join(lines)
 
 
 def borrower_kind_name(kind: BorrowerKind) -> str:

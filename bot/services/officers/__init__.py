@@ -10,6 +10,7 @@ leads nobody claims or contacts in working time.
 - facts, cards: what a lead card shows, sending it once and editing it in place
 - timers, sla: the SLA timers, reminders and escalations
 - tasks: the queue, post-loan tasks done or moved
+- task_news: new tasks pushed to the officer, and each working morning's digest
 - team: the supervisor's figures, overdue borrowers and their next step
 - feed: the subscriber to the bank's event feed
 """
@@ -31,6 +32,7 @@ from bot.services.officers.feed import OfficerFeed
 from bot.services.officers.lead_actions import LeadActions
 from bot.services.officers.sla import SlaWatch
 from bot.services.officers.staff import StaffBinding, StaffDirectory
+from bot.services.officers.task_news import TaskNews
 from bot.services.officers.tasks import OfficerTasks
 from bot.services.officers.team import TeamFigures
 from bot.services.officers.timers import SlaTimers
@@ -52,6 +54,7 @@ class OfficerServices:
     cards: LeadCards
     sla: SlaWatch
     tasks: OfficerTasks
+    news: TaskNews
     team: TeamFigures
     feed: OfficerFeed  # the subscriber to the bank's event feed
 
@@ -79,17 +82,19 @@ def build_officer_services(
     facts = LeadFactsSource(bank, calculator, clock, policy, timers, currency)
     cards = LeadCards(i18n, directory, registry, facts, outbox)
     sla = SlaWatch(bank, i18n, policy, timers, cards)
+    news = TaskNews(bank, redis, i18n, clock, policy, directory, outbox)
     return OfficerServices(
         bank=bank,
         clock=clock,
         policy=policy,
         currency=currency,
         directory=directory,
-        binding=StaffBinding(bank, directory),
+        binding=StaffBinding(bank, directory, news),
         actions=LeadActions(bank, registry),
         cards=cards,
         sla=sla,
-        tasks=OfficerTasks(bank, clock, policy, timers),
+        tasks=OfficerTasks(bank, clock, policy, timers, news),
+        news=news,
         team=TeamFigures(bank, redis, clock, policy, directory),
-        feed=OfficerFeed(bank, cards, sla),
+        feed=OfficerFeed(bank, cards, sla, news),
     )

@@ -125,6 +125,27 @@ class LeadCards:
         )
         await self.registry.save(lead.id, replace(card, digest=_digest(text, markup)))
 
+    async def reopen(self, member: StaffMember, lead: Lead, request: str) -> None:
+        """Send the officer's card again, as the chat's newest message (once per `request`);
+        from now on edits change this copy."""
+        card = await self.registry.card(lead.id, member.officer_id)
+        on_lead = member.officer_id in (lead.officer_id, lead.co_officer_id)
+        role = CardRole.WORKER if on_lead else CardRole.SUPERVISOR
+        reason = card.reason if card is not None and card.role is role else "queued"
+        first_key = f"card:{lead.id}:{member.officer_id}:{role.value}:{request}"
+        card = Card(member.officer_id, member.chat_id, role, first_key, reason)
+        text, markup = await self.render(card, member, lead)
+        await self.outbox.enqueue(
+            OutgoingMessage(
+                key=first_key,
+                chat_id=member.chat_id,
+                text=text,
+                markup=markup,
+                priority=Priority.URGENT,
+            )
+        )
+        await self.registry.save(lead.id, replace(card, digest=_digest(text, markup)))
+
     async def edit(
         self, card: Card, member: StaffMember, lead: Lead, detailed: bool = False
     ) -> None:

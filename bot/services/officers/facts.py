@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.domain.loan_terms import ScheduleError
 from bot.domain.working_hours import SlaPolicy
 from bot.services.calculator import LoanCalculator
+from bot.services.officers.staff import StaffMember
 from bot.services.officers.timers import SlaTimers
 from bot.views import officers as views
 from integrations.bank.models import District, Industry, Lead, LeadStatus
@@ -41,6 +42,8 @@ class LeadFactsSource:
 
     async def facts(self, lead: Lead) -> views.LeadFacts:
         deadline = await self.deadline(lead)
+        now = self.clock.now()
+        between = self.policy.calendar.between
         return views.LeadFacts(
             lead=lead,
             district=await self._district(lead.district_code),
@@ -50,9 +53,8 @@ class LeadFactsSource:
             officer_name=await self.officer_name(lead.officer_id),
             co_officer_name=await self.officer_name(lead.co_officer_id),
             deadline=deadline,
-            deadline_left=self.policy.calendar.between(self.clock.now(), deadline)
-            if deadline
-            else None,
+            deadline_left=between(now, deadline) if deadline else None,
+            overdue=between(deadline, now) if deadline and deadline < now else None,
             currency=self.currency,
             timezone=self.policy.calendar.timezone,
         )
@@ -65,6 +67,17 @@ class LeadFactsSource:
         if lead.status in UNCLAIMED and timer and timer.officer_id == lead.officer_id:
             return timer.due
         return None
+
+    async def area(self, member: StaffMember) -> views.StaffArea:
+        """The officer's territory and team, with the reference data that describes them."""
+        districts = await self.bank.list_districts()
+        industries = await self.bank.list_industries()
+        return views.StaffArea(
+            member.territory_code,
+            member.team_code,
+            tuple(d.name for d in districts if d.territory_code == member.territory_code),
+            tuple(i.name for i in industries if i.team_code == member.team_code),
+        )
 
     async def officer_name(self, officer_id: str | None) -> str | None:
         if officer_id is None:

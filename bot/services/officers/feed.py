@@ -1,4 +1,5 @@
-"""The officers' subscriber to the bank's event feed: lead news moves timers and cards."""
+"""The officers' subscriber to the bank's event feed: lead news moves timers and cards;
+payouts and overdue installments bring new tasks."""
 
 from __future__ import annotations
 
@@ -6,19 +7,30 @@ from datetime import datetime
 
 from bot.services.officers.cards import LeadCards
 from bot.services.officers.sla import SlaWatch
-from integrations.bank.models import BankEvent, LeadStatus, LeadStatusChanged
+from bot.services.officers.task_news import TaskNews
+from integrations.bank.models import (
+    BankEvent,
+    LeadStatus,
+    LeadStatusChanged,
+    LoanDisbursed,
+    LoanOverdue,
+)
 from integrations.bank.protocol import BankAdapter
 
 
 class OfficerFeed:
     """Idempotent: it redraws from the lead's state at the bank, whatever the event says."""
 
-    def __init__(self, bank: BankAdapter, cards: LeadCards, sla: SlaWatch) -> None:
+    def __init__(self, bank: BankAdapter, cards: LeadCards, sla: SlaWatch, news: TaskNews) -> None:
         self.bank = bank
         self.cards = cards
         self.sla = sla
+        self.news = news
 
     async def on_event(self, event: BankEvent, now: datetime) -> None:
+        if isinstance(event, LoanDisbursed | LoanOverdue):  # they come with new tasks
+            await self.news.announce(event.officer_id)
+            return
         if not isinstance(event, LeadStatusChanged):
             return
         lead = await self.bank.get_lead(event.lead_id)

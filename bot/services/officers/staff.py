@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
@@ -13,6 +14,9 @@ from bot.services.preferences import LanguagePreferences
 from integrations.bank.errors import AlreadyClaimed, BankError, InvalidCode
 from integrations.bank.models import BindingRole, BindingStart, CodeChallenge, StaffRole
 from integrations.bank.protocol import BankAdapter
+
+if TYPE_CHECKING:  # task_news needs the directory defined here
+    from bot.services.officers.task_news import TaskNews
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +93,12 @@ class StaffDirectory:
             pipe.sadd("officers:staff", member.officer_id)
             await pipe.execute()
 
+    async def remove(self, member: StaffMember) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(f"officers:staff:{member.officer_id}", f"officers:chat:{member.chat_id}")
+            pipe.srem("officers:staff", member.officer_id)
+            await pipe.execute()
+
     async def by_officer(self, officer_id: str | None) -> StaffMember | None:
         if officer_id is None:
             return None
@@ -115,9 +125,10 @@ class StaffDirectory:
 class StaffBinding:
     """/officer: the staff code starts a challenge at the bank, its SMS code completes it."""
 
-    def __init__(self, bank: BankAdapter, directory: StaffDirectory) -> None:
+    def __init__(self, bank: BankAdapter, directory: StaffDirectory, news: TaskNews) -> None:
         self.bank = bank
         self.directory = directory
+        self.news = news
 
     async def start(self, chat_id: int, staff_code: str) -> CodeChallenge:
         request = BindingStart(chat_user_id=chat_id, staff_code=staff_code.strip().upper())
@@ -145,7 +156,20 @@ class StaffBinding:
             locale=locale,
         )
         await self.directory.save(member)
+        try:
+            await self.news.linked(member)
+        except BankError:  # the first news of the officer's tasks will take this look
+            log.warning("tasks of %s not looked at on linking", member.officer_id)
         return member
+
+    async def unbind(self, member: StaffMember) -> None:
+        """The chat no longer gets the officer's leads; the bank forgets the binding too."""
+        try:
+            await self.bank.unbind(member.chat_id)
+        except BankError as error:
+            if error.code != "not_found":
+                raise DeskError.from_bank(error) from None
+        await self.directory.remove(member)
 
 
 def text_of(raw: object) -> str:
