@@ -64,25 +64,26 @@ def not_staff_text() -> str:
 # --- binding ------------------------------------------------------------------------------
 
 
-async def officer(message: Message, state: FSMContext, services: Services) -> None:
+async def officer(message: Message, state: FSMContext, locale: str, services: Services) -> None:
     if message.from_user is None:
         return
     member = await services.officers.directory.by_chat(message.from_user.id)
     if member is not None:
         area = await services.officers.cards.facts.area(member)
-        await message.answer(_linked_text(member, area), reply_markup=views.linked_keyboard())
+        text = _linked_text(member, area, locale)
+        await message.answer(text, reply_markup=views.linked_keyboard())
         return
     await state.set_state(OfficerForm.staff_code)
     await message.answer(_("Send your staff code (for example K001)."))
 
 
-def _linked_text(member: StaffMember, area: views.StaffArea) -> str:
+def _linked_text(member: StaffMember, area: views.StaffArea, locale: str) -> str:
     role = _("supervisor") if member.is_supervisor else _("loan officer")
     return _("You are linked as {name}, {role}, territory {territory}, team {team}.").format(
         name=member.name,
         role=role,
-        territory=views.territory_name(area),
-        team=views.team_name(area),
+        territory=views.territory_name(area, locale),
+        team=views.team_name(area, locale),
     )
 
 
@@ -127,7 +128,7 @@ async def code_given(
     await bot.set_my_commands(menu, scope=BotCommandScopeChat(chat_id=member.chat_id))
     area = await services.officers.cards.facts.area(member)
     await message.answer(
-        _linked_text(member, area)
+        _linked_text(member, area, locale)
         + "\n"
         + _("New leads will arrive here. /queue shows your queue.")
     )

@@ -306,24 +306,26 @@ class StaffArea:
 
     territory_code: str
     team_code: str
-    districts: tuple[str, ...]  # the names of the districts in the territory
-    industries: tuple[str, ...]  # the names of the industries the team serves
+    districts: tuple[Named, ...]  # the districts in the territory
+    industries: tuple[Named, ...]  # the industries the team serves
 
 
-def territory_name(area: StaffArea) -> str:
+def territory_name(area: StaffArea, locale: str) -> str:
     names = {
         "CD-N": _("Chengdu North"),
         "CD-S": _("Chengdu South"),
         "HQ": _("head office"),
     }
     known = names.get(area.territory_code)
-    return known or (listing(area.districts) if area.districts else area.territory_code)
+    described = listing(item.name_in(locale) for item in area.districts)
+    return known or described or area.territory_code
 
 
-def team_name(area: StaffArea) -> str:
+def team_name(area: StaffArea, locale: str) -> str:
     names = {"RETAIL": _("retail and wholesale"), "FOOD": _("food and services")}
     known = names.get(area.team_code)
-    return known or (listing(area.industries) if area.industries else area.team_code)
+    described = listing(item.name_in(locale) for item in area.industries)
+    return known or described or area.team_code
 
 
 def duration(left: timedelta) -> str:

@@ -75,8 +75,8 @@ class LeadFactsSource:
         return views.StaffArea(
             member.territory_code,
             member.team_code,
-            tuple(d.name for d in districts if d.territory_code == member.territory_code),
-            tuple(i.name for i in industries if i.team_code == member.team_code),
+            tuple(d for d in districts if d.territory_code == member.territory_code),
+            tuple(i for i in industries if i.team_code == member.team_code),
         )
 
     async def officer_name(self, officer_id: str | None) -> str | None:
