@@ -12,7 +12,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 from aiogram.utils.i18n import I18n
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_currency, format_decimal
 
 from bot.config import SUPPORTED_LOCALES
@@ -80,4 +80,8 @@ def day(value: date, locale: str) -> str:
 
 
 def moment(value: datetime, locale: str) -> str:
-    return format_datetime(value, format="medium", locale=locale)
+    """A date and a time of day as people read them: to the minute, never with seconds."""
+    pattern = get_datetime_format("medium", locale=locale).replace("'", "")
+    return pattern.replace("{0}", format_time(value, format="short", locale=locale)).replace(
+        "{1}", day(value.date(), locale)
+    )
