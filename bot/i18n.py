@@ -81,7 +81,7 @@ def day(value: date, locale: str) -> str:
 
 def moment(value: datetime, locale: str) -> str:
     """A date and a time of day as people read them: to the minute, never with seconds."""
-    pattern = get_datetime_format("medium", locale=locale).replace("'", "")
+    pattern = str(get_datetime_format("medium", locale=locale)).replace("'", "")
     return pattern.replace("{0}", format_time(value, format="short", locale=locale)).replace(
         "{1}", day(value.date(), locale)
     )
