@@ -26,6 +26,7 @@ from integrations.bank.models import (
     LeadStatus,
     LeadStatusChanged,
     LoanDisbursed,
+    RetainedRecord,
 )
 
 SECTIONS = ("contact", "business", "cash_flow", "assets", "loan", "other")
@@ -430,11 +431,20 @@ def forget_confirm() -> str:
     )
 
 
-def forgotten(retained: list[str]) -> str:
-    text = _("Done. I have deleted everything I kept about you.")
+def forgotten(retained: list[RetainedRecord]) -> str:
+    lines = [_("Done. I have deleted everything I kept about you.")]
     if retained:
-        text += "\n" + _("The bank must keep by law: {items}").format(items="; ".join(retained))
-    return text
+        lines.append(_("The bank must keep by law:"))
+        lines += [f"• {retained_record(record)}" for record in retained]
+    return "\n".join(lines)
+
+
+def retained_record(record: RetainedRecord) -> str:
+    names = {
+        RetainedRecord.CUSTOMER_RECORD: _("your customer record, accounts and transactions"),
+        RetainedRecord.CREDIT_FILE: _("the applications that led to a loan (the credit file)"),
+    }
+    return names[record]
 
 
 class ChatLeadMessenger:

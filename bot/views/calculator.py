@@ -14,6 +14,7 @@ from bot.domain.plans import RepaymentPlan
 from bot.domain.schedule import Installment, Schedule
 from bot.i18n import amount, day, money, number
 from bot.services.calculator import Comparison, ProductBounds
+from bot.views.text import labelled, sentences
 
 PAGE_ROWS = 12
 
@@ -64,7 +65,7 @@ def amount_error(error: AmountError) -> str:
         AmountErrorCode.TOO_LARGE: _("That amount is too large."),
         AmountErrorCode.NOT_A_NUMBER: _("I could not read an amount in that."),
     }
-    return reasons[error.code] + " " + amount_examples()
+    return sentences(reasons[error.code], amount_examples())
 
 
 def amount_examples() -> str:
@@ -217,7 +218,7 @@ def comparison(results: list[Comparison], currency: str, locale: str) -> str:
     lines = []
     for result in results:
         if result.schedule is None:
-            lines.append(f"• {plan_name(result.plan)}: " + _("not available for this term"))
+            lines.append("• " + labelled(plan_name(result.plan), _("not available for this term")))
             continue
         lines.append(
             f"• {plan_name(result.plan)}\n   "
