@@ -188,9 +188,8 @@ def _fields(text: str) -> list[tuple[str, str | None, str | None, str | None]]:
         return [(text, None, None, None)]
 
 
-def renderings(locale: str) -> Iterator[Rendering]:
-    """Every entry of the locale's catalog, plural entries once per form, with samples."""
-    entries = catalog(locale)
+def renderings(entries: Catalog, locale: str) -> Iterator[Rendering]:
+    """Every entry of a catalog, plural entries once per form, with samples."""
     for message in entries:
         if not message.id:
             continue
@@ -254,7 +253,7 @@ def review() -> tuple[dict[str, dict[str, list[Rendering]]], list[Problem]]:
     table: dict[str, dict[str, list[Rendering]]] = {}
     found: list[Problem] = []
     for locale in SUPPORTED_LOCALES:
-        for rendering in renderings(locale):
+        for rendering in renderings(catalog(locale), locale):
             table.setdefault(rendering.msgid, {}).setdefault(locale, []).append(rendering)
             found += problems(rendering, money_samples)
     return table, found

@@ -7,9 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
 from babel.numbers import format_currency
 
-from bot.messages_review import Problem, Rendering, main, problems, review
+from bot.messages_review import Problem, Rendering, main, problems, renderings, review
 
 MONEY = frozenset(
     format_currency(Decimal("12345.60"), "CNY", locale=locale) for locale in ("zh_Hans", "en", "ru")
@@ -54,6 +55,24 @@ def test_each_kind_of_mistake_is_found(locale: str, text: str, reason: str) -> N
 )
 def test_what_is_right_is_not_reported(locale: str, text: str) -> None:
     assert problems(Rendering("msgid", locale, text), MONEY) == []
+
+
+def test_a_plural_entry_is_shown_in_each_form_with_a_number_that_selects_it() -> None:
+    entries = Catalog(locale="ru")
+    entries.add(
+        ("Remind me in {months} month", "Remind me in {months} months"),
+        (
+            "Напомнить через {months} месяц",
+            "Напомнить через {months} месяца",
+            "Напомнить через {months} месяцев",
+        ),
+    )
+    shown = [(r.form, r.text) for r in renderings(entries, "ru") if r.form is not None]
+    assert shown == [
+        (0, "Напомнить через 1 месяц"),
+        (1, "Напомнить через 2 месяца"),
+        (2, "Напомнить через 5 месяцев"),
+    ]
 
 
 def test_a_problem_names_the_entry_and_the_reason() -> None:
