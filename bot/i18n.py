@@ -13,6 +13,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 from aiogram.utils.i18n import I18n
 from babel.dates import format_date, format_time, get_datetime_format
+from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
 
 from bot.config import SUPPORTED_LOCALES
@@ -73,6 +74,11 @@ def number(value: Decimal | int, locale: str) -> str:
 def amount(value: Decimal, locale: str) -> str:
     """A number with exactly two decimals: money in aligned tables, rates in percent."""
     return format_decimal(value, format="#,##0.00", locale=locale)
+
+
+def listing(items: list[str], locale: str) -> str:
+    """Items as a list is written in the language: 住房、汽车和店铺; home, car, and shop."""
+    return format_list(items, locale=locale)
 
 
 def day(value: date, locale: str) -> str:

@@ -13,7 +13,7 @@ from babel.support import LazyProxy
 
 from bot.domain.judgement import Judgement, Reason
 from bot.domain.plans import PLANS_BY_ID
-from bot.i18n import day, moment, money
+from bot.i18n import day, listing, moment, money
 from bot.services.calculator import ProductBounds
 from bot.services.lead_outbox import Recipient
 from bot.services.outbound import Outbox, OutgoingMessage, PhoneBook, Priority
@@ -197,7 +197,7 @@ def answer_text(
     if key in ("premises", "guarantor", "call_time"):
         return choice_label(key, value)
     if key == "assets":
-        return ", ".join(choice_label(key, item) for item in value.split(",")) or _("None")
+        return listing([choice_label(key, item) for item in value.split(",")], locale) or _("None")
     if key in ("daily_sales", "monthly_sales", "monthly_costs", "household_spending",
                "debt_payments", "amount"):  # fmt: skip
         return money(Decimal(value), currency, locale)
