@@ -168,11 +168,13 @@ async def test_lead_card_claim_call_and_status_in_english(
     await driver.press(OFFICER_EN, "Call")
     contacts = [c for c in session.calls if isinstance(c, SendContact)]
     assert contacts and contacts[-1].phone_number == APPLICANT_PHONE
+    contact = driver.last(OFFICER_EN).contact
+    assert contact is not None and contact.phone_number == APPLICANT_PHONE
 
     await driver.press(OFFICER_EN, "Status")
     await driver.press(OFFICER_EN, "contacted")
-    assert "yours · contacted" in driver.last(OFFICER_EN).text
-    assert len(driver.seen(OFFICER_EN)) == 4  # three binding messages and the one card
+    assert "yours · contacted" in driver.seen(OFFICER_EN)[-2].text  # the card, edited
+    assert len(driver.seen(OFFICER_EN)) == 5  # three binding messages, the card, the contact
     assert (await bank.get_lead(lead_id)).status == "contacted"
 
 
