@@ -107,6 +107,11 @@ CHECKS_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
         "ASCII punctuation after Chinese text (use ，；！？。)",
     ),
     (re.compile(f"\\((?=[^)]*[{CJK}])|(?<=[{CJK}])\\)"), "ASCII brackets around Chinese text"),
+    (
+        re.compile(f"(?<=\\S) +[（{FULL_WIDTH_PUNCTUATION}]"),
+        "ASCII space before Chinese punctuation",
+    ),
+    (re.compile(f'"(?=[{CJK}])|(?<=[{CJK}])"'), "ASCII quotes around Chinese text (use “”)"),
 )
 SECONDS = re.compile(r"\b\d{1,2}:\d{2}:\d{2}\b")
 RAW_PLACEHOLDER = re.compile(r"\{[^{}]*\}|[{}]|%\(\w+\)[sd]|%[sd]")

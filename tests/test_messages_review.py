@@ -29,6 +29,8 @@ def test_every_entry_reads_right_in_every_language() -> None:
         ("zh_Hans", "最新余额: ¥12,345.60", "ASCII colon after Chinese"),
         ("zh_Hans", "请稍后再试.", "ASCII punctuation after Chinese"),
         ("zh_Hans", "线索 LD1 (双人调查)", "ASCII brackets around Chinese"),
+        ("zh_Hans", "月供 ¥12,345.60 （占月现金流 35%）", "ASCII space before Chinese punctuation"),
+        ("zh_Hans", '请点击"完成"', "ASCII quotes around Chinese"),
         ("en", "Send {amount} now", "raw placeholder '{amount}'"),
         ("ru", "Отправьте %s", "raw placeholder '%s'"),
         ("en", "Visit on Dec 3, 2026, 10:00:00 AM", "a time with seconds"),
