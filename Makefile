@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/messages.po))
 
-.PHONY: demo test lint lock catalogs messages bench clean
+.PHONY: demo test lint lock catalogs messages messages-review bench clean
 
 demo: $(INSTALLED) $(CATALOGS)
 	$(BIN)/python -m bot demo
@@ -44,6 +44,10 @@ messages: $(INSTALLED)
 		-k ngettext:1,2 -o locales/messages.pot bot handlers
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -D messages \
 		-i locales/messages.pot -d locales
+
+# Every catalog entry in every language with sample values, and what reads wrong in them.
+messages-review: $(INSTALLED) $(CATALOGS)
+	$(BIN)/python -m bot.messages_review --out build/messages-review.md
 
 bench: $(INSTALLED) $(CATALOGS)
 	$(BIN)/python bench/bench_updates.py

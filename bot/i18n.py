@@ -12,7 +12,8 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 from aiogram.utils.i18n import I18n
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time, get_datetime_format
+from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
 
 from bot.config import SUPPORTED_LOCALES
@@ -75,9 +76,18 @@ def amount(value: Decimal, locale: str) -> str:
     return format_decimal(value, format="#,##0.00", locale=locale)
 
 
+def listing(items: list[str], locale: str) -> str:
+    """Items as a list is written in the language: 住房、汽车和店铺; home, car, and shop."""
+    return format_list(items, locale=locale)
+
+
 def day(value: date, locale: str) -> str:
     return format_date(value, format="medium", locale=locale)
 
 
 def moment(value: datetime, locale: str) -> str:
-    return format_datetime(value, format="medium", locale=locale)
+    """A date and a time of day as people read them: to the minute, never with seconds."""
+    pattern = str(get_datetime_format("medium", locale=locale)).replace("'", "")
+    return pattern.replace("{0}", format_time(value, format="short", locale=locale)).replace(
+        "{1}", day(value.date(), locale)
+    )

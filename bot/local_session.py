@@ -21,6 +21,7 @@ from aiogram.methods import (
     EditMessageReplyMarkup,
     EditMessageText,
     GetMe,
+    SendContact,
     SendDocument,
     SendMessage,
     SendPhoto,
@@ -29,6 +30,7 @@ from aiogram.methods import (
 from aiogram.methods.base import TelegramType
 from aiogram.types import (
     Chat,
+    Contact,
     Document,
     InlineKeyboardMarkup,
     Message,
@@ -60,6 +62,7 @@ class Shown:
     keyboard: list[list[Button]] = field(default_factory=list)
     file_name: str | None = None
     file_bytes: bytes | None = None
+    contact: Contact | None = None
     edits: int = 0
 
     def flat_buttons(self) -> list[Button]:
@@ -82,9 +85,10 @@ class LocalSession(BaseSession):
     def __init__(
         self,
         bot_user: User | None = None,
-        observer: Callable[[TelegramMethod[Any]], None] | None = None,
+        observer: Callable[[TelegramMethod[Any], Any], None] | None = None,
     ) -> None:
-        """`observer` sees every request as it is made (the demo prints them)."""
+        """`observer` sees every request and its result as it is made (the demo prints
+        them, with the number of the message each became)."""
         super().__init__()
         self.observer = observer
         self.bot_user = bot_user or User(id=42, is_bot=True, first_name="Bot", username="bot")
@@ -135,7 +139,7 @@ class LocalSession(BaseSession):
         self.calls.append(method)
         result = self._apply(method)
         if self.observer is not None:
-            self.observer(method)
+            self.observer(method, result)
         return cast(TelegramType, result)
 
     def _apply(self, method: TelegramMethod[Any]) -> Any:
@@ -145,6 +149,8 @@ class LocalSession(BaseSession):
             return self._show(int(method.chat_id), method.text, method.reply_markup)
         if isinstance(method, SENDS_WITH_CAPTION):
             return self._show_file(method)
+        if isinstance(method, SendContact):
+            return self._show_contact(method)
         if isinstance(method, EditMessageText | EditMessageCaption | EditMessageReplyMarkup):
             return self._edit(method)
         if isinstance(method, DeleteMessage):
@@ -177,6 +183,12 @@ class LocalSession(BaseSession):
             return message.model_copy(update={"document": document})
         photo = PhotoSize(file_id=file_id, file_unique_id=file_id, width=800, height=600)
         return message.model_copy(update={"photo": [photo]})
+
+    def _show_contact(self, method: SendContact) -> Message:
+        contact = Contact(phone_number=method.phone_number, first_name=method.first_name)
+        message = self._show(int(method.chat_id), "", method.reply_markup)
+        self.chat(int(method.chat_id)).messages[message.message_id].contact = contact
+        return message.model_copy(update={"contact": contact, "text": None})
 
     def _edit(
         self, method: EditMessageText | EditMessageCaption | EditMessageReplyMarkup

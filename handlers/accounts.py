@@ -37,6 +37,7 @@ from bot.services.accounts import (
     BankLookupError,
     BindingError,
     BindingProblem,
+    NotTheirLoan,
 )
 from bot.views import accounts as views
 from integrations.bank.models import Loan
@@ -332,13 +333,15 @@ async def own_loan(
 ) -> Loan | None:
     """The customer's active loan a button names; otherwise the button is answered."""
     try:
-        loans = await accounts.loans(customer_id)
+        loan = await accounts.own_loan(customer_id, loan_id)
     except BankLookupError:
         await callback.answer(views.bank_unavailable(), show_alert=True)
         return None
-    loan = next((loan for loan in loans if loan.id == loan_id), None)
+    except NotTheirLoan:
+        await callback.answer(views.not_their_loan(), show_alert=True)
+        return None
     if loan is None:
-        await out_of_date(callback)  # not the customer's, or no longer running
+        await out_of_date(callback)  # no longer running
     return loan
 
 

@@ -59,11 +59,14 @@ from bot.services.lead_outbox import LeadDelivery, LeadMessenger
 from bot.services.reference_data import BankNotAnswering
 from bot.views import application as views
 from bot.views.calculator import amount_error, plan_name
+from bot.views.text import labelled
 
 TERM_CHOICES = (3, 6, 12, 18, 24)
 REFERRAL = re.compile(r"ref_([A-Za-z0-9_-]{1,32})")
 DURATION = re.compile(
-    r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>years?|yrs?|y|年|months?|m|个月|月)?", re.IGNORECASE
+    r"(?P<number>\d+(?:\.\d+)?)\s*"
+    r"(?P<unit>years?|yrs?|y|年|лет|года?|г\.?|months?|m|个月|月|месяц(?:а|ев)?|мес\.?)?",
+    re.IGNORECASE,
 )
 MENU_LABELS = (APPLY_LABEL, CALCULATOR_LABEL, HELP_LABEL, LANGUAGE_LABEL)
 
@@ -370,7 +373,7 @@ def _parse_duration(text: str) -> str:
         raise InvalidAnswer("months_operating")
     number = Decimal(match["number"])
     unit = (match["unit"] or "y").lower()
-    months = number if unit in ("m", "month", "months", "个月", "月") else number * 12
+    months = number if unit.startswith(("m", "个月", "月", "мес")) else number * 12
     if months > 1200 or months != months.to_integral_value():
         raise InvalidAnswer("months_operating")
     return str(int(months))
@@ -582,7 +585,7 @@ async def _summary_text(turn: Turn, draft: dict[str, Any]) -> str:
                 if value
                 else views.skipped()
             )
-            lines.append(f"{views.field_name(question.key)}: {shown}")
+            lines.append(labelled(views.field_name(question.key), shown))
     return "\n".join(lines)
 
 

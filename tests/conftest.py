@@ -25,6 +25,14 @@ ALICE_ZH = ChatUser("alice", 5001, "小李", "zh-hans", "+8613900000011")
 BOB_EN = ChatUser("bob", 5002, "Bob", "en", "+8613900000012")
 
 
+@pytest.fixture(autouse=True)
+def _no_bot_settings_from_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see the documented defaults whatever the caller exported (BOT_TEST_* stay)."""
+    for name in list(os.environ):
+        if name.startswith("BOT_") and not name.startswith("BOT_TEST_"):
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def redis_url() -> str:
     return REDIS_URL

@@ -7,8 +7,12 @@ from datetime import timedelta
 
 from bot.clock import SimulatedClock
 from bot.demo.driver import ChatDriver, ChatUser
+from bot.factory import App
+from bot.views.reminders import ReminderButton
+from handlers.accounts import LoanButton
 from integrations.bank.sandbox import seed
 from integrations.sms.outbound import RecordingSmsSender
+from tests.test_forged_callbacks import Point
 
 MERCHANT = ChatUser(
     "merchant", seed.MERCHANT_CHAT_USER_ID, "陈小梅", "zh-hans", seed.MERCHANT_PHONE
@@ -156,3 +160,37 @@ async def test_unbind_asks_first(driver: ChatDriver) -> None:
     assert driver.last(MERCHANT).text.startswith("此对话已不再绑定您的银行账户。")
     await driver.send(MERCHANT, "/balance")
     assert driver.last(MERCHANT).text.startswith("要查看余额和贷款")
+
+
+async def test_another_customers_loan_button_says_it_is_not_theirs(
+    driver: ChatDriver, app: App, sms: RecordingSmsSender
+) -> None:
+    olga = ChatUser("olga", 6004, "Ольга", "ru", seed.CUSTOMER_WITHOUT_LOAN_PHONES[1])
+    for user in (LIU_EN, olga):
+        await driver.send(user, "/loans")
+        await driver.share_contact(user)
+        await driver.send(user, latest_code(sms, user))
+    await driver.send(MERCHANT, "/loans")
+    pressed = {
+        MERCHANT: (
+            LoanButton(action="schedule", loan="LN000002").pack(),
+            "这笔贷款不属于此对话绑定的银行账户。",
+        ),
+        LIU_EN: (
+            LoanButton(action="repay", loan="LN000001").pack(),
+            "This loan is not on the bank account linked to this chat.",
+        ),
+        olga: (
+            ReminderButton(action="repay", loan="LN000001", number=1).pack(),
+            "Этот кредит не относится к банковскому счёту, привязанному к этому чату.",
+        ),
+    }
+    for user, (data, said) in pressed.items():
+        seen = len(driver.seen(user))
+        done = await Point(driver, app, user).press(data)
+        assert [(call.text, call.show_alert) for call in done] == [(said, True)]  # type: ignore[attr-defined]
+        assert len(driver.seen(user)) == seen
+    done = await Point(driver, app, LIU_EN).press(
+        LoanButton(action="schedule", loan="LN999999").pack()
+    )
+    assert [call.text for call in done] == ["This button is no longer active."]  # type: ignore[attr-defined]

@@ -507,14 +507,14 @@ async def test_the_merchant_hears_of_the_visit_and_is_reminded_the_day_before(
     await driver.press(officer, "10:00")
     await background.run_once(clock.now())
     booked = driver.last(CHEN)
-    assert booked.text.startswith("📅 李经理 将于 2026年11月24日 10:00:00 上门")
+    assert booked.text.startswith("📅 李经理 将于 2026年11月24日 10:00 上门")
 
     clock.move_to(datetime(2026, 11, 23, 1, 59, tzinfo=UTC))  # Monday 09:59 in Shanghai
     await background.run_once(clock.now())
     assert driver.last(CHEN) is booked
     clock.move_to(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))  # a day before the visit
     await background.run_once(clock.now())
-    assert driver.last(CHEN).text.startswith("⏰ 提醒：李经理 明天 2026年11月24日 10:00:00")
+    assert driver.last(CHEN).text.startswith("⏰ 提醒：李经理 明天 2026年11月24日 10:00")
     await background.run_once(clock.now())
     assert len([m for m in driver.seen(CHEN) if m.text.startswith("⏰")]) == 1
 

@@ -81,11 +81,15 @@ class ChatDriver:
             Update(update_id=self._update_id(), message=self._message(user, location=location))
         )
 
-    async def press(self, user: ChatUser, label: str) -> None:
+    async def press(self, user: ChatUser, label: str, message_id: int | None = None) -> None:
         """`label`: part of a button's text, or `#N` for the N-th button in reading order.
 
         Inline buttons of the latest message that has any come first; then the reply keyboard.
+        With `message_id`, a button of that (older) message instead.
         """
+        if message_id is not None:
+            await self._press_on(user, label, message_id)
+            return
         view = self.session.chat(user.user_id)
         shown = view.last_with_buttons()
         inline = shown.flat_buttons() if shown else []
@@ -103,12 +107,28 @@ class ChatDriver:
             return
         raise DriverError(f"no button matching {label!r} for {user.name}")
 
+    async def _press_on(self, user: ChatUser, label: str, message_id: int) -> None:
+        shown = self.session.chat(user.user_id).messages.get(message_id)
+        if shown is None:
+            raise DriverError(f"{user.name} has no message #{message_id}")
+        button = _find(shown.flat_buttons(), label)
+        if button is None:
+            raise DriverError(f"no button matching {label!r} on message #{message_id}")
+        await self._press_inline(user, shown, button)
+
     async def deliver(self, update: Update) -> None:
         """Feed a prepared update, e.g. the same one twice to test dedupe."""
         await self._feed(update)
 
     def text_update(self, user: ChatUser, text: str) -> Update:
         return Update(update_id=self._update_id(), message=self._message(user, text=text))
+
+    def message_back(self, user: ChatUser, count: int) -> int:
+        """The number of the user's `count`-th latest message (1: the latest)."""
+        numbers = list(self.session.chat(user.user_id).messages)
+        if not 1 <= count <= len(numbers):
+            raise DriverError(f"{user.name} has {len(numbers)} messages, not {count} back")
+        return numbers[-count]
 
     def seen(self, user: ChatUser) -> list[Shown]:
         return list(self.session.chat(user.user_id).messages.values())

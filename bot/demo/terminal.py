@@ -1,6 +1,7 @@
 """`python -m bot demo`: the real Dispatcher and the sandbox bank in a terminal chat.
 
 Interactive: type as the current user; `[label]` presses a button, `[#2]` the second one,
+`[label]@2` a button on the message before the latest, `[label]@#1005` one on message 1005,
 `<contact>` shares your own phone, `<location LAT LON>` a location, `@as officer` switches
 user, `@clock +3d` moves the simulated clock. `--script FILE` runs such lines and prints the
 transcript; a line that cannot be carried out stops it with exit code 1.
@@ -25,12 +26,13 @@ from aiogram.methods import (
     EditMessageCaption,
     EditMessageReplyMarkup,
     EditMessageText,
+    SendContact,
     SendDocument,
     SendMessage,
     SendPhoto,
     TelegramMethod,
 )
-from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 from redis.asyncio import ConnectionPool, Redis
 from redis.exceptions import RedisError, ResponseError
 
@@ -42,9 +44,11 @@ from bot.demo.personas import PERSONAS
 from bot.demo.wiring import DEMO_TOKEN, DemoBot, DemoWiring
 from bot.factory import build_bank, build_bot, build_storage
 from bot.local_session import LocalSession
+from integrations.bank.masking import mask_phone
 from integrations.sms.outbound import RecordingSmsSender
 
 ACT_AS = re.compile(r"^(?P<user>[a-z0-9_]+)>\s?(?P<text>.*)$")
+PRESS = re.compile(r"^\[(?P<label>.+)\](?:@(?P<number>#)?(?P<which>\d+))?$")
 LOCATION = re.compile(r"^<location\s+(?P<lat>-?\d+(\.\d+)?)\s+(?P<lon>-?\d+(\.\d+)?)>$")
 RELATIVE = re.compile(r"^\+(?P<amount>\d+)(?P<unit>[dhm])$")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
@@ -67,15 +71,26 @@ class Transcript:
         self.lines.append(line)
         self.write(line)
 
-    def on_request(self, method: TelegramMethod[Any]) -> None:
+    def on_request(self, method: TelegramMethod[Any], result: Any) -> None:
+        """Each message with its number (`[label]@#N` presses a button on message N)."""
         chat_id = getattr(method, "chat_id", None)
         who = self.names.get(int(chat_id), f"chat {chat_id}") if chat_id is not None else "?"
+        if isinstance(result, Message):
+            who += f" #{result.message_id}"
         if isinstance(method, SendMessage):
             self._message(who, method.text, method.reply_markup)
         elif isinstance(method, SendDocument | SendPhoto):
-            file = method.document if isinstance(method, SendDocument) else method.photo
+            kind, file = (
+                ("document", method.document)
+                if isinstance(method, SendDocument)
+                else ("photo", method.photo)
+            )
             name = getattr(file, "filename", None) or "file"
-            self._message(who, f"[{name}] {method.caption or ''}".rstrip(), method.reply_markup)
+            text = f"[{kind}: {name}] {method.caption or ''}".rstrip()
+            self._message(who, text, method.reply_markup)
+        elif isinstance(method, SendContact):
+            contact = f"[contact: {method.first_name} {mask_phone(method.phone_number)}]"
+            self._message(who, contact, method.reply_markup)
         elif isinstance(method, EditMessageText):
             self._message(who, f"(edited) {method.text}", method.reply_markup)
         elif isinstance(method, EditMessageCaption | EditMessageReplyMarkup):
@@ -162,10 +177,10 @@ class DemoChat:
 
     async def _act(self, user: ChatUser, text: str) -> None:
         text = text.replace("{code}", self._latest_code(user))
-        location = LOCATION.match(text)
+        location, press = LOCATION.match(text), PRESS.match(text)
         try:
-            if text.startswith("[") and text.endswith("]"):
-                await self.driver.press(user, text[1:-1])
+            if press:
+                await self._press(user, press)
             elif text == "<contact>":
                 await self.driver.share_contact(user)
             elif location:
@@ -176,6 +191,18 @@ class DemoChat:
                 await self.driver.send(user, text)
         except DriverError as error:
             raise DemoLineError(str(error)) from None
+
+    async def _press(self, user: ChatUser, press: re.Match[str]) -> None:
+        """`[label]`, `[label]@N` (the N-th latest message, @1 the latest) or `[label]@#ID`."""
+        label, which = press["label"], press["which"]
+        if which is None:
+            await self.driver.press(user, label)
+        elif press["number"]:
+            await self.driver.press(user, label, message_id=int(which))
+        else:
+            await self.driver.press(
+                user, label, message_id=self.driver.message_back(user, int(which))
+            )
 
     def _latest_code(self, user: ChatUser) -> str:
         for text in reversed(self.sms.messages_to(user.phone)):
@@ -280,7 +307,8 @@ async def _run_script(chat: DemoChat, path: Path) -> int:
 
 
 async def _interactive(chat: DemoChat) -> int:
-    print("Demo chat. Type as the user; [label] presses a button, <contact> shares your phone,")
+    print("Demo chat. Type as the user; [label] presses a button ([label]@2 on the message")
+    print("before the latest, [label]@#1005 on message 1005), <contact> shares your phone,")
     print("@as officer switches user, @clock +1d moves time, Ctrl-D leaves.")
     while True:
         try:

@@ -63,6 +63,10 @@ class BankLookupError(Exception):
     """The bank cannot answer right now, or the thing asked for is not the customer's."""
 
 
+class NotTheirLoan(Exception):
+    """The loan a button names belongs to another customer than the chat's binding."""
+
+
 @dataclass(frozen=True)
 class CodeSent:
     challenge_id: str
@@ -195,14 +199,18 @@ class AccountsService:
         loans = await _ask(self.bank.list_loans(customer_id))
         return [loan for loan in loans if loan.status is LoanStatus.ACTIVE]
 
-    async def loan(self, customer_id: str, loan_id: str) -> Loan:
+    async def own_loan(self, customer_id: str, loan_id: str) -> Loan | None:
+        """The bound customer's running loan `loan_id`; None when the bank has no such
+        running loan; `NotTheirLoan` when it is another customer's."""
         try:
             loan = await self.bank.get_loan(loan_id)
-        except (NotFound, BankUnavailable) as error:
-            raise BankLookupError("no such loan") from error
+        except NotFound:
+            return None
+        except BankUnavailable as error:
+            raise BankLookupError("bank unavailable") from error
         if loan.customer_id != customer_id:
-            raise BankLookupError("not the customer's loan")
-        return loan
+            raise NotTheirLoan(loan_id)
+        return loan if loan.status is LoanStatus.ACTIVE else None
 
     async def statement(self, customer_id: str, page: int) -> tuple[TransactionPage, Account]:
         """Page `page` (0 = newest) of the main account's transactions."""

@@ -108,6 +108,10 @@ def not_bound() -> str:
     return _("This chat is not linked to a bank account.")
 
 
+def not_their_loan() -> str:
+    return _("This loan is not on the bank account linked to this chat.")
+
+
 def bank_unavailable() -> str:
     return _("The bank cannot be reached right now. Please try again in a few minutes.")
 

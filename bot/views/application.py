@@ -13,7 +13,7 @@ from babel.support import LazyProxy
 
 from bot.domain.judgement import Judgement, Reason
 from bot.domain.plans import PLANS_BY_ID
-from bot.i18n import day, moment, money
+from bot.i18n import day, listing, moment, money
 from bot.services.calculator import ProductBounds
 from bot.services.lead_outbox import Recipient
 from bot.services.outbound import Outbox, OutgoingMessage, PhoneBook, Priority
@@ -26,6 +26,7 @@ from integrations.bank.models import (
     LeadStatus,
     LeadStatusChanged,
     LoanDisbursed,
+    RetainedRecord,
 )
 
 SECTIONS = ("contact", "business", "cash_flow", "assets", "loan", "other")
@@ -196,7 +197,7 @@ def answer_text(
     if key in ("premises", "guarantor", "call_time"):
         return choice_label(key, value)
     if key == "assets":
-        return ", ".join(choice_label(key, item) for item in value.split(",")) or _("None")
+        return listing([choice_label(key, item) for item in value.split(",")], locale) or _("None")
     if key in ("daily_sales", "monthly_sales", "monthly_costs", "household_spending",
                "debt_payments", "amount"):  # fmt: skip
         return money(Decimal(value), currency, locale)
@@ -430,11 +431,20 @@ def forget_confirm() -> str:
     )
 
 
-def forgotten(retained: list[str]) -> str:
-    text = _("Done. I have deleted everything I kept about you.")
+def forgotten(retained: list[RetainedRecord]) -> str:
+    lines = [_("Done. I have deleted everything I kept about you.")]
     if retained:
-        text += "\n" + _("The bank must keep by law: {items}").format(items="; ".join(retained))
-    return text
+        lines.append(_("The bank must keep by law:"))
+        lines += [f"• {retained_record(record)}" for record in retained]
+    return "\n".join(lines)
+
+
+def retained_record(record: RetainedRecord) -> str:
+    names = {
+        RetainedRecord.CUSTOMER_RECORD: _("your customer record, accounts and transactions"),
+        RetainedRecord.CREDIT_FILE: _("the applications that led to a loan (the credit file)"),
+    }
+    return names[record]
 
 
 class ChatLeadMessenger:

@@ -15,6 +15,7 @@ from bot.domain.plans import RepaymentPlan
 from bot.domain.schedule import Installment, Schedule
 from bot.i18n import amount, day, money, number
 from bot.services.calculator import Comparison, ProductBounds
+from bot.views.text import labelled, sentences
 
 PAGE_ROWS = 12
 
@@ -66,7 +67,7 @@ def amount_error(error: AmountError) -> str:
         AmountErrorCode.BAD_GROUPING: _("Group thousands by three digits, e.g. 50,000."),
         AmountErrorCode.NOT_A_NUMBER: _("I could not read an amount in that."),
     }
-    return reasons[error.code] + " " + amount_examples()
+    return sentences(reasons[error.code], amount_examples())
 
 
 def amount_examples() -> str:
@@ -227,7 +228,7 @@ def comparison(results: list[Comparison], currency: str, locale: str) -> str:
     lines = []
     for result in results:
         if result.schedule is None:
-            lines.append(f"• {plan_name(result.plan)}: " + _("not available for this term"))
+            lines.append("• " + labelled(plan_name(result.plan), _("not available for this term")))
             continue
         lines.append(
             f"• {plan_name(result.plan)}\n   "

@@ -34,6 +34,7 @@ from bot.services.money_outcomes import (
     WrongCode,
 )
 from bot.services.money_store import PendingOperation
+from bot.views.text import labelled, sentences
 from integrations.bank.masking import mask_account, mask_phone
 from integrations.bank.models import AccountType, LimitKind, Loan, OperationKind, Receipt
 
@@ -68,8 +69,10 @@ class MoneyTexts:
                 return help_topic(topic) if topic else help_list()
             case Balances(accounts):
                 lines = [
-                    f"{account.masked_number} {account_type(account.type)}: "
-                    f"{self.money(account.available_balance)}"
+                    labelled(
+                        f"{account.masked_number} {account_type(account.type)}",
+                        self.money(account.available_balance),
+                    )
                     for account in accounts
                 ]
                 return "\n".join([_("Balances:"), *lines])
@@ -104,10 +107,13 @@ class MoneyTexts:
                     "cancelled."
                 ).format(summary=self.summary(pending))
             case NotPosted(pending, refusal):
-                reason = self.reason(refusal) + " " if refusal is not None else ""
-                return reason + _(
-                    "The bank confirms that {summary} was not posted: no money was taken."
-                ).format(summary=self.summary(pending))
+                reason = self.reason(refusal) if refusal is not None else ""
+                return sentences(
+                    reason,
+                    _(
+                        "The bank confirms that {summary} was not posted: no money was taken."
+                    ).format(summary=self.summary(pending)),
+                )
             case WrongCode(attempts_left):
                 if attempts_left <= 0:
                     return _("Wrong code.")
@@ -201,7 +207,7 @@ class MoneyTexts:
     def receipt(self, receipt: Receipt) -> str:
         return "\n".join(
             [
-                f"{receipt.counterparty}: {self.money(abs(receipt.amount))}",
+                labelled(receipt.counterparty, self.money(abs(receipt.amount))),
                 _("Fee: {amount}").format(amount=self.money(receipt.fee)),
                 _("Balance after: {amount}").format(amount=self.money(receipt.balance_after)),
                 _("Reference: {reference}").format(reference=receipt.id),
@@ -211,7 +217,7 @@ class MoneyTexts:
     def refusal(self, refused: Refused) -> str:
         if refused.reason is Refusal.MORE_THAN_OWED:
             return self.reason(refused)
-        return self.reason(refused) + " " + _("Nothing was sent.")
+        return sentences(self.reason(refused), _("Nothing was sent."))
 
     def reason(self, refused: Refused) -> str:
         amount = self.money(refused.amount) if refused.amount is not None else ""
@@ -219,10 +225,9 @@ class MoneyTexts:
             case Refusal.INSUFFICIENT_FUNDS:
                 return _("Not enough money: {amount} available.").format(amount=amount)
             case Refusal.LIMIT_EXCEEDED:
-                return (
-                    limit_reason(refused.limit_kind)
-                    + " "
-                    + _("You can send up to {amount} now.").format(amount=amount)
+                return sentences(
+                    limit_reason(refused.limit_kind),
+                    _("You can send up to {amount} now.").format(amount=amount),
                 )
             case Refusal.MORE_THAN_OWED:
                 return _("That is more than you owe ({amount}). HK ALL repays everything.").format(
@@ -281,10 +286,9 @@ def refusal_reason(reason: Refusal) -> str:
 
 def command_error(error: CommandError, money_text: Callable[[Decimal], str]) -> str:
     token = error.token
-    problems = {
+    problems = {  # MISSING_ARGUMENT: see missing_argument
         Problem.EMPTY: _("Send a command."),
         Problem.UNKNOWN_COMMAND: _("Unknown command “{token}”."),
-        Problem.MISSING_ARGUMENT: _("Something is missing after the command (part {position})."),
         Problem.TOO_MANY_ARGUMENTS: _("Too many parts, from “{token}”."),
         Problem.NOT_A_NUMBER: _("“{token}” is not an amount."),
         Problem.NOT_POSITIVE: _("The amount must be more than zero."),
@@ -302,8 +306,28 @@ def command_error(error: CommandError, money_text: Callable[[Decimal], str]) -> 
         Problem.BAD_PAYEE: _("“{token}” is not a payee."),
     }
     limit = money_text(error.limit) if error.limit is not None else ""
-    reason = problems[error.problem].format(token=token, position=error.position, limit=limit)
+    if error.problem is Problem.MISSING_ARGUMENT:
+        reason = missing_argument(error)
+    else:
+        reason = problems[error.problem].format(token=token, limit=limit)
     return reason + "\n" + example(error.verb)
+
+
+def missing_argument(error: CommandError) -> str:
+    """What to write after the command word, in place of what is missing."""
+    missing: dict[tuple[Verb | None, int], str] = {
+        (Verb.TRANSFER, 1): _("Write whom to pay and how much after {command}."),
+        (Verb.TRANSFER, 2): _("Write how much to send after the payee."),
+        (Verb.PAY_BILL, 1): _("Write the biller, the bill account and the amount after {command}."),
+        (Verb.PAY_BILL, 2): _("Write the bill account and the amount after the biller."),
+        (Verb.PAY_BILL, 3): _("Write the amount after the bill account."),
+        (Verb.REPAY, 1): _("Write the amount after {command}, or ALL to repay everything."),
+        (Verb.TOP_UP, 1): _("Write the amount after {command}."),
+        (Verb.CONFIRM, 1): _("Write the 6-digit code from the SMS after {command}."),
+    }
+    command = KEYWORDS[error.verb][0] if error.verb is not None else "?"
+    text = missing.get((error.verb, error.position), _("Something is missing after {command}."))
+    return text.format(command=command)
 
 
 def example(verb: Verb | None) -> str:

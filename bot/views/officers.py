@@ -23,6 +23,7 @@ from bot.domain.plans import PLANS_BY_ID
 from bot.domain.team import OfficerStats
 from bot.i18n import day, moment, money
 from bot.views.calculator import plan_name
+from bot.views.text import sentences
 from integrations.bank.models import (
     District,
     Industry,
@@ -418,7 +419,7 @@ def _payment_lines(facts: LeadFacts, locale: str) -> list[str]:
     )
     if facts.cash_flow_share is not None:
         share = int((facts.cash_flow_share * 100).to_integral_value())
-        line += " " + _("({share} of the monthly cash flow)").format(share=f"{share}%")
+        line = sentences(line, _("({share} of the monthly cash flow)").format(share=f"{share}%"))
     return [line]
 
 

@@ -10,6 +10,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import day, money
 from bot.services.reminders import DueReminder, PaymentCheck, PaymentState
+from bot.views.text import sentences
 from integrations.bank.models import PayoutNotice, Receipt
 
 
@@ -65,12 +66,11 @@ def reminder(due: DueReminder, currency: str, locale: str) -> str:
 
 
 def sms_reminder(due: DueReminder, currency: str, locale: str) -> str:
-    return (
-        reminder(due, currency, locale)
-        + " "
-        + _("To repay, text: HK {reference} {amount}").format(
+    return sentences(
+        reminder(due, currency, locale),
+        _("To repay, text: HK {reference} {amount}").format(
             reference=due.key.loan_id, amount=due.amount_due
-        )
+        ),
     )
 
 

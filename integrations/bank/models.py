@@ -623,9 +623,17 @@ class PhoneQuery(Request):
     phone: Phone = Field(repr=False)
 
 
+class RetainedRecord(StrEnum):
+    """What the bank keeps after an erasure request because the law requires it; the bot
+    words each in the customer's language."""
+
+    CUSTOMER_RECORD = "customer_record"  # the customer, their accounts and the ledger
+    CREDIT_FILE = "credit_file"  # applications that led to a loan
+
+
 class DeletionReport(Model):
     deleted: list[str]
-    retained: list[str]  # what the bank must keep by law, each with the reason
+    retained: list[RetainedRecord]
 
 
 # --- bank events ---------------------------------------------------------------------------

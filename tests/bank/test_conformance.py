@@ -64,6 +64,7 @@ from integrations.bank.models import (
     Receipt,
     RepaymentMethod,
     RepaymentRequest,
+    RetainedRecord,
     StatusUpdate,
     TaskKind,
     TopUpRequest,
@@ -738,7 +739,7 @@ async def test_erasure_keeps_what_banking_law_requires(bank: BankWorld) -> None:
     report = await bank.adapter.delete_person_data(MERCHANT_PHONE)
 
     assert "chat bindings: 1" in report.deleted
-    assert report.retained and "ledger" in report.retained[0]
+    assert report.retained == [RetainedRecord.CUSTOMER_RECORD]
     assert (await bank.adapter.find_customer_by_phone(MERCHANT_PHONE)).id == bank.seeded.merchant_id
 
 

@@ -6,12 +6,15 @@ import json
 import sqlite3
 
 from integrations.bank.masking import mask_phone
-from integrations.bank.models import Consent, ConsentRequest, DeletionReport, LeadStatus
+from integrations.bank.models import (
+    Consent,
+    ConsentRequest,
+    DeletionReport,
+    LeadStatus,
+    RetainedRecord,
+)
 from integrations.bank.sandbox.context import Context
 from integrations.bank.sandbox.db import next_id
-
-RETAINED_CUSTOMER = "customer record, accounts and ledger: kept as banking law requires"
-RETAINED_LOAN_LEADS = "applications that led to a loan: part of the credit file the law requires"
 
 
 def record_consent(
@@ -50,9 +53,9 @@ def delete_person_data(connection: sqlite3.Connection, phone: str) -> DeletionRe
             connection.execute("DELETE FROM code_challenges WHERE phone = ?", (phone,))
         ),
     }
-    retained = [RETAINED_CUSTOMER] if customer else []
+    retained = [RetainedRecord.CUSTOMER_RECORD] if customer else []
     if _has_disbursed_leads(connection, phone):
-        retained.append(RETAINED_LOAN_LEADS)
+        retained.append(RetainedRecord.CREDIT_FILE)
     return DeletionReport(
         deleted=[f"{category}: {count}" for category, count in deleted.items() if count],
         retained=retained,
