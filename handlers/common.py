@@ -14,6 +14,7 @@ from bot.filters import MenuButton, RouterEntry
 from bot.i18n import LOCALE_NAMES
 from bot.keyboards import HELP_LABEL, LANGUAGE_LABEL, LanguageChoice, language_picker, main_menu
 from bot.routing import FeatureRouter
+from bot.state import leave_flow
 
 
 def help_text() -> str:
@@ -42,7 +43,7 @@ def help_text() -> str:
 
 
 async def start(message: Message, state: FSMContext) -> None:
-    await state.clear()
+    await leave_flow(state)
     name = message.from_user.first_name if message.from_user else ""
     await message.answer(
         _("Hello, {name}! I am the bank's micro-loan assistant.").format(name=name)
@@ -60,25 +61,34 @@ async def choose_language(message: Message, locale: str) -> None:
     await message.answer(_("Choose your language:"), reply_markup=language_picker(current=locale))
 
 
+async def switch_language(
+    callback: CallbackQuery, locale: str, i18n: I18n, services: Services
+) -> None:
+    """Keep the user's choice and say so on the picker, in the new language."""
+    await services.preferences.choose(callback.from_user.id, locale)
+    with i18n.use_locale(locale):
+        if isinstance(callback.message, Message):
+            await callback.message.edit_text(
+                _("Language: {name}").format(name=LOCALE_NAMES[locale]),
+                reply_markup=language_picker(current=locale),
+            )
+        await callback.answer()
+
+
 async def language_chosen(
     callback: CallbackQuery, callback_data: LanguageChoice, i18n: I18n, services: Services
 ) -> None:
-    await services.preferences.choose(callback.from_user.id, callback_data.locale)
+    await switch_language(callback, callback_data.locale, i18n, services)
     with i18n.use_locale(callback_data.locale):
         if isinstance(callback.message, Message):
-            await callback.message.edit_text(
-                _("Language: {name}").format(name=LOCALE_NAMES[callback_data.locale]),
-                reply_markup=language_picker(current=callback_data.locale),
-            )
             await callback.message.answer(_("Done. How can I help?"), reply_markup=main_menu())
-        await callback.answer()
 
 
 async def cancel(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
         await message.answer(_("There is nothing to cancel."), reply_markup=main_menu())
         return
-    await state.clear()
+    await leave_flow(state)
     await message.answer(_("Cancelled. Nothing was kept."), reply_markup=main_menu())
 
 

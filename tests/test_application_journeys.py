@@ -185,6 +185,8 @@ async def test_back_edit_and_cancel(driver: ChatDriver, redis: Redis) -> None:
     await driver.press(user, "零售")
     assert "3/20" not in driver.last(user).text and "4/20" in driver.last(user).text
     await driver.press(user, "Cancel")
+    assert "will be deleted" in driver.last(user).text  # asked first
+    await driver.press(user, "Yes, delete")
     assert "Nothing was kept" in driver.last(user).text
     await start_application(driver, user)
     await answer_all(driver, user, name="Ben Chen")
@@ -200,6 +202,7 @@ async def test_back_edit_and_cancel(driver: ChatDriver, redis: Redis) -> None:
     summary = driver.last(user).text
     assert "60,000" in summary and "new stock" in summary and "Ben Chen" in summary
     await driver.press(user, "Cancel")
+    await driver.press(user, "Yes, delete")
     assert "Nothing was kept" in driver.last(user).text
 
 
