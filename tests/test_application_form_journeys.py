@@ -71,6 +71,7 @@ async def test_the_application_resumes_after_the_calculator(
     await driver.send(user, "/calc")
     await driver.send(user, "50000")
     await driver.send(user, words.term)  # the calculator reads a term as the form does
+    assert "18" in driver.last(user).text and "24" not in driver.last(user).text
     await driver.press(user, "#1")
     await driver.send(user, "/apply")
     offer = driver.last(user).text
