@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from bot.domain.amounts import AmountError, parse_amount
 from bot.domain.forms.definition import Form, Invalid, Position, Question
@@ -80,24 +80,6 @@ class ApplicationAnswers(BaseModel):
     guarantor: str | None = None
     call_time: str | None = None
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _skipped_was_empty(cls, value: Any) -> Any:
-        return None if value == "" else value
-
-    @field_validator("assets", mode="before")
-    @classmethod
-    def _assets_were_joined(cls, value: Any) -> Any:
-        return tuple(item for item in value.split(",") if item) if isinstance(value, str) else value
-
-    @field_validator("cards", mode="before")
-    @classmethod
-    def _cards_were_a_fraction(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            limit, _slash, used = value.partition("/")
-            return {"limit": limit, "used": used}
-        return value
-
 
 class ApplicationDraft(BaseModel):
     """One application in progress: its id (the root of the lead's idempotency key)."""
@@ -123,13 +105,25 @@ class ApplicationDraft(BaseModel):
             "id": data.get("id") or new_draft_id(),
             "referral": data.get("referral"),
             "consented": answers.pop("consent", None) == "yes",
-            "answers": answers,
+            "answers": _typed_answers(answers),
             "at": {
                 "step": step if step in APPLICATION_FORM.question_keys else None,
                 "editing": data.get("editing"),
                 "given": list(data.get("prefill") or {}) if step != "summary" else [],
             },
         }
+
+
+def _typed_answers(saved: dict[str, str]) -> dict[str, Any]:
+    """Answers saved as strings: skipped ones empty, assets joined by commas, cards as
+    "limit/used"; the rest pydantic reads from their strings."""
+    answers: dict[str, Any] = {key: value for key, value in saved.items() if value != ""}
+    if "assets" in answers:
+        answers["assets"] = tuple(item for item in answers["assets"].split(",") if item)
+    if "cards" in answers:
+        limit, _slash, used = answers["cards"].partition("/")
+        answers["cards"] = {"limit": limit, "used": used}
+    return answers
 
 
 def new_draft_id() -> str:

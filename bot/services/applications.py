@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import TypeVar
 
 from bot.clock import Clock
@@ -26,7 +27,7 @@ from bot.domain.plans import PLANS_BY_ID
 from bot.services.calculator import LoanCalculator, ProductBounds
 from bot.services.later import LaterMessage, LaterMessages
 from bot.services.lead_outbox import LeadDelivery, LeadMessenger, LeadOutbox, OutboxEntry
-from bot.services.reference_data import BankNotAnswering
+from bot.services.reference_data import BankNotAnswering, Catalogue
 from integrations.bank.errors import BankUnavailable, NotFound
 from integrations.bank.models import (
     DeletionReport,
@@ -51,7 +52,7 @@ class FormSetting:
     industries: dict[str, Industry]
     districts: dict[str, District]
 
-    @property
+    @cached_property
     def context(self) -> ApplicationContext:
         return ApplicationContext(self.bounds, tuple(self.industries), tuple(self.districts))
 
@@ -77,6 +78,7 @@ class ApplicationService:
     ) -> None:
         self.delivery = delivery
         self.messenger = messenger
+        self._setting: tuple[Catalogue, FormSetting] | None = None
         self.bank = bank
         self.calculator = calculator
         self.outbox = outbox
@@ -95,11 +97,15 @@ class ApplicationService:
 
     async def setting(self) -> FormSetting:
         catalogue = await self.calculator.reference.catalogue()
-        return FormSetting(
-            await self.bounds(),
-            {industry.code: industry for industry in catalogue.industries},
-            {district.code: district for district in catalogue.districts},
-        )
+        bounds = await self.bounds()
+        if self._setting is None or self._setting[0] is not catalogue:  # of the last copy seen
+            setting = FormSetting(
+                bounds,
+                {industry.code: industry for industry in catalogue.industries},
+                {district.code: district for district in catalogue.districts},
+            )
+            self._setting = (catalogue, setting)
+        return self._setting[1]
 
     async def nearest_district(self, latitude: float, longitude: float) -> District:
         districts = await self.districts()
