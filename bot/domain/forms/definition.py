@@ -44,24 +44,24 @@ class Form(Generic[A, C]):
     answers: type[A]
     questions: tuple[Question[C], ...]
     sections: tuple[str, ...] = field(init=False)
+    question_keys: tuple[str, ...] = field(init=False)
+    _index: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        keys = [question.key for question in self.questions]
+        keys = tuple(question.key for question in self.questions)
         unknown = set(keys) - set(self.answers.model_fields)
         if len(set(keys)) != len(keys) or unknown:
             raise ValueError(f"question keys must be distinct fields of the answers: {unknown}")
         sections = dict.fromkeys(question.section for question in self.questions)
         object.__setattr__(self, "sections", tuple(sections))
+        object.__setattr__(self, "question_keys", keys)
+        object.__setattr__(self, "_index", {key: i for i, key in enumerate(keys)})
 
     def question(self, key: str) -> Question[C]:
-        return next(question for question in self.questions if question.key == key)
+        return self.questions[self._index[key]]
 
     def index(self, key: str) -> int:
-        return next(i for i, question in enumerate(self.questions) if question.key == key)
-
-    @property
-    def question_keys(self) -> tuple[str, ...]:
-        return tuple(question.key for question in self.questions)
+        return self._index[key]
 
 
 class Position(BaseModel):
