@@ -81,11 +81,13 @@ async def test_the_application_resumes_after_the_calculator(
     assert asked.startswith("7/20") and words.premises in asked
     await driver.press(user, "#1")
     assert driver.last(user).text.startswith("8/20")
-    await driver.send(user, "/apply")  # once more, halfway through the calculator
-    await driver.send(user, "/calc")
-    await driver.send(user, "/apply")
-    await driver.press(user, "#1")
-    assert driver.last(user).text.startswith("8/20")
+    for leave in ("/apply", "/cancel", "/start"):  # the calculator left halfway, in turn
+        await driver.send(user, "/calc")
+        await driver.send(user, leave)
+        await driver.send(user, "/apply")
+        assert words.welcome_back in driver.last(user).text, leave
+        await driver.press(user, "#1")
+        assert driver.last(user).text.startswith("8/20"), leave
 
 
 @EVERYONE
