@@ -57,9 +57,7 @@ from handlers.common import switch_language
 
 REFERRAL = re.compile(r"ref_([A-Za-z0-9_-]{1,32})")
 MENU_LABELS = (APPLY_LABEL, CALCULATOR_LABEL, HELP_LABEL, LANGUAGE_LABEL)
-AT_QUESTION = ("pick", "toggle", "done", "skip", "back")
 AT_SUMMARY = ("edit", "submit", "use_amount", "use_months", "remind_later")
-ANYWHERE = ("resume", "restart", "cancel", "discard")  # wherever a draft is kept
 
 
 class ApplyForm(StatesGroup):
@@ -357,7 +355,8 @@ async def button(
 
 
 def _fits(data: ApplyStep, current: str | None, draft: ApplicationDraft) -> bool:
-    """Whether the user is where this button was offered."""
+    """Whether the user is where this button was offered. Resume, restart and cancel go
+    with the kept draft, wherever the user went since (the calculator, another command)."""
     if data.action in ("agree", "decline"):
         return current == ApplyForm.consent.state and not draft.consented
     if data.action in ("resume", "restart"):

@@ -223,8 +223,9 @@ def option_label(key: str, value: str, setting: FormSetting, locale: str) -> str
     return choice_label(key, value)
 
 
-def answer_text(key: str, answers: ApplicationAnswers, setting: FormSetting, currency: str,
-                locale: str) -> str:  # fmt: skip
+def answer_text(
+    key: str, answers: ApplicationAnswers, setting: FormSetting, currency: str, locale: str
+) -> str:
     value = getattr(answers, key)
     if key == "phone":
         return mask_phone(value)
