@@ -175,10 +175,16 @@ def build_applications(
     outbox: SaqOutbox,
     i18n: I18n,
     settings: Settings,
-) -> tuple[ApplicationService, LeadDelivery]:
+) -> tuple[ApplicationService, LeadDelivery, ChatLeadMessenger]:
     later = LaterMessages(outbox, LaterTexts(i18n, settings.zone))
-    service = ApplicationService(outside.bank, calculator, LeadOutbox(redis), outside.clock, later)
-    return service, LeadDelivery(redis, outside.bank, consumer=consumer_name(), later=later)
+    delivery = LeadDelivery(redis, outside.bank, consumer=consumer_name(), later=later)
+    messenger = ChatLeadMessenger(
+        outbox, BankPhones(outside.bank), i18n, settings.zone, settings.currency
+    )
+    service = ApplicationService(
+        outside.bank, calculator, LeadOutbox(redis), outside.clock, later, delivery, messenger
+    )
+    return service, delivery, messenger
 
 
 def build_services(
@@ -194,9 +200,8 @@ def build_services(
         ReferenceData(redis, outside.bank), outside.clock, timezone=settings.timezone
     )
     accounts, reminders = build_accounts_services(settings, reminder_settings, redis, outside.bank)
-    applications, delivery = build_applications(outside, redis, calculator, outbox, i18n, settings)
-    messenger = ChatLeadMessenger(
-        outbox, BankPhones(outside.bank), i18n, settings.zone, settings.currency
+    applications, delivery, messenger = build_applications(
+        outside, redis, calculator, outbox, i18n, settings
     )
     officers = build_officer_services(
         redis, outside.bank, outside.clock, i18n, calculator, outbox,

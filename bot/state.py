@@ -27,6 +27,7 @@ from typing import Any, cast
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import DefaultKeyBuilder, StateType, StorageKey
@@ -343,3 +344,14 @@ class WriteStateBeforeSending(BaseRequestMiddleware):
         if snapshot is not None and (snapshot.state_dirty or snapshot.data_dirty):
             await self.storage.flush(snapshot)
         return await make_request(bot, method)
+
+
+KEPT_DATA = ("apply",)  # the application's draft: resumable for days, whatever else happens
+
+
+async def leave_flow(state: FSMContext) -> None:
+    """End the flow the user is in (the calculator's, a command's) but keep a paused
+    application draft, so that /apply can resume it."""
+    data = await state.get_data()
+    await state.set_state(None)
+    await state.set_data({key: data[key] for key in KEPT_DATA if key in data})

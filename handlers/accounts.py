@@ -39,6 +39,7 @@ from bot.services.accounts import (
     BindingProblem,
     NotTheirLoan,
 )
+from bot.state import leave_flow
 from bot.views import accounts as views
 from integrations.bank.models import Loan
 
@@ -128,7 +129,7 @@ async def code_given(message: Message, state: FSMContext, locale: str, services:
     except BindingError as error:
         await _binding_failed(message, state, error)
         return
-    await state.clear()
+    await leave_flow(state)
     await message.answer(views.bound(), reply_markup=main_menu())
     await services.reminders.index_customer(customer_id, services.clock.now())
     then = data.get("then")
@@ -141,7 +142,7 @@ async def code_given(message: Message, state: FSMContext, locale: str, services:
 async def _binding_failed(message: Message, state: FSMContext, error: BindingError) -> None:
     keeps_trying = error.problem in (BindingProblem.WRONG_CODE, BindingProblem.NOT_OWN_CONTACT)
     if not keeps_trying:
-        await state.clear()
+        await leave_flow(state)
     markup = _contact_keyboard() if error.problem is BindingProblem.NOT_OWN_CONTACT else main_menu()
     await message.answer(views.binding_problem(error), reply_markup=markup)
 

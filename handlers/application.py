@@ -1,9 +1,11 @@
-"""/apply: consent, twenty short questions in six sections, summary, judgement, hand-off.
+"""/apply: consent, then the application form (bot.domain.application_form) walked by the
+form engine, the summary, judgement and hand-off. /forget deletes what the bot keeps.
 
-The draft is the user's FSM data (`apply`): its id, the answers (strings), the question
-being asked and, while editing from the summary, the section being edited. The update gate
-writes it to Redis before any answer leaves, so a user can leave and resume any time until
-the draft expires. /forget deletes what the bot keeps about the user.
+This module only wires updates to the engine: the draft (a typed `ApplicationDraft`) is the
+user's FSM data `apply`, and the truth about where they are; the FSM state (consent,
+question, summary) routes their messages. The update gate writes the draft to Redis before
+any answer leaves, so a user can leave (for /calc, another language, a restart) and resume
+until the draft expires.
 """
 
 from __future__ import annotations
@@ -12,9 +14,7 @@ import re
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from decimal import Decimal
-from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
@@ -22,53 +22,42 @@ from aiogram.filters import Command, CommandObject, CommandStart, Filter, StateF
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    TelegramObject,
-)
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove, TelegramObject
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from pydantic import AfterValidator
 
-from bot.config import Settings
 from bot.container import Services
-from bot.domain.amounts import AmountError, parse_amount
 from bot.domain.application import normalized_phone
-from bot.domain.judgement import Alternatives, Outcome
+from bot.domain.application_form import (
+    APPLICATION,
+    ApplicationAnswers,
+    ApplicationDraft,
+    new_draft_id,
+)
+from bot.domain.forms.definition import Filled, Invalid, NotOffered, Position
+from bot.domain.judgement import Outcome
 from bot.filters import MenuButton, RouterEntry
-from bot.i18n import money
 from bot.keyboards import (
     APPLY_LABEL,
     CALCULATOR_LABEL,
     HELP_LABEL,
     LANGUAGE_LABEL,
     ApplyWith,
+    LanguageChoice,
     main_menu,
     out_of_date,
 )
 from bot.routing import FeatureRouter
-from bot.services.applications import YES, ApplicationService, Draft, new_draft_id
-from bot.services.calculator import ProductBounds
-from bot.services.lead_outbox import LeadDelivery, LeadMessenger
+from bot.services.applications import FormSetting
 from bot.services.reference_data import BankNotAnswering
 from bot.views import application as views
-from bot.views.calculator import amount_error, plan_name
-from bot.views.text import labelled
+from bot.views.application import ApplyStep
+from handlers.common import switch_language
 
-TERM_CHOICES = (3, 6, 12, 18, 24)
 REFERRAL = re.compile(r"ref_([A-Za-z0-9_-]{1,32})")
-DURATION = re.compile(
-    r"(?P<number>\d+(?:\.\d+)?)\s*"
-    r"(?P<unit>years?|yrs?|y|年|лет|года?|г\.?|months?|m|个月|月|месяц(?:а|ев)?|мес\.?)?",
-    re.IGNORECASE,
-)
 MENU_LABELS = (APPLY_LABEL, CALCULATOR_LABEL, HELP_LABEL, LANGUAGE_LABEL)
+AT_SUMMARY = ("edit", "submit", "use_amount", "use_months", "remind_later")
 
 
 class ApplyForm(StatesGroup):
@@ -79,73 +68,6 @@ class ApplyForm(StatesGroup):
 
 class ForgetChoice(CallbackData, prefix="fg"):
     confirm: bool
-
-
-@dataclass(frozen=True)
-class Question:
-    key: str
-    section: str
-    optional: bool = False
-
-
-QUESTIONS = (
-    Question("phone", "contact"),
-    Question("name", "contact"),
-    Question("industry", "business"),
-    Question("district", "business"),
-    Question("months_operating", "business"),
-    Question("employees", "business", optional=True),
-    Question("premises", "business"),
-    Question("daily_sales", "cash_flow"),
-    Question("monthly_sales", "cash_flow"),
-    Question("monthly_costs", "cash_flow"),
-    Question("household_spending", "cash_flow"),
-    Question("assets", "assets", optional=True),
-    Question("debt_payments", "assets", optional=True),
-    Question("cards", "assets", optional=True),
-    Question("amount", "loan"),
-    Question("months", "loan"),
-    Question("plan", "loan"),
-    Question("purpose", "loan"),
-    Question("guarantor", "other"),
-    Question("call_time", "other"),
-)
-KEYS = tuple(question.key for question in QUESTIONS)
-BY_KEY = {question.key: question for question in QUESTIONS}
-FIXED_CHOICES = {
-    "premises": ("owned", "rented", "stall"),
-    "assets": ("home", "vehicle", "stock"),
-    "guarantor": ("none", "spouse", "relative", "friend", "partner"),
-    "call_time": ("morning", "afternoon", "evening", "any"),
-}
-BUTTON_ONLY = ("phone", "industry", "district", "premises", "assets", "plan", "guarantor",
-               "call_time")  # fmt: skip
-ApplyAction = Literal[
-    "agree", "decline", "pick", "toggle", "done", "skip", "back", "cancel", "edit", "submit",
-    "resume", "restart", "use_amount", "use_months", "remind_later",
-]  # fmt: skip
-SUMMARY_ACTIONS = ("edit", "submit", "use_amount", "use_months", "remind_later")
-
-
-def _question_key(key: str) -> str:
-    if key and key not in BY_KEY:
-        raise ValueError("unknown question")
-    return key
-
-
-class ApplyStep(CallbackData, prefix="ap"):
-    action: ApplyAction
-    key: Annotated[str, AfterValidator(_question_key)] = ""  # the question it belongs to
-    value: str = ""
-
-
-class InvalidAnswer(ValueError):
-    """`code` names the message in views.error; `detail` replaces it when given."""
-
-    def __init__(self, code: str, detail: str | None = None) -> None:
-        super().__init__(code)
-        self.code = code
-        self.detail = detail
 
 
 class ApplyLink(Filter):
@@ -174,34 +96,54 @@ class PlainAnswer(Filter):
         return not text.startswith("/") and all(text != str(label) for label in MENU_LABELS)
 
 
-# --- context passed around ------------------------------------------------------------------
+class HasContent(Filter):
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    async def __call__(self, message: Message) -> bool:
+        return getattr(message, self.kind) is not None
+
+
+# --- the user's draft and turn ----------------------------------------------------------
 
 
 @dataclass
 class Turn:
-    """What every step needs: the user's state, the service and how to format."""
+    """What every step needs: the user's state, the services, the language, the setting."""
 
     state: FSMContext
-    applications: ApplicationService
-    settings: Settings
+    services: Services
     locale: str
-    bounds: ProductBounds
+    setting: FormSetting
 
-    async def draft(self) -> dict[str, Any]:
-        data = await self.state.get_data()
-        return dict(data.get("apply") or {})
+    @property
+    def currency(self) -> str:
+        return self.services.settings.currency
 
-    async def save(self, draft: dict[str, Any]) -> None:
-        await self.state.update_data(apply=draft)
+    async def draft(self) -> ApplicationDraft | None:
+        saved = (await self.state.get_data()).get("apply")
+        return ApplicationDraft.model_validate(saved) if saved else None
+
+    async def save(self, draft: ApplicationDraft) -> None:
+        await self.state.update_data(apply=draft.model_dump(mode="json"))
+
+    async def end(self) -> None:
+        await self.state.clear()
 
 
-async def _turn(
-    state: FSMContext, applications: ApplicationService, settings: Settings, locale: str
-) -> Turn:
-    return Turn(state, applications, settings, locale, await applications.bounds())
+async def _turn(state: FSMContext, locale: str, services: Services) -> Turn:
+    return Turn(state, services, locale, await services.applications.setting())
 
 
-# --- entry ----------------------------------------------------------------------------------
+def _filled(draft: ApplicationDraft) -> Filled[ApplicationAnswers]:
+    return Filled(draft.answers, draft.at)
+
+
+def _moved(draft: ApplicationDraft, filled: Filled[ApplicationAnswers]) -> ApplicationDraft:
+    return draft.model_copy(update={"answers": filled.answers, "at": filled.at})
+
+
+# --- entry ------------------------------------------------------------------------------
 
 
 async def apply(
@@ -210,20 +152,22 @@ async def apply(
     locale: str,
     services: Services,
     referral: str | None = None,
-    prefill: dict[str, str] | None = None,
+    loan: ApplicationAnswers | None = None,
 ) -> None:
-    turn = await _turn(state, services.applications, services.settings, locale)
+    turn = await _turn(state, locale, services)
     draft = await turn.draft()
-    if draft.get("answers", {}).get("consent") == YES:
+    if draft is not None and draft.consented:
         await _offer_resume(message, draft)
         return
-    await state.set_state(ApplyForm.consent)
-    await turn.save(
-        {"id": new_draft_id(), "answers": {}, "referral": referral, "prefill": prefill or {}}
+    given = frozenset(loan.model_dump(exclude_none=True)) if loan else frozenset()
+    draft = ApplicationDraft(
+        id=new_draft_id(),
+        referral=referral,
+        answers=loan or ApplicationAnswers(),
+        at=Position(given=given),
     )
-    await message.answer(
-        views.consent_text(services.settings.draft_ttl_days), reply_markup=_consent_keyboard(locale)
-    )
+    await turn.save(draft)
+    await _show(message, turn, draft)
 
 
 async def apply_by_link(
@@ -255,423 +199,128 @@ async def apply_with(
         await out_of_date(callback)
         return
     await callback.answer()
-    loan = {"amount": str(callback_data.amount), "months": str(callback_data.months),
-            "plan": callback_data.plan}  # fmt: skip
-    await apply(callback.message, state, locale, services, prefill=loan)
+    loan = ApplicationAnswers(
+        amount=callback_data.amount, months=callback_data.months, plan=callback_data.plan
+    )
+    await apply(callback.message, state, locale, services, loan=loan)
 
 
-async def _offer_resume(message: Message, draft: dict[str, Any]) -> None:
-    position = _position(draft)
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("▶ Continue"), callback_data=ApplyStep(action="resume"))
-    builder.button(text=_("↺ Start over"), callback_data=ApplyStep(action="restart"))
+async def _offer_resume(message: Message, draft: ApplicationDraft) -> None:
     await message.answer(
-        views.resume_offer(position, len(QUESTIONS)), reply_markup=builder.as_markup()
+        views.resume_offer(APPLICATION.position(draft.at), APPLICATION.total),
+        reply_markup=views.resume_keyboard(),
     )
 
 
-def _position(draft: dict[str, Any]) -> int:
-    step = draft.get("step")
-    return KEYS.index(step) + 1 if step in KEYS else len(QUESTIONS)
+# --- showing where the user is ----------------------------------------------------------
 
 
-# --- answers --------------------------------------------------------------------------------
+async def _show(message: Message, turn: Turn, draft: ApplicationDraft) -> None:
+    """Consent, the current question or the summary: in the user's language, as now."""
+    if not draft.consented:
+        await turn.state.set_state(ApplyForm.consent)
+        await message.answer(
+            views.consent_text(turn.services.settings.draft_ttl_days),
+            reply_markup=views.consent_keyboard(turn.locale),
+        )
+        return
+    filled = _filled(draft)
+    if filled.reviewing:
+        await turn.state.set_state(ApplyForm.summary)
+        await message.answer(
+            views.summary(draft.answers, turn.setting, turn.currency, turn.locale),
+            reply_markup=views.summary_keyboard(turn.locale),
+        )
+        return
+    await turn.state.set_state(ApplyForm.question)
+    text = views.question_text(filled, turn.setting, turn.currency, turn.locale)
+    if filled.at.step == "phone":
+        await message.answer(text, reply_markup=views.contact_keyboard())
+        await message.answer(
+            views.leave_prompt(), reply_markup=views.leave_markup(filled, turn.setting, turn.locale)
+        )
+        return
+    await message.answer(
+        text, reply_markup=views.question_markup(filled, turn.setting, turn.locale)
+    )
+
+
+async def _move(message: Message, turn: Turn, draft: ApplicationDraft) -> None:
+    await turn.save(draft)
+    await _show(message, turn, draft)
+
+
+# --- answers ----------------------------------------------------------------------------
 
 
 async def text_answer(message: Message, state: FSMContext, locale: str, services: Services) -> None:
-    turn = await _turn(state, services.applications, services.settings, locale)
+    turn = await _turn(state, locale, services)
     draft = await turn.draft()
-    key = draft.get("step", "")
-    if key in BUTTON_ONLY:
-        code = "phone_button" if key == "phone" else "choose"
-        await message.answer(views.error(code, turn.bounds, services.settings.currency, locale))
-        await _ask(message, turn, draft)
+    if draft is None or not draft.consented or draft.at.step is None:
+        await turn.end()
+        await message.answer(views.cancelled(), reply_markup=main_menu())
         return
+    filled = _filled(draft)
     try:
-        value = _parse(key, message.text or "", turn.bounds)
-    except InvalidAnswer as invalid:
-        text = invalid.detail or views.error(
-            invalid.code, turn.bounds, services.settings.currency, locale
+        moved = APPLICATION.type(filled, message.text or "", turn.setting.context)
+    except Invalid as invalid:
+        text = views.error_text(invalid, turn.setting.bounds, turn.currency, locale)
+        if APPLICATION.current(filled).read is None:  # buttons only: say so, ask again
+            await message.answer(text)
+            await _show(message, turn, draft)
+            return
+        await message.answer(
+            text, reply_markup=views.question_markup(filled, turn.setting, turn.locale)
         )
-        await message.answer(text, reply_markup=await _question_keyboard(key, turn, draft))
         return
-    await _accept(message, turn, draft, key, value)
+    await _move(message, turn, _moved(draft, moved))
 
 
 async def contact_answer(
     message: Message, state: FSMContext, locale: str, services: Services
 ) -> None:
-    turn = await _turn(state, services.applications, services.settings, locale)
+    turn = await _turn(state, locale, services)
     draft = await turn.draft()
     contact = message.contact
-    if draft.get("step") != "phone" or contact is None:
-        await message.answer(views.error("choose", turn.bounds, services.settings.currency, locale))
+    if draft is None or draft.at.step != "phone" or contact is None:
+        await message.answer(views.error("choose", turn.setting.bounds, turn.currency, locale))
         return
     if message.from_user is None or contact.user_id != message.from_user.id:
         await message.answer(
-            views.error("not_own_contact", turn.bounds, services.settings.currency, locale)
+            views.error("not_own_contact", turn.setting.bounds, turn.currency, locale)
         )
         return
     phone = normalized_phone(contact.phone_number)
     if phone is None:
-        await message.answer(
-            views.error("bad_phone", turn.bounds, services.settings.currency, locale)
-        )
+        await message.answer(views.error("bad_phone", turn.setting.bounds, turn.currency, locale))
         return
+    moved = APPLICATION.give(_filled(draft), "phone", phone)
+    shown = views.answer_text("phone", moved.answers, turn.setting, turn.currency, locale)
     await message.answer(
-        _("✓ Phone {phone}").format(phone=views.answer_text("phone", phone, {}, {}, "", locale)),
-        reply_markup=ReplyKeyboardRemove(),
+        _("✓ Phone {phone}").format(phone=shown), reply_markup=ReplyKeyboardRemove()
     )
-    await _accept(message, turn, draft, "phone", phone)
+    await _move(message, turn, _moved(draft, moved))
 
 
 async def location_answer(
     message: Message, state: FSMContext, locale: str, services: Services
 ) -> None:
-    turn = await _turn(state, services.applications, services.settings, locale)
+    turn = await _turn(state, locale, services)
     draft = await turn.draft()
-    if draft.get("step") != "district" or message.location is None:
-        await message.answer(views.error("choose", turn.bounds, services.settings.currency, locale))
+    if draft is None or draft.at.step != "district" or message.location is None:
+        await message.answer(views.error("choose", turn.setting.bounds, turn.currency, locale))
         return
     district = await services.applications.nearest_district(
         message.location.latitude, message.location.longitude
     )
-    await message.answer(_("📍 Nearest district: {name}").format(name=district.name))
-    await _accept(message, turn, draft, "district", district.code)
-
-
-def _parse(key: str, text: str, bounds: ProductBounds) -> str:
-    text = text.strip()
-    parsers = {
-        "name": _parse_name,
-        "months_operating": _parse_duration,
-        "employees": _parse_count,
-        "daily_sales": _positive_amount,
-        "monthly_sales": _positive_amount,
-        "monthly_costs": _any_amount,
-        "household_spending": _any_amount,
-        "debt_payments": _any_amount,
-        "cards": _parse_cards,
-        "purpose": _parse_purpose,
-    }
-    if key == "amount":
-        return _loan_amount(text, bounds)
-    if key == "months":
-        return _loan_months(text, bounds)
-    return parsers[key](text)
-
-
-def _parse_name(text: str) -> str:
-    if not 2 <= len(text) <= 40 or any(ch.isdigit() for ch in text) or text.startswith("/"):
-        raise InvalidAnswer("name")
-    return text
-
-
-def _parse_duration(text: str) -> str:
-    match = DURATION.fullmatch(text.lower())
-    if match is None:
-        raise InvalidAnswer("months_operating")
-    number = Decimal(match["number"])
-    unit = (match["unit"] or "y").lower()
-    months = number if unit.startswith(("m", "个月", "月", "мес")) else number * 12
-    if months > 1200 or months != months.to_integral_value():
-        raise InvalidAnswer("months_operating")
-    return str(int(months))
-
-
-def _parse_count(text: str) -> str:
-    cleaned = text.removesuffix("人").strip()
-    if not cleaned.isdecimal() or int(cleaned) > 999:
-        raise InvalidAnswer("count")
-    return str(int(cleaned))
-
-
-def _amount(text: str) -> Decimal:
-    try:
-        return parse_amount(text)
-    except AmountError as error:
-        raise InvalidAnswer("amount", amount_error(error)) from None
-
-
-def _positive_amount(text: str) -> str:
-    value = _amount(text)
-    if value <= 0:
-        raise InvalidAnswer("positive")
-    return str(value)
-
-
-def _any_amount(text: str) -> str:
-    return str(_amount(text))
-
-
-def _parse_cards(text: str) -> str:
-    limit_text, slash, used_text = text.replace("／", "/").partition("/")
-    if not slash:
-        raise InvalidAnswer("cards")
-    limit, used = _amount(limit_text), _amount(used_text)
-    if used > limit:
-        raise InvalidAnswer("card_over_limit")
-    return f"{limit}/{used}"
-
-
-def _parse_purpose(text: str) -> str:
-    if not 2 <= len(text) <= 200:
-        raise InvalidAnswer("purpose")
-    return text
-
-
-def _loan_amount(text: str, bounds: ProductBounds) -> str:
-    value = _amount(text)
-    if not bounds.amount_fits(value):
-        raise InvalidAnswer("amount_range")
-    return str(value)
-
-
-def _loan_months(text: str, bounds: ProductBounds) -> str:
-    cleaned = text.lower().removesuffix("个月").removesuffix("月").removesuffix("months").strip()
-    if not cleaned.isdecimal() or not bounds.months_fit(int(cleaned)):
-        raise InvalidAnswer("months")
-    return cleaned
-
-
-async def _accept(
-    message: Message, turn: Turn, draft: dict[str, Any], key: str, value: str
-) -> None:
-    draft["answers"] = {**draft.get("answers", {}), key: value}
-    await _advance(message, turn, draft, key)
-
-
-async def _advance(message: Message, turn: Turn, draft: dict[str, Any], key: str) -> None:
-    following = _next_key(key, draft.get("editing"))
-    while following is not None and following in draft.get("prefill", {}):
-        following = _next_key(following, draft.get("editing"))
-    if following is None:
-        await _show_summary(message, turn, draft)
-        return
-    draft["step"] = following
-    await turn.save(draft)
-    await _ask(message, turn, draft)
-
-
-def _next_key(key: str, editing: str | None) -> str | None:
-    index = KEYS.index(key) + 1
-    if index >= len(KEYS):
-        return None
-    following = QUESTIONS[index]
-    if editing is not None and following.section != editing:
-        return None
-    return following.key
-
-
-def _previous_key(key: str) -> str | None:
-    index = KEYS.index(key)
-    return KEYS[index - 1] if index > 0 else None
-
-
-# --- asking ---------------------------------------------------------------------------------
-
-
-async def _ask(message: Message, turn: Turn, draft: dict[str, Any]) -> None:
-    await turn.state.set_state(ApplyForm.question)
-    key = draft["step"]
-    text = "\n".join(
-        [
-            f"{views.progress(_position(draft), len(QUESTIONS))} · "
-            f"{views.section_title(BY_KEY[key].section)}",
-            views.question(key, turn.bounds, turn.settings.currency, turn.locale),
-        ]
-    )
-    if key == "phone":
-        await message.answer(text, reply_markup=_contact_keyboard())
-        await message.answer(
-            _("Or leave the application:"), reply_markup=_nav_markup(key, turn.locale)
-        )
-        return
-    await message.answer(text, reply_markup=await _question_keyboard(key, turn, draft))
-
-
-async def _question_keyboard(key: str, turn: Turn, draft: dict[str, Any]) -> InlineKeyboardMarkup:
-    return _keyboard_for(key, turn.locale, tuple(await _options(key, turn, draft)))
-
-
-@lru_cache(maxsize=1024)
-def _keyboard_for(
-    key: str, locale: str, options: tuple[tuple[str, str], ...]
-) -> InlineKeyboardMarkup:
-    """The same for everyone at this question in this language (`locale` is the cache's key):
-    built once, as building buttons costs more than the rest of a step."""
-    action = "toggle" if key == "assets" else "pick"
-    buttons = [
-        _button(label, ApplyStep(action=action, key=key, value=value)) for value, label in options
-    ]
-    if key == "assets":
-        buttons.append(_button(_("Done"), ApplyStep(action="done", key=key)))
-    width = 1 if key == "plan" else 2
-    rows = [buttons[start : start + width] for start in range(0, len(buttons), width)]
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, _nav_row(key)])
-
-
-@lru_cache(maxsize=128)
-def _nav_markup(key: str, locale: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[_nav_row(key)])
-
-
-def _nav_row(key: str) -> list[InlineKeyboardButton]:
-    row = []
-    if key in KEYS and _previous_key(key) is not None:
-        row.append(_button(_("◀ Back"), ApplyStep(action="back", key=key)))
-    if key in BY_KEY and BY_KEY[key].optional:
-        row.append(_button(_("Skip ▶"), ApplyStep(action="skip", key=key)))
-    row.append(_button(_("✖ Cancel"), ApplyStep(action="cancel")))
-    return row
-
-
-def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
-
-
-def _contact_keyboard() -> ReplyKeyboardMarkup:
-    button = KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)
-    return ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True)
-
-
-async def _options(key: str, turn: Turn, draft: dict[str, Any]) -> list[tuple[str, str]]:
-    if key == "industry":
-        return [(i.code, i.name) for i in await turn.applications.industries()]
-    if key == "district":
-        return [(d.code, d.name) for d in await turn.applications.districts()]
-    if key == "months":
-        terms = [m for m in TERM_CHOICES if turn.bounds.months_fit(m)]
-        return [(str(m), _("{months} months").format(months=m)) for m in terms]
-    if key == "plan":
-        return [(plan.plan_id, plan_name(plan)) for plan in turn.bounds.plans]
-    if key == "assets":
-        chosen = set(draft.get("answers", {}).get("assets", "").split(","))
-        return [
-            (value, ("✓ " if value in chosen else "") + views.choice_label(key, value))
-            for value in FIXED_CHOICES[key]
-        ]
-    return [(value, views.choice_label(key, value)) for value in FIXED_CHOICES.get(key, ())]
-
-
-# --- summary and outcome --------------------------------------------------------------------
-
-
-async def _show_summary(message: Message, turn: Turn, draft: dict[str, Any]) -> None:
-    draft["step"] = "summary"
-    draft["editing"] = None
-    await turn.save(draft)
-    await turn.state.set_state(ApplyForm.summary)
     await message.answer(
-        await _summary_text(turn, draft), reply_markup=_summary_keyboard(turn.locale)
+        _("📍 Nearest district: {name}").format(name=views.reference_label(district, locale))
     )
+    moved = APPLICATION.give(_filled(draft), "district", district.code)
+    await _move(message, turn, _moved(draft, moved))
 
 
-async def _summary_text(turn: Turn, draft: dict[str, Any]) -> str:
-    answers = draft.get("answers", {})
-    districts = {d.code: d for d in await turn.applications.districts()}
-    industries = {i.code: i for i in await turn.applications.industries()}
-    lines = [_("Please check your application:")]
-    for section in views.SECTIONS:
-        lines += ["", views.section_title(section)]
-        for question in QUESTIONS:
-            if question.section != section:
-                continue
-            value = answers.get(question.key, "")
-            shown = (
-                views.answer_text(
-                    question.key, value, districts, industries, turn.settings.currency, turn.locale
-                )
-                if value
-                else views.skipped()
-            )
-            lines.append(labelled(views.field_name(question.key), shown))
-    return "\n".join(lines)
-
-
-@lru_cache(maxsize=8)
-def _summary_keyboard(locale: str) -> InlineKeyboardMarkup:
-    """The same for everyone in a language (`locale` is the cache's key)."""
-    edits = [
-        _button("✏️ " + views.section_title(section), ApplyStep(action="edit", value=section))
-        for section in views.SECTIONS
-    ]
-    rows = [edits[start : start + 2] for start in range(0, len(edits), 2)]
-    rows.append([_button(_("✅ Submit"), ApplyStep(action="submit"))])
-    rows.append([_button(_("✖ Cancel"), ApplyStep(action="cancel"))])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-@lru_cache(maxsize=8)
-def _consent_keyboard(locale: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                _button(_("✅ I agree"), ApplyStep(action="agree")),
-                _button(_("✖ Decline"), ApplyStep(action="decline")),
-            ]
-        ]
-    )
-
-
-async def _submit(
-    message: Message,
-    turn: Turn,
-    draft: dict[str, Any],
-    user_id: int,
-    delivery: LeadDelivery,
-    lead_messenger: LeadMessenger,
-) -> None:
-    saved = Draft(draft["id"], draft.get("answers", {}), draft.get("referral"))
-    result = await turn.applications.submit(saved, user_id, turn.locale)
-    if result.judgement.outcome is Outcome.NOT_NOW:
-        await message.answer(
-            views.not_now(result.judgement, turn.settings.currency, turn.locale),
-            reply_markup=_not_now_keyboard(result.judgement.alternatives, turn),
-        )
-        return
-    await turn.state.clear()
-    if not result.enqueued:
-        await message.answer(views.already_sent(), reply_markup=main_menu())
-        return
-    bank_was_down = await delivery.bank_down()
-    text = views.saved_until_bank_returns() if bank_was_down else views.received()
-    await message.answer(text, reply_markup=main_menu())
-    # One lead (the oldest waiting) per Submit: with many merchants submitting at once each
-    # hands one to the bank instead of all of them racing for the whole stream; the worker
-    # (`LeadDelivery.run`) takes whatever is left.
-    await delivery.deliver_new(lead_messenger, count=1)
-    if not bank_was_down and await delivery.bank_down():
-        await message.answer(views.saved_until_bank_returns())
-
-
-def _not_now_keyboard(alternatives: Alternatives, turn: Turn) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    if alternatives.amount_for_term is not None:
-        builder.button(
-            text=_("Borrow {amount}").format(
-                amount=money(alternatives.amount_for_term, turn.settings.currency, turn.locale)
-            ),
-            callback_data=ApplyStep(action="use_amount", value=str(alternatives.amount_for_term)),
-        )
-    if alternatives.months_for_amount is not None:
-        builder.button(
-            text=_("Repay over {months} months").format(months=alternatives.months_for_amount),
-            callback_data=ApplyStep(action="use_months", value=str(alternatives.months_for_amount)),
-        )
-    edit_loan = ApplyStep(action="edit", value="loan")
-    builder.button(text="✏️ " + views.section_title("loan"), callback_data=edit_loan)
-    wait = alternatives.months_to_wait or 1
-    builder.button(
-        text=_("⏰ Remind me in {months} months").format(months=wait),
-        callback_data=ApplyStep(action="remind_later", value=str(wait)),
-    )
-    builder.button(text=_("✖ Cancel"), callback_data=ApplyStep(action="cancel"))
-    builder.adjust(1)
-    return builder.as_markup()
-
-
-# --- buttons --------------------------------------------------------------------------------
+# --- buttons ----------------------------------------------------------------------------
 
 
 async def button(
@@ -682,191 +331,188 @@ async def button(
     services: Services,
 ) -> None:
     message = callback.message
+    turn = await _turn(state, locale, services)
+    draft = await turn.draft()
     current = await state.get_state()
-    if not isinstance(message, Message) or current is None:
+    if (
+        not isinstance(message, Message)
+        or draft is None
+        or not _fits(callback_data, current, draft)
+    ):
         await out_of_date(callback)
         return
-    turn = await _turn(state, services.applications, services.settings, locale)
-    draft = await turn.draft()
-    if not await _offered(callback_data, current, turn, draft):
+    try:
+        moved = _engine_step(callback_data, draft, turn.setting)
+    except NotOffered:
         await out_of_date(callback)
         return
     await callback.answer()
     await message.edit_reply_markup(reply_markup=None)
-    action = callback_data.action
-    if action == "submit":
-        await _submit(
-            message, turn, draft, callback.from_user.id, services.delivery, services.lead_messenger
-        )
+    if moved is not None:
+        await _move(message, turn, moved)
         return
-    await ACTIONS[action](message, turn, draft, callback_data)
+    await ACTIONS[callback_data.action](message, turn, draft, callback_data)
 
 
-async def _offered(data: ApplyStep, current: str, turn: Turn, draft: dict[str, Any]) -> bool:
-    """Whether the user is where this button was offered, with a value it could carry."""
+def _fits(data: ApplyStep, current: str | None, draft: ApplicationDraft) -> bool:
+    """Whether the user is where this button was offered. Resume, restart and cancel go
+    with the kept draft, wherever the user went since (the calculator, another command)."""
     if data.action in ("agree", "decline"):
-        return current == ApplyForm.consent.state
+        return current == ApplyForm.consent.state and not draft.consented
     if data.action in ("resume", "restart"):
-        in_form = current.startswith(ApplyForm.__full_group_name__)
-        return in_form and draft.get("answers", {}).get("consent") == YES
-    if data.action == "cancel":
-        return current.startswith(ApplyForm.__full_group_name__)
-    if data.action in SUMMARY_ACTIONS:
-        return current == ApplyForm.summary.state and _summary_value_fits(data, turn.bounds)
-    at_question = current == ApplyForm.question.state and draft.get("step") in KEYS
-    return at_question and data.key == draft["step"] and await _answer_fits(data, turn, draft)
+        return draft.consented
+    if data.action in ("cancel", "discard"):
+        return draft.consented or current == ApplyForm.consent.state
+    if data.action in AT_SUMMARY:
+        return current == ApplyForm.summary.state and draft.at.step is None
+    return current == ApplyForm.question.state and draft.at.step is not None
 
 
-def _summary_value_fits(data: ApplyStep, bounds: ProductBounds) -> bool:
-    try:
-        if data.action == "use_amount":
-            _loan_amount(data.value, bounds)
-        elif data.action == "use_months":
-            _loan_months(data.value, bounds)
-    except InvalidAnswer:
-        return False
-    if data.action == "edit":
-        return data.value in views.SECTIONS
-    if data.action == "remind_later":
-        return data.value.isdecimal() and 0 < int(data.value) <= 24
-    return True
+def _engine_step(
+    data: ApplyStep, draft: ApplicationDraft, setting: FormSetting
+) -> ApplicationDraft | None:
+    """The draft after a navigation or answer button; None for the other actions. Raises
+    NotOffered when the button does not fit the draft."""
+    filled, context = _filled(draft), setting.context
+    moves: dict[str, Callable[[], Filled[ApplicationAnswers]]] = {
+        "pick": lambda: APPLICATION.pick(filled, data.key, data.value, context),
+        "toggle": lambda: APPLICATION.toggle(filled, data.key, data.value, context),
+        "done": lambda: APPLICATION.done(filled, data.key),
+        "skip": lambda: APPLICATION.skip(filled, data.key),
+        "back": lambda: APPLICATION.back(filled, data.key),
+        "edit": lambda: APPLICATION.edit(filled, data.value),
+        "use_amount": lambda: APPLICATION.change(filled, "amount", data.value, context),
+        "use_months": lambda: APPLICATION.change(filled, "months", data.value, context),
+    }
+    if data.action == "remind_later" and not (data.value.isdecimal() and 0 < int(data.value) <= 24):
+        raise NotOffered(data.value)
+    move = moves.get(data.action)
+    return _moved(draft, move()) if move else None
 
 
-async def _answer_fits(data: ApplyStep, turn: Turn, draft: dict[str, Any]) -> bool:
-    key = data.key
-    if data.action == "pick":
-        options = await _options(key, turn, draft)
-        return key != "assets" and data.value in {value for value, _label in options}
-    if data.action == "toggle":
-        return key == "assets" and data.value in FIXED_CHOICES["assets"]
-    if data.action == "done":
-        return key == "assets"
-    if data.action == "skip":
-        return BY_KEY[key].optional
-    return _previous_key(key) is not None  # back
+Action = Callable[[Message, Turn, ApplicationDraft, ApplyStep], Awaitable[None]]
 
 
-async def _agree(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    draft["answers"] = {"consent": YES, **draft.get("prefill", {})}
-    draft["step"] = "phone"
-    await turn.save(draft)
-    await _ask(message, turn, draft)
+async def _agree(message: Message, turn: Turn, draft: ApplicationDraft, data: ApplyStep) -> None:
+    begun = APPLICATION.begin(draft.answers, draft.at.given)
+    await _move(message, turn, _moved(draft.model_copy(update={"consented": True}), begun))
 
 
-async def _decline(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    await turn.state.clear()
+async def _decline(message: Message, turn: Turn, draft: ApplicationDraft, data: ApplyStep) -> None:
+    await turn.end()
     await message.answer(views.declined(), reply_markup=main_menu())
 
 
-async def _cancel(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    await turn.state.clear()
+async def _cancel(message: Message, turn: Turn, draft: ApplicationDraft, data: ApplyStep) -> None:
+    if not draft.consented:  # nothing answered yet: nothing to lose
+        await _discard(message, turn, draft, data)
+        return
+    await message.answer(views.cancel_confirm(), reply_markup=views.cancel_keyboard())
+
+
+async def _discard(message: Message, turn: Turn, draft: ApplicationDraft, data: ApplyStep) -> None:
+    await turn.end()
     await message.answer(views.cancelled(), reply_markup=main_menu())
 
 
-async def _pick(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    await _accept(message, turn, draft, data.key, data.value)
+async def _resume(message: Message, turn: Turn, draft: ApplicationDraft, data: ApplyStep) -> None:
+    await _show(message, turn, draft)
 
 
-async def _toggle(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    answers = draft.setdefault("answers", {})
-    chosen = {item for item in answers.get("assets", "").split(",") if item} ^ {data.value}
-    answers["assets"] = ",".join(v for v in FIXED_CHOICES["assets"] if v in chosen)
-    await turn.save(draft)
-    await _ask(message, turn, draft)
+async def _restart(message: Message, turn: Turn, draft: ApplicationDraft, data: ApplyStep) -> None:
+    fresh = ApplicationDraft(id=new_draft_id(), referral=draft.referral, consented=True)
+    await _move(message, turn, _moved(fresh, APPLICATION.begin(fresh.answers)))
 
 
-async def _done(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    await _advance(message, turn, draft, data.key)
-
-
-async def _skip(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    await _accept(message, turn, draft, data.key, "")
-
-
-async def _back(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    previous = _previous_key(data.key)
-    assert previous is not None  # _answer_fits offers Back only after the first question
-    if draft.get("editing") and BY_KEY[previous].section != draft["editing"]:
-        await _show_summary(message, turn, draft)
+async def _submit(message: Message, turn: Turn, draft: ApplicationDraft, data: ApplyStep) -> None:
+    applications = turn.services.applications
+    user_id = message.chat.id
+    result = await applications.submit(draft, user_id, turn.locale)
+    if result.judgement.outcome is Outcome.NOT_NOW:
+        await message.answer(
+            views.not_now(result.judgement, turn.currency, turn.locale),
+            reply_markup=views.not_now_keyboard(
+                result.judgement.alternatives, turn.currency, turn.locale
+            ),
+        )
         return
-    draft["step"] = previous
-    await turn.save(draft)
-    await _ask(message, turn, draft)
-
-
-async def _edit(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    draft["editing"] = data.value
-    draft["step"] = next(q.key for q in QUESTIONS if q.section == data.value)
-    await turn.save(draft)
-    await _ask(message, turn, draft)
-
-
-async def _resume(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    if draft.get("step") in KEYS:
-        await _ask(message, turn, draft)
-    else:
-        await _show_summary(message, turn, draft)
-
-
-async def _restart(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    draft = {"id": new_draft_id(), "answers": {"consent": YES}, "step": "phone",
-             "referral": draft.get("referral"), "prefill": {}}  # fmt: skip
-    await turn.save(draft)
-    await _ask(message, turn, draft)
-
-
-async def _use_amount(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    draft["answers"]["amount"] = _loan_amount(data.value, turn.bounds)
-    await _show_summary(message, turn, draft)
-
-
-async def _use_months(message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep) -> None:
-    draft["answers"]["months"] = _loan_months(data.value, turn.bounds)
-    await _show_summary(message, turn, draft)
+    await turn.end()
+    if not result.enqueued:
+        await message.answer(views.already_sent(), reply_markup=main_menu())
+        return
+    text = views.saved_until_bank_returns() if result.bank_was_down else views.received()
+    await message.answer(text, reply_markup=main_menu())
+    if await applications.hand_to_bank(result):
+        await message.answer(views.saved_until_bank_returns())
 
 
 async def _remind_later(
-    message: Message, turn: Turn, draft: dict[str, Any], data: ApplyStep
+    message: Message, turn: Turn, draft: ApplicationDraft, data: ApplyStep
 ) -> None:
-    months = int(data.value)
-    day = await turn.applications.remind_later(message.chat.id, turn.locale, months)
-    await turn.state.clear()
+    day = await turn.services.applications.remind_later(
+        message.chat.id, turn.locale, int(data.value)
+    )
+    await turn.end()
     await message.answer(views.reminder_scheduled(day, turn.locale), reply_markup=main_menu())
 
 
-ACTIONS = {
+ACTIONS: dict[str, Action] = {
     "agree": _agree,
     "decline": _decline,
     "cancel": _cancel,
-    "pick": _pick,
-    "toggle": _toggle,
-    "done": _done,
-    "skip": _skip,
-    "back": _back,
-    "edit": _edit,
+    "discard": _discard,
     "resume": _resume,
     "restart": _restart,
-    "use_amount": _use_amount,
-    "use_months": _use_months,
+    "submit": _submit,
     "remind_later": _remind_later,
 }
 
 
-# --- leaving, resuming, forgetting ----------------------------------------------------------
+# --- leaving, resuming, another language ------------------------------------------------
 
 
-async def cancel(message: Message, state: FSMContext) -> None:
-    await state.clear()
+async def cancel(message: Message, state: FSMContext, locale: str, services: Services) -> None:
+    turn = await _turn(state, locale, services)
+    draft = await turn.draft()
+    if draft is not None and draft.consented:
+        await message.answer(views.cancel_confirm(), reply_markup=views.cancel_keyboard())
+        return
+    await turn.end()
     await message.answer(views.cancelled(), reply_markup=main_menu())
 
 
 async def start_with_draft(message: Message, state: FSMContext) -> None:
-    draft = dict((await state.get_data()).get("apply") or {})
-    if draft.get("answers", {}).get("consent") != YES:
+    saved = (await state.get_data()).get("apply")
+    draft = ApplicationDraft.model_validate(saved) if saved else None
+    if draft is None or not draft.consented:
         await state.clear()
         await message.answer(views.cancelled(), reply_markup=main_menu())
         return
     await _offer_resume(message, draft)
+
+
+async def language_in_form(
+    callback: CallbackQuery,
+    callback_data: LanguageChoice,
+    state: FSMContext,
+    i18n: I18n,
+    services: Services,
+) -> None:
+    """/language mid-form: the same place in the form, now in the new language."""
+    await switch_language(callback, callback_data.locale, i18n, services)
+    if not isinstance(callback.message, Message):
+        return
+    with i18n.use_locale(callback_data.locale):
+        turn = await _turn(state, callback_data.locale, services)
+        draft = await turn.draft()
+        if draft is None:
+            await turn.end()
+            await callback.message.answer(views.cancelled(), reply_markup=main_menu())
+            return
+        await _show(callback.message, turn, draft)
+
+
+# --- forgetting -------------------------------------------------------------------------
 
 
 async def forget(message: Message) -> None:
@@ -887,8 +533,8 @@ async def forget_chosen(
     if not callback_data.confirm:
         await message.answer(_("Nothing was deleted."), reply_markup=main_menu())
         return
-    draft = dict((await state.get_data()).get("apply") or {})
-    phone = draft.get("answers", {}).get("phone")
+    saved = (await state.get_data()).get("apply")
+    phone = ApplicationDraft.model_validate(saved).answers.phone if saved else None
     report = await services.applications.forget(callback.from_user.id, phone)
     await state.clear()
     await services.preferences.forget(callback.from_user.id)
@@ -941,12 +587,6 @@ def build_router() -> Router:
     router.callback_query.register(button, ApplyStep.filter())
     router.callback_query.register(forget_chosen, ForgetChoice.filter())
     router.callback_query.register(apply_with, ApplyWith.filter())
+    in_form = StateFilter(ApplyForm.consent, ApplyForm.question, ApplyForm.summary)
+    router.callback_query.register(language_in_form, LanguageChoice.filter(), in_form)
     return router
-
-
-class HasContent(Filter):
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-
-    async def __call__(self, message: Message) -> bool:
-        return getattr(message, self.kind) is not None

@@ -23,6 +23,7 @@ from bot.domain.amounts import AmountError, parse_amount
 from bot.domain.loan_terms import ScheduleError
 from bot.domain.plans import PLANS_BY_ID
 from bot.domain.schedule import Schedule
+from bot.domain.terms import TERM_CHOICES, TermError, parse_term
 from bot.filters import MenuButton, RouterEntry
 from bot.keyboards import (
     CALCULATOR_LABEL,
@@ -35,9 +36,8 @@ from bot.keyboards import (
 )
 from bot.routing import FeatureRouter
 from bot.services.calculator import LoanCalculator, ProductBounds
+from bot.state import leave_flow
 from bot.views import calculator as views
-
-TERM_CHOICES = (3, 6, 12, 18, 24)
 
 
 class CalcForm(StatesGroup):
@@ -101,13 +101,16 @@ async def months_typed(
     message: Message, state: FSMContext, locale: str, services: Services
 ) -> None:
     bounds = await services.calculator.bounds()
-    text = (message.text or "").strip().removesuffix("个月").removesuffix("月").strip()
-    if not text.isdecimal() or not bounds.months_fit(int(text)):
+    try:
+        months = parse_term(message.text or "")
+    except TermError:
+        months = 0
+    if not bounds.months_fit(months):
         await message.answer(
             views.months_out_of_range(bounds), reply_markup=_months_keyboard(bounds)
         )
         return
-    await _ask_plan(message, state, bounds, int(text), services.settings, locale)
+    await _ask_plan(message, state, bounds, months, services.settings, locale)
 
 
 async def form_button(
@@ -129,7 +132,7 @@ async def form_button(
     message = callback.message
     action = callback_data.action
     if action == "cancel":
-        await state.clear()
+        await leave_flow(state)
         await message.edit_text(_("Calculator closed."))
         await message.answer(_("How can I help?"), reply_markup=main_menu())
     elif action == "back" and current == CalcForm.plan.state:
@@ -147,7 +150,7 @@ async def form_button(
         )
     else:
         amount, months = Decimal(data["amount"]), int(data["months"])
-        await state.clear()
+        await leave_flow(state)
         if action == "compare":
             await _show_comparison(
                 message, services.calculator, bounds, amount, months, services.settings, locale

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
@@ -15,6 +15,7 @@ from bot.i18n import LOCALE_NAMES
 from bot.keyboards import HELP_LABEL, LANGUAGE_LABEL, LanguageChoice, language_picker, main_menu
 from bot.routing import FeatureRouter
 from bot.services.roles import ChatRole, role_of
+from bot.state import leave_flow
 from bot.views.officers import staff_help, staff_menu
 
 
@@ -58,7 +59,7 @@ def help_text(role: ChatRole) -> str:
 
 
 async def start(message: Message, state: FSMContext, locale: str, services: Services) -> None:
-    await state.clear()
+    await leave_flow(state)
     name = message.from_user.first_name if message.from_user else ""
     role = await role_of(message.chat.id, locale, services.accounts, services.officers.directory)
     await message.answer(
@@ -79,33 +80,40 @@ async def choose_language(message: Message, locale: str) -> None:
     await message.answer(_("Choose your language:"), reply_markup=language_picker(current=locale))
 
 
-async def language_chosen(
-    callback: CallbackQuery,
-    callback_data: LanguageChoice,
-    bot: Bot,
-    i18n: I18n,
-    services: Services,
+async def switch_language(
+    callback: CallbackQuery, locale: str, i18n: I18n, services: Services
 ) -> None:
-    await services.preferences.choose(callback.from_user.id, callback_data.locale)
+    """Keep the user's choice and say so on the picker, in the new language; an officer's
+    chat menu follows."""
+    await services.preferences.choose(callback.from_user.id, locale)
     member = await services.officers.directory.by_chat(callback.from_user.id)
-    with i18n.use_locale(callback_data.locale):
-        if member is not None:  # the officer's own menu, now in this language
+    with i18n.use_locale(locale):
+        if member is not None and callback.bot is not None:
             menu = staff_menu(member.is_supervisor)
-            await bot.set_my_commands(menu, scope=BotCommandScopeChat(chat_id=member.chat_id))
+            scope = BotCommandScopeChat(chat_id=member.chat_id)
+            await callback.bot.set_my_commands(menu, scope=scope)
         if isinstance(callback.message, Message):
             await callback.message.edit_text(
-                _("Language: {name}").format(name=LOCALE_NAMES[callback_data.locale]),
-                reply_markup=language_picker(current=callback_data.locale),
+                _("Language: {name}").format(name=LOCALE_NAMES[locale]),
+                reply_markup=language_picker(current=locale),
             )
-            await callback.message.answer(_("Done. How can I help?"), reply_markup=main_menu())
         await callback.answer()
+
+
+async def language_chosen(
+    callback: CallbackQuery, callback_data: LanguageChoice, i18n: I18n, services: Services
+) -> None:
+    await switch_language(callback, callback_data.locale, i18n, services)
+    with i18n.use_locale(callback_data.locale):
+        if isinstance(callback.message, Message):
+            await callback.message.answer(_("Done. How can I help?"), reply_markup=main_menu())
 
 
 async def cancel(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
         await message.answer(_("There is nothing to cancel."), reply_markup=main_menu())
         return
-    await state.clear()
+    await leave_flow(state)
     await message.answer(_("Cancelled. Nothing was kept."), reply_markup=main_menu())
 
 

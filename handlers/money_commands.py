@@ -22,6 +22,7 @@ from bot.domain.commands import Cancel, keyword_of
 from bot.routing import FeatureRouter
 from bot.services.money_outcomes import BankDown, InDoubt, Outcome, PendingExists, Preview
 from bot.services.money_store import OPERATION_ID, ReplyTo
+from bot.state import leave_flow
 from bot.views.money_commands import MoneyTexts
 
 
@@ -87,14 +88,14 @@ async def command(message: Message, state: FSMContext, locale: str, services: Se
         await message.answer(texts(services.settings, locale).render(customer_id))
         return
     if customer_id is None:
-        await state.clear()
+        await leave_flow(state)
         await message.answer(not_bound())
         return
     await services.money_commands.store.remember_locale(customer_id, locale)
     text = message.text or ""
     if await state.get_state() == MoneyForm.code.state and keyword_of(text) is None:
         text = f"QR {text}"
-    await state.clear()
+    await leave_flow(state)
     outcome = await services.money_commands.handle(
         customer_id, text, ReplyTo(chat_id=message.chat.id)
     )
@@ -135,7 +136,7 @@ async def pressed(
     outcome = await services.money_commands.run(
         customer_id, Cancel()
     )  # a sent one is checked instead
-    await state.clear()
+    await leave_flow(state)
     await callback.message.answer(texts(services.settings, locale).render(outcome))
 
 

@@ -19,12 +19,14 @@ from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.demo.personas import PERSONAS
 from bot.factory import App, Outside, build_bot, build_dispatcher, build_storage
+from bot.i18n import locale_from_language_code
 from bot.local_session import LocalSession
 from bot.services.lead_outbox import LeadDelivery
 from bot.supervision import supervise
 from integrations.bank.errors import BankUnavailable
 from integrations.bank.models import Lead, LeadStatusChanged, LeadSubmission
 from integrations.bank.protocol import BankAdapter
+from integrations.bank.sandbox import seed
 from integrations.sms.outbound import RecordingSmsSender
 
 CHEN = ChatUser("chen", 5101, "陈", "zh-hans", "+8613880000101")  # a Chengdu number
@@ -49,6 +51,15 @@ SOUND = {
 }
 
 
+def seen_by(user: ChatUser, chinese_name: str) -> str:
+    """The button label a user sees for the sandbox bank's industry or district of that name
+    (any other label, like "#1", as it is)."""
+    items = {item.name: item for item in (*seed.DISTRICTS, *seed.INDUSTRIES)}
+    if chinese_name not in items:
+        return chinese_name
+    return items[chinese_name].name_in(locale_from_language_code(user.language_code) or "zh_Hans")
+
+
 async def start_application(driver: ChatDriver, user: ChatUser, command: str = "/apply") -> None:
     await driver.send(user, command)
     await driver.press(user, "#1")  # agree
@@ -59,8 +70,8 @@ async def answer_all(driver: ChatDriver, user: ChatUser, **changes: str) -> None
     """From the name to the summary, with the sound answers unless changed."""
     answers = {**SOUND, **changes}
     await driver.send(user, answers["name"])
-    await driver.press(user, answers["industry"])
-    await driver.press(user, answers["district"])
+    await driver.press(user, seen_by(user, answers["industry"]))
+    await driver.press(user, seen_by(user, answers["district"]))
     await driver.send(user, answers["months_operating"])
     await driver.send(user, answers["employees"])
     await driver.press(user, "#1")  # premises owned
@@ -142,8 +153,8 @@ async def test_every_bad_answer_is_refused_with_the_reason_and_an_example(
     await driver.send(user, "Ben Chen")
     await driver.send(user, "retail")  # must use the buttons
     assert "buttons" in texts(driver, user)
-    await driver.press(user, "零售")
-    await driver.press(user, "金牛区")
+    await driver.press(user, seen_by(user, "零售"))
+    await driver.press(user, seen_by(user, "金牛区"))
     await driver.send(user, "a while")
     assert "2 years" in driver.last(user).text
     await driver.send(user, "18 months")
@@ -182,9 +193,11 @@ async def test_back_edit_and_cancel(driver: ChatDriver, redis: Redis) -> None:
     await driver.press(user, "Back")
     assert "full name" in driver.last(user).text
     await driver.send(user, "Benjamin Chen")
-    await driver.press(user, "零售")
+    await driver.press(user, seen_by(user, "零售"))
     assert "3/20" not in driver.last(user).text and "4/20" in driver.last(user).text
     await driver.press(user, "Cancel")
+    assert "will be deleted" in driver.last(user).text  # asked first
+    await driver.press(user, "Yes, delete")
     assert "Nothing was kept" in driver.last(user).text
     await start_application(driver, user)
     await answer_all(driver, user, name="Ben Chen")
@@ -200,6 +213,7 @@ async def test_back_edit_and_cancel(driver: ChatDriver, redis: Redis) -> None:
     summary = driver.last(user).text
     assert "60,000" in summary and "new stock" in summary and "Ben Chen" in summary
     await driver.press(user, "Cancel")
+    await driver.press(user, "Yes, delete")
     assert "Nothing was kept" in driver.last(user).text
 
 
@@ -214,7 +228,7 @@ async def test_an_application_resumes_after_a_restart(
     user = CHEN
     await start_application(driver, user)
     await driver.send(user, "陈小梅")
-    await driver.press(user, "零售")
+    await driver.press(user, seen_by(user, "零售"))
     storage = build_storage(redis, settings)
     restarted = build_dispatcher(settings, redis, storage, Outside(bank, clock))
     bot = build_bot("42:TEST", settings, restarted.storage, session=session)
@@ -223,7 +237,7 @@ async def test_an_application_resumes_after_a_restart(
     assert "4" in again.last(user).text and "20" in again.last(user).text
     await again.press(user, "#1")  # continue
     assert "4/20" in again.last(user).text
-    await again.press(user, "金牛区")
+    await again.press(user, seen_by(user, "金牛区"))
     assert "5/20" in again.last(user).text
     await bot.session.close()
 
@@ -240,8 +254,8 @@ async def test_a_calculator_result_carries_its_loan_into_the_application(
     await driver.press(user, "#1")
     await driver.press(user, "📱")
     await driver.send(user, "Ben Chen")
-    await driver.press(user, "零售")
-    await driver.press(user, "金牛区")
+    await driver.press(user, seen_by(user, "零售"))
+    await driver.press(user, seen_by(user, "金牛区"))
     for answer in ("3 years", "2"):
         await driver.send(user, answer)
     await driver.press(user, "#1")

@@ -123,4 +123,4 @@ async def test_the_summary_takes_full_width_colons_and_russian_units(driver: Cha
     chinese = driver.last(chen).text
     assert "平日营业额：¥3,000.00" in chinese and "日常日" not in chinese
     assert ": " not in chinese
-    assert "Работает: 36 мес." in driver.last(olga).text
+    assert "Работает: 36 месяцев" in driver.last(olga).text

@@ -4,20 +4,32 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from aiogram.utils.i18n import I18n
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.support import LazyProxy
+from pydantic import AfterValidator
 
-from bot.domain.judgement import Judgement, Reason
+from bot.domain.amounts import AmountError
+from bot.domain.application_form import APPLICATION, APPLICATION_FORM, ApplicationAnswers, CardUse
+from bot.domain.forms.definition import Filled, Invalid
+from bot.domain.judgement import Alternatives, Judgement, Reason
 from bot.domain.plans import PLANS_BY_ID
 from bot.i18n import day, listing, moment, money
+from bot.services.applications import FormSetting
 from bot.services.calculator import ProductBounds
 from bot.services.lead_outbox import Recipient
 from bot.services.outbound import Outbox, OutgoingMessage, PhoneBook, Priority
-from bot.views.calculator import plan_name
+from bot.views.calculator import amount_error, plan_name
+from bot.views.forms import Asked, button, heading, nav_keyboard, question_keyboard
+from bot.views.text import labelled
 from integrations.bank.masking import mask_phone
 from integrations.bank.models import (
     District,
@@ -29,7 +41,23 @@ from integrations.bank.models import (
     RetainedRecord,
 )
 
-SECTIONS = ("contact", "business", "cash_flow", "assets", "loan", "other")
+SECTIONS = APPLICATION_FORM.sections
+ApplyAction = Literal[
+    "agree", "decline", "pick", "toggle", "done", "skip", "back", "cancel", "discard", "edit",
+    "submit", "resume", "restart", "use_amount", "use_months", "remind_later",
+]  # fmt: skip
+
+
+def _question_key(key: str) -> str:
+    if key and key not in APPLICATION_FORM.question_keys:
+        raise ValueError("unknown question")
+    return key
+
+
+class ApplyStep(CallbackData, prefix="ap"):
+    action: ApplyAction
+    key: Annotated[str, AfterValidator(_question_key)] = ""  # the question it belongs to
+    value: str = ""
 
 
 SECTION_TITLES: dict[str, LazyProxy] = {
@@ -59,9 +87,12 @@ def consent_text(ttl_days: int) -> str:
                 "By agreeing you authorise the bank to query your credit record at the "
                 "credit bureau (征信授权) and to use your answers for this application only."
             ),
-            _(
+            ngettext(
+                "Unfinished answers are kept for {days} day, then deleted. "
+                "/forget deletes everything I keep about you.",
                 "Unfinished answers are kept for {days} days, then deleted. "
-                "/forget deletes everything I keep about you."
+                "/forget deletes everything I keep about you.",
+                ttl_days,
             ).format(days=ttl_days),
         ]
     )
@@ -134,10 +165,6 @@ def question(key: str, bounds: ProductBounds, currency: str, locale: str) -> str
     return prompts[key]()
 
 
-def progress(position: int, total: int) -> str:
-    return f"{position}/{total}"
-
-
 def error(code: str, bounds: ProductBounds, currency: str, locale: str) -> str:
     errors = {
         "name": lambda: _(
@@ -178,40 +205,55 @@ def error(code: str, bounds: ProductBounds, currency: str, locale: str) -> str:
     return errors[code]()
 
 
-def answer_text(
-    key: str,
-    value: str,
-    districts: dict[str, District],
-    industries: dict[str, Industry],
-    currency: str,
-    locale: str,
-) -> str:
-    if key == "phone":
-        return mask_phone(value)
+def error_text(invalid: Invalid, bounds: ProductBounds, currency: str, locale: str) -> str:
+    if isinstance(invalid.cause, AmountError):
+        return amount_error(invalid.cause)
+    return error(invalid.code, bounds, currency, locale)
+
+
+def reference_label(item: District | Industry, locale: str) -> str:
+    """The bank's name for an industry or district, in the reader's language."""
+    return item.name_in(locale)
+
+
+def option_label(key: str, value: str, setting: FormSetting, locale: str) -> str:
     if key == "industry":
-        return industries[value].name if value in industries else value
+        return reference_label(setting.industries[value], locale)
     if key == "district":
-        return districts[value].name if value in districts else value
-    if key == "months_operating":
-        return _("{months} months").format(months=value)
-    if key in ("premises", "guarantor", "call_time"):
-        return choice_label(key, value)
-    if key == "assets":
-        return listing([choice_label(key, item) for item in value.split(",")], locale) or _("None")
-    if key in ("daily_sales", "monthly_sales", "monthly_costs", "household_spending",
-               "debt_payments", "amount"):  # fmt: skip
-        return money(Decimal(value), currency, locale)
-    if key == "cards":
-        limit, used = value.split("/")
-        return _("limit {limit}, used {used}").format(
-            limit=money(Decimal(limit), currency, locale),
-            used=money(Decimal(used), currency, locale),
-        )
+        return reference_label(setting.districts[value], locale)
     if key == "months":
-        return _("{months} months").format(months=value)
+        return months_text(int(value))
     if key == "plan":
         return plan_name(PLANS_BY_ID[value])
-    return value
+    return choice_label(key, value)
+
+
+def months_text(months: int) -> str:
+    return ngettext("{months} month", "{months} months", months).format(months=months)
+
+
+def answer_text(
+    key: str, answers: ApplicationAnswers, setting: FormSetting, currency: str, locale: str
+) -> str:
+    value = getattr(answers, key)
+    if key == "phone":
+        return mask_phone(value)
+    if key in ("industry", "district"):
+        known = setting.industries if key == "industry" else setting.districts
+        return reference_label(known[value], locale) if value in known else str(value)
+    if key in ("months_operating", "months"):
+        return months_text(int(value))
+    if key in ("premises", "guarantor", "call_time", "plan"):
+        return option_label(key, value, setting, locale)
+    if key == "assets":
+        return listing([choice_label(key, item) for item in value], locale) or _("None")
+    if isinstance(value, Decimal):
+        return money(value, currency, locale)
+    if isinstance(value, CardUse):
+        return _("limit {limit}, used {used}").format(
+            limit=money(value.limit, currency, locale), used=money(value.used, currency, locale)
+        )
+    return str(value)
 
 
 FIELD_NAMES: dict[str, LazyProxy] = {
@@ -316,13 +358,19 @@ def not_now(judgement: Judgement, currency: str, locale: str) -> str:
         )
     if alternatives.months_for_amount is not None:
         lines.append(
-            _("What would work: the same amount over {months} months.").format(
-                months=alternatives.months_for_amount
-            )
+            ngettext(
+                "What would work: the same amount over {months} month.",
+                "What would work: the same amount over {months} months.",
+                alternatives.months_for_amount,
+            ).format(months=alternatives.months_for_amount)
         )
     if alternatives.months_to_wait is not None:
         lines.append(
-            _("Please apply again in {months} months.").format(months=alternatives.months_to_wait)
+            ngettext(
+                "Please apply again in {months} month.",
+                "Please apply again in {months} months.",
+                alternatives.months_to_wait,
+            ).format(months=alternatives.months_to_wait)
         )
     lines.append(_("You can change your answers with the buttons below."))
     return "\n".join(lines)
@@ -445,6 +493,151 @@ def retained_record(record: RetainedRecord) -> str:
         RetainedRecord.CREDIT_FILE: _("the applications that led to a loan (the credit file)"),
     }
     return names[record]
+
+
+def asked(filled: Filled[ApplicationAnswers], setting: FormSetting, locale: str) -> Asked:
+    question_ = APPLICATION.current(filled)
+    key = question_.key
+    chosen = set(APPLICATION.chosen(filled, key))
+    options = tuple(
+        (value, ("✓ " if value in chosen else "") + option_label(key, value, setting, locale))
+        for value in APPLICATION.options(filled, setting.context)
+    )
+    return Asked(
+        key, options, question_.multiple, APPLICATION.can_go_back(filled.at), question_.optional,
+        width=1 if key == "plan" else 2,
+    )  # fmt: skip
+
+
+def question_text(
+    filled: Filled[ApplicationAnswers], setting: FormSetting, currency: str, locale: str
+) -> str:
+    question_ = APPLICATION.current(filled)
+    return "\n".join(
+        [
+            heading(APPLICATION.position(filled.at), APPLICATION.total,
+                    section_title(question_.section)),
+            question(question_.key, setting.bounds, currency, locale),
+        ]
+    )  # fmt: skip
+
+
+def question_markup(
+    filled: Filled[ApplicationAnswers], setting: FormSetting, locale: str
+) -> InlineKeyboardMarkup:
+    return question_keyboard(asked(filled, setting, locale), locale, ApplyStep)
+
+
+def leave_markup(
+    filled: Filled[ApplicationAnswers], setting: FormSetting, locale: str
+) -> InlineKeyboardMarkup:
+    """Back and Cancel under the phone question, whose answer is a reply-keyboard button."""
+    return nav_keyboard(asked(filled, setting, locale), locale, ApplyStep)
+
+
+def leave_prompt() -> str:
+    return _("Or leave the application:")
+
+
+def contact_keyboard() -> ReplyKeyboardMarkup:
+    share = KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)
+    return ReplyKeyboardMarkup(keyboard=[[share]], resize_keyboard=True, one_time_keyboard=True)
+
+
+def summary(answers: ApplicationAnswers, setting: FormSetting, currency: str, locale: str) -> str:
+    lines = [_("Please check your application:")]
+    for section in SECTIONS:
+        lines += ["", section_title(section)]
+        for question_ in APPLICATION_FORM.questions:
+            if question_.section != section:
+                continue
+            value = getattr(answers, question_.key)
+            shown = (
+                skipped()
+                if value is None or value == ()
+                else answer_text(question_.key, answers, setting, currency, locale)
+            )
+            lines.append(labelled(field_name(question_.key), shown))
+    return "\n".join(lines)
+
+
+@lru_cache(maxsize=8)
+def summary_keyboard(locale: str) -> InlineKeyboardMarkup:
+    """The same for everyone in a language (`locale` is the cache's key)."""
+    edits = [
+        button("✏️ " + section_title(section), ApplyStep(action="edit", value=section))
+        for section in SECTIONS
+    ]
+    rows = [edits[start : start + 2] for start in range(0, len(edits), 2)]
+    rows.append([button(_("✅ Submit"), ApplyStep(action="submit"))])
+    rows.append([button(_("✖ Cancel"), ApplyStep(action="cancel"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@lru_cache(maxsize=8)
+def consent_keyboard(locale: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                button(_("✅ I agree"), ApplyStep(action="agree")),
+                button(_("✖ Decline"), ApplyStep(action="decline")),
+            ]
+        ]
+    )
+
+
+def resume_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("▶ Continue"), callback_data=ApplyStep(action="resume"))
+    builder.button(text=_("↺ Start over"), callback_data=ApplyStep(action="restart"))
+    return builder.as_markup()
+
+
+def cancel_confirm() -> str:
+    return _("Cancel the application? The answers you gave so far will be deleted.")
+
+
+def cancel_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🗑 Yes, delete my answers"), callback_data=ApplyStep(action="discard"))
+    builder.button(text=_("▶ Continue"), callback_data=ApplyStep(action="resume"))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def not_now_keyboard(
+    alternatives: Alternatives, currency: str, locale: str
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    if alternatives.amount_for_term is not None:
+        builder.button(
+            text=_("Borrow {amount}").format(
+                amount=money(alternatives.amount_for_term, currency, locale)
+            ),
+            callback_data=ApplyStep(action="use_amount", value=str(alternatives.amount_for_term)),
+        )
+    if alternatives.months_for_amount is not None:
+        builder.button(
+            text=ngettext(
+                "Repay over {months} month",
+                "Repay over {months} months",
+                alternatives.months_for_amount,
+            ).format(months=alternatives.months_for_amount),
+            callback_data=ApplyStep(action="use_months", value=str(alternatives.months_for_amount)),
+        )
+    builder.button(
+        text="✏️ " + section_title("loan"), callback_data=ApplyStep(action="edit", value="loan")
+    )
+    wait = alternatives.months_to_wait or 1
+    builder.button(
+        text=ngettext(
+            "⏰ Remind me in {months} month", "⏰ Remind me in {months} months", wait
+        ).format(months=wait),
+        callback_data=ApplyStep(action="remind_later", value=str(wait)),
+    )
+    builder.button(text=_("✖ Cancel"), callback_data=ApplyStep(action="cancel"))
+    builder.adjust(1)
+    return builder.as_markup()
 
 
 class ChatLeadMessenger:
