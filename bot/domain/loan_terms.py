@@ -89,7 +89,8 @@ class LoanTerms:
     Money is Decimal in currency units (with at most ``currency_digits`` decimals, rewritten
     with exactly that many), ``annual_rate`` is the nominal rate in percent a year, ``start``
     the disbursement date. Options: ``first_due`` (default one period after ``start``),
-    ``installment_multiple`` (round the equal installment, e.g. 1 or 100),
+    ``installment_multiple`` (round the equal installment, e.g. 1 or 100; accepted by every
+    method, applied only to equal installments and flat interest, as in Fineract),
     ``amount_multiple`` (round every amount), ``grace_principal`` K (first K periods pay no
     principal), ``principal_every`` N, ``grace_interest_payment`` K (interest deferred),
     ``grace_interest_free`` K (no interest), ``interest_period``, ``days_in_year`` (for daily
@@ -189,8 +190,9 @@ def _checked_principal(terms: LoanTerms) -> Decimal:
     return quantized
 
 
+# ``installment_multiple`` is a product setting that every method accepts: like Fineract, only
+# equal installments and flat interest apply it; the other methods' amounts ignore it.
 _OPTION_DEFAULTS: dict[str, object] = {
-    "installment_multiple": None,
     "grace_principal": 0,
     "principal_every": 1,
     "grace_interest_payment": 0,
@@ -200,8 +202,7 @@ _OPTION_DEFAULTS: dict[str, object] = {
 }
 _SUPPORTED_OPTIONS: dict[RepaymentMethod, set[str]] = {
     RepaymentMethod.EQUAL_INSTALLMENTS: set(_OPTION_DEFAULTS) - {"manual_principal"},
-    RepaymentMethod.EQUAL_PRINCIPAL: set(_OPTION_DEFAULTS)
-    - {"manual_principal", "installment_multiple"},
+    RepaymentMethod.EQUAL_PRINCIPAL: set(_OPTION_DEFAULTS) - {"manual_principal"},
     RepaymentMethod.INTEREST_ONLY: {"grace_interest_payment", "grace_interest_free", "first_due"},
     RepaymentMethod.BULLET: set(),
     RepaymentMethod.FLAT: set(_OPTION_DEFAULTS) - {"manual_principal"},

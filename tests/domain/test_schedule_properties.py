@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,6 +28,7 @@ GRACE_METHODS = {
     RepaymentMethod.EQUAL_PRINCIPAL,
     RepaymentMethod.FLAT,
 }
+# Every method accepts an installment multiple; as in Fineract only these apply it.
 INSTALLMENT_MULTIPLE_METHODS = {RepaymentMethod.EQUAL_INSTALLMENTS, RepaymentMethod.FLAT}
 
 
@@ -57,8 +59,7 @@ def loan_terms(draw: st.DrawFn) -> LoanTerms:
         grace = draw(st.integers(0, periods - 1))
         options["grace_principal"] = grace
         options["principal_every"] = draw(st.integers(1, periods - grace))
-    if method in INSTALLMENT_MULTIPLE_METHODS:
-        options["installment_multiple"] = draw(st.sampled_from([None, None, 1, 10, 100]))
+    options["installment_multiple"] = draw(st.sampled_from([None, None, 1, 10, 100]))
     if method is RepaymentMethod.MANUAL:
         options["manual_principal"] = draw(manual_parts(principal, months, scale))
     rate = Decimal(draw(st.integers(0, 3600))) / 100
@@ -172,6 +173,15 @@ def test_plain_equal_installments_are_equal_but_the_last(
 
 @settings(max_examples=200, deadline=None)
 @given(loan_terms())
+def test_an_installment_multiple_changes_only_the_methods_that_apply_it(terms: LoanTerms) -> None:
+    assume(terms.installment_multiple is not None)
+    assume(terms.method not in INSTALLMENT_MULTIPLE_METHODS)
+    without = replace(terms, installment_multiple=None)
+    assert build_schedule(terms).installments == build_schedule(without).installments
+
+
+@settings(max_examples=200, deadline=None)
+@given(loan_terms())
 def test_interest_free_periods_charge_nothing(terms: LoanTerms) -> None:
     rows = schedule_or_skip(terms).installments
     free = rows[: terms.grace_interest_free]
@@ -189,7 +199,9 @@ def test_apr_is_never_negative(terms: LoanTerms) -> None:
 def _runs_its_full_term(terms: LoanTerms) -> bool:
     """Installments rounded up (to a multiple, or by half a unit each on a tiny loan) and equal
     installments spent on principal alone in interest-free periods can repay a loan early."""
-    if terms.installment_multiple is not None or terms.amount_multiple is not None:
+    if terms.amount_multiple is not None:
+        return False
+    if terms.installment_multiple is not None and terms.method in INSTALLMENT_MULTIPLE_METHODS:
         return False
     if terms.method is RepaymentMethod.EQUAL_INSTALLMENTS and terms.grace_interest_free:
         return False
