@@ -36,6 +36,7 @@ from bot.keyboards import (
 from bot.routing import FeatureRouter
 from bot.services.calculator import LoanCalculator, ProductBounds
 from bot.views import calculator as views
+from bot.views import chart
 
 TERM_CHOICES = (3, 6, 12, 18, 24)
 
@@ -217,7 +218,7 @@ async def result_button(
         )
     elif action == "chart":
         labels = (_("Principal"), _("Interest"), _("Each payment: principal and interest"))
-        png = await asyncio.to_thread(views.schedule_chart, schedule, labels)
+        png = await asyncio.to_thread(chart.schedule_chart, schedule, labels)
         await message.answer_photo(
             BufferedInputFile(png, filename="schedule.png"),
             caption=views.plan_name(PLANS_BY_ID[callback_data.plan]),

@@ -130,7 +130,12 @@ async def test_loans_overdue_and_schedule_in_english(
     await driver.press(LIU_EN, "CSV")
     document = driver.last(LIU_EN)
     assert document.file_name == "LN000002.csv"
-    assert (document.file_bytes or b"").decode().splitlines()[1].endswith(",paid")
+    data = document.file_bytes or b""
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with the BOM Excel needs
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0] == "No.,Due,Principal,Interest,Payment,Amount paid,Status"
+    assert lines[1] == "1,2026-08-15,3942.44,500.00,4442.44,4442.44,Paid"
+    assert lines[3].endswith(",0.00,Overdue")
     await driver.press(LIU_EN, "Repay")
     assert "HK LN000002 " in driver.last(LIU_EN).text
 

@@ -77,8 +77,8 @@ async def test_chart_csv_and_comparison(driver: ChatDriver, bob: ChatUser) -> No
     await driver.press(bob, "CSV")
     document = driver.last(bob)
     assert document.file_name == "schedule.csv"
-    lines = (document.file_bytes or b"").decode().splitlines()
-    assert lines[0] == "number,due_date,principal,interest,total,balance"
+    lines = (document.file_bytes or b"").decode("utf-8-sig").splitlines()
+    assert lines[0] == "No.,Due,Principal,Interest,Payment,Balance"
     assert lines[1] == "1,2026-12-22,4166.67,500.00,4666.67,45833.33"
     assert len(lines) == 13
     sent = [type(call) for call in driver.session.calls]

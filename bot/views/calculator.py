@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from decimal import Decimal
 
@@ -14,6 +12,7 @@ from bot.domain.plans import RepaymentPlan
 from bot.domain.schedule import Installment, Schedule
 from bot.i18n import amount, day, money, number
 from bot.services.calculator import Comparison, ProductBounds
+from bot.views.documents import csv_document
 
 PAGE_ROWS = 12
 
@@ -231,48 +230,9 @@ def comparison(results: list[Comparison], currency: str, locale: str) -> str:
 
 
 def schedule_csv(schedule: Schedule) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["number", "due_date", "principal", "interest", "total", "balance"])
-    for row in schedule.installments:
-        writer.writerow(
-            [
-                row.number,
-                row.due_date.isoformat(),
-                row.principal,
-                row.interest,
-                row.total,
-                row.balance,
-            ]
-        )
-    return buffer.getvalue().encode("utf-8")
-
-
-def schedule_chart(schedule: Schedule, labels: tuple[str, str, str]) -> bytes:
-    """A PNG of principal and interest stacked per installment (CPU work: run it in a thread)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    principal_label, interest_label, title = labels
-    matplotlib.rcParams["font.sans-serif"] = [
-        "Noto Sans CJK SC",
-        "WenQuanYi Zen Hei",
-        "Droid Sans Fallback",
-        "DejaVu Sans",
-    ]
-    numbers = [row.number for row in schedule.installments]
-    principal = [float(row.principal) for row in schedule.installments]
-    interest = [float(row.interest) for row in schedule.installments]
-    figure = Figure(figsize=(8, 4.5), dpi=100)
-    axes = figure.subplots()
-    axes.bar(numbers, principal, label=principal_label, color="#2f6fb0")
-    axes.bar(numbers, interest, bottom=principal, label=interest_label, color="#f0a030")
-    axes.set_title(title)
-    axes.set_xlabel("#")
-    axes.legend()
-    figure.tight_layout()
-    output = io.BytesIO()
-    figure.savefig(output, format="png")
-    return output.getvalue()
+    header = (_("No."), _("Due"), _("Principal"), _("Interest"), _("Payment"), _("Balance"))
+    rows = (
+        (row.number, row.due_date.isoformat(), row.principal, row.interest, row.total, row.balance)
+        for row in schedule.installments
+    )
+    return csv_document(header, rows)
