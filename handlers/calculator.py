@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.container import Services
 from bot.domain.amounts import AmountError, parse_amount
 from bot.domain.loan_terms import ScheduleError
-from bot.domain.plans import PLANS_BY_ID
+from bot.domain.plans import PLANS_BY_ID, RepaymentPlan
 from bot.domain.schedule import Schedule
 from bot.filters import MenuButton, RouterEntry
 from bot.keyboards import (
@@ -182,9 +182,10 @@ def _offered(
         return (
             current == CalcForm.months.state and value.isdecimal() and bounds.months_fit(int(value))
         )
-    at_plan = current == CalcForm.plan.state and "months" in data
-    plans = {plan.plan_id for plan in bounds.plans}
-    return at_plan and (step.action == "compare" or step.value in plans)
+    if current != CalcForm.plan.state or "months" not in data:
+        return False
+    plans = {plan.plan_id for plan in bounds.plans_for(int(data["months"]))}
+    return step.action == "compare" or step.value in plans
 
 
 async def plan_typed(message: Message) -> None:
@@ -262,7 +263,7 @@ async def _ask_plan(
     await state.update_data(calc={**data, "months": months})
     await state.set_state(CalcForm.plan)
     text = views.ask_plan(bounds, amount, months, settings.currency, locale)
-    markup = _plans_keyboard(bounds)
+    markup = _plans_keyboard(bounds.plans_for(months))
     if edit:
         await message.edit_text(text, reply_markup=markup)
     else:
@@ -366,9 +367,9 @@ def _months_keyboard(bounds: ProductBounds) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def _plans_keyboard(bounds: ProductBounds) -> InlineKeyboardMarkup:
+def _plans_keyboard(plans: tuple[RepaymentPlan, ...]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for index, plan in enumerate(bounds.plans, start=1):
+    for index, plan in enumerate(plans, start=1):
         builder.button(
             text=f"{index}. {views.plan_name(plan)}",
             callback_data=CalcStep(action="plan", value=plan.plan_id),
@@ -376,7 +377,7 @@ def _plans_keyboard(bounds: ProductBounds) -> InlineKeyboardMarkup:
     builder.button(text=_("⚖ Compare all"), callback_data=CalcStep(action="compare"))
     builder.button(text=_("« Back"), callback_data=CalcStep(action="back"))
     builder.button(text=_("✖ Cancel"), callback_data=CalcStep(action="cancel"))
-    builder.adjust(*([1] * (len(bounds.plans) + 1)), 2)
+    builder.adjust(*([1] * (len(plans) + 1)), 2)
     return builder.as_markup()
 
 

@@ -6,6 +6,7 @@ import unicodedata
 from decimal import Decimal
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.domain.amounts import AmountError, AmountErrorCode
 from bot.domain.plans import RepaymentPlan
@@ -128,12 +129,30 @@ def ask_plan(
         ),
         "",
     ]
-    for index, plan in enumerate(bounds.plans, start=1):
+    for index, plan in enumerate(bounds.plans_for(months), start=1):
         described = _("{name}: {sentence}").format(
             name=plan_name(plan), sentence=plan_sentence(plan)
         )
         lines.append(f"{index}. {described}")
+    longer = [plan for plan in bounds.plans if plan.min_months > months]
+    if longer:
+        lines += ["", _not_for_this_term(longer, months)]
     return "\n".join(lines)
+
+
+def _not_for_this_term(plans: list[RepaymentPlan], months: int) -> str:
+    """Why some methods are not offered: each needs a longer term."""
+    heading = ngettext(
+        "Not available for {months} month:", "Not available for {months} months:", months
+    ).format(months=months)
+    needs = [
+        "• "
+        + ngettext(
+            "{plan} (from {months} month)", "{plan} (from {months} months)", plan.min_months
+        ).format(plan=plan_name(plan), months=plan.min_months)
+        for plan in plans
+    ]
+    return "\n".join([heading, *needs])
 
 
 def summary(schedule: Schedule, plan: RepaymentPlan, currency: str, locale: str) -> str:
