@@ -276,18 +276,22 @@ def statement(
     )
     if not items:
         return title + "\n" + _("No transactions.")
-    lines = [title]
+    lines = [
+        title,
+        _("Available balance now: {amount}").format(
+            amount=money(account.available_balance, account.currency, locale)
+        ),
+        "",
+    ]
     for item in items:
         posted = item.posted_at.astimezone(zone)
+        after = _("(balance after: {amount})").format(
+            amount=money(item.balance_after, account.currency, locale)
+        )
         lines.append(
             f"{day(posted.date(), locale)}  {transaction_kind(item.kind)}  "
-            f"{_signed(item.amount, account.currency, locale)}"
+            f"{_signed(item.amount, account.currency, locale)}  {after}"
         )
-    lines.append(
-        _("Balance after the newest: {amount}").format(
-            amount=money(items[0].balance_after, account.currency, locale)
-        )
-    )
     return "\n".join(lines)
 
 
