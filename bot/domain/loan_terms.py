@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, Inexact, InvalidOperation
 from enum import StrEnum
 from itertools import repeat
+from operator import attrgetter
 
 from bot.domain.due_dates import add_months
 
@@ -217,9 +218,21 @@ _UNSUPPORTED_OPTIONS = {
     method: tuple(option for option in _OPTION_DEFAULTS if option not in supported)
     for method, supported in _SUPPORTED_OPTIONS.items()
 }
+# One C call reads every unsupported option ("method" too, so that it always gives a tuple): the
+# loop below only says which option it was.
+_UNSUPPORTED_AS_DEFAULTS = {
+    method: (
+        attrgetter(*options, "method"),
+        (*(_OPTION_DEFAULTS[option] for option in options), method),
+    )
+    for method, options in _UNSUPPORTED_OPTIONS.items()
+}
 
 
 def _check_method_options(terms: LoanTerms) -> None:
+    values, defaults = _UNSUPPORTED_AS_DEFAULTS[terms.method]
+    if values(terms) == defaults:
+        return
     for option in _UNSUPPORTED_OPTIONS[terms.method]:
         if getattr(terms, option) != _OPTION_DEFAULTS[option]:
             raise ScheduleError(
