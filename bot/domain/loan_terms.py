@@ -276,6 +276,9 @@ def _checked_manual_principal(terms: LoanTerms) -> tuple[Decimal, ...]:
         raise ScheduleError(
             ScheduleErrorCode.MANUAL_PRINCIPAL_COUNT, expected=terms.months, given=len(amounts)
         )
+    fitting = _fitting_parts(amounts, terms)
+    if fitting is not None:
+        return fitting
     quantized = _quantized_parts(amounts, terms)
     if quantized is None:
         number, amount = next(
@@ -295,6 +298,20 @@ def _checked_manual_principal(terms: LoanTerms) -> tuple[Decimal, ...]:
 
 
 _EXACT_QUANTIZE = Context(traps=[InvalidOperation, Inexact])
+
+
+def _fitting_parts(amounts: tuple[Decimal, ...], terms: LoanTerms) -> tuple[Decimal, ...] | None:
+    """The amounts with the currency's digits when they make valid terms as they are (none
+    negative and the sum the loan, so none above it), else None: the checks below then say
+    which rule fails. One pass fewer than them, for the usual case."""
+    if terms.amount_multiple is not None:
+        return None
+    try:
+        quantized = tuple(map(_EXACT_QUANTIZE.quantize, amounts, repeat(terms.quantum)))
+        fits = min(quantized) >= 0 and sum(quantized, Decimal(0)) == terms.principal
+    except (InvalidOperation, Inexact):
+        return None
+    return quantized if fits and quantized[-1] else None
 
 
 def _quantized_parts(amounts: tuple[Decimal, ...], terms: LoanTerms) -> tuple[Decimal, ...] | None:
