@@ -130,8 +130,7 @@ def _build(terms: LoanTerms) -> Schedule:
     money = _rounder(terms)
     dates = due_dates(terms.start, terms.periods, terms.months_per_period, terms.first_due)
     if terms.method is RepaymentMethod.FLAT:
-        principals, interests = _flat_columns(terms, money, dates)
-        balances = list(accumulate(principals, sub, initial=terms.principal))[1:]
+        principals, interests, balances = _flat_columns(terms, money, dates)
     else:
         rates = _period_rates(terms, dates)
         if terms.method is RepaymentMethod.EQUAL_INSTALLMENTS and _is_plain_annuity(terms, money):
@@ -373,8 +372,8 @@ def _bill_interest(accrued: list[Decimal], terms: LoanTerms, zero: Decimal) -> l
 
 def _flat_columns(
     terms: LoanTerms, money: _Rounder, dates: tuple[date, ...]
-) -> tuple[list[Decimal], list[Decimal]]:
-    """Principal and interest of each period of a flat-interest loan."""
+) -> tuple[list[Decimal], list[Decimal], list[Decimal]]:
+    """Principal, interest and balance of each period of a flat-interest loan."""
     periods = len(dates)
     charged, regular = _flat_interest(terms, money, dates)
     without_interest = max(terms.grace_interest_free, terms.grace_interest_payment)
@@ -383,10 +382,10 @@ def _flat_columns(
     if terms.installment_multiple is not None:
         unit = Decimal(terms.installment_multiple)
         scheduled = _flat_principal_in_multiples(scheduled, interests, unit, terms, money)
-    principals, _ = _repay(scheduled, terms.principal)
+    principals, opening = _repay(scheduled, terms.principal)
     rows = len(principals)
     billed, _ = _repay(interests[:rows], charged)
-    return principals, billed + [money.zero] * (rows - len(billed))
+    return principals, billed + [money.zero] * (rows - len(billed)), [*opening[1:], money.zero]
 
 
 def _flat_principal_in_multiples(
