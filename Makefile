@@ -5,15 +5,19 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/messages.po))
 
-.PHONY: demo test lint lock catalogs messages messages-review bench clean
+.PHONY: demo test fonts lint lock catalogs messages messages-review bench clean
 
-demo: $(INSTALLED) $(CATALOGS)
+demo: $(INSTALLED) $(CATALOGS) fonts
 	$(BIN)/python -m bot demo
 
-test: $(INSTALLED) $(CATALOGS)
+test: $(INSTALLED) $(CATALOGS) fonts
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	BOT_TEST_REDIS_URL="$$(bash scripts/ensure-redis.sh)" $(BIN)/python -m pytest
+
+# The chart's CJK font (a Debian package), installed when missing, like Redis for the tests.
+fonts:
+	bash scripts/ensure-fonts.sh
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

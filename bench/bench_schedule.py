@@ -6,8 +6,8 @@ Both build 24-month equal-installment schedules for the same varied loans (princ
 500,000, rates 4% to 24%, 28 start days). numpy-financial is what a user would reach for:
 ``pmt`` once, then ``ipmt``/``ppmt`` for every row, rounded to cents. Our engine is measured
 on prepared ``LoanTerms`` (the engine alone) and with ``LoanTerms`` built and validated for
-every schedule (end to end). Targets: >= 50,000 schedules/s for every method, >= 20x
-numpy-financial.
+every schedule (end to end). Targets: >= 50,000 schedules/s end to end for every method,
+>= 20x numpy-financial.
 """
 
 from __future__ import annotations
@@ -60,13 +60,17 @@ def terms_for(method: RepaymentMethod, loan: Loan) -> LoanTerms:
 
 
 def per_second(work: Callable[[], int]) -> float:
-    """Items per second of ``work`` (which returns how many it did), best of repeated runs."""
+    """Items per CPU second of ``work`` (which returns how many it did), best of repeated runs.
+
+    CPU time, not wall time: on a machine shared with other work a process waiting for a core
+    is not computing schedules (on an idle machine the two are the same).
+    """
     best = 0.0
     deadline = time.perf_counter() + SECONDS_PER_MEASURE
     while time.perf_counter() < deadline:
-        began = time.perf_counter()
+        began = time.process_time()
         done = work()
-        best = max(best, done / (time.perf_counter() - began))
+        best = max(best, done / max(time.process_time() - began, 1e-9))
     return best
 
 
@@ -141,13 +145,13 @@ def main() -> None:
         f"(end to end {ours_end_to_end / baseline:,.1f}x; target >= {TARGET_RATIO}x)\n"
     )
 
-    print(f"every method (target >= {TARGET_PER_SECOND:,} schedules/s)")
+    print(f"every method, end to end (target >= {TARGET_PER_SECOND:,} schedules/s)")
     print(f"  {'method':<20}{'engine':>12}{'end to end':>14}")
     for method in RepaymentMethod:
         terms = [terms_for(method, loan) for loan in loans]
         engine = engine_rate(terms)
         end_to_end = end_to_end_rate(method, loans)
-        verdict = "ok" if engine >= TARGET_PER_SECOND else "BELOW TARGET"
+        verdict = "ok" if end_to_end >= TARGET_PER_SECOND else "BELOW TARGET"
         print(f"  {method.value:<20}{engine:>12,.0f}{end_to_end:>14,.0f}  {verdict}")
 
     print(f"\nschedule + APR (IRR, computed on first access): {apr_rate(prepared):,.0f} /s")

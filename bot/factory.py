@@ -43,6 +43,7 @@ from bot.services.sender import DeadLetters, DeliveryRecord, SendRateLimiter
 from bot.state import SnapshotRedisStorage, UpdateGate, WriteStateBeforeSending
 from bot.telemetry import Metrics, MetricsMiddleware, WorkerMetrics
 from bot.views.application import ChatLeadMessenger
+from bot.views.chart import prepare_chart_fonts
 from bot.views.later import LaterTexts
 from handlers import (
     accounts,
@@ -289,6 +290,7 @@ def build_dispatcher(
 ) -> App:
     """`extra_routers` go before the fallback (the benchmark's bare form uses this)."""
     services = services or build_services(settings, redis, outside, reminder_settings)
+    prepare_chart_fonts()
     metrics = Metrics()
     dispatcher = Dispatcher(storage=storage, disable_fsm=True)
     dispatcher.fsm = UpdateGate(storage, default_locale=settings.default_locale)

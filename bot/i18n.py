@@ -14,9 +14,10 @@ from aiogram.types import TelegramObject
 from aiogram.utils.i18n import I18n
 from babel.dates import format_date, format_time, get_datetime_format
 from babel.lists import format_list
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 
 from bot.config import SUPPORTED_LOCALES
+from integrations.bank.money import format_money
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 LOCALE_NAMES = {"zh_Hans": "简体中文", "en": "English", "ru": "Русский"}
@@ -64,7 +65,7 @@ class LocaleMiddleware(BaseMiddleware):
 def money(amount: Decimal, currency: str, locale: str) -> str:
     """Cached: the product's bounds and common amounts are shown at many steps, and babel
     takes longer to format one than the rest of such a step."""
-    return format_currency(amount, currency, locale=locale)
+    return format_money(amount, currency, locale)
 
 
 def number(value: Decimal | int, locale: str) -> str:

@@ -59,7 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     option("--method", help=f"repayment method: {_choices(RepaymentMethod)}")
     option("--start", help="disbursement date, YYYY-MM-DD (required)")
     option("--first-due", help="first due date, YYYY-MM-DD (default: one month after start)")
-    option("--installment-multiple", help="round the equal installment to this multiple")
+    option(
+        "--installment-multiple",
+        help="round the equal installment to this multiple (flat too; other methods ignore it)",
+    )
     option("--currency-digits", help="decimals of the currency: 2 (default) or 0")
     option("--amount-multiple", help="round every amount to this multiple, e.g. 100")
     option("--grace-principal", help="first K periods pay interest only")

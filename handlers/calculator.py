@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.container import Services
 from bot.domain.amounts import AmountError, parse_amount
 from bot.domain.loan_terms import ScheduleError
-from bot.domain.plans import PLANS_BY_ID
+from bot.domain.plans import PLANS_BY_ID, RepaymentPlan
 from bot.domain.schedule import Schedule
 from bot.domain.terms import TERM_CHOICES, TermError, parse_term
 from bot.filters import MenuButton, RouterEntry
@@ -38,6 +38,7 @@ from bot.routing import FeatureRouter
 from bot.services.calculator import LoanCalculator, ProductBounds
 from bot.state import leave_flow
 from bot.views import calculator as views
+from bot.views import chart
 
 
 class CalcForm(StatesGroup):
@@ -184,9 +185,10 @@ def _offered(
         return (
             current == CalcForm.months.state and value.isdecimal() and bounds.months_fit(int(value))
         )
-    at_plan = current == CalcForm.plan.state and "months" in data
-    plans = {plan.plan_id for plan in bounds.plans}
-    return at_plan and (step.action == "compare" or step.value in plans)
+    if current != CalcForm.plan.state or "months" not in data:
+        return False
+    plans = {plan.plan_id for plan in bounds.plans_for(int(data["months"]))}
+    return step.action == "compare" or step.value in plans
 
 
 async def plan_typed(message: Message) -> None:
@@ -220,7 +222,7 @@ async def result_button(
         )
     elif action == "chart":
         labels = (_("Principal"), _("Interest"), _("Each payment: principal and interest"))
-        png = await asyncio.to_thread(views.schedule_chart, schedule, labels)
+        png = await asyncio.to_thread(chart.schedule_chart, schedule, labels)
         await message.answer_photo(
             BufferedInputFile(png, filename="schedule.png"),
             caption=views.plan_name(PLANS_BY_ID[callback_data.plan]),
@@ -264,7 +266,7 @@ async def _ask_plan(
     await state.update_data(calc={**data, "months": months})
     await state.set_state(CalcForm.plan)
     text = views.ask_plan(bounds, amount, months, settings.currency, locale)
-    markup = _plans_keyboard(bounds)
+    markup = _plans_keyboard(bounds.plans_for(months))
     if edit:
         await message.edit_text(text, reply_markup=markup)
     else:
@@ -368,9 +370,9 @@ def _months_keyboard(bounds: ProductBounds) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def _plans_keyboard(bounds: ProductBounds) -> InlineKeyboardMarkup:
+def _plans_keyboard(plans: tuple[RepaymentPlan, ...]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for index, plan in enumerate(bounds.plans, start=1):
+    for index, plan in enumerate(plans, start=1):
         builder.button(
             text=f"{index}. {views.plan_name(plan)}",
             callback_data=CalcStep(action="plan", value=plan.plan_id),
@@ -378,7 +380,7 @@ def _plans_keyboard(bounds: ProductBounds) -> InlineKeyboardMarkup:
     builder.button(text=_("⚖ Compare all"), callback_data=CalcStep(action="compare"))
     builder.button(text=_("« Back"), callback_data=CalcStep(action="back"))
     builder.button(text=_("✖ Cancel"), callback_data=CalcStep(action="cancel"))
-    builder.adjust(*([1] * (len(bounds.plans) + 1)), 2)
+    builder.adjust(*([1] * (len(plans) + 1)), 2)
     return builder.as_markup()
 
 

@@ -134,7 +134,12 @@ async def test_loans_overdue_and_schedule_in_english(
     await driver.press(LIU_EN, "CSV")
     document = driver.last(LIU_EN)
     assert document.file_name == "LN000002.csv"
-    assert (document.file_bytes or b"").decode().splitlines()[1].endswith(",paid")
+    data = document.file_bytes or b""
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with the BOM Excel needs
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0] == "No.,Due,Principal,Interest,Payment,Amount paid,Status"
+    assert lines[1] == "1,2026-08-15,3942.44,500.00,4442.44,4442.44,Paid"
+    assert lines[3].endswith(",0.00,Overdue")
     await driver.press(LIU_EN, "Repay")
     assert "HK LN000002 " in driver.last(LIU_EN).text
 
@@ -149,6 +154,27 @@ async def test_statement_pages_edit_in_place(driver: ChatDriver) -> None:
     assert "存入  +¥6,000.00" in first.text
     await driver.press(MERCHANT, "较新")
     assert first.text.startswith("🧾 ****0001 交易明细，第 1 页") and first.edits == 2
+
+
+async def test_every_statement_page_says_what_its_balances_are(driver: ChatDriver) -> None:
+    """Page 2 once said "最新余额：¥11,000.00" (after its own newest line) beside ¥4,898.04."""
+    await driver.send(MERCHANT, "/balance")
+    assert "可用余额 ¥5,098.04" in driver.last(MERCHANT).text
+    await driver.send(MERCHANT, "/statement")
+    await driver.press(MERCHANT, "更早")
+    older = driver.last(MERCHANT).text.splitlines()
+    assert older[:3] == ["🧾 ****0001 交易明细，第 2 页", "当前可用余额：¥5,098.04", ""]
+    assert older[3] == "2026年9月23日  存入  +¥6,000.00  （交易后余额：¥6,000.00）"
+    await driver.send(MERCHANT, "/language")
+    await driver.press(MERCHANT, "English")
+    await driver.send(MERCHANT, "/statement")
+    newest = driver.last(MERCHANT).text.splitlines()
+    assert newest[1] == "Available balance now: CN¥5,098.04"
+    assert newest[3] == "Nov 4, 2026  Loan repayment  −CN¥2,665.46  (balance after: CN¥5,098.04)"
+    await driver.send(MERCHANT, "/language")
+    await driver.press(MERCHANT, "Русский")
+    await driver.send(MERCHANT, "/statement")
+    assert driver.last(MERCHANT).text.splitlines()[1] == "Доступно сейчас: 5\xa0098,04\xa0CN¥"
 
 
 async def test_unbind_asks_first(driver: ChatDriver) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from aiogram.methods import SendDocument, SendPhoto
 from redis.asyncio import Redis
 
@@ -77,8 +78,8 @@ async def test_chart_csv_and_comparison(driver: ChatDriver, bob: ChatUser) -> No
     await driver.press(bob, "CSV")
     document = driver.last(bob)
     assert document.file_name == "schedule.csv"
-    lines = (document.file_bytes or b"").decode().splitlines()
-    assert lines[0] == "number,due_date,principal,interest,total,balance"
+    lines = (document.file_bytes or b"").decode("utf-8-sig").splitlines()
+    assert lines[0] == "No.,Due,Principal,Interest,Payment,Balance"
     assert lines[1] == "1,2026-12-22,4166.67,500.00,4666.67,45833.33"
     assert len(lines) == 13
     sent = [type(call) for call in driver.session.calls]
@@ -185,3 +186,38 @@ async def test_every_answer_is_in_redis_before_the_reply(
     await driver.send(bob, "/calc")
     await driver.send(bob, "50000")
     assert seen_before_reply == [b"CalcForm:amount", b"CalcForm:months"]
+
+
+SHORT_TERM = {
+    "en": (
+        ChatUser("bob", 5002, "Bob", "en", "+8613900000012"),
+        "Not available for 1 month:\n• Monthly interest, principal every 2 months (from 2 months)",
+    ),
+    "zh_Hans": (
+        ChatUser("alice", 5001, "小李", "zh-hans", "+8613900000011"),
+        "1 个月的期限不能选：\n• 按月付息，每两个月还本（至少 2 个月）",
+    ),
+    "ru": (
+        ChatUser("ivan", 5013, "Иван", "ru", "+8613900000023"),
+        "Недоступно на срок 1 месяц:\n• ",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", sorted(SHORT_TERM))
+async def test_a_short_term_offers_only_the_methods_that_fit_it(
+    driver: ChatDriver, language: str
+) -> None:
+    user, why = SHORT_TERM[language]
+    await driver.send(user, "/calc")
+    await driver.send(user, "5万")
+    await driver.send(user, "1")
+    plans = driver.last(user)
+    assert why in plans.text  # said before the choice
+    offered = [button.text for button in plans.flat_buttons()][:-3]  # compare, back, cancel
+    assert [label.split(".", 1)[0] for label in offered] == ["1", "2", "3", "4"]
+    listed = plans.text.split("\n\n")[1].splitlines()
+    assert all(line.startswith(label) for line, label in zip(listed, offered, strict=True))
+    await driver.press(user, "#2")
+    assert "2026-12-22" not in driver.last(user).text
+    assert driver.last(user).message_id == plans.message_id

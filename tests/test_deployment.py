@@ -24,3 +24,16 @@ def test_bot_and_worker_restart_and_are_health_checked() -> None:
 def test_the_image_checks_the_bot_health() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "HEALTHCHECK" in dockerfile and "http://127.0.0.1:8080/healthz" in dockerfile
+
+
+def test_the_image_and_the_makefile_install_the_charts_cjk_font() -> None:
+    script = (ROOT / "scripts" / "ensure-fonts.sh").read_text()
+    package = script.split('package="', 1)[1].split('"', 1)[0]
+    assert (
+        f"apt-get install -y --no-install-recommends {package}" in (ROOT / "Dockerfile").read_text()
+    )
+    makefile = (ROOT / "Makefile").read_text()
+    assert "bash scripts/ensure-fonts.sh" in makefile
+    assert all(
+        f"{target}: $(INSTALLED) $(CATALOGS) fonts" in makefile for target in ("demo", "test")
+    )

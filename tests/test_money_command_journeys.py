@@ -64,6 +64,20 @@ async def test_transfer_previewed_confirmed_by_code_in_chinese(
     assert await balance(bank) == before - Decimal("100")
 
 
+@pytest.mark.parametrize(
+    ("user", "written"), [(MERCHANT_ZH, "¥3,000.00"), (MERCHANT_EN, "CN¥3,000.00")]
+)
+async def test_the_chat_and_the_banks_text_write_money_alike(
+    driver: ChatDriver, sms: RecordingSmsSender, user: ChatUser, written: str
+) -> None:
+    """The bank's code SMS once wrote ¥3000.00 beside the chat's ¥3,000.00."""
+    await driver.send(user, "ZZ 张三 3000")
+    assert written in driver.last(user).text
+    code_text = sms.last_to(seed.MERCHANT_PHONE) or ""
+    assert "张三 ¥3,000.00，" in code_text  # the bank texts in Chinese, Babel's zh_Hans format
+    assert "3000.00" not in code_text
+
+
 async def test_confirm_button_then_code_in_english(
     driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter
 ) -> None:

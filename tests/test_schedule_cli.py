@@ -123,6 +123,21 @@ def test_manual_principal_and_chinese_amounts(capsys: pytest.CaptureFixture[str]
     assert [row["due_date"] for row in rows] == ["2026-02-28", "2026-03-31", "2026-04-30"]
 
 
+def test_equal_principal_takes_the_products_installment_multiple(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """As in Fineract the multiple rounds equal installments only: the same numbers."""
+    method = ["--method", "equal_principal"]
+    code, plain, _ = schedule([*EXAMPLE, *method, "--json"], capsys)
+    assert code == 0
+    code, rounded, err = schedule(
+        [*EXAMPLE, *method, "--installment-multiple", "100", "--json"], capsys
+    )
+    assert (code, err) == (0, "")
+    assert json.loads(rounded) == json.loads(plain)
+    assert json.loads(rounded)["installments"][0]["principal"] == "8333.33"
+
+
 @pytest.mark.parametrize(
     ("language", "expected"),
     [

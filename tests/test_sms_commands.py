@@ -106,6 +106,19 @@ async def test_transfer_by_sms_in_chinese(
     assert await balance(bank) == before - Decimal("100")
 
 
+async def test_money_by_sms_is_written_as_in_the_chat(
+    gateway: TestClient, sms: RecordingSmsSender
+) -> None:
+    phone = Phone(gateway, sms)
+    assert await phone.text("转账 张三 3000") == 200
+    texts = "".join(phone.inbox())
+    assert "¥3,000.00" in texts and "3000.00" not in texts  # the preview and the bank's code
+    await phone.text("QX")
+    before = len(phone.inbox())
+    await phone.text("TRF 张三 3000")
+    assert "Amount: CN¥3,000.00" in "".join(phone.inbox()[before:])
+
+
 async def test_queries_by_sms_in_english(gateway: TestClient, sms: RecordingSmsSender) -> None:
     phone = Phone(gateway, sms)
     await phone.text("BAL")

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, Inexact, InvalidOperation
 from enum import StrEnum
 from itertools import repeat
+from operator import attrgetter
 
 from bot.domain.due_dates import add_months
 
@@ -89,7 +90,8 @@ class LoanTerms:
     Money is Decimal in currency units (with at most ``currency_digits`` decimals, rewritten
     with exactly that many), ``annual_rate`` is the nominal rate in percent a year, ``start``
     the disbursement date. Options: ``first_due`` (default one period after ``start``),
-    ``installment_multiple`` (round the equal installment, e.g. 1 or 100),
+    ``installment_multiple`` (round the equal installment, e.g. 1 or 100; accepted by every
+    method, applied only to equal installments and flat interest, as in Fineract),
     ``amount_multiple`` (round every amount), ``grace_principal`` K (first K periods pay no
     principal), ``principal_every`` N, ``grace_interest_payment`` K (interest deferred),
     ``grace_interest_free`` K (no interest), ``interest_period``, ``days_in_year`` (for daily
@@ -189,8 +191,9 @@ def _checked_principal(terms: LoanTerms) -> Decimal:
     return quantized
 
 
+# ``installment_multiple`` is a product setting that every method accepts: like Fineract, only
+# equal installments and flat interest apply it; the other methods' amounts ignore it.
 _OPTION_DEFAULTS: dict[str, object] = {
-    "installment_multiple": None,
     "grace_principal": 0,
     "principal_every": 1,
     "grace_interest_payment": 0,
@@ -200,8 +203,7 @@ _OPTION_DEFAULTS: dict[str, object] = {
 }
 _SUPPORTED_OPTIONS: dict[RepaymentMethod, set[str]] = {
     RepaymentMethod.EQUAL_INSTALLMENTS: set(_OPTION_DEFAULTS) - {"manual_principal"},
-    RepaymentMethod.EQUAL_PRINCIPAL: set(_OPTION_DEFAULTS)
-    - {"manual_principal", "installment_multiple"},
+    RepaymentMethod.EQUAL_PRINCIPAL: set(_OPTION_DEFAULTS) - {"manual_principal"},
     RepaymentMethod.INTEREST_ONLY: {"grace_interest_payment", "grace_interest_free", "first_due"},
     RepaymentMethod.BULLET: set(),
     RepaymentMethod.FLAT: set(_OPTION_DEFAULTS) - {"manual_principal"},
@@ -216,9 +218,21 @@ _UNSUPPORTED_OPTIONS = {
     method: tuple(option for option in _OPTION_DEFAULTS if option not in supported)
     for method, supported in _SUPPORTED_OPTIONS.items()
 }
+# One C call reads every unsupported option ("method" too, so that it always gives a tuple): the
+# loop below only says which option it was.
+_UNSUPPORTED_AS_DEFAULTS = {
+    method: (
+        attrgetter(*options, "method"),
+        (*(_OPTION_DEFAULTS[option] for option in options), method),
+    )
+    for method, options in _UNSUPPORTED_OPTIONS.items()
+}
 
 
 def _check_method_options(terms: LoanTerms) -> None:
+    values, defaults = _UNSUPPORTED_AS_DEFAULTS[terms.method]
+    if values(terms) == defaults:
+        return
     for option in _UNSUPPORTED_OPTIONS[terms.method]:
         if getattr(terms, option) != _OPTION_DEFAULTS[option]:
             raise ScheduleError(
@@ -262,6 +276,9 @@ def _checked_manual_principal(terms: LoanTerms) -> tuple[Decimal, ...]:
         raise ScheduleError(
             ScheduleErrorCode.MANUAL_PRINCIPAL_COUNT, expected=terms.months, given=len(amounts)
         )
+    fitting = _fitting_parts(amounts, terms)
+    if fitting is not None:
+        return fitting
     quantized = _quantized_parts(amounts, terms)
     if quantized is None:
         number, amount = next(
@@ -281,6 +298,20 @@ def _checked_manual_principal(terms: LoanTerms) -> tuple[Decimal, ...]:
 
 
 _EXACT_QUANTIZE = Context(traps=[InvalidOperation, Inexact])
+
+
+def _fitting_parts(amounts: tuple[Decimal, ...], terms: LoanTerms) -> tuple[Decimal, ...] | None:
+    """The amounts with the currency's digits when they make valid terms as they are (none
+    negative and the sum the loan, so none above it), else None: the checks below then say
+    which rule fails. One pass fewer than them, for the usual case."""
+    if terms.amount_multiple is not None:
+        return None
+    try:
+        quantized = tuple(map(_EXACT_QUANTIZE.quantize, amounts, repeat(terms.quantum)))
+        fits = min(quantized) >= 0 and sum(quantized, Decimal(0)) == terms.principal
+    except (InvalidOperation, Inexact):
+        return None
+    return quantized if fits and quantized[-1] else None
 
 
 def _quantized_parts(amounts: tuple[Decimal, ...], terms: LoanTerms) -> tuple[Decimal, ...] | None:

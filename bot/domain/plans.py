@@ -21,6 +21,12 @@ class RepaymentPlan:
     grace_principal: int = 0
     principal_every: int = 1
 
+    @property
+    def min_months(self) -> int:
+        """The shortest term it fits: the grace, then at least one period that repays principal
+        (the terms' own range check, so a plan is offered only where its terms are valid)."""
+        return self.grace_principal + self.principal_every
+
     def terms(
         self, principal: Decimal, annual_rate: Decimal, months: int, start: date
     ) -> LoanTerms:

@@ -31,6 +31,10 @@ class ProductBounds:
     def months_fit(self, months: int) -> bool:
         return self.min_months <= months <= self.max_months
 
+    def plans_for(self, months: int) -> tuple[RepaymentPlan, ...]:
+        """The product's plans that fit a term of ``months``: the only ones offered for it."""
+        return tuple(plan for plan in self.plans if plan.min_months <= months)
+
 
 @dataclass(frozen=True)
 class Comparison:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,6 +12,7 @@ from aiogram.utils.i18n import ngettext
 
 from bot.i18n import amount, day, money
 from bot.services.accounts import BindingError, BindingProblem, CodeSent
+from bot.views.documents import csv_document
 from integrations.bank.models import (
     Account,
     AccountType,
@@ -249,15 +248,26 @@ def _width(text: str) -> int:
 
 
 def schedule_csv(loan: Loan) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["number", "due_date", "principal", "interest", "total", "paid", "status"])
-    for row in loan.schedule:
-        writer.writerow(
-            [row.number, row.due_date.isoformat(), row.principal, row.interest, row.total,
-             row.paid, row.status.value]
-        )  # fmt: skip
-    return buffer.getvalue().encode("utf-8")
+    header = (
+        _("No."), _("Due"), _("Principal"), _("Interest"), _("Payment"), _("Amount paid"),
+        _("Status"),
+    )  # fmt: skip
+    rows = (
+        (row.number, row.due_date.isoformat(), row.principal, row.interest, row.total, row.paid,
+         installment_status(row.status))
+        for row in loan.schedule
+    )  # fmt: skip
+    return csv_document(header, rows)
+
+
+def installment_status(status: InstallmentStatus) -> str:
+    names = {
+        InstallmentStatus.PAID: _("Paid"),
+        InstallmentStatus.PARTIALLY_PAID: _("Partly paid"),
+        InstallmentStatus.OVERDUE: _("Overdue"),
+        InstallmentStatus.UNPAID: _("Not paid yet"),
+    }
+    return names[status]
 
 
 def transaction_kind(kind: TransactionKind) -> str:
@@ -282,18 +292,22 @@ def statement(
     )
     if not items:
         return title + "\n" + _("No transactions.")
-    lines = [title]
+    lines = [
+        title,
+        _("Available balance now: {amount}").format(
+            amount=money(account.available_balance, account.currency, locale)
+        ),
+        "",
+    ]
     for item in items:
         posted = item.posted_at.astimezone(zone)
+        after = _("(balance after: {amount})").format(
+            amount=money(item.balance_after, account.currency, locale)
+        )
         lines.append(
             f"{day(posted.date(), locale)}  {transaction_kind(item.kind)}  "
-            f"{_signed(item.amount, account.currency, locale)}"
+            f"{_signed(item.amount, account.currency, locale)}  {after}"
         )
-    lines.append(
-        _("Balance after the newest: {amount}").format(
-            amount=money(items[0].balance_after, account.currency, locale)
-        )
-    )
     return "\n".join(lines)
 
 

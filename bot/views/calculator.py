@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from decimal import Decimal
 
@@ -15,6 +13,7 @@ from bot.domain.plans import RepaymentPlan
 from bot.domain.schedule import Installment, Schedule
 from bot.i18n import amount, day, money, number
 from bot.services.calculator import Comparison, ProductBounds
+from bot.views.documents import csv_document
 from bot.views.text import labelled, sentences
 
 PAGE_ROWS = 12
@@ -136,12 +135,30 @@ def ask_plan(
         ),
         "",
     ]
-    for index, plan in enumerate(bounds.plans, start=1):
+    for index, plan in enumerate(bounds.plans_for(months), start=1):
         described = _("{name}: {sentence}").format(
             name=plan_name(plan), sentence=plan_sentence(plan)
         )
         lines.append(f"{index}. {described}")
+    longer = [plan for plan in bounds.plans if plan.min_months > months]
+    if longer:
+        lines += ["", _not_for_this_term(longer, months)]
     return "\n".join(lines)
+
+
+def _not_for_this_term(plans: list[RepaymentPlan], months: int) -> str:
+    """Why some methods are not offered: each needs a longer term."""
+    heading = ngettext(
+        "Not available for {months} month:", "Not available for {months} months:", months
+    ).format(months=months)
+    needs = [
+        "• "
+        + ngettext(
+            "{plan} (from {months} month)", "{plan} (from {months} months)", plan.min_months
+        ).format(plan=plan_name(plan), months=plan.min_months)
+        for plan in plans
+    ]
+    return "\n".join([heading, *needs])
 
 
 def summary(schedule: Schedule, plan: RepaymentPlan, currency: str, locale: str) -> str:
@@ -242,48 +259,9 @@ def comparison(results: list[Comparison], currency: str, locale: str) -> str:
 
 
 def schedule_csv(schedule: Schedule) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["number", "due_date", "principal", "interest", "total", "balance"])
-    for row in schedule.installments:
-        writer.writerow(
-            [
-                row.number,
-                row.due_date.isoformat(),
-                row.principal,
-                row.interest,
-                row.total,
-                row.balance,
-            ]
-        )
-    return buffer.getvalue().encode("utf-8")
-
-
-def schedule_chart(schedule: Schedule, labels: tuple[str, str, str]) -> bytes:
-    """A PNG of principal and interest stacked per installment (CPU work: run it in a thread)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    principal_label, interest_label, title = labels
-    matplotlib.rcParams["font.sans-serif"] = [
-        "Noto Sans CJK SC",
-        "WenQuanYi Zen Hei",
-        "Droid Sans Fallback",
-        "DejaVu Sans",
-    ]
-    numbers = [row.number for row in schedule.installments]
-    principal = [float(row.principal) for row in schedule.installments]
-    interest = [float(row.interest) for row in schedule.installments]
-    figure = Figure(figsize=(8, 4.5), dpi=100)
-    axes = figure.subplots()
-    axes.bar(numbers, principal, label=principal_label, color="#2f6fb0")
-    axes.bar(numbers, interest, bottom=principal, label=interest_label, color="#f0a030")
-    axes.set_title(title)
-    axes.set_xlabel("#")
-    axes.legend()
-    figure.tight_layout()
-    output = io.BytesIO()
-    figure.savefig(output, format="png")
-    return output.getvalue()
+    header = (_("No."), _("Due"), _("Principal"), _("Interest"), _("Payment"), _("Balance"))
+    rows = (
+        (row.number, row.due_date.isoformat(), row.principal, row.interest, row.total, row.balance)
+        for row in schedule.installments
+    )
+    return csv_document(header, rows)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
-from hypothesis import assume, given, settings
+import pytest
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
+from bot.domain import schedule as schedule_module
 from bot.domain.due_dates import add_months
 from bot.domain.schedule import (
+    Installment,
     InterestPeriod,
     LoanTerms,
     RepaymentMethod,
@@ -27,6 +31,7 @@ GRACE_METHODS = {
     RepaymentMethod.EQUAL_PRINCIPAL,
     RepaymentMethod.FLAT,
 }
+# Every method accepts an installment multiple; as in Fineract only these apply it.
 INSTALLMENT_MULTIPLE_METHODS = {RepaymentMethod.EQUAL_INSTALLMENTS, RepaymentMethod.FLAT}
 
 
@@ -57,8 +62,7 @@ def loan_terms(draw: st.DrawFn) -> LoanTerms:
         grace = draw(st.integers(0, periods - 1))
         options["grace_principal"] = grace
         options["principal_every"] = draw(st.integers(1, periods - grace))
-    if method in INSTALLMENT_MULTIPLE_METHODS:
-        options["installment_multiple"] = draw(st.sampled_from([None, None, 1, 10, 100]))
+    options["installment_multiple"] = draw(st.sampled_from([None, None, 1, 10, 100]))
     if method is RepaymentMethod.MANUAL:
         options["manual_principal"] = draw(manual_parts(principal, months, scale))
     rate = Decimal(draw(st.integers(0, 3600))) / 100
@@ -172,6 +176,15 @@ def test_plain_equal_installments_are_equal_but_the_last(
 
 @settings(max_examples=200, deadline=None)
 @given(loan_terms())
+def test_an_installment_multiple_changes_only_the_methods_that_apply_it(terms: LoanTerms) -> None:
+    assume(terms.installment_multiple is not None)
+    assume(terms.method not in INSTALLMENT_MULTIPLE_METHODS)
+    without = replace(terms, installment_multiple=None)
+    assert build_schedule(terms).installments == build_schedule(without).installments
+
+
+@settings(max_examples=200, deadline=None)
+@given(loan_terms())
 def test_interest_free_periods_charge_nothing(terms: LoanTerms) -> None:
     rows = schedule_or_skip(terms).installments
     free = rows[: terms.grace_interest_free]
@@ -189,7 +202,9 @@ def test_apr_is_never_negative(terms: LoanTerms) -> None:
 def _runs_its_full_term(terms: LoanTerms) -> bool:
     """Installments rounded up (to a multiple, or by half a unit each on a tiny loan) and equal
     installments spent on principal alone in interest-free periods can repay a loan early."""
-    if terms.installment_multiple is not None or terms.amount_multiple is not None:
+    if terms.amount_multiple is not None:
+        return False
+    if terms.installment_multiple is not None and terms.method in INSTALLMENT_MULTIPLE_METHODS:
         return False
     if terms.method is RepaymentMethod.EQUAL_INSTALLMENTS and terms.grace_interest_free:
         return False
@@ -198,3 +213,84 @@ def _runs_its_full_term(terms: LoanTerms) -> bool:
 
 def _month_length(day: date) -> int:
     return (add_months(day.replace(day=1), 1) - day.replace(day=1)).days
+
+
+def _general_equal_installment_rows(terms: LoanTerms) -> tuple[Installment, ...]:
+    """The schedule as the general equal-installment loop makes it (the engine's private
+    pieces: the fast path for plain annuities must give exactly these rows)."""
+    with localcontext(schedule_module._EXACT):
+        money = schedule_module._rounder(terms)
+        dates = schedule_module.due_dates(terms.start, terms.periods, 1, terms.first_due)
+        rates = schedule_module._period_rates(terms, dates)
+        principals, accrued, balances = schedule_module._equal_installment_columns(
+            terms, money, rates
+        )
+        interests = schedule_module._bill_interest(accrued, terms, money.zero)
+        totals = [
+            principal + interest for principal, interest in zip(principals, interests, strict=True)
+        ]
+        rows = zip(itertools.count(1), dates, principals, interests, totals, balances)
+        return tuple(Installment(*row) for row in rows)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    principal=st.integers(1, 10**9),
+    rate=st.integers(0, 3600),
+    months=st.integers(1, 60),
+    start=st.dates(date(2000, 1, 1), date(2090, 12, 31)),
+    digits=st.sampled_from([0, 2, 4]),
+    interest_period=st.sampled_from(list(InterestPeriod)),
+    days_in_year=st.sampled_from([365, 360]),
+    rounding=st.sampled_from(list(Rounding)),
+    first_due_days=st.one_of(st.none(), st.integers(1, 59)),
+)
+@example(  # 0.06 in 4 months: 0.015 rounds to 0.02, and the third payment clears the loan
+    principal=6,
+    rate=0,
+    months=4,
+    start=date(2026, 1, 15),
+    digits=2,
+    interest_period=InterestPeriod.SAME_AS_REPAYMENT,
+    days_in_year=365,
+    rounding=Rounding.HALF_EVEN,
+    first_due_days=None,
+)
+def test_the_plain_annuity_fast_path_gives_the_general_loops_rows(
+    principal: int,
+    rate: int,
+    months: int,
+    start: date,
+    digits: int,
+    interest_period: InterestPeriod,
+    days_in_year: int,
+    rounding: Rounding,
+    first_due_days: int | None,
+) -> None:
+    terms = LoanTerms(
+        Decimal(principal).scaleb(-digits),
+        Decimal(rate) / 100,
+        months,
+        RepaymentMethod.EQUAL_INSTALLMENTS,
+        start,
+        first_due=None if first_due_days is None else start + timedelta(days=first_due_days),
+        currency_digits=digits,
+        interest_period=interest_period,
+        days_in_year=days_in_year,
+        rounding=rounding,
+    )
+    try:
+        expected = _general_equal_installment_rows(terms)
+    except ScheduleError as refused:
+        with pytest.raises(ScheduleError) as fast_refused:
+            build_schedule(terms)
+        assert (fast_refused.value.code, fast_refused.value.params) == (
+            refused.code,
+            refused.params,
+        )
+        return
+    rows = build_schedule(terms).installments
+    assert rows == expected
+    assert [tuple(map(str, row[2:])) for row in rows] == [
+        tuple(map(str, row[2:])) for row in expected
+    ]  # the same digits too, not only equal values

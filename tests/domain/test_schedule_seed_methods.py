@@ -6,7 +6,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from bot.domain.schedule import LoanTerms, RepaymentMethod, Schedule, build_schedule
+import pytest
+
+from bot.domain.plans import PLANS, RepaymentPlan
+from bot.domain.schedule import (
+    LoanTerms,
+    RepaymentMethod,
+    Schedule,
+    ScheduleError,
+    ScheduleErrorCode,
+    build_schedule,
+)
 
 START = date(2026, 3, 10)
 PRINCIPAL = Decimal(120000)
@@ -118,3 +128,16 @@ def test_the_last_period_always_repays_what_is_left() -> None:
     )
     assert principal_months(schedule) == [5, 7, 9, 11, 12]
     assert schedule.installments[-1].balance == ZERO
+
+
+@pytest.mark.parametrize("plan", PLANS, ids=lambda plan: plan.plan_id)
+def test_a_plan_fits_exactly_the_terms_its_options_allow(plan: RepaymentPlan) -> None:
+    """The calculator offers a plan only from ``min_months`` on: shorter terms are refused."""
+    for months in range(1, 13):
+        try:
+            plan.terms(PRINCIPAL, Decimal(12), months, START)
+        except ScheduleError as refused:
+            assert refused.code is ScheduleErrorCode.OPTION_OUT_OF_RANGE
+            assert months < plan.min_months
+        else:
+            assert months >= plan.min_months

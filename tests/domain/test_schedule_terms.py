@@ -96,11 +96,6 @@ def terms(**changes: Any) -> LoanTerms:
             {"option": "grace_principal", "method": "bullet"},
         ),
         (
-            {"method": RepaymentMethod.EQUAL_PRINCIPAL, "installment_multiple": 1},
-            ScheduleErrorCode.OPTION_NOT_SUPPORTED,
-            {"option": "installment_multiple"},
-        ),
-        (
             {"manual_principal": (Decimal(10000),)},
             ScheduleErrorCode.OPTION_NOT_SUPPORTED,
             {"option": "manual_principal", "method": "equal_installments"},
@@ -143,6 +138,21 @@ def test_manual_principal_must_cover_the_loan_exactly(
         terms(method=MANUAL, months=3, manual_principal=amounts)
     assert refused.value.code is code
     assert params.items() <= refused.value.params.items()
+
+
+@pytest.mark.parametrize(
+    "method",
+    [RepaymentMethod.EQUAL_PRINCIPAL, RepaymentMethod.INTEREST_ONLY, RepaymentMethod.BULLET],
+)
+def test_an_installment_multiple_is_accepted_and_ignored_where_fineract_ignores_it(
+    method: RepaymentMethod,
+) -> None:
+    """Fineract rounds only the equal installment (and flat amounts) to the product's
+    ``installmentAmountInMultiplesOf``; equal principal keeps its unrounded share."""
+    with_multiple = build_schedule(terms(method=method, installment_multiple=100))
+    assert with_multiple.installments == build_schedule(terms(method=method)).installments
+    if method is RepaymentMethod.EQUAL_PRINCIPAL:
+        assert with_multiple.installments[0].principal == Decimal("833.33")
 
 
 def test_an_installment_that_cannot_cover_its_interest_is_refused() -> None:

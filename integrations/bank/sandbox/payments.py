@@ -28,9 +28,10 @@ from integrations.bank.models import (
     TransactionKind,
     TransferRequest,
 )
-from integrations.bank.money import from_fen, to_fen
+from integrations.bank.money import format_money, from_fen, to_fen
 from integrations.bank.sandbox.accounts import (
     CLEARING,
+    CURRENCY,
     CUSTOMER_TYPES,
     TELCO,
     require_customer,
@@ -44,6 +45,7 @@ from integrations.bank.sandbox.limits import check_limits, is_new_payee
 
 ACCOUNT_NUMBER = re.compile(r"[0-9]{10,25}")
 OPERATION_SUBJECT = "pay:"
+SMS_LOCALE = "zh_Hans"  # the sandbox bank texts its customers in Chinese
 OPERATION_LABELS = {
     OperationKind.TRANSFER: "转账",
     OperationKind.BILL_PAYMENT: "缴费",
@@ -220,9 +222,10 @@ def request_operation_code(
     subject = f"{OPERATION_SUBJECT}customer:{customer['id']}"
     issued = issue_code(connection, context, subject, customer["phone"], intent.model_dump_json())
     minutes = int(context.config.code_ttl.total_seconds() // 60)
+    amount = format_money(intent.amount, CURRENCY, SMS_LOCALE)
     text = (
         f"【微贷助手】验证码 {issued.code}，用于{OPERATION_LABELS[intent.kind]} "
-        f"{shown_destination(intent.destination)} ¥{intent.amount}，{minutes}分钟内有效。"
+        f"{shown_destination(intent.destination)} {amount}，{minutes}分钟内有效。"
         "请勿告诉任何人。"
     )
     return issued, text
