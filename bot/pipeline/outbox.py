@@ -177,7 +177,7 @@ def decode(fields: dict[str, Any]) -> OutgoingMessage:
     not_before = fields.get("not_before")
     return OutgoingMessage(
         key=fields["key"],
-        chat_id=int(fields["chat_id"]),
+        chat_id=int(fields["chat_id"]) if fields["chat_id"] is not None else None,
         text=fields["text"],
         markup=InlineKeyboardMarkup.model_validate(markup) if markup is not None else None,
         replaces=fields.get("replaces"),
