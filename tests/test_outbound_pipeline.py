@@ -262,3 +262,15 @@ async def test_an_edit_taken_before_its_message_went_out_waits_for_it(world: Wor
     await world.run_until(lambda: world.telegram.calls_of("editMessageText"))
     assert world.telegram.texts_to(CHAT) == ["New lead", "Claimed"]
     assert len(world.telegram.calls_of("sendMessage")) == 1
+
+
+async def test_an_older_edit_that_arrives_late_does_not_undo_a_newer_one(world: World) -> None:
+    await world.enqueue(message("card:1", "first"))
+    await world.run_due()
+    await world.enqueue(message("card:1:2", "newer", replaces="card:1", revision=2))
+    await world.run_due()
+    await world.enqueue(message("card:1:1", "older", replaces="card:1", revision=1))
+    await world.enqueue(message("card:1:3", "newest", replaces="card:1", revision=3))
+    await world.run_due()
+    assert world.telegram.texts_to(CHAT) == ["first", "newer", "newest"]
+    assert await world.services.outbox.record.was_sent("card:1:1")  # settled, not retried

@@ -125,8 +125,26 @@ class Sender:
             return await self._by_sms(message)
         if message.replaces is not None and await self._still_on_its_way(message.replaces):
             return Later(Why.BUSY, "the message it edits is not sent yet", EDIT_WAIT_SECONDS)
+        if message.replaces is not None and message.revision:
+            return await self._edit_in_turn(message, message.replaces, message.chat_id)
+        return await self._to_telegram(message, message.chat_id)
+
+    async def _edit_in_turn(self, message: OutgoingMessage, replaces: str, chat_id: int) -> Verdict:
+        """Edits of one message go one at a time, and never back to an older revision."""
+        turn = f"edit:{replaces}"
+        if not await self.record.claim(turn):
+            return Later(Why.BUSY, "another edit of it is on its way", EDIT_WAIT_SECONDS)
         try:
-            sent = await self._to_chat(message, message.chat_id)
+            if not await self.record.advance(replaces, message.revision):
+                await self.record.settled(message.key, Outcome.SUPERSEDED)
+                return Done(Outcome.SUPERSEDED)
+            return await self._to_telegram(message, chat_id)
+        finally:
+            await self.record.release(turn)
+
+    async def _to_telegram(self, message: OutgoingMessage, chat_id: int) -> Verdict:
+        try:
+            sent = await self._to_chat(message, chat_id)
         except TelegramRetryAfter as error:
             self.metrics.throttled.inc()
             await self.limiter.pause_everyone(error.retry_after)

@@ -32,6 +32,7 @@ class OutgoingMessage:
     text: str
     markup: InlineKeyboardMarkup | None = None
     replaces: str | None = None  # key of an earlier message to edit in place, if still there
+    revision: int = 0  # edits of one message: one with a lower revision than applied is dropped
     sms_text: str | None = None  # what to text instead when the chat blocked the bot
     phone: str | None = None  # where that SMS goes; None: look it up from `customer_id`
     customer_id: str | None = None
