@@ -24,7 +24,7 @@ from bot.pipeline.health_server import health_app
 from bot.reminder_config import ReminderSettings
 from bot.services.outbound import OutgoingMessage, Priority
 from bot.services.sender import DeadLetters
-from bot.supervision import Heartbeats
+from bot.supervision import Backoff, Heartbeats
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import seed
 from integrations.sms.outbound import RecordingSmsSender
@@ -174,7 +174,7 @@ async def test_flood_control_pauses_every_process_and_the_message_goes_once(
 async def test_a_message_that_keeps_failing_becomes_a_dead_letter_with_a_reason(
     world: World, redis: Redis
 ) -> None:
-    world.delivery.policy = RetryPolicy(max_attempts=2, first_delay=0.05)
+    world.delivery.policy = RetryPolicy(max_attempts=2, backoff=Backoff(first_delay=0.05))
     world.telegram.faults.down = True
     await world.enqueue(message("status:LD9", "The secret text", sms_text="x"))
     letters = DeadLetters(redis)
