@@ -10,10 +10,12 @@ the update done and releases the lock.
 
 When Redis drops in the middle, the update goes back to the queue instead: its in-progress
 mark and the lock are released (again until Redis is back) so that the retry runs it, and
-a reply lost on the way cannot leave the mark behind for the lock's whole lifetime. So does
-an update whose first request to Telegram failed on Telegram's side (5xx, the network):
-nothing reached the user yet, so the state it wrote goes back to how the update found it
-and the queue runs it again (up to its dead-letter bound) instead of leaving it unanswered.
+a reply lost on the way cannot leave the mark behind for the lock's whole lifetime; unless
+part of its answer already reached the user: then it is marked done (again until Redis is
+back), so that the retry does not answer twice. An update whose first request to Telegram
+failed on Telegram's side (5xx, the network) goes back to the queue too: nothing reached
+the user yet, so the state it wrote goes back to how the update found it and the queue
+runs it again (up to its dead-letter bound) instead of leaving it unanswered.
 """
 
 from __future__ import annotations
@@ -446,7 +448,10 @@ class UpdateGate(FSMContextMiddleware):
         try:
             result = await handler(event, data)
         except UNREACHABLE:
-            ending.release()
+            if attempt.answered:  # the answer is out: done, so that the retry does not repeat it
+                await ending.done(keep_changes=False)
+            else:
+                ending.release()
             raise
         except NOT_DELIVERED as error:
             if attempt.answered:  # part of the answer is out: running it again repeats that

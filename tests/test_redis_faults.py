@@ -170,3 +170,39 @@ async def test_an_update_without_a_user_is_run_again_when_its_reply_is_lost(
     [answer] = telegram.texts_to(group)  # the help, in the default language; no apology
     assert "/calc" in answer and "/forget" in answer, answer
     assert [call.refused for call in telegram.calls_of("sendMessage")].count(502) == 1
+
+
+async def test_an_update_already_answered_when_redis_dropped_is_not_answered_again(
+    redis_server: RedisProcess, telegram: StandInBotApi, tmp_path: Path
+) -> None:
+    """Redis stops the moment the first answer to a press reaches Telegram, before the
+    handler's own writes: the update is done, and its retry answers nothing more."""
+    async with bot_process(telegram, redis_server.url(), tmp_path, webhook=False):
+        await telegram.feed(help_update(1, 7, "/forget"))
+        await telegram.wait_for(lambda: telegram.texts_to(7))
+        [question] = telegram.calls_of("sendMessage")
+        press = {
+            "update_id": 2,
+            "callback_query": {
+                "id": "press-1",
+                "from": help_update(0, 7)["message"]["from"],
+                "chat_instance": "7",
+                "data": "fg:1",
+                "message": {
+                    "message_id": 1,
+                    "date": 1_790_000_000,
+                    "chat": {"id": 7, "type": "private", "first_name": "Bob"},
+                    "text": question.params["text"],
+                },
+            },
+        }
+        telegram.when_called["answerCallbackQuery"] = redis_server.stop
+        await telegram.feed(press)
+        await telegram.wait_for(lambda: telegram.calls_of("answerCallbackQuery"))
+        await asyncio.sleep(1)  # the handler meets the outage; the queue keeps the update
+        redis_server.start()
+        await telegram.feed(help_update(3, 7))
+        await telegram.wait_for(lambda: answered(telegram, 7))
+
+    assert len(telegram.calls_of("answerCallbackQuery")) == 1  # no second answer to the press
+    assert not any(APOLOGY in text for text in telegram.texts_to(7))

@@ -58,6 +58,7 @@ class StandInBotApi:
         self.token = token
         self.calls: list[Call] = []
         self.faults = Faults()
+        self.when_called: dict[str, Callable[[], None]] = {}  # method -> run once, on arrival
         self._updates: list[dict[str, Any]] = []
         self._arrived = asyncio.Condition()
         self._message_ids = itertools.count(1)
@@ -119,6 +120,8 @@ class StandInBotApi:
         method = request.match_info["method"]
         params = {key: _decode(value) for key, value in (await request.post()).items()}
         call = Call(method, params, time.monotonic())
+        if method in self.when_called:
+            self.when_called.pop(method)()
         refusal = self._refusal(call)
         if refusal is not None:
             self.calls.append(Call(method, params, call.at, refused=refusal.status))
