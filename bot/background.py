@@ -40,8 +40,7 @@ ADOPT_SECONDS = 60
 
 
 class Background:
-    def __init__(self, services: Services, outbound: OutboundDelivery, sms: SmsSender) -> None:
-        """`sms` tells the outcome of an SMS command that was in doubt."""
+    def __init__(self, services: Services, outbound: OutboundDelivery) -> None:
         self.services = services
         self.outbound = outbound
         self.officers = services.officers
@@ -67,7 +66,7 @@ class Background:
         self.feed.subscribe("notices", notices)
         self.feed.subscribe("officers", services.officers.feed)
         self.money = build_in_doubt_resolver(
-            services.money_commands, services.outbox, sms, services.i18n, services.settings
+            services.money_commands, services.outbox, services.i18n, services.settings
         )
 
     async def run_once(self, now: datetime) -> None:
@@ -137,7 +136,7 @@ def local_background(
 ) -> Background:
     """The demo's and the tests' background: the Sender talks to the in-process Telegram."""
     bot = build_bot(token, services.settings, None, session=session.twin(), answers_users=False)
-    return Background(services, build_delivery(services, bot, sms), sms)
+    return Background(services, build_delivery(services, bot, sms))
 
 
 async def run_worker(settings: Settings, clock: Clock | None = None) -> None:
@@ -148,7 +147,7 @@ async def run_worker(settings: Settings, clock: Clock | None = None) -> None:
     bot = build_bot(token, settings, None, answers_users=False)
     metrics = WorkerMetrics()
     services = process.services
-    background = Background(services, build_delivery(services, bot, sms, metrics), sms)
+    background = Background(services, build_delivery(services, bot, sms, metrics))
     heartbeats = Heartbeats()
     stop = stop_on_signals()
     tune_garbage_collector()

@@ -40,7 +40,12 @@ from bot.services.preferences import LanguagePreferences
 from bot.services.reference_data import ReferenceData
 from bot.services.reminders import ReminderService
 from bot.services.sender import DeadLetters, DeliveryRecord, SendRateLimiter
-from bot.state import SnapshotRedisStorage, UpdateGate, WriteStateBeforeSending
+from bot.state import (
+    ReplyNotDelivered,
+    SnapshotRedisStorage,
+    UpdateGate,
+    WriteStateBeforeSending,
+)
 from bot.telemetry import Metrics, MetricsMiddleware, WorkerMetrics
 from bot.views.application import ChatLeadMessenger
 from bot.views.chart import prepare_chart_fonts
@@ -298,8 +303,11 @@ def build_dispatcher(
     dispatcher.update.outer_middleware(dispatcher.fsm)
     dispatcher.update.outer_middleware(LocaleMiddleware(services.i18n))
     dispatcher.workflow_data.update(services.workflow_data())
-    # Redis away: no apology, the error reaches the update queue, which runs the update again
-    dispatcher.errors.register(errors.apologize, ~ExceptionTypeFilter(*UNREACHABLE))
+    # Redis away or the first reply lost at Telegram: no apology, the error reaches the
+    # update queue, which runs the update again
+    dispatcher.errors.register(
+        errors.apologize, ~ExceptionTypeFilter(*UNREACHABLE, ReplyNotDelivered)
+    )
     dispatcher.include_routers(
         application.build_router(),  # before common: its deep links and resuming on /start
         common.build_router(),

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, ReplyKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
@@ -24,6 +25,7 @@ HELP_LABEL = __("❓ Help")
 LANGUAGE_LABEL = __("🌐 Language")
 BALANCE_LABEL = __("💳 Balance")
 LOANS_LABEL = __("📋 My loans")
+ASKING = "asking"  # FSM data: the yes/no question shown last, whose answer buttons count
 
 
 def _known_plan(plan_id: str) -> str:
@@ -60,6 +62,22 @@ async def out_of_date(callback: CallbackQuery) -> None:
     """The one answer to a button that does not parse or does not fit where the user is
     (an old keyboard, or data made by hand): nothing else happens."""
     await callback.answer(_("This button is no longer active."), show_alert=True)
+
+
+async def note_question(state: FSMContext, question: str) -> None:
+    """Note that a yes/no question is being shown: only then are its answer buttons taken."""
+    await state.update_data({ASKING: question})
+
+
+async def close_question(state: FSMContext, question: str) -> bool:
+    """Whether `question` was shown and not answered yet (else the button is out of date, or
+    made by hand); it is answered now."""
+    data = await state.get_data()
+    if data.get(ASKING) != question:
+        return False
+    del data[ASKING]
+    await state.set_data(data)
+    return True
 
 
 def main_menu() -> ReplyKeyboardMarkup:

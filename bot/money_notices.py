@@ -1,7 +1,7 @@
 """What the merchant hears when the background resolver settles an operation that was in
 doubt: the receipt, or the bank's word that nothing was posted, in the merchant's language,
 where the command came from: the chat (SMS as the fallback) or, for a command given by SMS,
-an SMS."""
+an SMS; both through the outbound pipeline, once per operation."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from bot.services.money_settlement import InDoubtResolver, Settled
 from bot.services.money_store import MoneyCommandStore, PendingOperation
 from bot.services.outbound import Outbox, OutgoingMessage, Priority
 from bot.views.money_commands import MoneyTexts
-from integrations.sms.gateway import SegmentingSender
-from integrations.sms.outbound import SmsSender
 
 
 class MoneyNotices:
@@ -23,13 +21,11 @@ class MoneyNotices:
     def __init__(
         self,
         outbox: Outbox,
-        sms: SmsSender,
         store: MoneyCommandStore,
         i18n: I18n,
         settings: Settings,
     ) -> None:
         self.outbox = outbox
-        self.sms = SegmentingSender(sms)
         self.store = store
         self.i18n = i18n
         self.settings = settings
@@ -38,23 +34,26 @@ class MoneyNotices:
         locale = await self.store.locale(pending.customer_id) or self.settings.default_locale
         with self.i18n.context(), self.i18n.use_locale(locale):
             text = MoneyTexts(self.settings.currency, locale, self.settings.zone).render(outcome)
+        key = f"money-settled:{pending.id}"
         if pending.chat_id is not None:
             message = OutgoingMessage(
-                key=f"money-settled:{pending.id}",
+                key=key,
                 chat_id=pending.chat_id,
                 text=text,
                 sms_text=text,
                 customer_id=pending.customer_id,
                 priority=Priority.URGENT,
             )
-            await self.outbox.enqueue(message)
         elif pending.reply_phone is not None:
-            await self.sms.send(pending.reply_phone, text)  # an OutgoingMessage needs a chat
+            message = OutgoingMessage.by_sms(key, pending.reply_phone, text, Priority.URGENT)
+        else:
+            return
+        await self.outbox.enqueue(message)
 
 
 def build_in_doubt_resolver(
-    engine: MoneyCommandEngine, outbox: Outbox, sms: SmsSender, i18n: I18n, settings: Settings
+    engine: MoneyCommandEngine, outbox: Outbox, i18n: I18n, settings: Settings
 ) -> InDoubtResolver:
     """The worker's resolver: call `run_once(clock.now())` every few seconds, supervised."""
-    notices = MoneyNotices(outbox, sms, engine.store, i18n, settings)
+    notices = MoneyNotices(outbox, engine.store, i18n, settings)
     return InDoubtResolver(engine.settlement, notices)

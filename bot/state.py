@@ -10,7 +10,12 @@ the update done and releases the lock.
 
 When Redis drops in the middle, the update goes back to the queue instead: its in-progress
 mark and the lock are released (again until Redis is back) so that the retry runs it, and
-a reply lost on the way cannot leave the mark behind for the lock's whole lifetime.
+a reply lost on the way cannot leave the mark behind for the lock's whole lifetime; unless
+part of its answer already reached the user: then it is marked done (again until Redis is
+back), so that the retry does not answer twice. An update whose first request to Telegram
+failed on Telegram's side (a 5xx) goes back to the queue too: nothing reached
+the user yet, so the state it wrote goes back to how the update found it and the queue
+runs it again (up to its dead-letter bound) instead of leaving it unanswered.
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.exceptions import TelegramServerError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.state import State
@@ -49,6 +55,14 @@ LOCK_MILLISECONDS = 60_000
 DONE_SECONDS = 86_400
 BUSY_WAIT_FIRST = 0.002
 BUSY_WAIT_MAX = 0.05
+# Telegram's front end failed the request (502, 503): it did not reach the chat. A network
+# error is left out on purpose: a timeout may come after the message was delivered.
+NOT_DELIVERED = (TelegramServerError,)
+
+
+class ReplyNotDelivered(Exception):
+    """The update's first reply failed on Telegram's side: the queue runs the update again."""
+
 
 OPEN_SCRIPT = """
 local seen = redis.call('GET', KEYS[1])
@@ -76,14 +90,24 @@ return 0
 """
 
 RELEASE_SCRIPT = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end
+end
 return 0
 """
 
-DEDUPE_ONLY_SCRIPT = """
-if redis.call('SET', KEYS[1], 'done', 'NX', 'EX', ARGV[1]) then return 1 end
-return 0
+# Updates without a user (so without a lock or state): the in-progress mark alone.
+START_ALONE_SCRIPT = """
+local seen = redis.call('GET', KEYS[1])
+if seen == 'done' then return 0 end
+if seen then return 1 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 2
+"""
+
+DONE_ALONE_SCRIPT = """
+redis.call('SET', KEYS[1], 'done', 'EX', ARGV[1])
+return 1
 """
 
 
@@ -105,9 +129,15 @@ class Snapshot:
     state: str | None
     data: dict[str, Any]
     stored_locale: str | None
+    opened_data: str | None = None  # the data as the update found it (JSON), for `roll_back`
     state_dirty: bool = False
     data_dirty: bool = False
+    flushed: bool = False  # changes were written before the update finished
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    opened_state: str | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.opened_state = self.state
 
     def take_changes(self) -> tuple[str, str, str, str]:
         state_op, state_value = _operation(self.state_dirty, self.state)
@@ -124,7 +154,62 @@ def _operation(dirty: bool, value: str | None) -> tuple[str, str]:
     return ("set", value) if value is not None else ("del", "")
 
 
+@dataclass
+class Attempt:
+    """One run of one update's handler."""
+
+    answered: bool = False  # a request to Telegram went through: the user may have seen it
+
+
 _current: ContextVar[Snapshot | None] = ContextVar("fsm_snapshot", default=None)
+_attempt: ContextVar[Attempt | None] = ContextVar("update_attempt", default=None)
+
+
+class Ending(Protocol):
+    """How the gate closes an update: done, or back to the queue."""
+
+    async def done(self, *, keep_changes: bool) -> None: ...
+
+    async def undo(self) -> None:
+        """Nothing reached the user: back to the queue as if it had not run."""
+        ...
+
+    def release(self) -> None:
+        """Redis went away: back to the queue, changes dropped."""
+        ...
+
+
+@dataclass(frozen=True)
+class UserEnding:
+    storage: SnapshotRedisStorage
+    snapshot: Snapshot
+
+    async def done(self, *, keep_changes: bool) -> None:
+        await self.storage.finish(self.snapshot, keep_changes=keep_changes)
+
+    async def undo(self) -> None:
+        await self.storage.roll_back(self.snapshot)
+
+    def release(self) -> None:
+        self.storage.release(self.snapshot)
+
+
+@dataclass(frozen=True)
+class AloneEnding:
+    """An update without a user: no state, no lock, only its in-progress mark."""
+
+    storage: SnapshotRedisStorage
+    dedupe_key: str
+    token: str
+
+    async def done(self, *, keep_changes: bool) -> None:
+        self.storage.finish_alone(self.dedupe_key)
+
+    async def undo(self) -> None:
+        self.release()
+
+    def release(self) -> None:
+        self.storage.release_alone(self.dedupe_key, self.token)
 
 
 class SnapshotRedisStorage(RedisStorage):
@@ -139,7 +224,8 @@ class SnapshotRedisStorage(RedisStorage):
         self._open = redis.register_script(OPEN_SCRIPT)
         self._commit = redis.register_script(COMMIT_SCRIPT)
         self._release = redis.register_script(RELEASE_SCRIPT)
-        self._dedupe_only = redis.register_script(DEDUPE_ONLY_SCRIPT)
+        self._start_alone = redis.register_script(START_ALONE_SCRIPT)
+        self._done_alone = redis.register_script(DONE_ALONE_SCRIPT)
 
     @staticmethod
     def _snapshot_for(key: StorageKey) -> Snapshot | None:
@@ -185,14 +271,14 @@ class SnapshotRedisStorage(RedisStorage):
             try:
                 reply = await self._batch.run(self._open, keys, [token, LOCK_MILLISECONDS])
             except UNREACHABLE:
-                self._release_later(dedupe_key, keys[1], token)  # it may have run, unanswered
+                self._release_later(keys[:2], token)  # it may have run, unanswered
                 raise
             if reply[0] == 0:
                 return None
             if reply[0] == 2:
                 state, data, stored_locale = (_text(value) for value in reply[1:4])
                 parsed = json.loads(data) if data else {}
-                return Snapshot(key, dedupe_key, token, state, parsed, stored_locale)
+                return Snapshot(key, dedupe_key, token, state, parsed, stored_locale, data)
             await asyncio.sleep(wait)
             wait = min(wait * 2, BUSY_WAIT_MAX)
 
@@ -202,6 +288,7 @@ class SnapshotRedisStorage(RedisStorage):
             changes = snapshot.take_changes()
             if any(changes):
                 await self._run_commit(snapshot, changes, finish=False)
+                snapshot.flushed = True
 
     async def finish(self, snapshot: Snapshot, *, keep_changes: bool) -> None:
         """Write what is left, mark the update done and unlock.
@@ -228,14 +315,21 @@ class SnapshotRedisStorage(RedisStorage):
     def release(self, snapshot: Snapshot) -> None:
         """The update was not handled (Redis went away): unmark it and unlock the user, so
         that the queue's retry runs it; changes are dropped."""
-        self._release_later(
-            snapshot.dedupe_key, self.key_builder.build(snapshot.key, "lock"), snapshot.token
-        )
+        lock_key = self.key_builder.build(snapshot.key, "lock")
+        self._release_later([snapshot.dedupe_key, lock_key], snapshot.token)
 
-    def _release_later(self, dedupe_key: str, lock_key: str, token: str) -> None:
-        self._batch.submit(
-            self._release, [dedupe_key, lock_key], [token], within=LOCK_MILLISECONDS / 1000
-        )
+    async def roll_back(self, snapshot: Snapshot) -> None:
+        """Nothing reached the user: state and data go back to how the update found them,
+        and the update is unmarked and unlocked, so that the queue's retry runs it afresh."""
+        async with snapshot.lock:
+            if snapshot.flushed:
+                state_op, state = _operation(True, snapshot.opened_state)
+                data_op, data = _operation(True, snapshot.opened_data)
+                await self._run_commit(snapshot, (state_op, state, data_op, data), finish=False)
+        self.release(snapshot)
+
+    def _release_later(self, keys: list[str], token: str) -> None:
+        self._batch.submit(self._release, keys, [token], within=LOCK_MILLISECONDS / 1000)
 
     async def _run_commit(
         self, snapshot: Snapshot, changes: tuple[str, str, str, str], *, finish: bool
@@ -267,9 +361,34 @@ class SnapshotRedisStorage(RedisStorage):
     async def drain(self) -> None:
         await self._batch.drain()
 
-    async def mark_handled(self, dedupe_key: str) -> bool:
-        """For updates without a user: True the first time an update id is seen."""
-        return bool(await self._batch.run(self._dedupe_only, [dedupe_key], [DONE_SECONDS]))
+    async def start_alone(self, dedupe_key: str) -> str | None:
+        """For updates without a user: mark it in progress; None when it was handled before.
+        Marked done only once handled (`finish_alone`), as the rest."""
+        token = secrets.token_hex(8)
+        wait = BUSY_WAIT_FIRST
+        while True:
+            try:
+                reply = await self._batch.run(
+                    self._start_alone, [dedupe_key], [token, LOCK_MILLISECONDS]
+                )
+            except UNREACHABLE:
+                self._release_later([dedupe_key], token)  # it may have run, unanswered
+                raise
+            if reply == 0:
+                return None
+            if reply == 2:
+                return token
+            await asyncio.sleep(wait)  # another process is handling it right now
+            wait = min(wait * 2, BUSY_WAIT_MAX)
+
+    def finish_alone(self, dedupe_key: str) -> None:
+        """Mark it done; nobody waits for it, and it is sent again until Redis is back."""
+        self._batch.submit(
+            self._done_alone, [dedupe_key], [DONE_SECONDS], within=LOCK_MILLISECONDS / 1000
+        )
+
+    def release_alone(self, dedupe_key: str, token: str) -> None:
+        self._release_later([dedupe_key], token)
 
 
 def _text(value: bytes | str | None) -> str | None:
@@ -301,10 +420,11 @@ class UpdateGate(FSMContextMiddleware):
         context = self.resolve_event_context(bot, data)
         data["fsm_storage"] = self.storage
         if context is None or user is None:
-            if not await self.snapshots.mark_handled(dedupe):
+            token = await self.snapshots.start_alone(dedupe)
+            if token is None:
                 return UNHANDLED
             data["locale"] = self.default_locale
-            return await handler(event, data)
+            return await self._run(handler, event, data, AloneEnding(self.snapshots, dedupe, token))
         snapshot = await self.snapshots.open(dedupe, context.key, user.id)
         if snapshot is None:
             return UNHANDLED
@@ -315,16 +435,39 @@ class UpdateGate(FSMContextMiddleware):
         )
         reset = _current.set(snapshot)
         try:
-            result = await handler(event, data)
-        except UNREACHABLE:
-            self.snapshots.release(snapshot)
-            raise
-        except BaseException:
-            await self.snapshots.finish(snapshot, keep_changes=False)
-            raise
+            return await self._run(handler, event, data, UserEnding(self.snapshots, snapshot))
         finally:
             _current.reset(reset)
-        await self.snapshots.finish(snapshot, keep_changes=True)
+
+    @staticmethod
+    async def _run(
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+        ending: Ending,
+    ) -> Any:
+        attempt = Attempt()
+        reset = _attempt.set(attempt)
+        try:
+            result = await handler(event, data)
+        except UNREACHABLE:
+            if attempt.answered:  # the answer is out: done, so that the retry does not repeat it
+                await ending.done(keep_changes=False)
+            else:
+                ending.release()
+            raise
+        except NOT_DELIVERED as error:
+            if attempt.answered:  # part of the answer is out: running it again repeats that
+                await ending.done(keep_changes=False)
+                raise
+            await ending.undo()
+            raise ReplyNotDelivered from error
+        except BaseException:
+            await ending.done(keep_changes=False)
+            raise
+        finally:
+            _attempt.reset(reset)
+        await ending.done(keep_changes=True)
         return result
 
 
@@ -343,7 +486,11 @@ class WriteStateBeforeSending(BaseRequestMiddleware):
         snapshot = _current.get()
         if snapshot is not None and (snapshot.state_dirty or snapshot.data_dirty):
             await self.storage.flush(snapshot)
-        return await make_request(bot, method)
+        result = await make_request(bot, method)
+        attempt = _attempt.get()
+        if attempt is not None:
+            attempt.answered = True
+        return result
 
 
 KEPT_DATA = ("apply",)  # the application's draft: resumable for days, whatever else happens

@@ -29,7 +29,14 @@ from pydantic import Field
 from bot.config import Settings
 from bot.container import Services
 from bot.filters import MenuButton, RouterEntry
-from bot.keyboards import BALANCE_LABEL, LOANS_LABEL, main_menu, out_of_date
+from bot.keyboards import (
+    BALANCE_LABEL,
+    LOANS_LABEL,
+    close_question,
+    main_menu,
+    note_question,
+    out_of_date,
+)
 from bot.routing import FeatureRouter
 from bot.services.accounts import (
     STATEMENT_MAX_PAGES,
@@ -67,6 +74,9 @@ class StatementPage(CallbackData, prefix="st"):
 
 class UnbindChoice(CallbackData, prefix="ub"):
     confirm: bool
+
+
+UNBIND_QUESTION = "unbind"
 
 
 def _contact_keyboard() -> ReplyKeyboardMarkup:
@@ -147,7 +157,7 @@ async def _binding_failed(message: Message, state: FSMContext, error: BindingErr
     await message.answer(views.binding_problem(error), reply_markup=markup)
 
 
-async def unbind(message: Message, locale: str, services: Services) -> None:
+async def unbind(message: Message, state: FSMContext, locale: str, services: Services) -> None:
     try:
         customer_id = await services.accounts.customer_of(message.chat.id, locale)
     except BankLookupError:
@@ -159,12 +169,16 @@ async def unbind(message: Message, locale: str, services: Services) -> None:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Yes, unlink"), callback_data=UnbindChoice(confirm=True))
     builder.button(text=_("No, keep it"), callback_data=UnbindChoice(confirm=False))
+    await note_question(state, UNBIND_QUESTION)
     await message.answer(views.ask_unbind(), reply_markup=builder.as_markup())
 
 
 async def unbind_chosen(
-    callback: CallbackQuery, callback_data: UnbindChoice, services: Services
+    callback: CallbackQuery, callback_data: UnbindChoice, state: FSMContext, services: Services
 ) -> None:
+    if not await close_question(state, UNBIND_QUESTION):
+        await out_of_date(callback)
+        return
     await callback.answer()
     if not isinstance(callback.message, Message):
         return

@@ -45,7 +45,9 @@ from bot.keyboards import (
     LANGUAGE_LABEL,
     ApplyWith,
     LanguageChoice,
+    close_question,
     main_menu,
+    note_question,
     out_of_date,
 )
 from bot.routing import FeatureRouter
@@ -68,6 +70,9 @@ class ApplyForm(StatesGroup):
 
 class ForgetChoice(CallbackData, prefix="fg"):
     confirm: bool
+
+
+FORGET_QUESTION = "forget"
 
 
 class ApplyLink(Filter):
@@ -515,16 +520,20 @@ async def language_in_form(
 # --- forgetting -------------------------------------------------------------------------
 
 
-async def forget(message: Message) -> None:
+async def forget(message: Message, state: FSMContext) -> None:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("🗑 Delete everything"), callback_data=ForgetChoice(confirm=True))
     builder.button(text=_("Keep"), callback_data=ForgetChoice(confirm=False))
+    await note_question(state, FORGET_QUESTION)
     await message.answer(views.forget_confirm(), reply_markup=builder.as_markup())
 
 
 async def forget_chosen(
     callback: CallbackQuery, callback_data: ForgetChoice, state: FSMContext, services: Services
 ) -> None:
+    if not await close_question(state, FORGET_QUESTION):
+        await out_of_date(callback)
+        return
     await callback.answer()
     message = callback.message
     if not isinstance(message, Message):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from money_world import MoneyWorld, money_world
 from redis.asyncio import Redis
 
 from bot.background import Background, local_background
@@ -113,3 +114,16 @@ def alice() -> ChatUser:
 def bob() -> ChatUser:
     """A merchant whose Telegram app is in English."""
     return BOB_EN
+
+
+@pytest.fixture
+async def world(
+    settings: Settings,
+    redis: Redis,
+    bank: BankAdapter,
+    clock: SimulatedClock,
+    session: LocalSession,
+) -> AsyncIterator[MoneyWorld]:
+    """The money-in-doubt tests' world: the bank over HTTP behind a lossy proxy."""
+    async with money_world(settings, redis, bank, clock, session) as built:
+        yield built

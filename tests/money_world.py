@@ -71,7 +71,7 @@ class MoneyWorld:
 
     def __post_init__(self) -> None:
         self.resolver = build_in_doubt_resolver(
-            self.engine, self.outbox, self.replies, self.app.i18n, self.app.settings
+            self.engine, self.outbox, self.app.i18n, self.app.settings
         )
 
     @property
@@ -119,7 +119,9 @@ async def money_world(
     bank: BankAdapter,
     clock: SimulatedClock,
     session: LocalSession,
+    replies: RecordingSmsSender | None = None,
 ) -> AsyncIterator[MoneyWorld]:
+    """`replies`: the SMS gateway the SMS channel and the worker's Sender text through."""
     breaker_clock = BreakerClock()
     with ServerThread(bank) as server:
         async with LossyProxy(server.url) as proxy:
@@ -134,7 +136,7 @@ async def money_world(
             )
             bot = build_bot("42:TEST", settings, app.storage, session=session)
             driver = ChatDriver(app.dispatcher, bot, session)
-            replies = RecordingSmsSender()
+            replies = replies or RecordingSmsSender()
             background = local_background(app.services, session, replies, "42:TEST")
             try:
                 yield MoneyWorld(app, driver, bank, proxy, breaker_clock, background, replies)

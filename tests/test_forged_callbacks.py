@@ -343,3 +343,41 @@ async def test_a_digit_that_int_cannot_read_is_a_wrong_answer_not_an_apology(
     await driver.send(CHEN, "²")  # employees
     assert errors_handler_calls.calls == []
     assert driver.last(CHEN).text == "请发送 0 到 999 之间的整数。例如：3。"
+
+
+async def test_delete_and_unlink_buttons_count_only_under_their_question(
+    driver: ChatDriver, app: App, bank: BankAdapter
+) -> None:
+    """`fg:1` and `ub:1` made by hand, or pressed again, do not skip the question."""
+    point = await mid_application(driver, app)
+    start = await point.snapshot()
+    assert texts_of(await point.press("fg:1")) == [OUT_OF_DATE["zh_Hans"]]
+    assert await point.snapshot() == start  # the draft is still there
+
+    point = await at_no_state(driver, app)
+    start = await point.snapshot()
+    for data in ("ub:1", "fg:0"):
+        assert texts_of(await point.press(data)) == [OUT_OF_DATE["en"]], data
+        assert await point.snapshot() == start
+
+    await driver.send(OLGA, "/forget")
+    await driver.press(OLGA, "Оставить")
+    point = Point(driver, app, OLGA)
+    start = await point.snapshot()
+    assert texts_of(await point.press("fg:1")) == [OUT_OF_DATE["ru"]]  # answered already
+    assert await point.snapshot() == start
+
+    point = await bound_customer(driver, app)
+    assert texts_of(await point.press("ub:1")) == [OUT_OF_DATE["zh_Hans"]]
+    assert await bank.get_binding(MERCHANT.user_id)  # still linked
+    await driver.send(MERCHANT, "/unbind")
+    await point.press("ub:1")  # now it was asked: the merchant's own choice
+    with pytest.raises(NotFound):
+        await bank.get_binding(MERCHANT.user_id)
+
+
+def texts_of(done: list[TelegramMethod[Any]]) -> list[str | None]:
+    """What the bot did: the text of each callback answer, the name of anything else."""
+    return [
+        call.text if isinstance(call, AnswerCallbackQuery) else type(call).__name__ for call in done
+    ]

@@ -15,14 +15,15 @@ from redis.asyncio import Redis
 from bot.demo.driver import ChatDriver
 from bot.factory import App
 from bot.services.lead_outbox import (
+    LEAD_BACKOFF,
     PROBE_MS,
     STREAM,
-    Backoff,
     LeadDelivery,
     LeadMessenger,
     LeadOutbox,
     OutboxEntry,
 )
+from bot.supervision import Backoff
 from integrations.bank.http_adapter import HttpBankAdapter
 from integrations.bank.models import Lead, LeadSubmission, RepaymentMethod
 from integrations.bank.protocol import BankAdapter
@@ -81,8 +82,8 @@ async def test_while_the_bank_is_down_one_process_probes_with_one_lead_then_all_
     for number in range(3):
         await outbox.enqueue(entry(number))
     other_redis = Redis.from_url(redis_url)
-    one = LeadDelivery(redis, switched, consumer="worker-1", backoff=Backoff(first_ms=0))  # type: ignore[arg-type]
-    other = LeadDelivery(other_redis, switched, consumer="worker-2", backoff=Backoff(first_ms=0))  # type: ignore[arg-type]
+    one = LeadDelivery(redis, switched, consumer="worker-1", backoff=Backoff(first_delay=0))  # type: ignore[arg-type]
+    other = LeadDelivery(other_redis, switched, consumer="worker-2", backoff=Backoff(first_delay=0))  # type: ignore[arg-type]
     messenger = messenger_for(app)
     assert await one.deliver_new(messenger) == 0
     assert switched.submissions == 3 and await one.bank_down() and await other.bank_down()
@@ -115,7 +116,4 @@ async def test_a_consumer_group_lost_with_the_redis_data_is_made_again(
 
 
 def test_the_backoff_between_tries_of_one_lead_is_capped_at_30_seconds() -> None:
-    backoff = Backoff()
-    assert [backoff.after(n) for n in (1, 2, 3, 5, 6, 20)] == [
-        1_000, 2_000, 4_000, 16_000, 30_000, 30_000,
-    ]  # fmt: skip
+    assert [LEAD_BACKOFF.delay(n) for n in (1, 2, 3, 5, 6, 20)] == [1, 2, 4, 16, 30, 30]

@@ -6,7 +6,6 @@ without the bank's word. In Chinese, English and Russian."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -23,12 +22,10 @@ from money_world import (
     MoneyWorld,
     assert_checking,
     latest_code,
-    money_world,
 )
 from redis.asyncio import Redis
 
 from bot.clock import SimulatedClock
-from bot.config import Settings
 from bot.demo.driver import ChatUser
 from bot.local_session import LocalSession
 from integrations.bank.models import OperationState, TransferRequest
@@ -42,18 +39,6 @@ SPEAKERS = {
     "en": ChatUser("merchant", MERCHANT, "Mei", "en", seed.MERCHANT_PHONE),
     "ru": ChatUser("merchant", MERCHANT, "Мэй", "ru", seed.MERCHANT_PHONE),
 }
-
-
-@pytest.fixture
-async def world(
-    settings: Settings,
-    redis: Redis,
-    bank: BankAdapter,
-    clock: SimulatedClock,
-    session: LocalSession,
-) -> AsyncIterator[MoneyWorld]:
-    async with money_world(settings, redis, bank, clock, session) as built:
-        yield built
 
 
 async def confirm_while_the_bank_is_silent(

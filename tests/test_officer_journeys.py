@@ -452,3 +452,30 @@ async def test_the_card_names_industry_and_district_in_the_officers_language(
     lead_id = await submit(bank)
     await deliver(desk, driver)
     assert business in card_of(driver, officer, lead_id)
+
+
+async def test_edits_of_one_card_at_the_same_moment_get_their_own_revisions(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: Desk
+) -> None:
+    await bind(driver, sms, OFFICER_EN, seed.OFFICER_STAFF_CODE)
+    lead_id = await submit(bank)
+    await deliver(desk, driver)
+    cards, registry = desk.services.cards, desk.services.cards.registry
+    lead = await bank.get_lead(lead_id)
+    assert lead.officer_id is not None
+    card = await registry.card(lead_id, lead.officer_id)
+    member = await desk.services.directory.by_officer(lead.officer_id)
+    assert card is not None and member is not None
+    amounts = [Decimal(60_000 + 1_000 * n) for n in range(5)]
+    versions = [lead.model_copy(update={"amount": amount}) for amount in amounts]
+
+    await asyncio.gather(*(cards.edit(card, member, version) for version in versions))
+    latest = await registry.card(lead_id, lead.officer_id)
+    assert latest is not None and latest.revision == len(versions)  # 1 to 5, none shared
+    await deliver(desk, driver)
+    shown = card_of(driver, OFFICER_EN, lead_id)
+    [winner] = [v for v, a in zip(versions, amounts, strict=True) if f"CN¥{a:,.2f}" in shown]
+    await cards.edit(latest, member, winner)  # what the bot holds as shown is what is shown
+    await deliver(desk, driver)
+    assert card_of(driver, OFFICER_EN, lead_id) == shown
+    assert len([s for s in driver.seen(OFFICER_EN) if lead_id in s.text]) == 1

@@ -24,7 +24,7 @@ from bot.pipeline.health_server import health_app
 from bot.reminder_config import ReminderSettings
 from bot.services.outbound import OutgoingMessage, Priority
 from bot.services.sender import DeadLetters
-from bot.supervision import Heartbeats
+from bot.supervision import Backoff, Heartbeats
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import seed
 from integrations.sms.outbound import RecordingSmsSender
@@ -174,7 +174,7 @@ async def test_flood_control_pauses_every_process_and_the_message_goes_once(
 async def test_a_message_that_keeps_failing_becomes_a_dead_letter_with_a_reason(
     world: World, redis: Redis
 ) -> None:
-    world.delivery.policy = RetryPolicy(max_attempts=2, first_delay=0.05)
+    world.delivery.policy = RetryPolicy(max_attempts=2, backoff=Backoff(first_delay=0.05))
     world.telegram.faults.down = True
     await world.enqueue(message("status:LD9", "The secret text", sms_text="x"))
     letters = DeadLetters(redis)
@@ -262,3 +262,15 @@ async def test_an_edit_taken_before_its_message_went_out_waits_for_it(world: Wor
     await world.run_until(lambda: world.telegram.calls_of("editMessageText"))
     assert world.telegram.texts_to(CHAT) == ["New lead", "Claimed"]
     assert len(world.telegram.calls_of("sendMessage")) == 1
+
+
+async def test_an_older_edit_that_arrives_late_does_not_undo_a_newer_one(world: World) -> None:
+    await world.enqueue(message("card:1", "first"))
+    await world.run_due()
+    await world.enqueue(message("card:1:2", "newer", replaces="card:1", revision=2))
+    await world.run_due()
+    await world.enqueue(message("card:1:1", "older", replaces="card:1", revision=1))
+    await world.enqueue(message("card:1:3", "newest", replaces="card:1", revision=3))
+    await world.run_due()
+    assert world.telegram.texts_to(CHAT) == ["first", "newer", "newest"]
+    assert await world.services.outbox.record.was_sent("card:1:1")  # settled, not retried

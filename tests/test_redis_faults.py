@@ -1,6 +1,6 @@
 """Redis goes away under a running bot (a real `python -m bot run` process and a real
 redis-server the test stops): the bot answers again by itself, nothing it accepted is lost,
-and /healthz tells the truth throughout."""
+and /healthz tells the truth throughout. Telegram failing a reply (502) loses no answer."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ async def telegram() -> AsyncIterator[StandInBotApi]:
         await api.feed(help_update(0, 0))
 
 
-def help_update(update_id: int, chat_id: int) -> dict[str, Any]:
+def help_update(update_id: int, chat_id: int, text: str = "/help") -> dict[str, Any]:
     user = {"id": chat_id, "is_bot": False, "first_name": "Bob", "language_code": "en"}
     return {
         "update_id": update_id,
@@ -44,7 +44,7 @@ def help_update(update_id: int, chat_id: int) -> dict[str, Any]:
             "date": 1_790_000_000,
             "chat": {"id": chat_id, "type": "private", "first_name": "Bob"},
             "from": user,
-            "text": "/help",
+            "text": text,
         },
     }
 
@@ -129,3 +129,80 @@ async def test_a_burst_waits_for_redis_connections_instead_of_failing(
         assert statuses.count(503) == 0 and statuses == [200] * len(chats)
         await wait_answered(telegram, chats)
         assert {answered(telegram, chat) for chat in chats} == {1}
+
+
+async def test_a_reply_telegram_fails_with_502_is_sent_when_the_update_runs_again(
+    redis_server: RedisProcess, telegram: StandInBotApi, tmp_path: Path
+) -> None:
+    async with bot_process(telegram, redis_server.url(), tmp_path, webhook=False):
+        await telegram.feed(help_update(1, 7, "/calc"))
+        await telegram.wait_for(lambda: telegram.texts_to(7))
+        telegram.faults.server_errors[7] = 1
+        await telegram.feed(help_update(2, 7, "50k"))
+        await telegram.wait_for(lambda: len(telegram.texts_to(7)) > 1)
+        await telegram.feed(help_update(3, 7, "/help"))  # and the chat goes on as usual
+        await telegram.wait_for(lambda: answered(telegram, 7))
+
+    first, second, third = telegram.texts_to(7)
+    assert first.startswith("Step 1 of 3") and HELP_ANSWER in third
+    # the state the lost reply had written was undone: "50k" is the amount again, not a term
+    assert second.startswith("Step 2 of 3\nFor how many months?"), second
+    assert [call.refused for call in telegram.calls_of("sendMessage")].count(502) == 1
+
+
+async def test_an_update_without_a_user_is_run_again_when_its_reply_is_lost(
+    redis_server: RedisProcess, telegram: StandInBotApi, tmp_path: Path
+) -> None:
+    """A post in a group on behalf of a channel has no `from`: it, too, is marked done only
+    once handled, so the queue's retry answers it."""
+    group = -1001
+    post = help_update(1, group)
+    del post["message"]["from"]
+    post["message"]["chat"] = {"id": group, "type": "supergroup", "title": "Market street"}
+    post["message"]["sender_chat"] = {"id": -1002, "type": "channel", "title": "Stalls"}
+    telegram.faults.server_errors[group] = 1
+    async with bot_process(telegram, redis_server.url(), tmp_path, webhook=False):
+        await telegram.feed(post)
+        await telegram.wait_for(lambda: telegram.texts_to(group))
+        await telegram.feed(help_update(2, 7))  # handled after it: the retry came first
+        await telegram.wait_for(lambda: answered(telegram, 7))
+
+    [answer] = telegram.texts_to(group)  # the help, in the default language; no apology
+    assert "/calc" in answer and "/forget" in answer, answer
+    assert [call.refused for call in telegram.calls_of("sendMessage")].count(502) == 1
+
+
+async def test_an_update_already_answered_when_redis_dropped_is_not_answered_again(
+    redis_server: RedisProcess, telegram: StandInBotApi, tmp_path: Path
+) -> None:
+    """Redis stops the moment the first answer to a press reaches Telegram, before the
+    handler's own writes: the update is done, and its retry answers nothing more."""
+    async with bot_process(telegram, redis_server.url(), tmp_path, webhook=False):
+        await telegram.feed(help_update(1, 7, "/forget"))
+        await telegram.wait_for(lambda: telegram.texts_to(7))
+        [question] = telegram.calls_of("sendMessage")
+        press = {
+            "update_id": 2,
+            "callback_query": {
+                "id": "press-1",
+                "from": help_update(0, 7)["message"]["from"],
+                "chat_instance": "7",
+                "data": "fg:1",
+                "message": {
+                    "message_id": 1,
+                    "date": 1_790_000_000,
+                    "chat": {"id": 7, "type": "private", "first_name": "Bob"},
+                    "text": question.params["text"],
+                },
+            },
+        }
+        telegram.when_called["answerCallbackQuery"] = redis_server.stop
+        await telegram.feed(press)
+        await telegram.wait_for(lambda: telegram.calls_of("answerCallbackQuery"))
+        await asyncio.sleep(1)  # the handler meets the outage; the queue keeps the update
+        redis_server.start()
+        await telegram.feed(help_update(3, 7))
+        await telegram.wait_for(lambda: answered(telegram, 7))
+
+    assert len(telegram.calls_of("answerCallbackQuery")) == 1  # no second answer to the press
+    assert not any(APOLOGY in text for text in telegram.texts_to(7))

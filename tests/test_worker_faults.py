@@ -66,7 +66,7 @@ async def run_worker(
     session = AiohttpSession(api=TelegramAPIServer.from_base(telegram.base_url))
     bot = build_bot(TOKEN, settings, None, session=session, answers_users=False)
     metrics = WorkerMetrics()
-    background = Background(services, build_delivery(services, bot, sms, metrics), sms)
+    background = Background(services, build_delivery(services, bot, sms, metrics))
     stop, heartbeats = asyncio.Event(), Heartbeats()
     task = asyncio.create_task(background.serve(stop, heartbeats))
     yield RunningWorker(telegram, background, task, heartbeats, metrics)

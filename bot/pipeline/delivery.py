@@ -23,7 +23,7 @@ from bot.pipeline.outbox import JOB_TIMEOUT_SECONDS, SaqOutbox, decode, queue_na
 from bot.pipeline.sender import Dead, Done, Later, Sender, Why
 from bot.services.outbound import OutgoingMessage, Priority
 from bot.services.sender import DeadLetter, DeadLetters, Outcome
-from bot.supervision import Heartbeats, sleep_unless_stopped, supervise
+from bot.supervision import Backoff, Heartbeats, sleep_unless_stopped, supervise
 from bot.telemetry import WorkerMetrics
 
 log = logging.getLogger(__name__)
@@ -36,15 +36,14 @@ SWEEP_LOCK_KEY = "outbound:sweep:lock"
 DRAIN_LIMIT = 10_000  # jobs one `run_due` handles at most (a runaway guard)
 
 
+SEND_BACKOFF = Backoff(first_delay=1.0, max_delay=60.0)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 4  # failed tries before a dead letter (flood control not counted)
     max_throttled: int = 5  # 429s before a dead letter
-    first_delay: float = 1.0
-    max_delay: float = 60.0
-
-    def delay(self, failures: int) -> float:
-        return float(min(self.first_delay * 2 ** max(failures - 1, 0), self.max_delay))
+    backoff: Backoff = SEND_BACKOFF
 
 
 class OutboundDelivery:
@@ -102,7 +101,9 @@ class OutboundDelivery:
         ):
             await self._give_up(job, message, verdict.reason)
             return
-        seconds = verdict.seconds if verdict.seconds is not None else self.policy.delay(failures)
+        seconds = verdict.seconds
+        if seconds is None:
+            seconds = self.policy.backoff.delay(failures)
         job.retry_delay, job.retry_backoff = seconds, False
         self.metrics.retried.labels(message.kind).inc()
         log.info("%s message put off %.1fs (%s)", message.kind, seconds, verdict.reason)

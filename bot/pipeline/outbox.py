@@ -164,6 +164,7 @@ def encode(message: OutgoingMessage) -> dict[str, Any]:
         if message.markup is not None
         else None,
         "replaces": message.replaces,
+        "revision": message.revision,
         "sms_text": message.sms_text,
         "phone": message.phone,
         "customer_id": message.customer_id,
@@ -177,10 +178,11 @@ def decode(fields: dict[str, Any]) -> OutgoingMessage:
     not_before = fields.get("not_before")
     return OutgoingMessage(
         key=fields["key"],
-        chat_id=int(fields["chat_id"]),
+        chat_id=int(fields["chat_id"]) if fields["chat_id"] is not None else None,
         text=fields["text"],
         markup=InlineKeyboardMarkup.model_validate(markup) if markup is not None else None,
         replaces=fields.get("replaces"),
+        revision=int(fields.get("revision") or 0),
         sms_text=fields.get("sms_text"),
         phone=fields.get("phone"),
         customer_id=fields.get("customer_id"),

@@ -1,7 +1,8 @@
 """The one Sender: the only holder of a Bot for messages nobody asked for.
 
 It sends through the shared rate limit, edits the earlier message a message replaces (a new
-message when that one is gone), texts the SMS instead once when the chat blocked the bot,
+message when that one is gone), texts the SMS instead once when the chat blocked the bot
+(a message with no chat only by SMS, split into segments as the SMS channel answers),
 and answers how it went: `Done`, `Later` (retry after a while: flood control, a claim held
 elsewhere, a passing error) or `Dead` (Telegram refused it for good). On a 429 it moves the
 shared schedule for every process and asks for a retry after `retry_after`; it never
@@ -28,6 +29,7 @@ from bot.services.sender import DeliveryRecord, Outcome, SendRateLimiter, SentMe
 from bot.telemetry import WorkerMetrics
 from integrations.bank.errors import NotFound
 from integrations.bank.protocol import BankAdapter
+from integrations.sms.gateway import SegmentingSender
 from integrations.sms.outbound import SmsSender
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,7 @@ class Sender:
     ) -> None:
         self.bot = bot
         self.sms = sms
+        self.replies_by_sms = SegmentingSender(sms)  # split as the SMS channel's own answers
         self.limiter = limiter
         self.record = record
         self.phones = phones
@@ -118,15 +121,36 @@ class Sender:
         return verdict
 
     async def _deliver_claimed(self, message: OutgoingMessage) -> Verdict:
+        if message.chat_id is None:
+            return await self._by_sms(message)
         if message.replaces is not None and await self._still_on_its_way(message.replaces):
             return Later(Why.BUSY, "the message it edits is not sent yet", EDIT_WAIT_SECONDS)
+        if message.replaces is not None and message.revision:
+            return await self._edit_in_turn(message, message.replaces, message.chat_id)
+        return await self._to_telegram(message, message.chat_id)
+
+    async def _edit_in_turn(self, message: OutgoingMessage, replaces: str, chat_id: int) -> Verdict:
+        """Edits of one message go one at a time, and never back to an older revision."""
+        turn = f"edit:{replaces}"
+        if not await self.record.claim(turn):
+            return Later(Why.BUSY, "another edit of it is on its way", EDIT_WAIT_SECONDS)
         try:
-            sent = await self._to_chat(message)
+            if not await self.record.advance(replaces, message.revision):
+                await self.record.settled(message.key, Outcome.SUPERSEDED)
+                return Done(Outcome.SUPERSEDED)
+            return await self._to_telegram(message, chat_id)
+        finally:
+            await self.record.release(turn)
+
+    async def _to_telegram(self, message: OutgoingMessage, chat_id: int) -> Verdict:
+        try:
+            sent = await self._to_chat(message, chat_id)
         except TelegramRetryAfter as error:
             self.metrics.throttled.inc()
             await self.limiter.pause_everyone(error.retry_after)
             return Later(Why.THROTTLED, "retry_after", float(error.retry_after))
         except TelegramForbiddenError:
+            log.info("a chat blocked the bot; the %s message goes by SMS if it can", message.kind)
             return await self._by_sms(message)
         except (TelegramBadRequest, TelegramNotFound) as error:
             return Dead(f"{type(error).__name__}: {_first_words(error.message)}")
@@ -137,7 +161,7 @@ class Sender:
         """An edit taken by another consumer before its message went out waits for it."""
         return await self.record.was_queued(key) and not await self.record.was_sent(key)
 
-    async def _to_chat(self, message: OutgoingMessage) -> SentMessage:
+    async def _to_chat(self, message: OutgoingMessage, chat_id: int) -> SentMessage:
         earlier = await self.record.message_of(message.replaces) if message.replaces else None
         if earlier is not None and message.replaces is not None:
             try:
@@ -147,27 +171,27 @@ class Sender:
                     return earlier
                 if not any(gone in error.message for gone in GONE):
                     raise
-            sent = await self._send(message)
+            sent = await self._send(message, chat_id)
             await self.record.sent(message.replaces, sent)  # later edits find the new one
             return sent
-        return await self._send(message)
+        return await self._send(message, chat_id)
 
-    async def _send(self, message: OutgoingMessage) -> SentMessage:
-        await self._slot(message)
+    async def _send(self, message: OutgoingMessage, chat_id: int) -> SentMessage:
+        await self._slot(message, chat_id)
         started = time.perf_counter()
         try:
             result = await self.bot.send_message(
-                message.chat_id,
+                chat_id,
                 message.text,
                 reply_markup=message.markup,
                 allow_paid_broadcast=self.paid_broadcast or None,
             )
         finally:
             self.metrics.send_seconds.observe(time.perf_counter() - started)
-        return SentMessage(message.chat_id, result.message_id)
+        return SentMessage(chat_id, result.message_id)
 
     async def _edit(self, earlier: SentMessage, message: OutgoingMessage) -> SentMessage:
-        await self._slot(message)
+        await self._slot(message, earlier.chat_id)
         started = time.perf_counter()
         try:
             await self.bot.edit_message_text(
@@ -180,23 +204,22 @@ class Sender:
             self.metrics.send_seconds.observe(time.perf_counter() - started)
         return earlier
 
-    async def _slot(self, message: OutgoingMessage) -> None:
-        await self.limiter.wait_for_slot(
-            message.chat_id, spaced=message.priority is not Priority.URGENT
-        )
+    async def _slot(self, message: OutgoingMessage, chat_id: int) -> None:
+        await self.limiter.wait_for_slot(chat_id, spaced=message.priority is not Priority.URGENT)
 
     async def _by_sms(self, message: OutgoingMessage) -> Verdict:
-        """Once: the record is settled right after the text went out."""
+        """Once: the record is settled right after the text went out (the claim keeps a
+        second process from texting it meanwhile)."""
         phone = message.phone
         if phone is None and message.customer_id is not None:
             phone = await self.phones.phone_of(message.customer_id)
         if phone is None or message.sms_text is None:
-            log.info("a chat blocked the bot; the %s message has no SMS to go by", message.kind)
+            log.info("the %s message has no SMS to go by", message.kind)
             await self.record.settled(message.key, Outcome.BLOCKED)
             return Done(Outcome.BLOCKED)
-        await self.sms.send(phone, message.sms_text)
+        sms = self.replies_by_sms if message.chat_id is None else self.sms
+        await sms.send(phone, message.sms_text)
         await self.record.settled(message.key, Outcome.BY_SMS)
-        log.info("a chat blocked the bot; the %s message went by SMS", message.kind)
         return Done(Outcome.BY_SMS)
 
 

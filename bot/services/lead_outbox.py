@@ -31,6 +31,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from bot.services.later import LaterMessage, LaterMessages
+from bot.supervision import Backoff
 from integrations.bank.errors import BankError, BankUnavailable
 from integrations.bank.models import (
     ConsentPurpose,
@@ -157,13 +158,7 @@ class LeadOutbox:
         await self.redis.delete(user_key(user_id), phone_key(user_id), *members)
 
 
-@dataclass(frozen=True)
-class Backoff:
-    first_ms: int = 1_000
-    max_ms: int = 30_000
-
-    def after(self, attempts: int) -> int:
-        return int(min(self.first_ms * 2 ** max(attempts - 1, 0), self.max_ms))
+LEAD_BACKOFF = Backoff(first_delay=1.0, max_delay=30.0)  # between tries of one lead
 
 
 class LeadDelivery:
@@ -180,8 +175,12 @@ class LeadDelivery:
         self.redis = redis
         self.bank = bank
         self.consumer = consumer
-        self.backoff = backoff or Backoff()
+        self.backoff = backoff or LEAD_BACKOFF
         self._group_ready = False
+
+    def _wait_ms(self, deliveries: int) -> int:
+        """Before the next try of a lead; Redis Streams count idle time in milliseconds."""
+        return int(self.backoff.delay(deliveries) * 1000)
 
     async def deliver_new(
         self, messenger: LeadMessenger, block_ms: int | None = None, count: int = 50
@@ -206,9 +205,9 @@ class LeadDelivery:
         due = [
             item
             for item in pending
-            if item["time_since_delivered"] >= self.backoff.after(item["times_delivered"])
+            if item["time_since_delivered"] >= self._wait_ms(item["times_delivered"])
         ]
-        min_idle = min((self.backoff.after(item["times_delivered"]) for item in due), default=0)
+        min_idle = min((self._wait_ms(item["times_delivered"]) for item in due), default=0)
         return await self._claim_and_deliver(due, min_idle, messenger)
 
     async def bank_down(self) -> bool:
@@ -227,7 +226,7 @@ class LeadDelivery:
         # whoever holds them.
         start = "-"
         while page := await self._pending(start):
-            delivered += await self._claim_and_deliver(page, self.backoff.first_ms, messenger)
+            delivered += await self._claim_and_deliver(page, self._wait_ms(1), messenger)
             start = "(" + _text(page[-1]["message_id"])
         return delivered
 
@@ -256,7 +255,7 @@ class LeadDelivery:
         """The worker: block on the stream for new leads; retry failed ones in between."""
         while not stop.is_set():
             await self.retry_due(messenger)
-            await self.deliver_new(messenger, block_ms=min(self.backoff.first_ms, 5_000))
+            await self.deliver_new(messenger, block_ms=min(self._wait_ms(1), 5_000))
 
     async def relay(
         self, event: LeadStatusChanged | LoanDisbursed, messenger: LeadMessenger

@@ -3,7 +3,8 @@
 Producers (reminders, lead news, officers' cards and escalations, payout notices, receipts,
 "remind me later") build an `OutgoingMessage` and `enqueue` it on an `Outbox`; one Sender
 delivers it later, once per idempotency key, through the shared rate limit, with the SMS
-fallback when the chat blocked the bot. The implementation lives with the job engine.
+fallback when the chat blocked the bot. A message with no chat goes by SMS only (the answer
+to a command given by SMS). The implementation lives with the job engine.
 """
 
 from __future__ import annotations
@@ -27,15 +28,29 @@ class Priority(IntEnum):
 @dataclass(frozen=True)
 class OutgoingMessage:
     key: str  # idempotency key, "kind:...": one delivery per key, ever
-    chat_id: int
+    chat_id: int | None  # None: by SMS only, `sms_text` to `phone` (see `by_sms`)
     text: str
     markup: InlineKeyboardMarkup | None = None
     replaces: str | None = None  # key of an earlier message to edit in place, if still there
+    revision: int = 0  # edits of one message: one with a lower revision than applied is dropped
     sms_text: str | None = None  # what to text instead when the chat blocked the bot
     phone: str | None = None  # where that SMS goes; None: look it up from `customer_id`
     customer_id: str | None = None
     priority: Priority = Priority.NORMAL
     not_before: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.chat_id is None and (
+            self.phone is None or self.sms_text is None or self.replaces is not None
+        ):
+            raise ValueError("a message with no chat needs a phone and a text and edits nothing")
+
+    @classmethod
+    def by_sms(
+        cls, key: str, phone: str, text: str, priority: Priority = Priority.NORMAL
+    ) -> OutgoingMessage:
+        """A text message only, to someone who talks to the bank by SMS."""
+        return cls(key=key, chat_id=None, text=text, sms_text=text, phone=phone, priority=priority)
 
     @property
     def kind(self) -> str:

@@ -50,6 +50,12 @@ end
 return 1
 """
 
+ADVANCE_SCRIPT = """
+if tonumber(ARGV[1]) < tonumber(redis.call('GET', KEYS[1]) or '0') then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+
 KEEP_SECONDS = 90 * 86400  # how long a key is remembered: one delivery per key, ever
 CLAIM_SECONDS = 300  # a process that died while sending lets go of the message after this
 RECORD_PREFIX = "outbound:record"
@@ -57,6 +63,7 @@ RECORD_PREFIX = "outbound:record"
 # (90 days after the upgrade), so that nothing sent then is sent again.
 LEGACY_SENT_PREFIX = "send:done"
 CLAIM_PREFIX = "outbound:claim"
+REVISION_PREFIX = "outbound:revision"  # the latest revision of a message that edits applied
 DEAD_STREAM = "outbound:dead"
 DEAD_STREAM_LENGTH = 100_000
 
@@ -105,6 +112,7 @@ class Outcome(StrEnum):
     SENT = "sent"
     BY_SMS = "by_sms"
     BLOCKED = "blocked"  # the chat blocked the bot and there was no SMS to send instead
+    SUPERSEDED = "superseded"  # an edit that a later revision of the message had overtaken
     DEAD = "dead"
 
 
@@ -121,6 +129,7 @@ class DeliveryRecord:
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        self._advance = redis.register_script(ADVANCE_SCRIPT)
 
     async def accept(self, key: str) -> bool:
         """Note the key as queued; False when it was queued (or delivered) before."""
@@ -151,6 +160,12 @@ class DeliveryRecord:
 
     async def release(self, key: str) -> None:
         await self.redis.delete(_claim(key))
+
+    async def advance(self, key: str, revision: int) -> bool:
+        """Note that message `key` is being edited to `revision`; False when a later revision
+        was applied already (the same one again is fine: a retry)."""
+        keys, args = [f"{REVISION_PREFIX}:{key}"], [revision, KEEP_SECONDS]
+        return bool(await self._advance(keys=keys, args=args))
 
     async def sent(self, key: str, message: SentMessage) -> None:
         value = f"{Outcome.SENT}:{message.chat_id}:{message.message_id}"

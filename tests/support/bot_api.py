@@ -3,7 +3,8 @@
 It serves `getUpdates` (long polling from updates the test feeds; the offset confirms them,
 as Telegram does), records every call, and answers the sending methods with real `Message`
 objects. Faults are scripted per chat: a chat that blocked the bot (403), flood control
-(429 with `retry_after`), a message that can no longer be edited (400).
+(429 with `retry_after`), a message that can no longer be edited (400), Telegram's front end
+failing a few requests (502).
 
     async with StandInBotApi() as telegram:
         settings = Settings(api_base_url=telegram.base_url, ...)
@@ -49,6 +50,7 @@ class Faults:
     retry_after: dict[int, list[int]] = field(default_factory=dict)  # chat -> 429s to give
     gone: set[int] = field(default_factory=set)  # message ids that can no longer be edited
     down: bool = False  # every method answers 502, as when Telegram's front end is down
+    server_errors: dict[int, int] = field(default_factory=dict)  # chat -> 502s to give
 
 
 class StandInBotApi:
@@ -56,6 +58,7 @@ class StandInBotApi:
         self.token = token
         self.calls: list[Call] = []
         self.faults = Faults()
+        self.when_called: dict[str, Callable[[], None]] = {}  # method -> run once, on arrival
         self._updates: list[dict[str, Any]] = []
         self._arrived = asyncio.Condition()
         self._message_ids = itertools.count(1)
@@ -117,6 +120,8 @@ class StandInBotApi:
         method = request.match_info["method"]
         params = {key: _decode(value) for key, value in (await request.post()).items()}
         call = Call(method, params, time.monotonic())
+        if method in self.when_called:
+            self.when_called.pop(method)()
         refusal = self._refusal(call)
         if refusal is not None:
             self.calls.append(Call(method, params, call.at, refused=refusal.status))
@@ -132,6 +137,9 @@ class StandInBotApi:
         chat = call.chat_id
         if chat is not None and chat in self.faults.blocked:
             return _error(403, "Forbidden: bot was blocked by the user")
+        if chat is not None and self.faults.server_errors.get(chat):
+            self.faults.server_errors[chat] -= 1
+            return _error(502, "Bad Gateway")
         waits = self.faults.retry_after.get(chat) if chat is not None else None
         if waits:
             seconds = waits.pop(0)

@@ -4,7 +4,8 @@ Cards are queued on the outbound pipeline, never sent here. A card's first messa
 key `card:<lead>:<officer>:<role>`, so it is sent once however often it is asked for; each
 edit replaces that message and has its own key (the revision and a digest of what it
 shows), so asking twice for the same edit sends one, and a card changed back to what it
-showed earlier is still edited."""
+showed earlier is still edited. Revisions are handed out by Redis, one at a time, so two
+edits at the same moment get two; the Sender applies the higher one last."""
 
 from __future__ import annotations
 
@@ -49,22 +50,59 @@ class Card:
         return cls(**data)
 
 
+# The next revision of one officer's card: never below what the card last recorded.
+NEXT_REVISION_SCRIPT = """
+local revision = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+if revision <= tonumber(ARGV[2]) then
+  revision = tonumber(ARGV[2]) + 1
+  redis.call('HSET', KEYS[1], ARGV[1], revision)
+end
+return revision
+"""
+
+# A card is saved with an edit's revision only while no later revision was handed out.
+SAVE_IF_LATEST_SCRIPT = """
+if tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0') > tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1
+"""
+
+
+def cards_key(lead_id: str) -> str:
+    return f"officers:cards:{lead_id}"
+
+
+def revisions_key(lead_id: str) -> str:
+    return f"officers:cards:revisions:{lead_id}"
+
+
 class CardRegistry:
     """lead -> the card messages showing it, one per officer."""
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        self._next_revision = redis.register_script(NEXT_REVISION_SCRIPT)
+        self._save_if_latest = redis.register_script(SAVE_IF_LATEST_SCRIPT)
+
+    async def next_revision(self, lead_id: str, card: Card) -> int:
+        args: list[str | int] = [card.officer_id, card.revision]
+        return int(await self._next_revision(keys=[revisions_key(lead_id)], args=args))
+
+    async def save_revision(self, lead_id: str, card: Card) -> None:
+        """Save an edited card unless a later edit of it was begun meanwhile."""
+        keys = [cards_key(lead_id), revisions_key(lead_id)]
+        await self._save_if_latest(keys=keys, args=[card.officer_id, card.revision, card.dumps()])
 
     async def cards(self, lead_id: str) -> list[Card]:
-        raw = await self.redis.hgetall(f"officers:cards:{lead_id}")  # type: ignore[misc]  # redis-py 7 types
+        raw = await self.redis.hgetall(cards_key(lead_id))  # type: ignore[misc]  # redis-py 7 types
         return sorted((Card.loads(value) for value in raw.values()), key=lambda c: c.officer_id)
 
     async def card(self, lead_id: str, officer_id: str) -> Card | None:
-        raw = await self.redis.hget(f"officers:cards:{lead_id}", officer_id)  # type: ignore[misc]  # redis-py 7 types
+        raw = await self.redis.hget(cards_key(lead_id), officer_id)  # type: ignore[misc]  # redis-py 7 types
         return None if raw is None else Card.loads(raw)
 
     async def save(self, lead_id: str, card: Card) -> None:
-        await self.redis.hset(f"officers:cards:{lead_id}", card.officer_id, card.dumps())  # type: ignore[misc]  # redis-py 7 types
+        await self.redis.hset(cards_key(lead_id), card.officer_id, card.dumps())  # type: ignore[misc]  # redis-py 7 types
 
 
 class LeadCards:
@@ -153,7 +191,7 @@ class LeadCards:
         digest = _digest(text, markup)
         if digest == card.digest:
             return
-        revision = card.revision + 1
+        revision = await self.registry.next_revision(lead.id, card)
         await self.outbox.enqueue(
             OutgoingMessage(
                 key=f"{card.first_key}:{revision}:{digest}",
@@ -161,10 +199,11 @@ class LeadCards:
                 text=text,
                 markup=markup,
                 replaces=card.first_key,
+                revision=revision,
                 priority=Priority.URGENT,
             )
         )
-        await self.registry.save(lead.id, replace(card, digest=digest, revision=revision))
+        await self.registry.save_revision(lead.id, replace(card, digest=digest, revision=revision))
 
     async def changed(self, lead_id: str, member: StaffMember) -> Card | None:
         """The card now shows something else (a picker, details): the next edit must happen."""
