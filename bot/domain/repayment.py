@@ -208,6 +208,12 @@ def overdue_amount(position: LoanPosition, on: date) -> Decimal:
     return sum((book.owed(row) for row in book.overdue), ZERO)
 
 
+def penalties(position: LoanPosition, on: date) -> tuple[Decimal, ...]:
+    """Each installment's unpaid penalty interest on the date."""
+    book = _Book(position, on)
+    return tuple(map(book.penalty, position.rows))
+
+
 def installment_amount(position: LoanPosition, on: date) -> Decimal:
     """What is due now: the overdue installments and the current one."""
     book = _Book(position, on)

@@ -7,7 +7,13 @@ import sqlite3
 from decimal import Decimal
 
 from integrations.bank.errors import NotFound
-from integrations.bank.models import District, Industry, LoanProduct, RepaymentMethod
+from integrations.bank.models import (
+    District,
+    Industry,
+    LoanProduct,
+    RepaymentMethod,
+    RepaymentTerms,
+)
 from integrations.bank.money import from_fen
 
 
@@ -21,6 +27,7 @@ def product_model(row: sqlite3.Row) -> LoanProduct:
         max_term_months=row["max_term_months"],
         annual_rate=Decimal(row["annual_rate"]),
         allowed_methods=[RepaymentMethod(method) for method in json.loads(row["allowed_methods"])],
+        repayment=RepaymentTerms.model_validate_json(row["repayment"]),
     )
 
 
