@@ -24,7 +24,7 @@ class LoanToday:
 class RepaymentPlan:
     kind: RepaymentKind
     amount: Decimal
-    payoff: PayoffQuote
+    today: LoanToday
     prepayment: Prepayment | None = None
     result: rules.PaymentResult | None = None  # a prepayment's allocation and new schedule
     old_rows: tuple[rules.Row, ...] = ()
@@ -57,22 +57,23 @@ def plan_repayment(
     prepayment of the kind chosen, or the choice."""
     payoff = today.payoff
     if amount is None or amount == payoff.amount:
-        return RepaymentPlan(RepaymentKind.PAYOFF, payoff.amount, payoff)
+        return RepaymentPlan(RepaymentKind.PAYOFF, payoff.amount, today)
     if amount > payoff.amount:
         raise PlanRefused(owed=payoff.amount)
     position = position_of(today.loan, terms, payoff.on)
     if amount <= rules.installment_amount(position, payoff.on):
-        return RepaymentPlan(RepaymentKind.INSTALLMENT, amount, payoff)
+        return RepaymentPlan(RepaymentKind.INSTALLMENT, amount, today)
     kinds = list(Prepayment) if prepayment is None else [prepayment]
-    options = tuple(_prepayment(position, payoff, amount, kind) for kind in kinds)
+    options = tuple(_prepayment(position, today, amount, kind) for kind in kinds)
     if prepayment is None:
         return PrepaymentChoice(today.loan.id, amount, options)
     return options[0]
 
 
 def _prepayment(
-    position: rules.LoanPosition, payoff: PayoffQuote, amount: Decimal, kind: Prepayment
+    position: rules.LoanPosition, today: LoanToday, amount: Decimal, kind: Prepayment
 ) -> RepaymentPlan:
+    payoff = today.payoff
     try:
         result = rules.repay(
             position, payoff.on, rules.PaymentKind.PARTIAL, amount, rules.Prepayment(kind.value)
@@ -84,7 +85,7 @@ def _prepayment(
     return RepaymentPlan(
         RepaymentKind.PARTIAL,
         amount,
-        payoff,
+        today,
         kind,
         result,
         position.rows,

@@ -41,7 +41,6 @@ from integrations.bank.models import (
     AccountType,
     LimitKind,
     OperationKind,
-    PayoffQuote,
     Prepayment,
     Receipt,
     RepaymentKind,
@@ -188,16 +187,20 @@ class MoneyTexts:
                         date=day(loan.next_due.due_date, self.locale),
                     )
                 )
-            lines.append(self.payoff(payoff))
+            lines.append(self.payoff(today))
         return "\n".join(lines)
 
-    def payoff(self, payoff: PayoffQuote) -> str:
+    def payoff(self, today: LoanToday) -> str:
+        """The payoff as principal and interest (overdue interest included; fees and penalty
+        are named on their own lines)."""
+        payoff, principal = today.payoff, today.loan.outstanding_principal
+        interest = payoff.amount - principal - payoff.fees - payoff.penalty
         return _(
             "Pay off today: {amount} (principal {principal} + interest to today {interest})."
         ).format(
             amount=self.money(payoff.amount),
-            principal=self.money(payoff.principal + payoff.overdue),
-            interest=self.money(payoff.interest),
+            principal=self.money(principal),
+            interest=self.money(interest),
         )
 
     def prepayment_choice(self, choice: PrepaymentChoice) -> str:
@@ -208,7 +211,7 @@ class MoneyTexts:
             ).format(amount=amount)
         ]
         lines += [self.prepayment_option(plan) for plan in choice.options]
-        plain = f"{choice.amount:f}"
+        plain = f"{choice.amount.normalize():f}"
         lines.append(
             _(
                 "Send HK {amount} JG for lower installments or HK {amount} SQ for a shorter term."
@@ -233,7 +236,7 @@ class MoneyTexts:
         """What a repayment does: the payoff's parts, or a prepayment's allocation, schedule
         (first rows, the last) and interest saved."""
         if plan.kind is RepaymentKind.PAYOFF:
-            return [self.payoff(plan.payoff)]
+            return [self.payoff(plan.today)]
         if plan.result is None:
             return []
         paid = plan.result.allocation
