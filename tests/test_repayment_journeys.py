@@ -170,3 +170,23 @@ async def test_an_overdue_loan_is_paid_off_by_sms(
     await phone.text(f"QR {phone.code()}")
     assert "贷款已结清。" in "".join(phone.inbox()[-4:])
     assert (await bank.get_loan("LN000002")).status is LoanStatus.CLOSED
+
+
+async def test_the_repay_button_under_loans_starts_the_preview_and_the_code(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter
+) -> None:
+    await driver.send(MERCHANT_ZH, "📋 我的贷款")
+    await driver.press(MERCHANT_ZH, "💸 还款 LN000001")
+    offer = driver.last(MERCHANT_ZH)
+    assert offer.text == "归还贷款 LN000001：请选择金额；银行会发送验证码供您确认。"
+    assert [b.text for b in offer.flat_buttons()] == [
+        "本期应还 ¥2,665.46", "今日结清 ¥27,763.50",
+    ]  # fmt: skip
+    await driver.press(MERCHANT_ZH, "本期应还")
+    preview = driver.last(MERCHANT_ZH)
+    assert "归还贷款 LN000001（****0001）" in preview.text and "金额：¥2,665.46" in preview.text
+    assert [b.text for b in preview.flat_buttons()] == ["✅ 确认", "✖️ 取消"]
+    await driver.send(MERCHANT_ZH, f"QR {latest_code(sms)}")
+    assert "交易完成" in driver.last(MERCHANT_ZH).text
+    loan = await bank.get_loan(LOAN)
+    assert loan.next_due is not None and loan.next_due.installment_number == 3

@@ -38,6 +38,7 @@ from bot.domain.commands import (
     Transfer,
     parse_command,
 )
+from bot.domain.repayment import PaymentKind
 from bot.domain.repayment import Prepayment as DomainPrepayment
 from bot.services.money_outcomes import (
     Balances,
@@ -73,7 +74,9 @@ from bot.services.repayment_plans import (
     PlanRefused,
     PrepaymentChoice,
     RepaymentPlan,
+    RepayOptions,
     plan_repayment,
+    repay_options,
 )
 from integrations.bank.errors import (
     AccountClosed,
@@ -343,14 +346,41 @@ class MoneyCommandEngine:
         phone = command.phone or (await self.bank.get_customer(customer_id)).phone
         return _Draft(OperationKind.TOP_UP, phone, command.amount, "", phone)
 
+    async def _terms(self, loan: Loan) -> RepaymentTerms:
+        products = {product.code: product for product in await self.bank.list_products()}
+        product = products.get(loan.product_code)
+        return product.repayment if product is not None else RepaymentTerms()
+
+    async def repay_options(self, customer_id: str, loan_id: str) -> RepayOptions | Outcome:
+        """What one press can repay of the customer's loan now."""
+        try:
+            loan = _pick_loan(await self._active_loans(customer_id), loan_id)
+            return repay_options(await self._today(loan), await self._terms(loan))
+        except _Refuse as refusal:
+            return refusal.outcome
+        except BankUnavailable:
+            return BankDown()
+
+    async def repay_by_button(
+        self, customer_id: str, loan_id: str, kind: PaymentKind, reply_to: ReplyTo
+    ) -> Outcome:
+        """The repayment a button under the loan names, its amount worked out now."""
+        options = await self.repay_options(customer_id, loan_id)
+        if not isinstance(options, RepayOptions):
+            return options
+        amounts = {PaymentKind.INSTALLMENT: options.installment,
+                   PaymentKind.OVERDUE: options.overdue}  # fmt: skip
+        amount = amounts.get(kind)
+        if kind is not PaymentKind.PAYOFF and not amount:
+            return Refused(Refusal.NOTHING_DUE)
+        return await self.run(customer_id, Repay(amount, loan_id), reply_to)
+
     async def _repay_draft(self, customer_id: str, command: Repay) -> _Draft:
         loan = _pick_loan(await self._active_loans(customer_id), command.loan_ref)
-        products = {product.code: product for product in await self.bank.list_products()}
-        terms = products[loan.product_code].repayment if loan.product_code in products else None
         prepayment = Prepayment(command.prepayment.value) if command.prepayment else None
         try:
             plan = plan_repayment(
-                await self._today(loan), terms or RepaymentTerms(), command.amount, prepayment
+                await self._today(loan), await self._terms(loan), command.amount, prepayment
             )
         except PlanRefused as refused:
             if refused.minimum is not None:

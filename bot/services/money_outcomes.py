@@ -34,6 +34,7 @@ class Refusal(StrEnum):
     NO_LOAN = "no_loan"
     WHICH_LOAN = "which_loan"
     MORE_THAN_OWED = "more_than_owed"
+    NOTHING_DUE = "nothing_due"  # a button for an amount that is no longer due
     BELOW_MINIMUM = "below_minimum"  # a prepayment's extra principal below the product's
     NOT_ALLOWED = "not_allowed"
 

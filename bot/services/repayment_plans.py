@@ -40,6 +40,28 @@ class PrepaymentChoice:
     options: tuple[RepaymentPlan, ...]
 
 
+@dataclass(frozen=True)
+class RepayOptions:
+    """The amounts a merchant can repay with one press: this installment (with anything
+    overdue), the overdue only (zero when nothing is), the payoff today."""
+
+    loan_id: str
+    installment: Decimal
+    overdue: Decimal
+    payoff: Decimal
+
+
+def repay_options(today: LoanToday, terms: RepaymentTerms) -> RepayOptions:
+    on = today.payoff.on
+    position = position_of(today.loan, terms, on)
+    return RepayOptions(
+        today.loan.id,
+        rules.installment_amount(position, on),
+        rules.overdue_amount(position, on),
+        today.payoff.amount,
+    )
+
+
 class PlanRefused(Exception):
     def __init__(self, owed: Decimal | None = None, minimum: Decimal | None = None) -> None:
         super().__init__("repayment refused")

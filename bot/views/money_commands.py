@@ -388,6 +388,7 @@ def refusal_reason(reason: Refusal) -> str:
         Refusal.BAD_BILL_ACCOUNT: _("That is not a bill account number of this biller."),
         Refusal.NO_LOAN: _("No active loan found."),
         Refusal.WHICH_LOAN: _("You have several loans: name one, e.g. HK LN0001 500."),
+        Refusal.NOTHING_DUE: _("Nothing of that is due now."),
     }  # fmt: skip
     return reasons.get(reason, _("The bank refused this operation."))
 
