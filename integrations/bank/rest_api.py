@@ -18,7 +18,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
 from integrations.bank import models as m
-from integrations.bank.errors import PROBLEM_TYPE_PREFIX, InvalidRequest, NotFound
+from integrations.bank.errors import PROBLEM_TYPE_PREFIX, InvalidDate, InvalidRequest, NotFound
 from integrations.bank.protocol import BankAdapter
 
 API_VERSION = "1.0.0"
@@ -163,7 +163,7 @@ def _day(call: Call, name: str) -> date | None:
     try:
         return date.fromisoformat(str(raw))
     except ValueError:
-        raise InvalidRequest(f"{name} must be a date, YYYY-MM-DD") from None
+        raise InvalidDate(f"{name} must be a date, YYYY-MM-DD") from None
 
 
 def _page_size(call: Call, default: int) -> int:

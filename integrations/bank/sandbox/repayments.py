@@ -7,7 +7,7 @@ import sqlite3
 from datetime import date
 
 from bot.domain import repayment as rules
-from integrations.bank.errors import InvalidRequest, InvalidState, NotFound
+from integrations.bank.errors import InvalidDate, InvalidRequest, InvalidState, NotFound
 from integrations.bank.models import (
     Allocation,
     LoanStatus,
@@ -43,12 +43,12 @@ def payoff_quote(
     """What closes the loan on ``on`` (default today, in the bank's time zone)."""
     day = context.today if on is None else on
     if day < context.today:
-        raise InvalidRequest(f"a payoff quote is for today ({context.today}) or later")
+        raise InvalidDate(f"a payoff quote is for today ({context.today}) or later")
     position = loan_position(connection, _active_loan(connection, loan_id))
     try:
         quote = rules.payoff_quote(position, day)
     except rules.RepaymentError as error:
-        raise InvalidRequest(f"the loan is paid out on {position.disbursed_on}") from error
+        raise InvalidDate(f"the loan is paid out on {position.disbursed_on}") from error
     return PayoffQuote(
         loan_id=loan_id,
         on=day,
