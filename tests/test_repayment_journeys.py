@@ -190,3 +190,18 @@ async def test_the_repay_button_under_loans_starts_the_preview_and_the_code(
     assert "交易完成" in driver.last(MERCHANT_ZH).text
     loan = await bank.get_loan(LOAN)
     assert loan.next_due is not None and loan.next_due.installment_number == 3
+
+
+async def test_the_choice_in_russian_and_a_payoff_by_sms_in_english(
+    driver: ChatDriver, gateway: TestClient, sms: RecordingSmsSender, bank: BankAdapter
+) -> None:
+    await driver.send(MERCHANT_RU, "HK 5000")
+    choice = driver.last(MERCHANT_RU)
+    assert "Короче срок: осталось платежей 10, последний 56,71\xa0CN¥" in choice.text
+    assert [b.text for b in choice.flat_buttons()] == ["Меньше платёж", "Короче срок"]
+    await deposit(bank, await merchant_id(bank), "30000")
+    phone = Phone(gateway, sms)
+    await phone.text("REPAY ALL")
+    await phone.text("OK " + phone.code())
+    await phone.text("LOAN")
+    assert phone.last() == "You have no active loans."

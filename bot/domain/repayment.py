@@ -424,12 +424,15 @@ class _Book:
         if amount <= due or self.current is None or len(self.current_rows) < 2:
             raise RepaymentError(RepaymentErrorCode.NOT_ABOVE_DUE, amount=amount, due=due)
         changed, paid, budget = self._settle_overdue(amount)
-        current, later = self.current_rows[0], self.current_rows[1:]
+        current = self.current_rows[0]
+        later = tuple(row for row in self.current_rows[1:] if not row.settled)
         interest = self.interest_due_now
         extra, fees = self._extra_principal(budget - interest - current.unpaid_principal, current)
         old_balance = sum((row.unpaid_principal for row in later), ZERO)
         if amount >= payoff or extra >= old_balance:
             raise RepaymentError(RepaymentErrorCode.NOT_BELOW_PAYOFF, amount=amount, payoff=payoff)
+        if extra <= 0:  # all of it went to the fee
+            raise RepaymentError(RepaymentErrorCode.NOT_ABOVE_DUE, amount=amount, due=due)
         minimum = self.rules.minimum_prepayment
         if minimum is not None and extra < minimum:
             raise RepaymentError(RepaymentErrorCode.BELOW_MINIMUM, amount=extra, minimum=minimum)
@@ -484,7 +487,11 @@ def _reschedule(
     result: list[Row] = []
     for index, row in enumerate(rows):
         if new_opening[index] <= 0:
-            break
+            if row.paid_principal or row.paid_interest:  # what was paid stays on its row
+                result.append(
+                    replace(row, principal=row.paid_principal, interest=row.paid_interest)
+                )
+            continue
         following = new_opening[index + 1] if index + 1 < len(rows) else ZERO
         interest = book.interest_on(row, new_opening[index], old_opening[index])
         result.append(

@@ -367,3 +367,18 @@ def test_any_payment_settles_the_oldest_overdue_installment_first(data: st.DataO
             untouched.paid_interest,
         )
     assert result.allocation.total == D(cents) / 100
+
+
+@PROPERTY
+@given(st.data())
+def test_the_full_period_rule_never_charges_less_and_agrees_on_due_dates(
+    data: st.DataObject,
+) -> None:
+    position = data.draw(positions())
+    on = a_date_in(data.draw, position)
+    to_the_day = replace(position, rules=replace(position.rules, accrual=Accrual.TO_THE_DAY))
+    full = replace(position, rules=replace(position.rules, accrual=Accrual.FULL_PERIOD))
+    assert payoff_quote(full, on).total >= payoff_quote(to_the_day, on).total
+    due = next((row.due_date for row in position.rows if row.due_date >= on), None)
+    if due is not None:
+        assert payoff_quote(full, due) == payoff_quote(to_the_day, due)
