@@ -45,7 +45,7 @@ DATE_NAMES = frozenset({"date", "day", "start", "earliest", "latest", "first_due
 MOMENT_NAMES = frozenset({"when"})
 # Words a sentence may carry in any language: command words, codes, brands, units.
 ALLOWED_LATIN = frozenset({
-    "YE", "MX", "ZZ", "JF", "HK", "CZ", "DK", "QR", "QX", "ALL", "BAL", "TRF", "ELEC",
+    "YE", "MX", "JG", "SQ", "ZZ", "JF", "HK", "CZ", "DK", "QR", "QX", "ALL", "BAL", "TRF", "ELEC",
     "WATER", "GAS", "PHONE", "Telegram", "SMS", "APR", "CSV", "PNG", "ID", "LPR", "IPC", "OK",
 })  # fmt: skip
 # Samples for words that the code puts in, one per language: (zh_Hans, en, ru).

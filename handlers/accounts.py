@@ -28,7 +28,9 @@ from pydantic import Field
 
 from bot.config import Settings
 from bot.container import Services
+from bot.domain.repayment import PaymentKind
 from bot.filters import MenuButton, RouterEntry
+from bot.i18n import money
 from bot.keyboards import (
     BALANCE_LABEL,
     LOANS_LABEL,
@@ -46,8 +48,12 @@ from bot.services.accounts import (
     BindingProblem,
     NotTheirLoan,
 )
+from bot.services.money_store import ReplyTo
+from bot.services.repayment_plans import RepayOptions
 from bot.state import leave_flow
 from bot.views import accounts as views
+from handlers.money_commands import buttons as money_buttons
+from handlers.money_commands import texts as money_texts
 from integrations.bank.models import Loan
 
 CODE_LENGTH = 6
@@ -66,6 +72,14 @@ class LoanButton(CallbackData, prefix="ln"):
     action: Literal["schedule", "page", "csv", "repay"]
     loan: LoanId
     page: Annotated[int, Field(ge=0, le=1000)] = 0
+
+
+class RepayPress(CallbackData, prefix="ra"):
+    """Repay this installment, the overdue, or the payoff: the amount is worked out again
+    when pressed, from the bank's loan, never taken from the button."""
+
+    loan: LoanId
+    kind: Literal[PaymentKind.INSTALLMENT, PaymentKind.OVERDUE, PaymentKind.PAYOFF]
 
 
 class StatementPage(CallbackData, prefix="st"):
@@ -309,7 +323,7 @@ async def loan_button(
     await callback.answer()
     message = callback.message
     if callback_data.action == "repay":
-        await message.answer(views.repay_hint(loan, services.settings.currency, locale))
+        await _offer_repayment(message, services, customer_id, loan, locale)
     elif callback_data.action == "csv":
         document = BufferedInputFile(views.schedule_csv(loan), filename=f"{loan.id}.csv")
         await message.answer_document(document)
@@ -326,6 +340,47 @@ async def loan_button(
             await message.edit_text(**content, reply_markup=markup)
         else:
             await message.answer(**content, reply_markup=markup)
+
+
+async def _offer_repayment(
+    message: Message, services: Services, customer_id: str, loan: Loan, locale: str
+) -> None:
+    options = await services.money_commands.repay_options(customer_id, loan.id)
+    if not isinstance(options, RepayOptions):
+        await message.answer(money_texts(services.settings, locale).render(options))
+        return
+    cash = services.settings.currency
+    labels = [
+        (PaymentKind.INSTALLMENT, options.installment, _("This installment {amount}")),
+        (PaymentKind.OVERDUE, options.overdue, _("All overdue {amount}")),
+        (PaymentKind.PAYOFF, options.payoff, _("Pay off today {amount}")),
+    ]
+    builder = InlineKeyboardBuilder()
+    for kind, amount, label in labels:
+        if amount and not (kind is PaymentKind.OVERDUE and amount == options.installment):
+            builder.button(
+                text=label.format(amount=money(amount, cash, locale)),
+                callback_data=RepayPress(loan=loan.id, kind=kind),
+            )
+    builder.adjust(1)
+    text = _("Repay loan {reference}: choose the amount; the bank texts a code to confirm it.")
+    await message.answer(text.format(reference=loan.id), reply_markup=builder.as_markup())
+
+
+async def repay_pressed(
+    callback: CallbackQuery, callback_data: RepayPress, locale: str, services: Services
+) -> None:
+    customer_id = await _callback_customer(callback, services.accounts, locale)
+    if customer_id is None or not isinstance(callback.message, Message):
+        return
+    await callback.answer()
+    await services.money_commands.store.remember_locale(customer_id, locale)
+    outcome = await services.money_commands.repay_by_button(
+        customer_id, callback_data.loan, callback_data.kind, ReplyTo(chat_id=callback.from_user.id)
+    )
+    await callback.message.answer(
+        money_texts(services.settings, locale).render(outcome), reply_markup=money_buttons(outcome)
+    )
 
 
 def _schedule_keyboard(loan_id: str, page: int, pages: int) -> InlineKeyboardMarkup:
@@ -397,4 +452,5 @@ def build_router() -> Router:
     router.callback_query.register(unbind_chosen, UnbindChoice.filter())
     router.callback_query.register(statement_paged, StatementPage.filter())
     router.callback_query.register(loan_button, LoanButton.filter())
+    router.callback_query.register(repay_pressed, RepayPress.filter())
     return router

@@ -19,11 +19,19 @@ from pydantic import Field
 from bot.config import Settings
 from bot.container import Services
 from bot.domain.commands import Cancel, keyword_of
+from bot.domain.repayment import Prepayment
 from bot.routing import FeatureRouter
-from bot.services.money_outcomes import BankDown, InDoubt, Outcome, PendingExists, Preview
+from bot.services.money_outcomes import (
+    BankDown,
+    ChoosePrepayment,
+    InDoubt,
+    Outcome,
+    PendingExists,
+    Preview,
+)
 from bot.services.money_store import OPERATION_ID, ReplyTo
 from bot.state import leave_flow
-from bot.views.money_commands import MoneyTexts
+from bot.views.money_commands import MoneyTexts, prepayment_label
 
 
 class MoneyForm(StatesGroup):
@@ -40,6 +48,13 @@ class MoneyAction(CallbackData, prefix="mc"):
 
     action: Press
     operation: Annotated[str, Field(pattern=OPERATION_ID)]
+
+
+class PrepaymentPick(CallbackData, prefix="pp"):
+    """The kind of prepayment for the offer the bot keeps for this customer (by its id)."""
+
+    offer: Annotated[str, Field(pattern=OPERATION_ID)]
+    kind: Prepayment
 
 
 class MoneyCommandEntry(Filter):
@@ -66,6 +81,13 @@ def buttons(outcome: Outcome) -> InlineKeyboardMarkup | None:
         builder.button(
             text=_("✖️ Cancel"), callback_data=MoneyAction(action=Press.CANCEL, operation=operation)
         )
+    elif isinstance(outcome, ChoosePrepayment):
+        for kind in Prepayment:
+            builder.button(
+                text=prepayment_label(kind),
+                callback_data=PrepaymentPick(offer=outcome.offer_id, kind=kind),
+            )
+        builder.adjust(1)
     elif isinstance(outcome, PendingExists):
         operation = outcome.pending.id
         builder.button(
@@ -140,9 +162,33 @@ async def pressed(
     await callback.message.answer(texts(services.settings, locale).render(outcome))
 
 
+async def prepayment_picked(
+    callback: CallbackQuery, callback_data: PrepaymentPick, locale: str, services: Services
+) -> None:
+    engine = services.money_commands
+    customer_id = await engine.customer_of_chat_user(callback.from_user.id)
+    if isinstance(customer_id, BankDown | InDoubt):
+        await callback.answer(texts(services.settings, locale).render(customer_id), show_alert=True)
+        return
+    reply_to = ReplyTo(chat_id=callback.from_user.id)
+    outcome = None
+    if customer_id is not None:
+        outcome = await engine.choose_prepayment(
+            customer_id, callback_data.offer, callback_data.kind, reply_to
+        )
+    if outcome is None or not isinstance(callback.message, Message):
+        await callback.answer(_("This button is no longer active."), show_alert=True)
+        return
+    await callback.answer()
+    await callback.message.answer(
+        texts(services.settings, locale).render(outcome), reply_markup=buttons(outcome)
+    )
+
+
 def build_router() -> Router:
     router = FeatureRouter(name="money_commands")
     router.message.filter(MoneyCommandEntry())
     router.message.register(command)
     router.callback_query.register(pressed, MoneyAction.filter())
+    router.callback_query.register(prepayment_picked, PrepaymentPick.filter())
     return router

@@ -101,7 +101,8 @@ async def test_balance_loans_and_due_in_chinese(driver: ChatDriver) -> None:
     await driver.send(MERCHANT, "📋 我的贷款")
     loans = driver.last(MERCHANT)
     assert loans.text == (
-        "📋 贷款 LN000001\n剩余本金：¥27,634.54\n下期还款：2026年12月8日 ¥2,665.46"
+        "📋 贷款 LN000001\n剩余本金：¥27,634.54\n下期还款：2026年12月8日 ¥2,665.46\n"
+        "今日结清：¥27,763.50（本金 ¥27,634.54 + 截至今日利息 ¥128.96）。"
     )
     assert [b.text for b in loans.flat_buttons()] == [
         "📅 还款计划 LN000001", "💸 还款 LN000001", "🧾 交易明细",
@@ -141,7 +142,12 @@ async def test_loans_overdue_and_schedule_in_english(
     assert lines[1] == "1,2026-08-15,3942.44,500.00,4442.44,4442.44,Paid"
     assert lines[3].endswith(",0.00,Overdue")
     await driver.press(LIU_EN, "Repay")
-    assert "HK LN000002 " in driver.last(LIU_EN).text
+    offer = driver.last(LIU_EN)
+    assert [b.text for b in offer.flat_buttons()] == [
+        "This installment CN¥13,327.32", "All overdue CN¥8,884.88", "Pay off today CN¥42,956.31",
+    ]  # fmt: skip
+    await driver.press(LIU_EN, "All overdue")
+    assert driver.last(LIU_EN).text == "Not enough money: CN¥2,615.12 available. Nothing was sent."
 
 
 async def test_statement_pages_edit_in_place(driver: ChatDriver) -> None:

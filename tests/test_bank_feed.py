@@ -54,8 +54,10 @@ class Recorder:
         lead = event.lead_id if isinstance(event, LeadStatusChanged) else None
         if self.failing_event is None and lead is not None and lead == self.failing_lead:
             self.failing_event = event.id
-        if self.failures and self.failing_lead in (None, lead) and (
-            self.failing_lead is None or event.id == self.failing_event
+        if (
+            self.failures
+            and self.failing_lead in (None, lead)
+            and (self.failing_lead is None or event.id == self.failing_event)
         ):
             self.failures -= 1
             raise RuntimeError(APPLICANT_PHONE)  # a message that must not reach the log

@@ -34,7 +34,8 @@ from tests.test_application_journeys import answer_all, start_application
 # Every prefix the bot's keyboards use (the test below checks that none is missing).
 FUZZED_PREFIXES = (
     *("lang", "aw", "ap", "fg", "cs", "cv", "ln", "st", "ub", "rm"),
-    *("ol", "ot", "ok", "oq", "ou", "oo", "od", "mc"),  # officers' and money commands' buttons
+    *("ol", "ot", "ok", "oq", "ou", "oo", "od"),  # officers' buttons
+    *("mc", "pp", "ra"),  # money commands' and repayments' buttons
 )
 EXAMPLES = int(os.environ.get("BOT_FUZZ_EXAMPLES", "150"))
 
@@ -48,6 +49,7 @@ WORDS = (
     "agree", "decline", "pick", "toggle", "done", "skip", "back", "cancel", "edit", "submit",
     "resume", "restart", "discard", "use_amount", "use_months", "remind_later", "months", "plan",
     "compare", "table", "page", "chart", "csv", "schedule", "repay", "paid", "mute", "toggle",
+    "reduce_installment", "reduce_term", "installment", "overdue", "payoff", "LN000001",
     "phone", "name", "industry", "district", "premises", "assets", "amount", "guarantor",
     "call_time", "employees", "summary", "contact", "business", "loan", "other", "owned",
     "home", "spouse", "morning", "equal_installments", "equal_principal", "zh_Hans", "en",

@@ -302,3 +302,24 @@ async def test_a_refusal_whose_answer_was_lost_is_told_with_the_banks_reason(
     told = world.driver.last(merchant).text
     assert reason in told and NOT_POSTED[locale] in told
     assert await world.balance() == Decimal("50")
+
+
+async def test_a_prepayment_whose_answer_is_lost_posts_once_with_its_kind(
+    world: MoneyWorld, sms: RecordingSmsSender, bank: BankAdapter
+) -> None:
+    merchant = SPEAKERS["en"]
+    before = await world.balance()
+    await world.driver.send(merchant, "HK 5000 SQ")
+    world.proxy.fault("POST /v1/repayments", Fault.DROP_ANSWER)
+    world.proxy.fault(STATUS, Fault.DROP_ANSWER)
+    await world.driver.send(merchant, f"QR {latest_code(sms)}")
+    assert "has not confirmed Repay loan LN000001 (****0001) CN¥5,000.00 yet. We are checking" in (
+        world.driver.last(merchant).text
+    )
+    world.heal()
+    await world.driver.send(merchant, "DK")
+    settled = world.driver.last(merchant).text
+    assert settled.startswith(POSTED["en"]) and "Applied in this order" in settled
+    assert await world.balance() == before - Decimal("5000")
+    loan = await bank.get_loan("LN000001")
+    assert loan.schedule[-1].total == Decimal("56.71")  # the shorter term, posted once

@@ -26,9 +26,7 @@ async def test_a_text_is_queued_first_and_answered_by_a_consumer(
     auth = sms_auth(configured)
     assert auth is not None
     replies = RecordingSmsSender()
-    channel = SmsCommandChannel(
-        app.services.money_commands, replies, app.i18n, configured
-    )
+    channel = SmsCommandChannel(app.services.money_commands, replies, app.i18n, configured)
     inbox = SmsInbox(redis, channel, consumer="web-1")
     message = {
         "sender": seed.MERCHANT_PHONE,

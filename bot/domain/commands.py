@@ -16,6 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from bot.domain.amounts import FEN, AmountError, AmountErrorCode, is_amount_suffix, parse_amount
+from bot.domain.repayment import Prepayment
 
 DEFAULT_MAX_AMOUNT = Decimal("1000000")
 DEFAULT_STATEMENT_SIZE = 5
@@ -81,6 +82,13 @@ BILLERS: dict[str, str] = {
     "PHONE": "PHONE", "话费": "PHONE", "HF": "PHONE",
 }  # fmt: skip
 ALL_WORDS = frozenset({"ALL", "全部", "QB"})
+# after a repayment amount: how a prepayment above what is due changes the schedule
+PREPAYMENT_WORDS: dict[str, Prepayment] = {
+    "JG": Prepayment.REDUCE_INSTALLMENT, "减供": Prepayment.REDUCE_INSTALLMENT,
+    "LOWER": Prepayment.REDUCE_INSTALLMENT,
+    "SQ": Prepayment.REDUCE_TERM, "缩期": Prepayment.REDUCE_TERM,
+    "SHORTER": Prepayment.REDUCE_TERM,
+}  # fmt: skip
 
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _SEPARATORS = re.compile(r"[\s#*]+")
@@ -155,6 +163,7 @@ class PayBill:
 class Repay:
     amount: Decimal | None  # None: everything still owed (ALL)
     loan_ref: str | None = None
+    prepayment: Prepayment | None = None  # for an amount above what is due
 
 
 @dataclass(frozen=True)
@@ -318,6 +327,13 @@ class _ArgumentReader:
         return PayBill(biller, bill_account, self.amount(3))
 
     def repay(self) -> Command:
+        prepayment = PREPAYMENT_WORDS.get(self.args[-1].upper()) if len(self.args) > 1 else None
+        if prepayment is not None:
+            self.args = self.args[:-1]
+            repay = self.repay()
+            if not isinstance(repay, Repay) or repay.amount is None:
+                raise self.fail(Problem.TOO_MANY_ARGUMENTS, len(self.args) + 1)
+            return Repay(repay.amount, repay.loan_ref, prepayment)
         self.expect(1, 2)
         loan_ref = None
         if len(self.args) == 2:

@@ -38,10 +38,13 @@ from bot.domain.commands import (
     Transfer,
     parse_command,
 )
+from bot.domain.repayment import PaymentKind
+from bot.domain.repayment import Prepayment as DomainPrepayment
 from bot.services.money_outcomes import (
     Balances,
     BankDown,
     Cancelled,
+    ChoosePrepayment,
     Executed,
     Expired,
     HelpShown,
@@ -62,8 +65,18 @@ from bot.services.money_settlement import Settlement
 from bot.services.money_store import (
     MoneyCommandStore,
     PendingOperation,
+    PrepaymentOffer,
     ReplyTo,
     new_operation_id,
+)
+from bot.services.repayment_plans import (
+    LoanToday,
+    PlanRefused,
+    PrepaymentChoice,
+    RepaymentPlan,
+    RepayOptions,
+    plan_repayment,
+    repay_options,
 )
 from integrations.bank.errors import (
     AccountClosed,
@@ -82,6 +95,8 @@ from integrations.bank.models import (
     Loan,
     LoanStatus,
     OperationKind,
+    Prepayment,
+    RepaymentTerms,
 )
 from integrations.bank.protocol import BankAdapter
 
@@ -92,7 +107,7 @@ Unreachable = BankDown | InDoubt
 
 
 class _Refuse(Exception):
-    def __init__(self, outcome: Refused) -> None:
+    def __init__(self, outcome: Refused | ChoosePrepayment) -> None:
         self.outcome = outcome
 
 
@@ -107,6 +122,7 @@ class _Draft:
     counterparty_account: str
     first_payment: bool = False
     limited: bool = True  # outgoing payment limits apply (not to loan repayments)
+    plan: RepaymentPlan | None = None
 
 
 class MoneyCommandEngine:
@@ -196,7 +212,8 @@ class MoneyCommandEngine:
             case Statement(last4, count):
                 return await self._statement(customer_id, last4, count)
             case Loans():
-                return LoansShown(await self._active_loans(customer_id))
+                loans = await self._active_loans(customer_id)
+                return LoansShown([await self._today(loan) for loan in loans])
 
     # --- queries ---
 
@@ -210,6 +227,9 @@ class MoneyCommandEngine:
             return Refused(Refusal.NO_SUCH_ACCOUNT)
         page = await self.bank.list_transactions(customer_id, accounts[0].id, limit=count)
         return StatementShown(accounts[0], page.items[:count])
+
+    async def _today(self, loan: Loan) -> LoanToday:
+        return LoanToday(loan, await self.bank.payoff_quote(loan.id))
 
     async def _active_loans(self, customer_id: str) -> list[Loan]:
         loans = await self.bank.list_loans(customer_id)
@@ -248,7 +268,7 @@ class MoneyCommandEngine:
         challenge = await self.bank.request_operation_code(pending.intent)
         pending = _with_challenge(pending, challenge)
         await self.store.save_pending(pending)
-        return Preview(pending)
+        return Preview(pending, draft.plan)
 
     def _pending(
         self, customer_id: str, draft: _Draft, source: Account, reply_to: ReplyTo
@@ -270,6 +290,8 @@ class MoneyCommandEngine:
             expires_at=self.clock.now(),
             chat_id=reply_to.chat_id,
             reply_phone=reply_to.phone,
+            repayment=draft.plan.kind if draft.plan else None,
+            prepayment=draft.plan.prepayment if draft.plan else None,
         )
 
     async def _source_account(self, customer_id: str, last4: str | None) -> Account:
@@ -324,14 +346,65 @@ class MoneyCommandEngine:
         phone = command.phone or (await self.bank.get_customer(customer_id)).phone
         return _Draft(OperationKind.TOP_UP, phone, command.amount, "", phone)
 
+    async def _terms(self, loan: Loan) -> RepaymentTerms:
+        products = {product.code: product for product in await self.bank.list_products()}
+        product = products.get(loan.product_code)
+        return product.repayment if product is not None else RepaymentTerms()
+
+    async def repay_options(self, customer_id: str, loan_id: str) -> RepayOptions | Outcome:
+        """What one press can repay of the customer's loan now."""
+        try:
+            loan = _pick_loan(await self._active_loans(customer_id), loan_id)
+            return repay_options(await self._today(loan), await self._terms(loan))
+        except _Refuse as refusal:
+            return refusal.outcome
+        except BankUnavailable:
+            return BankDown()
+
+    async def repay_by_button(
+        self, customer_id: str, loan_id: str, kind: PaymentKind, reply_to: ReplyTo
+    ) -> Outcome:
+        """The repayment a button under the loan names, its amount worked out now."""
+        options = await self.repay_options(customer_id, loan_id)
+        if not isinstance(options, RepayOptions):
+            return options
+        amounts = {PaymentKind.INSTALLMENT: options.installment,
+                   PaymentKind.OVERDUE: options.overdue}  # fmt: skip
+        amount = amounts.get(kind)
+        if kind is not PaymentKind.PAYOFF and not amount:
+            return Refused(Refusal.NOTHING_DUE)
+        return await self.run(customer_id, Repay(amount, loan_id), reply_to)
+
     async def _repay_draft(self, customer_id: str, command: Repay) -> _Draft:
         loan = _pick_loan(await self._active_loans(customer_id), command.loan_ref)
-        amount = loan.payoff_amount if command.amount is None else command.amount
-        if amount > loan.payoff_amount:
-            raise _Refuse(Refused(Refusal.MORE_THAN_OWED, loan.payoff_amount))
+        prepayment = Prepayment(command.prepayment.value) if command.prepayment else None
+        try:
+            plan = plan_repayment(
+                await self._today(loan), await self._terms(loan), command.amount, prepayment
+            )
+        except PlanRefused as refused:
+            if refused.minimum is not None:
+                raise _Refuse(Refused(Refusal.BELOW_MINIMUM, refused.minimum)) from None
+            raise _Refuse(Refused(Refusal.MORE_THAN_OWED, refused.owed)) from None
+        if isinstance(plan, PrepaymentChoice):
+            offer = PrepaymentOffer(new_operation_id(), customer_id, loan.id, plan.amount)
+            await self.store.save_offer(offer)
+            raise _Refuse(ChoosePrepayment(plan, offer.id))
         return _Draft(
-            OperationKind.REPAYMENT, loan.id, amount, loan.id, loan.masked_account, limited=False
-        )
+            OperationKind.REPAYMENT, loan.id, plan.amount, loan.id, loan.masked_account,
+            limited=False, plan=plan,
+        )  # fmt: skip
+
+    async def choose_prepayment(
+        self, customer_id: str, offer_id: str, prepayment: DomainPrepayment, reply_to: ReplyTo
+    ) -> Outcome | None:
+        """The kind pressed under a prepayment choice: the preview, or None when the offer is
+        not (or no longer) the customer's."""
+        async with self.store.customer_lock(customer_id):
+            offer = await self.store.take_offer(customer_id, offer_id)
+        if offer is None:
+            return None
+        return await self.run(customer_id, Repay(offer.amount, offer.loan_id, prepayment), reply_to)
 
     async def _check_limits(self, customer_id: str, draft: _Draft) -> None:
         limits = await self.bank.get_limits(customer_id)

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from bot.domain.commands import CommandError, Verb
 from bot.services.money_store import PendingOperation
+from bot.services.repayment_plans import LoanToday, PrepaymentChoice, RepaymentPlan
 from integrations.bank.errors import (
     AccountClosed,
     BankError,
@@ -17,7 +18,7 @@ from integrations.bank.errors import (
     LimitExceeded,
     UnknownPayee,
 )
-from integrations.bank.models import Account, Loan, Receipt, Transaction
+from integrations.bank.models import Account, Receipt, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ class Refusal(StrEnum):
     NO_LOAN = "no_loan"
     WHICH_LOAN = "which_loan"
     MORE_THAN_OWED = "more_than_owed"
+    NOTHING_DUE = "nothing_due"  # a button for an amount that is no longer due
+    BELOW_MINIMUM = "below_minimum"  # a prepayment's extra principal below the product's
     NOT_ALLOWED = "not_allowed"
 
 
@@ -62,12 +65,22 @@ class StatementShown:
 
 @dataclass(frozen=True)
 class LoansShown:
-    loans: list[Loan]
+    loans: list[LoanToday]
 
 
 @dataclass(frozen=True)
 class Preview:
     pending: PendingOperation
+    plan: RepaymentPlan | None = None  # a repayment's kind, allocation and new schedule
+
+
+@dataclass(frozen=True)
+class ChoosePrepayment:
+    """An amount above what is due: lower installments or a shorter term? ``offer_id`` is
+    the server-side record the answer must name."""
+
+    choice: PrepaymentChoice
+    offer_id: str
 
 
 @dataclass(frozen=True)
@@ -136,7 +149,8 @@ class NotPosted:
 
 
 Outcome = (
-    Invalid | HelpShown | Balances | StatementShown | LoansShown | Preview | PendingExists
+    Invalid | HelpShown | Balances | StatementShown | LoansShown | Preview | ChoosePrepayment
+    | PendingExists
     | LockedOut | Refused | Executed | WrongCode | Expired | NothingPending | Cancelled | BankDown
     | InDoubt | NotPosted
 )  # fmt: skip

@@ -27,6 +27,7 @@ from integrations.bank.models import (
     OperationKind,
     OperationStatus,
     Receipt,
+    RepaymentKind,
     RepaymentRequest,
     TopUpRequest,
     TransferRequest,
@@ -127,7 +128,12 @@ async def post(bank: BankAdapter, pending: PendingOperation) -> Receipt:
             top_up = TopUpRequest(phone=pending.destination, **common)
             return await bank.top_up(top_up, idempotency_key=key)
         case OperationKind.REPAYMENT:
-            repay = RepaymentRequest(loan_id=pending.destination, **common)
+            repay = RepaymentRequest(
+                loan_id=pending.destination,
+                kind=pending.repayment or RepaymentKind.INSTALLMENT,
+                prepayment=pending.prepayment,
+                **common,
+            )
             return await bank.repay_loan(repay, idempotency_key=key)
 
 

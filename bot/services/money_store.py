@@ -16,10 +16,17 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 
 from redis.asyncio import Redis
 
-from integrations.bank.models import OperationIntent, OperationKind, Receipt
+from integrations.bank.models import (
+    OperationIntent,
+    OperationKind,
+    Prepayment,
+    Receipt,
+    RepaymentKind,
+)
 
 PREFIX = "money"
 PENDING_SECONDS = 3600  # the code's own expiry (by the bank's clock) decides; this is cleanup
@@ -76,6 +83,8 @@ class PendingOperation:
     state: OperationState = OperationState.PROPOSED
     chat_id: int | None = None
     reply_phone: str | None = None
+    repayment: RepaymentKind | None = None  # for a repayment: which kind, bound to the code
+    prepayment: Prepayment | None = None
 
     @property
     def sent(self) -> bool:
@@ -93,6 +102,8 @@ class PendingOperation:
             destination=self.destination,
             amount=self.amount,
             from_account_id=self.from_account_id,
+            repayment=self.repayment,
+            prepayment=self.prepayment,
         )
 
     @property
@@ -119,8 +130,17 @@ class PendingOperation:
             balance_after=Decimal(fields["balance_after"]),
             expires_at=datetime.fromisoformat(fields["expires_at"]),
             state=OperationState(fields.get("state", OperationState.PROPOSED)),
+            repayment=_optional(RepaymentKind, fields.get("repayment")),
+            prepayment=_optional(Prepayment, fields.get("prepayment")),
         )
         return cls(**fields)
+
+
+_Enum = TypeVar("_Enum", bound=StrEnum)
+
+
+def _optional(kind: type[_Enum], value: str | None) -> _Enum | None:
+    return None if value is None else kind(value)
 
 
 @dataclass(frozen=True)
@@ -131,6 +151,15 @@ class DoneOperation:
 
 
 OPERATION_ID = r"^[0-9a-f]{16}$"
+OFFER_SECONDS = 900
+
+
+@dataclass(frozen=True)
+class PrepaymentOffer:
+    id: str
+    customer_id: str
+    loan_id: str
+    amount: Decimal
 
 
 def new_operation_id() -> str:
@@ -216,6 +245,23 @@ class MoneyCommandStore:
         return DoneOperation(
             fields["pending_id"], fields["code"], Receipt.model_validate(fields["receipt"])
         )
+
+    async def save_offer(self, offer: PrepaymentOffer) -> None:
+        """The prepayment the merchant is choosing the kind of (one per customer)."""
+        value = json.dumps([offer.id, offer.loan_id, str(offer.amount)])
+        await self.redis.set(self._key("offer", offer.customer_id), value, ex=OFFER_SECONDS)
+
+    async def take_offer(self, customer_id: str, offer_id: str) -> PrepaymentOffer | None:
+        """The offer with this id, once; a forged or stale id finds nothing and changes nothing."""
+        key = self._key("offer", customer_id)
+        raw = await self.redis.get(key)
+        if not raw:
+            return None
+        found, loan_id, amount = json.loads(raw)
+        if found != offer_id:
+            return None
+        await self.redis.delete(key)
+        return PrepaymentOffer(found, customer_id, loan_id, Decimal(amount))
 
     async def locked_until(self, customer_id: str) -> datetime | None:
         raw = await self.redis.get(self._key("lockout", customer_id))

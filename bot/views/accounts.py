@@ -19,6 +19,7 @@ from integrations.bank.models import (
     Installment,
     InstallmentStatus,
     Loan,
+    LoanStatus,
     Transaction,
     TransactionKind,
 )
@@ -151,6 +152,22 @@ def loan_block(loan: Loan, currency: str, locale: str) -> str:
     if loan.days_overdue > 0:
         overdue = ngettext("⚠️ {days} day overdue", "⚠️ {days} days overdue", loan.days_overdue)
         lines.append(overdue.format(days=loan.days_overdue))
+    penalty = sum((item.penalty for item in loan.schedule), Decimal(0))
+    if penalty:
+        lines.append(
+            _("Penalty interest: {amount}.").format(amount=money(penalty, currency, locale))
+        )
+    if loan.status is LoanStatus.ACTIVE:
+        interest = loan.payoff_amount - loan.outstanding_principal - penalty
+        lines.append(
+            _(
+                "Pay off today: {amount} (principal {principal} + interest to today {interest})."
+            ).format(
+                amount=money(loan.payoff_amount, currency, locale),
+                principal=money(loan.outstanding_principal, currency, locale),
+                interest=money(interest, currency, locale),
+            )
+        )
     return "\n".join(lines)
 
 

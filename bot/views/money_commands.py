@@ -11,11 +11,13 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot.domain.commands import KEYWORDS, CommandError, Problem, Verb
+from bot.domain.repayment import Prepayment as DomainPrepayment
 from bot.i18n import day, money
 from bot.services.money_outcomes import (
     Balances,
     BankDown,
     Cancelled,
+    ChoosePrepayment,
     Executed,
     Expired,
     HelpShown,
@@ -34,9 +36,17 @@ from bot.services.money_outcomes import (
     WrongCode,
 )
 from bot.services.money_store import PendingOperation
+from bot.services.repayment_plans import LoanToday, PrepaymentChoice, RepaymentPlan
 from bot.views.text import labelled, sentences
 from integrations.bank.masking import mask_account, mask_phone
-from integrations.bank.models import AccountType, LimitKind, Loan, OperationKind, Receipt
+from integrations.bank.models import (
+    AccountType,
+    LimitKind,
+    OperationKind,
+    Prepayment,
+    Receipt,
+    RepaymentKind,
+)
 
 EXAMPLES = {
     Verb.BALANCE: "YE",
@@ -80,8 +90,10 @@ class MoneyTexts:
                 return self.statement(outcome)
             case LoansShown(loans):
                 return self.loans(loans)
-            case Preview(pending):
-                return self.preview(pending)
+            case Preview(pending, plan):
+                return self.preview(pending, plan)
+            case ChoosePrepayment(choice):
+                return self.prepayment_choice(choice)
             case PendingExists(pending):
                 return _(
                     "A transaction is still waiting for its code: {summary}. Confirm it with "
@@ -162,18 +174,21 @@ class MoneyTexts:
         )
         return "\n".join(lines)
 
-    def loans(self, loans: list[Loan]) -> str:
+    def loans(self, loans: list[LoanToday]) -> str:
         if not loans:
             return _("You have no active loans.")
         lines = []
-        for loan in loans:
+        for today in loans:
+            loan, payoff = today.loan, today.payoff
             lines.append(
-                _("Loan {loan} ({account}): owed {amount}.").format(
-                    loan=loan.id,
-                    account=loan.masked_account,
-                    amount=self.money(loan.payoff_amount),
-                )
+                _("Loan {loan} ({account}).").format(loan=loan.id, account=loan.masked_account)
             )
+            if payoff.overdue:
+                lines.append(_("Overdue: {amount}.").format(amount=self.money(payoff.overdue)))
+            if payoff.penalty:
+                lines.append(
+                    _("Penalty interest: {amount}.").format(amount=self.money(payoff.penalty))
+                )
             if loan.next_due is not None:
                 lines.append(
                     _("Next payment {amount} on {date}.").format(
@@ -181,12 +196,87 @@ class MoneyTexts:
                         date=day(loan.next_due.due_date, self.locale),
                     )
                 )
+            lines.append(self.payoff(today))
         return "\n".join(lines)
+
+    def payoff(self, today: LoanToday) -> str:
+        """The payoff as principal and interest (overdue interest included; fees and penalty
+        are named on their own lines)."""
+        payoff, principal = today.payoff, today.loan.outstanding_principal
+        interest = payoff.amount - principal - payoff.fees - payoff.penalty
+        return _(
+            "Pay off today: {amount} (principal {principal} + interest to today {interest})."
+        ).format(
+            amount=self.money(payoff.amount),
+            principal=self.money(principal),
+            interest=self.money(interest),
+        )
+
+    def prepayment_choice(self, choice: PrepaymentChoice) -> str:
+        amount = self.money(choice.amount)
+        lines = [
+            _(
+                "{amount} is more than is due now: the extra repays principal early. Choose how:"
+            ).format(amount=amount)
+        ]
+        lines += [self.prepayment_option(plan) for plan in choice.options]
+        plain = f"{choice.amount.normalize():f}"
+        lines.append(
+            _(
+                "Send HK {amount} JG for lower installments or HK {amount} SQ for a shorter term."
+            ).format(amount=plain)
+        )
+        return "\n".join(lines)
+
+    def prepayment_option(self, plan: RepaymentPlan) -> str:
+        assert plan.result is not None
+        left = [row for row in plan.result.rows if not row.settled]
+        saved = self.money(plan.result.interest_saved)
+        if plan.prepayment is Prepayment.REDUCE_INSTALLMENT:
+            return _(
+                "Lower installments: {count} left, about {installment} each, interest saved "
+                "{saved}."
+            ).format(count=len(left), installment=self.money(left[0].total), saved=saved)
+        return _("Shorter term: {count} left, the last {last}, interest saved {saved}.").format(
+            count=len(left), last=self.money(left[-1].total), saved=saved
+        )
+
+    def plan_lines(self, plan: RepaymentPlan) -> list[str]:
+        """What a repayment does: the payoff's parts, or a prepayment's allocation, schedule
+        (first rows, the last) and interest saved."""
+        if plan.kind is RepaymentKind.PAYOFF:
+            return [self.payoff(plan.today)]
+        if plan.result is None:
+            return []
+        paid = plan.result.allocation
+        lines = [
+            prepayment_label(plan.prepayment),
+            _(
+                "Applied in this order: penalty interest {penalty}, fees {fees}, interest "
+                "{interest}, principal {principal}."
+            ).format(
+                penalty=self.money(paid.penalty), fees=self.money(paid.fees),
+                interest=self.money(paid.interest), principal=self.money(paid.principal),
+            ),
+            _("New schedule:"),
+        ]  # fmt: skip
+        left = [row for row in plan.result.rows if not row.settled]
+        shown = left[:2] + ([left[-1]] if len(left) > 2 else [])
+        for index, row in enumerate(shown):
+            if index == 2 and len(left) > 3:
+                lines.append("…")
+            lines.append(f"{row.number}. {day(row.due_date, self.locale)} {self.money(row.total)}")
+        lines.append(
+            _("Interest saved: {amount}").format(amount=self.money(plan.result.interest_saved))
+        )
+        if plan.minimum is not None:
+            lines.append(_("Smallest prepayment: {amount}").format(amount=self.money(plan.minimum)))
+        return lines
 
     def summary(self, pending: PendingOperation) -> str:
         return f"{action(pending)} {self.money(pending.amount)}"
 
-    def preview(self, pending: PendingOperation) -> str:
+    def preview(self, pending: PendingOperation, plan: RepaymentPlan | None = None) -> str:
         lines = [
             _("Please check:"),
             action(pending),
@@ -194,6 +284,8 @@ class MoneyTexts:
             _("Fee: {amount}").format(amount=self.money(pending.fee)),
             _("Balance after: {amount}").format(amount=self.money(pending.balance_after)),
         ]
+        if plan is not None:
+            lines += self.plan_lines(plan)
         if pending.first_payment:
             lines.append(_("First payment to this payee: check the name."))
         lines.append(
@@ -205,14 +297,27 @@ class MoneyTexts:
         return "\n".join(lines)
 
     def receipt(self, receipt: Receipt) -> str:
-        return "\n".join(
-            [
-                labelled(receipt.counterparty, self.money(abs(receipt.amount))),
-                _("Fee: {amount}").format(amount=self.money(receipt.fee)),
-                _("Balance after: {amount}").format(amount=self.money(receipt.balance_after)),
-                _("Reference: {reference}").format(reference=receipt.id),
-            ]
-        )
+        lines = [
+            labelled(receipt.counterparty, self.money(abs(receipt.amount))),
+            _("Fee: {amount}").format(amount=self.money(receipt.fee)),
+            _("Balance after: {amount}").format(amount=self.money(receipt.balance_after)),
+            _("Reference: {reference}").format(reference=receipt.id),
+        ]
+        repayment = receipt.repayment
+        if repayment is not None and repayment.kind is not RepaymentKind.INSTALLMENT:
+            paid = repayment.allocation
+            lines.append(
+                _(
+                    "Applied in this order: penalty interest {penalty}, fees {fees}, interest "
+                    "{interest}, principal {principal}."
+                ).format(
+                    penalty=self.money(paid.penalty), fees=self.money(paid.fees),
+                    interest=self.money(paid.interest), principal=self.money(paid.principal),
+                )
+            )  # fmt: skip
+            if repayment.loan_closed:
+                lines.append(_("Loan repaid in full."))
+        return "\n".join(lines)
 
     def refusal(self, refused: Refused) -> str:
         if refused.reason is Refusal.MORE_THAN_OWED:
@@ -231,6 +336,10 @@ class MoneyTexts:
                 )
             case Refusal.MORE_THAN_OWED:
                 return _("That is more than you owe ({amount}). HK ALL repays everything.").format(
+                    amount=amount
+                )
+            case Refusal.BELOW_MINIMUM:
+                return _("The smallest prepayment is {amount} of extra principal.").format(
                     amount=amount
                 )
             case reason:
@@ -253,6 +362,13 @@ def action(pending: PendingOperation) -> str:
             return _("Repay loan {loan} ({account})").format(
                 loan=pending.counterparty, account=mask_account(pending.counterparty_account)
             )
+
+
+def prepayment_label(prepayment: Prepayment | DomainPrepayment | None) -> str:
+    """The bank's and the rules' kinds share their values."""
+    if prepayment is not None and prepayment.value == Prepayment.REDUCE_INSTALLMENT.value:
+        return _("Lower installments")
+    return _("Shorter term")
 
 
 def account_type(kind: AccountType) -> str:
@@ -280,6 +396,7 @@ def refusal_reason(reason: Refusal) -> str:
         Refusal.BAD_BILL_ACCOUNT: _("That is not a bill account number of this biller."),
         Refusal.NO_LOAN: _("No active loan found."),
         Refusal.WHICH_LOAN: _("You have several loans: name one, e.g. HK LN0001 500."),
+        Refusal.NOTHING_DUE: _("Nothing of that is due now."),
     }  # fmt: skip
     return reasons.get(reason, _("The bank refused this operation."))
 
@@ -342,7 +459,10 @@ def describe(verb: Verb) -> str:
         Verb.STATEMENT: _("[last 4] [n]: the last n transactions (5, at most 20)"),
         Verb.TRANSFER: _("<payee> <amount> [from last 4]: transfer to a saved payee or account"),
         Verb.PAY_BILL: _("<ELEC|WATER|GAS|PHONE> <bill account> <amount>: pay a bill"),
-        Verb.REPAY: _("[loan] <amount|ALL>: repay a loan"),
+        Verb.REPAY: _(
+            "[loan] <amount|ALL> [JG|SQ]: repay a loan; above what is due, JG lowers the "
+            "installments, SQ shortens the term"
+        ),
         Verb.TOP_UP: _("[phone] <amount>: mobile top-up, your own number by default"),
         Verb.LOANS: _("your loans, the next due date and amount"),
         Verb.CONFIRM: _("<code>: confirm with the code from the SMS"),

@@ -41,6 +41,14 @@ class InvalidRequest(BankError):
     title = "The request is not valid"
 
 
+class InvalidDate(InvalidRequest):
+    """A date that is not one, or not one the request can be for (a payoff in the past)."""
+
+    code = "invalid_date"
+    status = 400
+    title = "The date is not valid for this request"
+
+
 class Unauthorized(BankError):
     code = "unauthorized"
     status = 401
@@ -208,6 +216,7 @@ class BankUnavailable(BankError):
 ERROR_CLASSES: tuple[type[BankError], ...] = (
     BankError,
     InvalidRequest,
+    InvalidDate,
     Unauthorized,
     Forbidden,
     NotFound,

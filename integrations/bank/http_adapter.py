@@ -189,6 +189,11 @@ class HttpBankAdapter:
     async def get_loan(self, loan_id: str) -> m.Loan:
         return await self._get(f"/v1/loans/{_segment(loan_id)}", m.Loan)
 
+    async def payoff_quote(self, loan_id: str, on: date | None = None) -> m.PayoffQuote:
+        query = {} if on is None else {"on": on.isoformat()}
+        path = f"/v1/loans/{_segment(loan_id)}/payoff-quote"
+        return await self._get(path, m.PayoffQuote, query)
+
     # --- payments ----------------------------------------------------------------------------
 
     async def list_payees(self, customer_id: str) -> list[m.Payee]:

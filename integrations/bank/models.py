@@ -7,9 +7,17 @@ Phones and names of people are excluded from repr() so they stay out of logs.
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, computed_field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    model_validator,
+)
 
 from integrations.bank.masking import mask_phone
 from integrations.bank.money import round_fen
@@ -52,6 +60,28 @@ class RepaymentMethod(StrEnum):
     BULLET = "bullet"  # 利随本清
 
 
+class InterestAccrual(StrEnum):
+    """How a payoff counts the current period's interest."""
+
+    TO_THE_DAY = "to_the_day"  # the period's interest for the days elapsed
+    FULL_PERIOD = "full_period"  # the period's interest in full
+
+
+class RepaymentTerms(Model):
+    """The product's rules for paying early: how the schedule's interest is counted, penalty
+    interest on overdue principal (percent above the contract rate; none when absent), the
+    smallest extra principal of a partial prepayment and its fee (percent of principal repaid
+    before its due date)."""
+
+    accrual: InterestAccrual = InterestAccrual.TO_THE_DAY
+    interest_period: Literal["same_as_repayment", "daily"] = "same_as_repayment"
+    days_in_year: Literal[365, 360] = 365
+    rounding: Literal["half_even", "half_up"] = "half_up"
+    penalty_uplift: Rate | None = None
+    minimum_prepayment: Money | None = None
+    prepayment_fee_rate: Rate = Decimal(0)
+
+
 class LoanProduct(Model):
     code: str
     name: str
@@ -61,6 +91,7 @@ class LoanProduct(Model):
     max_term_months: int
     annual_rate: Rate
     allowed_methods: list[RepaymentMethod]
+    repayment: RepaymentTerms = RepaymentTerms()
 
 
 class LocalizedName(Model):
@@ -235,11 +266,54 @@ class TopUpRequest(Request):
     from_account_id: Identifier | None = None
 
 
+class RepaymentKind(StrEnum):
+    INSTALLMENT = "installment"  # what is due now: overdue installments and the next one
+    OVERDUE = "overdue"  # the overdue installments only
+    PAYOFF = "payoff"  # everything, with interest to the day (see the loan's payoff quote)
+    PARTIAL = "partial"  # more than is due: extra principal, then a new schedule
+
+
+class Prepayment(StrEnum):
+    REDUCE_INSTALLMENT = "reduce_installment"  # same end date, lower installments
+    REDUCE_TERM = "reduce_term"  # same installment, ends sooner
+
+
 class RepaymentRequest(Request):
+    """``amount``: at most what is due for an installment or overdue payment (default all of
+    it); for a payoff, when given, exactly today's payoff; required for a partial prepayment,
+    which also names its ``prepayment``."""
+
     customer_id: Identifier
     loan_id: Identifier
-    amount: PositiveMoney | None = None  # None repays everything still owed
+    kind: RepaymentKind = RepaymentKind.INSTALLMENT
+    amount: PositiveMoney | None = None
+    prepayment: Prepayment | None = None
     from_account_id: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _partial_names_its_amount_and_kind(self) -> Self:
+        partial = self.kind is RepaymentKind.PARTIAL
+        if partial != (self.prepayment is not None) or (partial and self.amount is None):
+            raise ValueError("a partial prepayment, and only it, has an amount and a prepayment")
+        return self
+
+
+class Allocation(Model):
+    """How a repayment was applied, in this order."""
+
+    penalty: Money
+    fees: Money
+    interest: Money
+    principal: Money
+
+
+class RepaymentOutcome(Model):
+    kind: RepaymentKind
+    prepayment: Prepayment | None = None
+    allocation: Allocation
+    interest_saved: Money
+    loan_closed: bool
+    schedule: list["Installment"]  # the loan's schedule after the payment
 
 
 class Receipt(Model):
@@ -251,6 +325,7 @@ class Receipt(Model):
     from_masked_account: str
     counterparty: str  # payee name, biller and masked bill account, phone or loan reference
     balance_after: Money
+    repayment: RepaymentOutcome | None = None  # for a loan repayment
 
 
 class OperationKind(StrEnum):
@@ -268,6 +343,8 @@ class OperationIntent(Request):
     destination: Annotated[str, Field(min_length=1, max_length=80)]
     amount: PositiveMoney
     from_account_id: Identifier | None = None
+    repayment: RepaymentKind | None = None  # a repayment's kind and prepayment, bound too
+    prepayment: Prepayment | None = None
 
 
 IdempotencyKey = Annotated[str, Field(pattern=r"^[!-~]{1,200}$")]
@@ -343,6 +420,9 @@ class Installment(Model):
     total: Money
     paid: Money
     status: InstallmentStatus
+    paid_principal: Money = Decimal(0)
+    paid_interest: Money = Decimal(0)
+    penalty: Money = Decimal(0)  # penalty interest accrued to today, unpaid
 
 
 class LoanStatus(StrEnum):
@@ -354,6 +434,19 @@ class NextDue(Model):
     installment_number: int
     due_date: date
     amount: Money
+
+
+class PayoffQuote(Model):
+    """What closes the loan on ``on``; ``amount`` is the sum of the parts."""
+
+    loan_id: str
+    on: date
+    amount: Money
+    overdue: Money  # principal and interest of installments past due
+    principal: Money  # not yet due
+    interest: Money  # accrued to the date
+    fees: Money
+    penalty: Money
 
 
 class Loan(Model):
@@ -368,7 +461,7 @@ class Loan(Model):
     disbursed_on: date
     status: LoanStatus
     outstanding_principal: Money
-    payoff_amount: Money
+    payoff_amount: Money  # the payoff today
     next_due: NextDue | None
     days_overdue: int
     classification: LoanClassification

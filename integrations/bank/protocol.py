@@ -37,6 +37,7 @@ from integrations.bank.models import (
     OperationStatus,
     Payee,
     PayeeCheck,
+    PayoffQuote,
     Receipt,
     RepaymentRequest,
     StatusUpdate,
@@ -91,6 +92,11 @@ class BankAdapter(Protocol):
 
     async def get_loan(self, loan_id: str) -> Loan: ...
 
+    async def payoff_quote(self, loan_id: str, on: date | None = None) -> PayoffQuote:
+        """What closes the loan on `on` (default today in the bank's time zone), in parts:
+        overdue, principal, interest accrued to the date, fees, penalty. InvalidRequest for a
+        date in the past or before the payout, InvalidState for a repaid loan."""
+
     # --- payments ---
     async def list_payees(self, customer_id: str) -> list[Payee]: ...
 
@@ -111,7 +117,8 @@ class BankAdapter(Protocol):
 
     async def top_up(self, request: TopUpRequest, *, idempotency_key: str) -> Receipt: ...
 
-    async def repay_loan(self, request: RepaymentRequest, *, idempotency_key: str) -> Receipt: ...
+    async def repay_loan(self, request: RepaymentRequest, *, idempotency_key: str) -> Receipt:
+        """The receipt carries how the payment was applied and the loan's new schedule."""
 
     async def operation_status(self, idempotency_key: str) -> OperationStatus:
         """What became of the transfer, bill, top-up or repayment sent with this key: posted

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from typing import Any, Literal
 
@@ -17,7 +18,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
 from integrations.bank import models as m
-from integrations.bank.errors import PROBLEM_TYPE_PREFIX, InvalidRequest, NotFound
+from integrations.bank.errors import PROBLEM_TYPE_PREFIX, InvalidDate, InvalidRequest, NotFound
 from integrations.bank.protocol import BankAdapter
 
 API_VERSION = "1.0.0"
@@ -152,6 +153,19 @@ EVENTS_QUERY = (
 )
 
 
+PAYOFF_QUERY = (Parameter("on", "query", required=False, minimum=10, maximum=10),)
+
+
+def _day(call: Call, name: str) -> date | None:
+    raw = call.params.get(name)
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError:
+        raise InvalidDate(f"{name} must be a date, YYYY-MM-DD") from None
+
+
 def _page_size(call: Call, default: int) -> int:
     limit = call.params.get("limit")
     return default if limit is None else int(limit)
@@ -210,6 +224,11 @@ ACCOUNT_ROUTES = (
            list[m.Loan]),
     _route("GET", "/v1/loans/{loan_id}", "getLoan", "A loan with its schedule", "loans",
            lambda bank, call: bank.get_loan(call.params["loan_id"]), m.Loan),
+    _route("GET", "/v1/loans/{loan_id}/payoff-quote", "getPayoffQuote",
+           "What closes the loan on a date (default today): overdue, principal, interest to "
+           "the date, fees, penalty", "loans",
+           lambda bank, call: bank.payoff_quote(call.params["loan_id"], _day(call, "on")),
+           m.PayoffQuote, query=PAYOFF_QUERY),
 )  # fmt: skip
 
 PAYMENT_ROUTES = (
@@ -240,7 +259,8 @@ PAYMENT_ROUTES = (
     _route("POST", "/v1/top-ups", "topUp", "Mobile top-up", "payments",
            lambda bank, call: bank.top_up(call.body, idempotency_key=call.idempotency_key),
            m.Receipt, body=m.TopUpRequest, needs_idempotency_key=True),
-    _route("POST", "/v1/repayments", "repayLoan", "Repay a loan (no amount: all of it)",
+    _route("POST", "/v1/repayments", "repayLoan",
+           "Repay a loan: an installment, the overdue, the payoff, or a partial prepayment",
            "payments", lambda bank, call: bank.repay_loan(
                call.body, idempotency_key=call.idempotency_key),
            m.Receipt, body=m.RepaymentRequest, needs_idempotency_key=True),

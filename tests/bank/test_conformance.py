@@ -61,7 +61,9 @@ from integrations.bank.models import (
     OperationKind,
     OperationState,
     PaymentPosted,
+    Prepayment,
     Receipt,
+    RepaymentKind,
     RepaymentMethod,
     RepaymentRequest,
     RetainedRecord,
@@ -251,8 +253,11 @@ async def test_the_status_of_a_lead_key_is_not_a_payment(bank: BankWorld) -> Non
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(key=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1,
-                   max_size=200))
+@given(
+    key=st.text(
+        alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=200
+    )
+)
 def test_any_printable_key_has_a_status(key: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     async def check() -> None:
         async with bank_world("http", tmp_path_factory.mktemp("bank") / "bank.db") as world:
@@ -402,7 +407,9 @@ async def test_the_second_customer_is_overdue_and_classified(bank: BankWorld) ->
 async def test_repaying_everything_closes_the_loan(bank: BankWorld) -> None:
     loan = await bank.adapter.get_loan(bank.seeded.merchant_loan_id)
     await fund_merchant(bank, str(loan.payoff_amount))
-    request = RepaymentRequest(customer_id=bank.seeded.merchant_id, loan_id=loan.id)
+    request = RepaymentRequest(
+        customer_id=bank.seeded.merchant_id, loan_id=loan.id, kind=RepaymentKind.PAYOFF
+    )
 
     receipt = await bank.adapter.repay_loan(request, idempotency_key=new_key())
     closed = await bank.adapter.get_loan(loan.id)
@@ -909,15 +916,29 @@ class MoneyMovements(RuleBasedStateMachine):
         outcome = self.call(self.world.adapter.top_up(request, idempotency_key=new_key()))
         self.settle(payer, amount, outcome)
 
-    @rule(borrower=BORROWERS, amount=st.none() | AMOUNTS)
-    def repay(self, borrower: str, amount: Decimal | None) -> None:
+    @rule(borrower=BORROWERS, amount=st.none() | AMOUNTS, kind=st.sampled_from(RepaymentKind))
+    def repay(self, borrower: str, amount: Decimal | None, kind: RepaymentKind) -> None:
         [loan] = self.runner.run(self.world.adapter.list_loans(borrower))
-        request = RepaymentRequest(customer_id=borrower, loan_id=loan.id, amount=amount)
+        if kind is RepaymentKind.PARTIAL:
+            amount = (amount or Decimal(1)) + (loan.next_due.amount if loan.next_due else 0)
+        if kind is RepaymentKind.PAYOFF:
+            amount = None  # exactly the payoff today
+        request = RepaymentRequest(
+            customer_id=borrower, loan_id=loan.id, kind=kind, amount=amount,
+            prepayment=Prepayment.REDUCE_TERM if kind is RepaymentKind.PARTIAL else None,
+        )  # fmt: skip
         outcome = self.call(self.world.adapter.repay_loan(request, idempotency_key=new_key()))
         if isinstance(outcome, InvalidState | InvalidRequest):
-            assert loan.status == LoanStatus.CLOSED or (amount or 0) > loan.payoff_amount
+            assert loan.status == LoanStatus.CLOSED or kind is not RepaymentKind.PAYOFF
             return
-        self.settle(borrower, amount or loan.payoff_amount, outcome)
+        if isinstance(outcome, Receipt):
+            assert outcome.repayment is not None
+            assert outcome.repayment.allocation.principal <= loan.outstanding_principal
+        self.settle(
+            borrower,
+            outcome.amount if isinstance(outcome, Receipt) else amount or loan.payoff_amount,
+            outcome,
+        )
 
     @rule(customer=PAYERS, amount=AMOUNTS)
     def deposit(self, customer: str, amount: Decimal) -> None:

@@ -94,3 +94,27 @@ async def _wait_until_listening(port: int) -> None:
         await writer.wait_closed()
         return
     raise AssertionError("sandbox serve did not come up")
+
+
+async def test_a_payoff_quote_for_a_bad_or_past_date_is_a_problem_400(tmp_path: Path) -> None:
+    port = free_port()
+    server = asyncio.create_task(serve("127.0.0.1", port, str(tmp_path / "bank.db"), TOKEN))
+    url = f"http://127.0.0.1:{port}/v1/loans/LN000001/payoff-quote"
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        await _wait_until_listening(port)
+        async with aiohttp.ClientSession(headers=headers) as session:
+            today = await session.get(url)
+            assert today.status == 200
+            quote = await today.json()
+            answers = [
+                await session.get(url, params={"on": on})
+                for on in ("2026-13-01", "yesterday!", "2000-01-01")
+            ]
+            assert [answer.status for answer in answers] == [400, 400, 400]
+            assert {answer.content_type for answer in answers} == {"application/problem+json"}
+    finally:
+        server.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await server
+    assert set(quote) >= {"amount", "overdue", "principal", "interest", "fees", "penalty", "on"}

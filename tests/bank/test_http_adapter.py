@@ -186,6 +186,7 @@ async def test_a_wrong_token_is_unauthorized(tmp_path: Path) -> None:
 
 ERROR_EXAMPLES = [
     errors.InvalidRequest("amount: too many decimals"),
+    errors.InvalidDate("on must be a date, YYYY-MM-DD"),
     errors.Unauthorized(),
     errors.Forbidden("the lead is not yours"),
     errors.NotFound("lead"),

@@ -175,7 +175,8 @@ def add_biller(connection: sqlite3.Connection, code: str, name: str, pattern: st
 def add_product(connection: sqlite3.Connection, product: LoanProduct) -> None:
     connection.execute(
         "INSERT INTO products (code, name, min_amount_fen, max_amount_fen, min_term_months,"
-        " max_term_months, annual_rate, allowed_methods) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " max_term_months, annual_rate, allowed_methods, repayment)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             product.code,
             product.name,
@@ -185,5 +186,6 @@ def add_product(connection: sqlite3.Connection, product: LoanProduct) -> None:
             product.max_term_months,
             str(product.annual_rate),
             json.dumps([method.value for method in product.allowed_methods]),
+            product.repayment.model_dump_json(),
         ),
     )

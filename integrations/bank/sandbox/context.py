@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from integrations.bank.models import RepaymentTerms
+
 
 @dataclass(frozen=True)
 class LimitPolicy:
@@ -30,6 +32,7 @@ class SandboxConfig:
     first_visit_days: int = 7
     product_code: str = "MICRO"
     product_annual_rate: Decimal = Decimal("12")  # percent; used when seeding the product
+    product_repayment: RepaymentTerms = field(default_factory=RepaymentTerms)  # when seeding
 
     @property
     def zone(self) -> ZoneInfo:

@@ -40,6 +40,7 @@ from integrations.bank.models import (
     OperationStatus,
     Payee,
     PayeeCheck,
+    PayoffQuote,
     Receipt,
     RepaymentRequest,
     StatusUpdate,
@@ -61,6 +62,7 @@ from integrations.bank.sandbox import (
     people,
     privacy,
     reference,
+    repayments,
     tasks,
 )
 from integrations.bank.sandbox.context import Context, SandboxConfig
@@ -175,6 +177,9 @@ class SandboxBank:
     async def get_loan(self, loan_id: str) -> Loan:
         return await self.run(partial(loans.get_loan, loan_id=loan_id))
 
+    async def payoff_quote(self, loan_id: str, on: date | None = None) -> PayoffQuote:
+        return await self.run(partial(repayments.payoff_quote, loan_id=loan_id, on=on))
+
     # --- payments ---
     async def list_payees(self, customer_id: str) -> list[Payee]:
         return await self._run_plain(partial(payments.list_payees, customer_id=customer_id))
@@ -208,7 +213,7 @@ class SandboxBank:
         return await self._pay("top_up", request, idempotency_key, payments.top_up)
 
     async def repay_loan(self, request: RepaymentRequest, *, idempotency_key: str) -> Receipt:
-        return await self._pay("repay_loan", request, idempotency_key, loans.repay)
+        return await self._pay("repay_loan", request, idempotency_key, repayments.repay)
 
     async def operation_status(self, idempotency_key: str) -> OperationStatus:
         return await self.run(partial(idempotency.operation_status, key=idempotency_key))

@@ -57,7 +57,8 @@ CREATE TABLE IF NOT EXISTS billers (
 CREATE TABLE IF NOT EXISTS products (
     code TEXT PRIMARY KEY, name TEXT NOT NULL, min_amount_fen INTEGER NOT NULL,
     max_amount_fen INTEGER NOT NULL, min_term_months INTEGER NOT NULL,
-    max_term_months INTEGER NOT NULL, annual_rate TEXT NOT NULL, allowed_methods TEXT NOT NULL);
+    max_term_months INTEGER NOT NULL, annual_rate TEXT NOT NULL, allowed_methods TEXT NOT NULL,
+    repayment TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS journal_entries (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, posted_at TEXT NOT NULL,
     limited_customer_id TEXT, limited_amount_fen INTEGER NOT NULL DEFAULT 0,
@@ -84,6 +85,7 @@ CREATE TABLE IF NOT EXISTS installments (
     due_date TEXT NOT NULL, principal_fen INTEGER NOT NULL, interest_fen INTEGER NOT NULL,
     paid_principal_fen INTEGER NOT NULL DEFAULT 0, paid_interest_fen INTEGER NOT NULL DEFAULT 0,
     due_notice_sent INTEGER NOT NULL DEFAULT 0, overdue_notice_sent INTEGER NOT NULL DEFAULT 0,
+    penalty_fen INTEGER NOT NULL DEFAULT 0, penalty_from TEXT,
     PRIMARY KEY (loan_id, number));
 CREATE TABLE IF NOT EXISTS leads (
     id TEXT PRIMARY KEY, status TEXT NOT NULL, submitted_at TEXT NOT NULL,
@@ -138,7 +140,22 @@ def connect(path: str) -> sqlite3.Connection:
     connection.execute("PRAGMA foreign_keys=ON")
     connection.execute("PRAGMA busy_timeout=5000")
     connection.executescript(SCHEMA)
+    _add_new_columns(connection)
     return connection
+
+
+_NEW_COLUMNS = (  # columns added since the first schema, for database files made before
+    ("products", "repayment", "TEXT NOT NULL DEFAULT '{}'"),
+    ("installments", "penalty_fen", "INTEGER NOT NULL DEFAULT 0"),
+    ("installments", "penalty_from", "TEXT"),
+)
+
+
+def _add_new_columns(connection: sqlite3.Connection) -> None:
+    for table, column, declaration in _NEW_COLUMNS:
+        names = {row["name"] for row in connection.execute(f"PRAGMA table_info({table})")}
+        if column not in names:
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
 
 class Database:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from integrations.bank.errors import InvalidRequest, InvalidState, NotFound
+from bot.domain.repayment import payoff_quote, penalties
+from integrations.bank.errors import NotFound
 from integrations.bank.masking import mask_account
 from integrations.bank.models import (
     Installment,
@@ -19,27 +20,23 @@ from integrations.bank.models import (
     LoanOverdue,
     LoanStatus,
     NextDue,
-    Receipt,
     RepaymentMethod,
-    RepaymentRequest,
     TaskKind,
     TaskStatus,
     TransactionKind,
 )
-from integrations.bank.money import from_fen, to_fen
+from integrations.bank.money import from_fen
 from integrations.bank.sandbox._schedule import equal_installments
 from integrations.bank.sandbox.accounts import (
-    INTEREST_INCOME,
     LOAN_LEDGER,
     open_internal_account,
     require_customer,
-    source_account,
 )
 from integrations.bank.sandbox.context import Context
 from integrations.bank.sandbox.db import fetch_one, next_id
 from integrations.bank.sandbox.events import emit
 from integrations.bank.sandbox.ledger import Leg, post_entry
-from integrations.bank.sandbox.payments import pay_out
+from integrations.bank.sandbox.positions import loan_position
 from integrations.bank.sandbox.tasks import create_task
 
 SUPPORTED_METHODS = (RepaymentMethod.EQUAL_INSTALLMENT,)
@@ -140,7 +137,7 @@ def _installment_rows(connection: sqlite3.Connection, loan_id: str) -> list[sqli
     ).fetchall()
 
 
-def _installment(row: sqlite3.Row, today: date) -> Installment:
+def _installment(row: sqlite3.Row, today: date, penalty: Decimal) -> Installment:
     total = row["principal_fen"] + row["interest_fen"]
     paid = row["paid_principal_fen"] + row["paid_interest_fen"]
     due_date = date.fromisoformat(row["due_date"])
@@ -152,6 +149,9 @@ def _installment(row: sqlite3.Row, today: date) -> Installment:
         total=from_fen(total),
         paid=from_fen(paid),
         status=_installment_status(total, paid, due_date, today),
+        paid_principal=from_fen(row["paid_principal_fen"]),
+        paid_interest=from_fen(row["paid_interest_fen"]),
+        penalty=penalty,
     )
 
 
@@ -165,7 +165,11 @@ def _installment_status(total: int, paid: int, due_date: date, today: date) -> I
 
 def _loan_model(connection: sqlite3.Connection, context: Context, row: sqlite3.Row) -> Loan:
     rows = _installment_rows(connection, row["id"])
-    schedule = [_installment(item, context.today) for item in rows]
+    position = loan_position(connection, row)
+    today = max(context.today, position.disbursed_on)
+    owed = penalties(position, today)
+    schedule = [_installment(item, today, owed[index]) for index, item in enumerate(rows)]
+    active = LoanStatus(row["status"]) is LoanStatus.ACTIVE
     unpaid = [item for item in schedule if item.status != InstallmentStatus.PAID]
     overdue = [item for item in unpaid if item.status == InstallmentStatus.OVERDUE]
     days_overdue = (context.today - overdue[0].due_date).days if overdue else 0
@@ -185,7 +189,7 @@ def _loan_model(connection: sqlite3.Connection, context: Context, row: sqlite3.R
         disbursed_on=date.fromisoformat(row["disbursed_on"]),
         status=LoanStatus(row["status"]),
         outstanding_principal=from_fen(outstanding_fen),
-        payoff_amount=sum((item.total - item.paid for item in unpaid), from_fen(0)),
+        payoff_amount=payoff_quote(position, today).total if active else from_fen(0),
         next_due=_next_due(unpaid),
         days_overdue=days_overdue,
         classification=classify(days_overdue),
@@ -201,59 +205,6 @@ def _next_due(unpaid: list[Installment]) -> NextDue | None:
     return NextDue(
         installment_number=first.number, due_date=first.due_date, amount=first.total - first.paid
     )
-
-
-def repay(connection: sqlite3.Connection, context: Context, request: RepaymentRequest) -> Receipt:
-    loan = _loan_row(connection, request.loan_id)
-    if loan["customer_id"] != request.customer_id:
-        raise NotFound("loan")
-    if loan["status"] != LoanStatus.ACTIVE:
-        raise InvalidState("the loan is already repaid")
-    source = source_account(connection, request.customer_id, request.from_account_id)
-    owed = _owed_fen(connection, loan["id"])
-    amount_fen = owed if request.amount is None else to_fen(request.amount)
-    if amount_fen > owed:
-        raise InvalidRequest(f"more than the {from_fen(owed)} still owed")
-    principal_fen, interest_fen = _allocate(connection, loan["id"], amount_fen)
-    credits = [
-        Leg(loan["ledger_account_id"], principal_fen, TransactionKind.REPAYMENT, "Principal"),
-        Leg(INTEREST_INCOME, interest_fen, TransactionKind.REPAYMENT, f"Interest {loan['id']}"),
-    ]
-    receipt = pay_out(
-        connection, context, source, TransactionKind.REPAYMENT, credits, f"贷款 {loan['id']}"
-    )
-    if amount_fen == owed:
-        connection.execute(
-            "UPDATE loans SET status = ? WHERE id = ?", (LoanStatus.CLOSED, loan["id"])
-        )
-    return receipt
-
-
-def _owed_fen(connection: sqlite3.Connection, loan_id: str) -> int:
-    row = connection.execute(
-        "SELECT SUM(principal_fen + interest_fen - paid_principal_fen - paid_interest_fen)"
-        " FROM installments WHERE loan_id = ?",
-        (loan_id,),
-    ).fetchone()
-    return int(row[0] or 0)
-
-
-def _allocate(connection: sqlite3.Connection, loan_id: str, amount_fen: int) -> tuple[int, int]:
-    """Pay installments in order, interest before principal; returns (principal, interest)."""
-    remaining, principal_total, interest_total = amount_fen, 0, 0
-    for row in _installment_rows(connection, loan_id):
-        interest = min(remaining, row["interest_fen"] - row["paid_interest_fen"])
-        principal = min(remaining - interest, row["principal_fen"] - row["paid_principal_fen"])
-        if interest or principal:
-            connection.execute(
-                "UPDATE installments SET paid_interest_fen = paid_interest_fen + ?,"
-                " paid_principal_fen = paid_principal_fen + ? WHERE loan_id = ? AND number = ?",
-                (interest, principal, loan_id, row["number"]),
-            )
-        remaining -= interest + principal
-        principal_total += principal
-        interest_total += interest
-    return principal_total, interest_total
 
 
 _UNPAID_ACTIVE = (

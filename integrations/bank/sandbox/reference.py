@@ -14,6 +14,7 @@ from integrations.bank.models import (
     LoanProduct,
     LocalizedName,
     RepaymentMethod,
+    RepaymentTerms,
 )
 from integrations.bank.money import from_fen
 
@@ -28,6 +29,7 @@ def product_model(row: sqlite3.Row) -> LoanProduct:
         max_term_months=row["max_term_months"],
         annual_rate=Decimal(row["annual_rate"]),
         allowed_methods=[RepaymentMethod(method) for method in json.loads(row["allowed_methods"])],
+        repayment=RepaymentTerms.model_validate_json(row["repayment"]),
     )
 
 

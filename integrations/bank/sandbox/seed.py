@@ -21,14 +21,15 @@ from integrations.bank.models import (
     LocalizedName,
     RepaymentMethod,
     RepaymentRequest,
+    RepaymentTerms,
     StaffRole,
     TaskKind,
     TransferRequest,
 )
 from integrations.bank.money import to_fen
-from integrations.bank.sandbox import admin, loans, payments
+from integrations.bank.sandbox import admin, loans, payments, repayments
 from integrations.bank.sandbox.binding import bind_directly
-from integrations.bank.sandbox.context import Context
+from integrations.bank.sandbox.context import Context, SandboxConfig
 from integrations.bank.sandbox.tasks import create_task
 
 MERCHANT_PHONE = "+8613800000001"
@@ -102,7 +103,9 @@ EXTERNAL_ACCOUNTS = (
 )
 
 
-def micro_loan_product(annual_rate: Decimal) -> LoanProduct:
+def micro_loan_product(
+    annual_rate: Decimal, repayment: RepaymentTerms | None = None
+) -> LoanProduct:
     return LoanProduct(
         code=MICRO_LOAN,
         name="小微商户经营贷",
@@ -112,6 +115,7 @@ def micro_loan_product(annual_rate: Decimal) -> LoanProduct:
         max_term_months=24,
         annual_rate=annual_rate,
         allowed_methods=list(RepaymentMethod),
+        repayment=repayment or RepaymentTerms(),
     )
 
 
@@ -145,7 +149,7 @@ def seed_if_empty(connection: sqlite3.Connection, context: Context) -> SeededWor
 
 def seed(connection: sqlite3.Connection, context: Context) -> SeededWorld:
     """Fill a fresh sandbox database; run it as one transaction (`SandboxBank.run`)."""
-    _reference_data(connection, context.config.product_annual_rate)
+    _reference_data(connection, context.config)
     staff = _staff(connection)
     merchant_id, account_id, loan_id = _merchant(connection, context, staff.officer_id)
     overdue_id, overdue_loan_id = _overdue_customer(connection, context, staff.officer_id)
@@ -164,7 +168,7 @@ def seed(connection: sqlite3.Connection, context: Context) -> SeededWorld:
     )
 
 
-def _reference_data(connection: sqlite3.Connection, annual_rate: Decimal) -> None:
+def _reference_data(connection: sqlite3.Connection, config: SandboxConfig) -> None:
     admin.open_bank_accounts(connection)
     admin.add_territory(connection, NORTH, "成都北片")
     admin.add_territory(connection, SOUTH, "成都南片")
@@ -179,7 +183,9 @@ def _reference_data(connection: sqlite3.Connection, annual_rate: Decimal) -> Non
         admin.add_biller(connection, code, name, pattern)
     for number, holder in EXTERNAL_ACCOUNTS:
         admin.add_external_account(connection, number, holder)
-    admin.add_product(connection, micro_loan_product(annual_rate))
+    admin.add_product(
+        connection, micro_loan_product(config.product_annual_rate, config.product_repayment)
+    )
 
 
 def _staff(connection: sqlite3.Connection) -> Staff:
@@ -334,7 +340,7 @@ def _repay_next_installment(
     next_due = loans.get_loan(connection, context, loan_id).next_due
     if next_due is None:
         raise RuntimeError(f"seeded loan {loan_id} has nothing left to repay")
-    loans.repay(
+    repayments.repay(
         connection,
         context,
         RepaymentRequest(customer_id=customer_id, loan_id=loan_id, amount=next_due.amount),
