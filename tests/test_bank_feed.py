@@ -22,7 +22,8 @@ from bot.clock import SimulatedClock
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App
 from bot.local_session import LocalSession
-from bot.services.bank_feed import CURSOR_KEY, MAX_ATTEMPTS, BankFeedReader
+from bot.redis_keys import BANK_FEED
+from bot.services.bank_feed import MAX_ATTEMPTS, BankFeedReader
 from bot.services.bank_pushes import BankPushes, RedisDeliveryLog
 from bot.services.officers import OfficerServices
 from bot.supervision import Heartbeats
@@ -54,8 +55,10 @@ class Recorder:
         lead = event.lead_id if isinstance(event, LeadStatusChanged) else None
         if self.failing_event is None and lead is not None and lead == self.failing_lead:
             self.failing_event = event.id
-        if self.failures and self.failing_lead in (None, lead) and (
-            self.failing_lead is None or event.id == self.failing_event
+        if (
+            self.failures
+            and self.failing_lead in (None, lead)
+            and (self.failing_lead is None or event.id == self.failing_event)
         ):
             self.failures -= 1
             raise RuntimeError(APPLICANT_PHONE)  # a message that must not reach the log
@@ -200,7 +203,7 @@ async def test_the_whole_feed_read_again_sends_no_card_twice_and_edits_nothing(
     (card,) = [s for s in driver.seen(OFFICER_EN) if lead_id in s.text]
     edits = card.edits
 
-    await redis.delete(CURSOR_KEY)  # as if every event were delivered again
+    await redis.delete(BANK_FEED.cursor)  # as if every event were delivered again
     await reader.read()
     await background.outbound.run_due(clock.now())
     (again,) = [s for s in driver.seen(OFFICER_EN) if lead_id in s.text]

@@ -17,6 +17,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 
+from bot.redis_keys import OFFICERS
 from bot.services.officers.facts import LeadFactsSource
 from bot.services.officers.staff import StaffDirectory, StaffMember
 from bot.services.outbound import Outbox, OutgoingMessage, Priority
@@ -56,15 +57,15 @@ class CardRegistry:
         self.redis = redis
 
     async def cards(self, lead_id: str) -> list[Card]:
-        raw = await self.redis.hgetall(f"officers:cards:{lead_id}")  # type: ignore[misc]  # redis-py 7 types
+        raw = await self.redis.hgetall(OFFICERS.cards(lead_id))  # type: ignore[misc]  # redis-py 7 types
         return sorted((Card.loads(value) for value in raw.values()), key=lambda c: c.officer_id)
 
     async def card(self, lead_id: str, officer_id: str) -> Card | None:
-        raw = await self.redis.hget(f"officers:cards:{lead_id}", officer_id)  # type: ignore[misc]  # redis-py 7 types
+        raw = await self.redis.hget(OFFICERS.cards(lead_id), officer_id)  # type: ignore[misc]  # redis-py 7 types
         return None if raw is None else Card.loads(raw)
 
     async def save(self, lead_id: str, card: Card) -> None:
-        await self.redis.hset(f"officers:cards:{lead_id}", card.officer_id, card.dumps())  # type: ignore[misc]  # redis-py 7 types
+        await self.redis.hset(OFFICERS.cards(lead_id), card.officer_id, card.dumps())  # type: ignore[misc]  # redis-py 7 types
 
 
 class LeadCards:

@@ -10,13 +10,13 @@ from bot.clock import Clock
 from bot.domain.collection import BorrowerKind, ProposedStep, next_step
 from bot.domain.team import Transition, officer_stats
 from bot.domain.working_hours import SlaPolicy
+from bot.redis_keys import OFFICERS
 from bot.services.officers.staff import StaffDirectory, StaffMember, refusal, text_of
 from bot.services.officers.tasks import task_call
 from bot.views import officers as views
 from integrations.bank.models import LeadStatusChanged, TaskKind
 from integrations.bank.protocol import BankAdapter
 
-KIND_PREFIX = "officers:borrower_kind"
 HISTORY_PAGE = 500
 
 
@@ -93,7 +93,7 @@ class TeamFigures:
         case = next((c for c in await self.overdue(member) if c.task.id == task_id), None)
         if case is None:
             raise refusal(member, task_id, "classify")
-        await self.redis.set(f"{KIND_PREFIX}:{case.loan.id}", kind.value)
+        await self.redis.set(OFFICERS.borrower_kind(case.loan.id), kind.value)
         today = self.clock.now().astimezone(self.policy.calendar.zone).date()
         taken = 0
         while step := next_step(kind, case.loan.days_overdue, taken, today, self.policy.calendar):
@@ -107,5 +107,5 @@ class TeamFigures:
         return None
 
     async def _kind_of(self, loan_id: str) -> BorrowerKind | None:
-        raw = await self.redis.get(f"{KIND_PREFIX}:{loan_id}")
+        raw = await self.redis.get(OFFICERS.borrower_kind(loan_id))
         return BorrowerKind(text_of(raw)) if raw else None
