@@ -15,6 +15,7 @@ from aiogram.exceptions import TelegramForbiddenError
 from aiogram.methods import SendMessage
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
+from test_application_journeys import BEN, answer_all, reference_of, start_application
 from test_officer_journeys import APPLICANT_PHONE, OFFICER_EN, bind, submit
 
 from bot.background import Background
@@ -264,6 +265,35 @@ async def test_a_bank_push_is_read_at_once_not_at_the_next_poll(
         return len(await sent_cards(background, driver, lead_id)) == 1
 
     await until(card_arrived)
+    stop.set()
+    await serving
+
+
+async def test_a_lead_the_bot_hands_to_the_bank_is_read_without_waiting_for_a_push(
+    driver: ChatDriver,
+    sms: RecordingSmsSender,
+    bank: BankAdapter,
+    redis: Redis,
+    clock: SimulatedClock,
+    officers: OfficerServices,
+    background: Background,
+) -> None:
+    await bind(driver, sms, OFFICER_EN, "K001")
+    reader = reader_for(redis, bank, clock)
+    reader.subscribe("officers", officers.feed)
+    stop = asyncio.Event()
+    serving = asyncio.create_task(reader.serve(stop))
+    await asyncio.sleep(0.2)  # it has read the feed and waits up to 60 s for a push
+    await start_application(driver, BEN)
+    await answer_all(driver, BEN)
+    await driver.press(BEN, "#7")  # submit: the bank takes the lead, and pushes nothing
+    lead_id = reference_of(driver, BEN)
+
+    async def card_arrived() -> bool:
+        return len(await sent_cards(background, driver, lead_id)) == 1
+
+    await until(card_arrived, seconds=5)
+    assert "Claim" in cards_of(driver, lead_id)[0]
     stop.set()
     await serving
 

@@ -31,6 +31,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from bot.redis_keys import LEAD_OUTBOX, LEADS
+from bot.services.bank_feed import FeedWakeUp
 from bot.services.later import LaterMessage, LaterMessages
 from integrations.bank.errors import BankError, BankUnavailable
 from integrations.bank.models import (
@@ -166,6 +167,7 @@ class LeadDelivery:
         self.bank = bank
         self.consumer = consumer
         self.backoff = backoff or Backoff()
+        self.feed = FeedWakeUp(redis)
         self._group_ready = False
 
     async def deliver_new(
@@ -309,6 +311,10 @@ class LeadDelivery:
             return False
         recipient = Recipient(entry.user_id, entry.locale)
         await self._remember_owner(recipient, lead)
+        # The feed holds the routed lead now: its reader need not wait for the bank's push
+        # (or its poll) to draw the officer's card. Rung once the owner is known, so that
+        # the merchant's news of the event finds them.
+        await self.feed.ring()
         await messenger.lead_received(recipient, lead)
         await self._done(entry_id)
         return True

@@ -112,6 +112,9 @@ class LeadCards:
         if card is not None:
             await self.edit(card, member, lead)
             return
+        await self._first(member, lead, role, reason)
+
+    async def _first(self, member: StaffMember, lead: Lead, role: CardRole, reason: str) -> None:
         first_key = f"card:{lead.id}:{member.officer_id}:{role.value}"
         card = Card(member.officer_id, member.chat_id, role, first_key, reason)
         text, markup = await self.render(card, member, lead)
@@ -169,7 +172,7 @@ class LeadCards:
                 continue
             existing = shown.get(member.officer_id)
             if existing is None or existing.role is CardRole.SUPERVISOR:
-                await self.show(member, lead, CardRole.WORKER)
+                await self._first(member, lead, CardRole.WORKER, "")  # no working card: read above
 
 
 def _digest(text: str, markup: InlineKeyboardMarkup | None) -> str:
