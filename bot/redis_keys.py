@@ -145,10 +145,12 @@ class AccountKeys:
 
 @dataclass(frozen=True)
 class OfficerKeys:
-    """The officers' desk: staff, lead cards, SLA timers, borrowers' kinds."""
+    """The officers' desk: staff, lead cards, SLA timers, borrowers' kinds, lead history."""
 
     staff_ids: str = "officers:staff"
     sla_due: str = "officers:sla"
+    routed_leads: str = "officers:routed"  # lead -> when it was last routed
+    history_adopted: str = "officers:history:adopted"
 
     def staff(self, officer_id: str) -> str:
         return _join("officers", "staff", officer_id)
@@ -164,6 +166,10 @@ class OfficerKeys:
 
     def borrower_kind(self, loan_id: str) -> str:
         return _join("officers", "borrower_kind", loan_id)
+
+    def transitions(self, lead_id: str) -> str:
+        """The lead's status changes, by event id."""
+        return _join("officers", "transitions", lead_id)
 
 
 @dataclass(frozen=True)

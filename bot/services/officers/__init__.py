@@ -28,6 +28,7 @@ from bot.services.calculator import LoanCalculator
 from bot.services.officers.cards import CardRegistry, LeadCards
 from bot.services.officers.facts import LeadFactsSource
 from bot.services.officers.feed import OfficerFeed
+from bot.services.officers.history import LeadHistory
 from bot.services.officers.lead_actions import LeadActions
 from bot.services.officers.sla import SlaWatch
 from bot.services.officers.staff import StaffBinding, StaffDirectory
@@ -79,6 +80,7 @@ def build_officer_services(
     facts = LeadFactsSource(bank, calculator, clock, policy, timers, currency)
     cards = LeadCards(i18n, directory, registry, facts, outbox)
     sla = SlaWatch(bank, i18n, policy, timers, cards)
+    history = LeadHistory(redis)
     return OfficerServices(
         bank=bank,
         clock=clock,
@@ -90,6 +92,6 @@ def build_officer_services(
         cards=cards,
         sla=sla,
         tasks=OfficerTasks(bank, clock, policy, timers),
-        team=TeamFigures(bank, redis, clock, policy, directory),
-        feed=OfficerFeed(bank, cards, sla),
+        team=TeamFigures(bank, redis, clock, policy, directory, history),
+        feed=OfficerFeed(bank, cards, sla, history),
     )
