@@ -446,6 +446,7 @@ async def test_the_team_figures_are_the_same_after_an_upgrade_adopts_the_feed(
 
     # as before the figures were kept: the feed was read, its history never recorded
     history = [key async for key in redis.scan_iter(OFFICERS.transitions("*"))]
+    assert history and 0 < await redis.ttl(history[0]) <= 62 * 86_400  # not kept for ever
     await redis.delete(OFFICERS.routed_leads, OFFICERS.history_adopted, *history)
     await driver.send(SUPERVISOR_ZH, "/team")
     assert "未结线索 0 / 0" in driver.last(SUPERVISOR_ZH).text

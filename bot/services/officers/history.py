@@ -2,13 +2,14 @@
 
 Per lead, its transitions by event id (an event handed out twice is kept once), and an
 index of leads by when they were last routed: /team reads the leads routed in its window
-instead of the bank's whole event feed. A deployment that had a feed reader before this
-store existed adopts the feed's history once (`adopt_feed`)."""
+instead of the bank's whole event feed. A lead is kept two months after its last change.
+A deployment that had a feed reader before this store existed adopts the feed's history
+once (`adopt_feed`)."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from redis.asyncio import Redis
 
@@ -19,6 +20,7 @@ from integrations.bank.models import LeadStatus, LeadStatusChanged
 from integrations.bank.protocol import BankAdapter
 
 FEED_PAGE = 500
+KEEP = timedelta(days=62)  # /team looks back a month at most (this week may start in the last)
 
 
 class LeadHistory:
@@ -35,8 +37,10 @@ class LeadHistory:
         )
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(OFFICERS.transitions(event.lead_id), event.id, body)
+            pipe.expire(OFFICERS.transitions(event.lead_id), KEEP)
             if event.status is LeadStatus.ROUTED:
                 pipe.zadd(OFFICERS.routed_leads, {event.lead_id: event.at.timestamp()}, gt=True)
+                pipe.zremrangebyscore(OFFICERS.routed_leads, "-inf", (event.at - KEEP).timestamp())
             await pipe.execute()
 
     async def routed_since(self, moment: datetime) -> list[Transition]:
