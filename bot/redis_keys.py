@@ -5,13 +5,16 @@ its fixed keys and whose methods build a family of keys from typed arguments. Th
 are the ones the bot has always written, so what a running Redis holds is still found
 (`tests/test_redis_keys.py` checks that no two families can make the same key, and that
 no key is spelt anywhere else). saq's own keys (`saq:<queue>:...`) are saq's; the names of
-the queues we give it are here.
+the queues we give it are here. The idempotency keys of outgoing messages ("lead:...",
+"card:...") are the producers' names for their messages: the Sender's record keys and saq's
+job keys take them as an opaque argument.
 
 Redis Cluster will need every key that one script or transaction touches in one hash slot.
 Each key that belongs to one user, chat or customer takes that id through `_user` or
 `_customer`: a hash tag (`{...}`) added there moves all of one user's keys into one slot,
-in one place (the conversation keys come from aiogram's key builder, made here too, and
-the update gate's dedupe key would have to take the user's id for its script).
+in one place (the conversation keys come from aiogram's key builder, made here: a tag there
+needs a KeyBuilder of our own; and the update gate's dedupe key would have to take the
+user's id, since its script touches it with the user's keys).
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ def _customer(customer_id: str) -> str:
 
 
 def conversation_key_builder() -> DefaultKeyBuilder:
-    """aiogram's keys of a conversation: fsm:<bot>:<chat>:<user>:<destiny>:state|data|lock."""
+    """aiogram's keys of a conversation: fsm:<chat>[:<thread>]:<user>:<destiny>:<part>, the
+    part being state, data or lock."""
     return DefaultKeyBuilder(prefix=_CONVERSATION_PREFIX, with_destiny=True)
 
 
