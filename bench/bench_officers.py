@@ -374,6 +374,7 @@ WAYS = {
     "ours (the delivery rings the reader, the bank pushes too)": (True, True),
     "the bank's push only": (False, True),
     "polled every 0.5 s (no push, no ring)": (False, False),
+    "the delivery's ring only (a bank that does not push)": (True, False),
 }
 
 
