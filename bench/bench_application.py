@@ -42,8 +42,9 @@ from bot.config import Settings
 from bot.domain.application import normalized_phone
 from bot.factory import Outside, build_bank, build_bot, build_dispatcher, build_storage
 from bot.i18n import LocaleMiddleware, choose_locale
+from bot.redis_keys import LEADS
 from bot.runtime import tune_garbage_collector
-from bot.services.lead_outbox import OWNER_PREFIX, LeadDelivery
+from bot.services.lead_outbox import LeadDelivery
 from bot.views.application import ChatLeadMessenger
 from handlers import application, common
 from handlers.application import ApplyStep
@@ -223,7 +224,7 @@ async def open_connections(redis: Redis, count: int) -> None:
 
 async def leads_in_queues(bank: BankAdapter, redis: Redis) -> int:
     """How many delivered leads are in their officer's queue (checked at the bank)."""
-    keys = [key async for key in redis.scan_iter(f"{OWNER_PREFIX}:*")]
+    keys = [key async for key in redis.scan_iter(LEADS.owner("*"))]
     lead_ids = {key.decode().rsplit(":", 1)[1] for key in keys}
     officers = {(await bank.get_lead(lead_id)).officer_id for lead_id in lead_ids}
     queued = set()

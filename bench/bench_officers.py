@@ -14,12 +14,16 @@ global rate from Telegram's free 30 messages/s to paid broadcasts' 1,000.
    interval, `bank_feed.POLL_SECONDS`, is then what an event waits).
 2. Submit -> card on the officer's phone: 200 merchants go through the whole application
    at once (`bench_application.JOURNEY`, 24 updates each, real Dispatcher), the lead
-   delivery worker runs alongside; timed from feeding Submit to the officer's card.
+   delivery worker runs alongside; timed from feeding Submit to the officer's card. The
+   baselines in the same run: the same burst (other merchants) with the feed's reader woken
+   only by the bank's push (before the lead delivery rang it itself), and only by its poll
+   (a bank that does not push); after one burst not counted (warm-up), `--rounds` repeats
+   the three, rotating which goes first.
 3. 100 presses of Claim on one lead at once, from the officers of its territory, through the
    real Dispatcher: how long until all are answered, and that the bank has one owner.
 
 Usage: .venv/bin/python bench/bench_officers.py [--leads 2000 --seconds 60 --merchants 200]
-       [--paid]
+       [--paid] [--rounds 1]
 Redis: BOT_BENCH_REDIS_URL (default redis://127.0.0.1:6379/10, flushed).
 """
 
@@ -259,13 +263,21 @@ async def lead_cards(
     return [sent[lead] - bank.entered[lead] for lead in ids]
 
 
+class PushOnly:
+    """A baseline's lead delivery: it does not wake the feed's reader itself."""
+
+    async def ring(self) -> None:
+        return None
+
+
 async def submit_to_card(app: App, driver: ChatDriver, bank: PushingBank, redis: Redis,
-                         merchants: int) -> list[float]:  # fmt: skip
+                         merchants: int, first: int) -> list[float]:  # fmt: skip
     """All merchants through the application at once; Submit fed -> the officer's card."""
     services = app.services
     stop = asyncio.Event()
     delivery = asyncio.create_task(services.delivery.run(services.lead_messenger, stop))
-    journeys = {index: journey_updates(index, driver.bot) for index in range(merchants)}
+    indexes = range(first, first + merchants)
+    journeys = {index: journey_updates(index, driver.bot) for index in indexes}
     submitted: dict[int, float] = {}
     known = set(bank.entered)
 
@@ -275,7 +287,7 @@ async def submit_to_card(app: App, driver: ChatDriver, bank: PushingBank, redis:
         submitted[index] = time.time()
         await app.dispatcher.feed_update(driver.bot, journeys[index][-1])
 
-    await asyncio.gather(*(merchant(index) for index in range(merchants)))
+    await asyncio.gather(*(merchant(index) for index in indexes))
     while len(set(bank.entered) - known) < merchants:
         await asyncio.sleep(0.01)
     leads = sorted(set(bank.entered) - known)
@@ -283,7 +295,7 @@ async def submit_to_card(app: App, driver: ChatDriver, bank: PushingBank, redis:
     stop.set()
     await delivery
     by_phone = {(await bank.get_lead(lead)).phone: lead for lead in leads}
-    of_lead = {by_phone[f"+86138800{index:05d}"]: index for index in range(merchants)}
+    of_lead = {by_phone[f"+86138800{index:05d}"]: index for index in indexes}
     submit_times = {lead: submitted[index] for lead, index in of_lead.items()}
     to_bank = [bank.entered[lead] - submit_times[lead] for lead in leads]
     print(f"  of which Submit -> lead in the bank: {summary(to_bank, 'leads')}")
@@ -357,7 +369,49 @@ async def worker(url: str, sandbox_db: Path, paid: bool) -> None:
     await redis.aclose()
 
 
-async def main(leads: int, seconds: float, merchants: int, paid: bool) -> None:
+# The ways a card can learn of a submitted lead: ours, then the two before it.
+WAYS = {
+    "ours (the delivery rings the reader, the bank pushes too)": (True, True),
+    "the bank's push only": (False, True),
+    "polled every 0.5 s (no push, no ring)": (False, False),
+    "the delivery's ring only (a bank that does not push)": (True, False),
+}
+
+
+async def submit_bursts(
+    app: App, driver: ChatDriver, bank: PushingBank, endpoint: PushEndpoint, merchants: int,
+    rounds: int,
+) -> None:  # fmt: skip
+    """The same burst each way, side by side (other merchants each time), order rotated."""
+    delivery, redis = app.services.delivery, app.redis
+    rings, first = delivery.feed, 0
+    results: dict[str, list[float]] = {way: [] for way in WAYS}
+    print("Submit burst, warm-up (not counted):")
+    await submit_to_card(app, driver, bank, redis, merchants, first)
+    first += merchants
+    for round_ in range(rounds):
+        names = list(WAYS)[round_ % len(WAYS) :] + list(WAYS)[: round_ % len(WAYS)]
+        for name in names:
+            ring, push = WAYS[name]
+            delivery.feed = rings if ring else PushOnly()  # type: ignore[assignment]
+            bank.push = endpoint.push if push else None
+            print(f"Submit burst, {name}:")
+            handed = await submit_to_card(app, driver, bank, redis, merchants, first)
+            first += merchants
+            results[name] += handed
+            print(f"Submit -> card sent to the officer, {merchants} merchants at once "
+                  f"({len(JOURNEY)} updates each): {summary(handed)}")  # fmt: skip
+    delivery.feed, bank.push = rings, endpoint.push
+    ours_name = next(iter(WAYS))
+    ours = statistics.quantiles(results[ours_name], n=100)
+    print(f"Submit -> card over {rounds} round(s), {ours_name}: {summary(results[ours_name])}")
+    for name in list(WAYS)[1:]:
+        other = statistics.quantiles(results[name], n=100)
+        print(f"  {name}: {summary(results[name])}; "
+              f"p50 {other[49] / ours[49]:.2f}x, p99 {other[98] / ours[98]:.2f}x ours")  # fmt: skip
+
+
+async def main(leads: int, seconds: float, merchants: int, paid: bool, rounds: int) -> None:
     url = os.environ.get("BOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
     redis = Redis.from_url(url, max_connections=1024)
     await redis.flushdb()
@@ -394,10 +448,7 @@ async def main(leads: int, seconds: float, merchants: int, paid: bool) -> None:
     polled = await lead_cards(bank, redis, leads, seconds, first=leads)
     print(f"lead in the bank -> card sent, no pushes (poll every {POLL_SECONDS * 1000:.0f} ms): "
           f"{summary(polled)}")  # fmt: skip
-    bank.push = endpoint.push
-    handed = await submit_to_card(app, driver, bank, redis, merchants)
-    print(f"Submit -> card sent to the officer, {merchants} merchants at once "
-          f"({len(JOURNEY)} updates each), the bank pushing: {summary(handed)}")  # fmt: skip
+    await submit_bursts(app, driver, bank, endpoint, merchants, rounds)
     await claim_race(driver, bank, officers)
 
     await redis.set(STOP_KEY, 1)
@@ -414,10 +465,16 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--merchants", type=int, default=200)
     parser.add_argument("--paid", action="store_true", help="paid broadcasts: 1,000 messages/s")
+    parser.add_argument("--rounds", type=int, default=1, help="Submit bursts of each way")
     parser.add_argument("--worker", metavar="SANDBOX_DB", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.worker:
         redis_url = os.environ.get("BOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
         asyncio.run(worker(redis_url, Path(arguments.worker), arguments.paid))
     else:
-        asyncio.run(main(arguments.leads, arguments.seconds, arguments.merchants, arguments.paid))
+        asyncio.run(
+            main(
+                arguments.leads, arguments.seconds, arguments.merchants, arguments.paid,
+                arguments.rounds,
+            )
+        )  # fmt: skip

@@ -126,6 +126,7 @@ class Background:
         """What the stores before the pipeline still held, so an upgrade loses nothing."""
         await self.services.reminders.index.adopt_earlier_jobs(now)
         await self.services.applications.later.adopt_earlier_store(self.services.redis)
+        await self.services.officers.feed.history.adopt_feed(self.services.outside.bank)
 
     async def _relay(self, event: LeadStatusChanged) -> None:
         await self.delivery.relay(event, self.messenger)

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.domain.commands import CommandError, KeywordStyle, keyword_of
+from bot.redis_keys import SMS, SMS_INBOX
 from bot.services.money_commands import MoneyCommandEngine
 from bot.services.money_outcomes import BankDown, InDoubt, Invalid, Outcome
 from bot.services.money_store import ReplyTo
@@ -89,9 +90,6 @@ class SmsCommandChannel:
         await self.sender.send(phone, text)
 
 
-SMS_INBOX_STREAM = "sms:inbound"
-
-
 def outbound_sms(settings: Settings) -> SmsSender:
     """The SMS gateway; or, with BOT_SMS_CONSOLE=1 and no gateway, texts printed with the
     number and the codes masked. Anything else is a SettingsError naming the variable."""
@@ -126,9 +124,7 @@ class SmsInbox:
     def __init__(self, redis: Redis, channel: SmsCommandChannel, consumer: str) -> None:
         self.channel = channel
         # a few at a time: the same process must keep answering the gateway quickly
-        self.queue = UpdateQueue(
-            redis, consumer, stream=SMS_INBOX_STREAM, group="sms-handlers", concurrency=8
-        )
+        self.queue = UpdateQueue(redis, consumer, keys=SMS_INBOX, concurrency=8)
 
     async def accept(self, message: InboundSms) -> None:
         await self.queue.put(json.dumps(asdict(message)).encode())
@@ -141,4 +137,4 @@ class SmsInbox:
         await self.channel(InboundSms(**json.loads(raw)))
 
     def web_app(self, redis: Redis, auth: SmsAuth) -> web.Application:
-        return build_sms_app(self.accept, redis, auth)
+        return build_sms_app(self.accept, redis, auth, SMS.seen)

@@ -36,7 +36,7 @@ from aiogram.exceptions import TelegramServerError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import DefaultKeyBuilder, StateType, StorageKey
+from aiogram.fsm.storage.base import StateType, StorageKey
 from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.methods import TelegramMethod
@@ -46,11 +46,10 @@ from redis.asyncio import Redis
 
 from bot.i18n import choose_locale
 from bot.redis_batch import UNREACHABLE, ScriptBatcher
-from bot.services.preferences import locale_key
+from bot.redis_keys import UPDATE_GATE, conversation_key_builder
 
 log = logging.getLogger(__name__)
 
-KEY_PREFIX = "fsm"
 LOCK_MILLISECONDS = 60_000
 DONE_SECONDS = 86_400
 BUSY_WAIT_FIRST = 0.002
@@ -109,14 +108,6 @@ DONE_ALONE_SCRIPT = """
 redis.call('SET', KEYS[1], 'done', 'EX', ARGV[1])
 return 1
 """
-
-
-def build_key_builder() -> DefaultKeyBuilder:
-    return DefaultKeyBuilder(prefix=KEY_PREFIX, with_destiny=True)
-
-
-def dedupe_key_for(bot_id: int, update_id: int) -> str:
-    return f"{KEY_PREFIX}:update:{bot_id}:{update_id}"
 
 
 @dataclass
@@ -217,7 +208,10 @@ class SnapshotRedisStorage(RedisStorage):
 
     def __init__(self, redis: Redis, ttl_seconds: int) -> None:
         super().__init__(
-            redis, key_builder=build_key_builder(), state_ttl=ttl_seconds, data_ttl=ttl_seconds
+            redis,
+            key_builder=conversation_key_builder(),
+            state_ttl=ttl_seconds,
+            data_ttl=ttl_seconds,
         )
         self.ttl_seconds = ttl_seconds
         self._batch = ScriptBatcher(redis)
@@ -264,7 +258,7 @@ class SnapshotRedisStorage(RedisStorage):
             self.key_builder.build(key, "lock"),
             self.key_builder.build(key, "state"),
             self.key_builder.build(key, "data"),
-            locale_key(user_id),
+            UPDATE_GATE.locale(user_id),
         ]
         wait = BUSY_WAIT_FIRST
         while True:
@@ -416,7 +410,7 @@ class UpdateGate(FSMContextMiddleware):
         bot = cast(Bot, data["bot"])
         update = cast(Update, event)
         user = cast(User | None, data.get("event_from_user"))
-        dedupe = dedupe_key_for(bot.id, update.update_id)
+        dedupe = UPDATE_GATE.dedupe(bot.id, update.update_id)
         context = self.resolve_event_context(bot, data)
         data["fsm_storage"] = self.storage
         if context is None or user is None:

@@ -24,6 +24,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from bot.redis_keys import UPDATES, StreamKeys
 from bot.supervision import Backoff, Heartbeats, supervise
 
 log = logging.getLogger(__name__)
@@ -46,16 +47,16 @@ class UpdateQueue:
         redis: Redis,
         consumer: str,
         *,
-        stream: str = "bot:updates",
-        group: str = "handlers",
+        keys: StreamKeys = UPDATES,
         concurrency: int = 64,
         reclaim_idle_ms: int = 60_000,
         max_deliveries: int = 5,
     ) -> None:
         self.redis = redis
         self.consumer = consumer
-        self.stream = stream
-        self.group = group
+        self.stream = keys.stream
+        self.group = keys.group
+        self.dead = keys.dead
         self.reclaim_idle_ms = reclaim_idle_ms
         self.max_deliveries = max_deliveries
         self._slots = asyncio.Semaphore(concurrency)
@@ -218,7 +219,7 @@ class UpdateQueue:
             self.stream,
             self.max_deliveries,
         )
-        await self.redis.xadd(f"{self.stream}:dead", dict(fields))  # type: ignore[arg-type]
+        await self.redis.xadd(self.dead, dict(fields))  # type: ignore[arg-type]
         await self._finish(entry_id)
 
     async def _finish(self, entry_id: bytes) -> None:

@@ -15,6 +15,7 @@ from aiogram.exceptions import TelegramForbiddenError
 from aiogram.methods import SendMessage
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
+from test_application_journeys import BEN, answer_all, reference_of, start_application
 from test_officer_journeys import APPLICANT_PHONE, OFFICER_EN, bind, submit
 
 from bot.background import Background
@@ -22,7 +23,8 @@ from bot.clock import SimulatedClock
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App
 from bot.local_session import LocalSession
-from bot.services.bank_feed import CURSOR_KEY, MAX_ATTEMPTS, BankFeedReader
+from bot.redis_keys import BANK_FEED
+from bot.services.bank_feed import MAX_ATTEMPTS, BankFeedReader
 from bot.services.bank_pushes import BankPushes, RedisDeliveryLog
 from bot.services.officers import OfficerServices
 from bot.supervision import Heartbeats
@@ -202,7 +204,7 @@ async def test_the_whole_feed_read_again_sends_no_card_twice_and_edits_nothing(
     (card,) = [s for s in driver.seen(OFFICER_EN) if lead_id in s.text]
     edits = card.edits
 
-    await redis.delete(CURSOR_KEY)  # as if every event were delivered again
+    await redis.delete(BANK_FEED.cursor)  # as if every event were delivered again
     await reader.read()
     await background.outbound.run_due(clock.now())
     (again,) = [s for s in driver.seen(OFFICER_EN) if lead_id in s.text]
@@ -263,6 +265,35 @@ async def test_a_bank_push_is_read_at_once_not_at_the_next_poll(
         return len(await sent_cards(background, driver, lead_id)) == 1
 
     await until(card_arrived)
+    stop.set()
+    await serving
+
+
+async def test_a_lead_the_bot_hands_to_the_bank_is_read_without_waiting_for_a_push(
+    driver: ChatDriver,
+    sms: RecordingSmsSender,
+    bank: BankAdapter,
+    redis: Redis,
+    clock: SimulatedClock,
+    officers: OfficerServices,
+    background: Background,
+) -> None:
+    await bind(driver, sms, OFFICER_EN, "K001")
+    reader = reader_for(redis, bank, clock)
+    reader.subscribe("officers", officers.feed)
+    stop = asyncio.Event()
+    serving = asyncio.create_task(reader.serve(stop))
+    await asyncio.sleep(0.2)  # it has read the feed and waits up to 60 s for a push
+    await start_application(driver, BEN)
+    await answer_all(driver, BEN)
+    await driver.press(BEN, "#7")  # submit: the bank takes the lead, and pushes nothing
+    lead_id = reference_of(driver, BEN)
+
+    async def card_arrived() -> bool:
+        return len(await sent_cards(background, driver, lead_id)) == 1
+
+    await until(card_arrived, seconds=5)
+    assert "Claim" in cards_of(driver, lead_id)[0]
     stop.set()
     await serving
 

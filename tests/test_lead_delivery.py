@@ -14,10 +14,10 @@ from redis.asyncio import Redis
 
 from bot.demo.driver import ChatDriver
 from bot.factory import App
+from bot.redis_keys import LEAD_OUTBOX
 from bot.services.lead_outbox import (
     LEAD_BACKOFF,
     PROBE_MS,
-    STREAM,
     LeadDelivery,
     LeadMessenger,
     LeadOutbox,
@@ -97,7 +97,7 @@ async def test_while_the_bank_is_down_one_process_probes_with_one_lead_then_all_
     assert await other.retry_due(messenger) == 3  # the probe got through, the others follow
     assert switched.submissions == 7
     assert not await one.bank_down()
-    assert await redis.xlen(STREAM) == 0
+    assert await redis.xlen(LEAD_OUTBOX.stream) == 0
     await other_redis.aclose()
 
 

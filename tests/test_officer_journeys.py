@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 from aiogram.methods import SendContact, SetMyCommands
 from aiogram.types import CallbackQuery, Update
+from redis.asyncio import Redis
 
 from bot.background import Background
 from bot.clock import SimulatedClock
@@ -21,6 +22,7 @@ from bot.demo.driver import ChatDriver, ChatUser
 from bot.demo.personas import PERSONAS
 from bot.factory import App
 from bot.local_session import LocalSession
+from bot.redis_keys import OFFICERS
 from bot.services.officers import OfficerServices
 from bot.views.officers import LeadAction, TaskAction
 from integrations.bank.models import LeadSubmission, RepaymentMethod
@@ -420,6 +422,7 @@ async def test_the_supervisor_sees_the_team(
     lead_id = await submit(bank)
     await deliver(desk, driver)
     await driver.press(OFFICER_ZH, "认领")
+    await deliver(desk, driver)  # the feed's subscriber keeps the figures /team reads
     await driver.send(SUPERVISOR_EN, "/team")
     text = driver.last(SUPERVISOR_EN).text
     assert text.startswith("Your team (officers who use the bot): this week / this month")
@@ -479,3 +482,28 @@ async def test_edits_of_one_card_at_the_same_moment_get_their_own_revisions(
     await deliver(desk, driver)
     assert card_of(driver, OFFICER_EN, lead_id) == shown
     assert len([s for s in driver.seen(OFFICER_EN) if lead_id in s.text]) == 1
+
+
+async def test_the_team_figures_are_the_same_after_an_upgrade_adopts_the_feed(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: Desk, redis: Redis
+) -> None:
+    await bind(driver, sms, OFFICER_ZH, "K001")
+    await bind(driver, sms, SUPERVISOR_ZH, "S001")
+    await submit(bank)
+    await submit(bank, amount="80000")
+    await deliver(desk, driver)
+    await driver.press(OFFICER_ZH, "认领")
+    await deliver(desk, driver)
+    await driver.send(SUPERVISOR_ZH, "/team")
+    kept = driver.last(SUPERVISOR_ZH).text
+    assert "未结线索 2 / 2" in kept  # both leads are open, one of them claimed
+
+    # as before the figures were kept: the feed was read, its history never recorded
+    history = [key async for key in redis.scan_iter(OFFICERS.transitions("*"))]
+    assert history and 0 < await redis.ttl(history[0]) <= 62 * 86_400  # not kept for ever
+    await redis.delete(OFFICERS.routed_leads, OFFICERS.history_adopted, *history)
+    await driver.send(SUPERVISOR_ZH, "/team")
+    assert "未结线索 0 / 0" in driver.last(SUPERVISOR_ZH).text
+    await desk.background.adopt_earlier_stores(desk.services.clock.now())
+    await driver.send(SUPERVISOR_ZH, "/team")
+    assert driver.last(SUPERVISOR_ZH).text == kept

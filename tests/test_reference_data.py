@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from bot.redis_keys import REFERENCE
 from bot.services.reference_data import (
-    KEYS,
     BankNotAnswering,
     Freshness,
     ReferenceData,
@@ -94,7 +94,7 @@ async def test_a_fresh_copy_is_used_by_every_process_without_asking_the_bank(
     again = await reference(second_redis, counting, clock).catalogue()
     assert counting.calls == 1
     assert again == first and first.products and first.districts and first.industries
-    assert await redis.ttl(KEYS.copy) > 13 * 86_400  # kept for days, not a minute
+    assert await redis.ttl(REFERENCE.copy) > 13 * 86_400  # kept for days, not a minute
 
 
 async def test_a_stale_copy_is_used_at_once_and_refreshed_in_the_background(
@@ -134,7 +134,7 @@ async def test_one_refresher_at_a_time_across_processes(
     counting.gate.set()
 
     async def unlocked() -> bool:
-        return not await redis.exists(KEYS.refreshing)
+        return not await redis.exists(REFERENCE.refreshing)
 
     await eventually(unlocked)
     assert counting.calls == 2  # the first fetch and a single refresh
@@ -145,7 +145,7 @@ async def test_never_a_copy_and_the_bank_unreachable_says_so(
 ) -> None:
     with pytest.raises(BankNotAnswering):
         await reference(redis, unreachable, Clock()).catalogue()
-    assert not await redis.exists(KEYS.copy)
+    assert not await redis.exists(REFERENCE.copy)
 
 
 async def test_a_stale_copy_serves_while_the_bank_is_unreachable(
@@ -160,7 +160,7 @@ async def test_a_stale_copy_serves_while_the_bank_is_unreachable(
     retry_ms = FRESHNESS.retry_seconds * 1000
 
     async def refresh_failed() -> bool:
-        return down.calls == 1 and 0 < await redis.pttl(KEYS.refreshing) <= retry_ms
+        return down.calls == 1 and 0 < await redis.pttl(REFERENCE.refreshing) <= retry_ms
 
     await eventually(refresh_failed)
     assert not await data.refresh()  # within retry_seconds of a failure: not asked again
@@ -178,7 +178,7 @@ async def test_a_copy_cached_before_names_per_language_still_loads_and_is_refres
     current = (await reference(redis, bank, clock).catalogue()).model_dump(mode="json")
     for item in [*current["districts"], *current["industries"]]:
         del item["names"]  # as the bot cached it before the bank sent them
-    await redis.set(KEYS.copy, json.dumps(current))
+    await redis.set(REFERENCE.copy, json.dumps(current))
 
     data = reference(redis, bank, clock)
     old = await data.catalogue()

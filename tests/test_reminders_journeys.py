@@ -21,8 +21,8 @@ from bot.demo.driver import ChatDriver, ChatUser
 from bot.domain.reminders import Priority as ReminderPriority
 from bot.factory import App, Outside, build_dispatcher, build_services, build_storage
 from bot.local_session import LocalSession
+from bot.redis_keys import REMINDERS
 from bot.reminder_config import ReminderSettings
-from bot.services.reminders import due_key
 from integrations.bank.models import RepaymentRequest
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import seed
@@ -246,7 +246,7 @@ async def test_a_reminder_the_sender_before_the_pipeline_sent_is_not_sent_again(
 ) -> None:
     await driver.send(MERCHANT, "/loans")
     for priority in ReminderPriority:
-        for member in await redis.zrange(due_key(priority), 0, -1):
+        for member in await redis.zrange(REMINDERS.due(priority), 0, -1):
             await redis.set(f"send:done:reminder:{member.decode()}", "sent")  # its old mark
     await time.to("2026-12-05 09:00")
     assert reminders(driver, MERCHANT) == []

@@ -27,7 +27,7 @@ async def test_a_busy_chat_does_not_take_a_global_slot(redis: Redis) -> None:
         return sleep
 
     def limiter(chat: str) -> SendRateLimiter:
-        return SendRateLimiter(redis, 30, 1000, prefix="test:rate", sleep=recorder(chat))
+        return SendRateLimiter(redis, 30, 1000, sleep=recorder(chat))
 
     await limiter("a").wait_for_slot(1)  # chat 1 is now busy for a second
     second_to_chat_1 = asyncio.create_task(limiter("a").wait_for_slot(1))

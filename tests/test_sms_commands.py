@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from bot.factory import App
+from bot.redis_keys import SMS
 from bot.services.money_commands import MoneyCommandEngine
 from bot.sms_channel import SmsCommandChannel, e164, sms_auth
 from integrations.bank.protocol import BankAdapter
@@ -49,7 +50,7 @@ def signed(body: bytes, sent_at: float | None = None, secret: str = SECRET) -> d
 async def gateway(app: App, redis: Redis, sms: RecordingSmsSender) -> AsyncIterator[TestClient]:
     engine: MoneyCommandEngine = app.services.money_commands
     channel = SmsCommandChannel(engine, sms, app.i18n, app.settings)
-    web_app = build_sms_app(channel, redis, SmsAuth(hmac_secret=SECRET))
+    web_app = build_sms_app(channel, redis, SmsAuth(hmac_secret=SECRET), SMS.seen)
     async with TestClient(TestServer(web_app)) as client:
         yield client
 
@@ -235,7 +236,7 @@ async def test_the_window_is_configurable(app: App, redis: Redis, sms: Recording
     engine: MoneyCommandEngine = app.services.money_commands
     channel = SmsCommandChannel(engine, sms, app.i18n, app.settings)
     payload = json.dumps({"from": PHONE, "to": "9", "text": "YE", "message_id": "w-1"}).encode()
-    async with TestClient(TestServer(build_sms_app(channel, redis, auth))) as client:
+    async with TestClient(TestServer(build_sms_app(channel, redis, auth, SMS.seen))) as client:
         late = await client.post(
             "/inbound", data=payload, headers=signed(payload, time.time() - 60)
         )
@@ -247,7 +248,7 @@ async def test_form_posts_with_basic_auth(app: App, redis: Redis, sms: Recording
     engine: MoneyCommandEngine = app.services.money_commands
     channel = SmsCommandChannel(engine, sms, app.i18n, app.settings)
     auth = SmsAuth(basic_user="gw", basic_password="pw")
-    async with TestClient(TestServer(build_sms_app(channel, redis, auth))) as client:
+    async with TestClient(TestServer(build_sms_app(channel, redis, auth, SMS.seen))) as client:
         form = {"sender": PHONE, "recipient": "95588", "text": "余额", "id": "f-1"}
         wrong = "Basic " + base64.b64encode(b"gw:nope").decode()
         refused = await client.post("/inbound", data=form, headers={"Authorization": wrong})

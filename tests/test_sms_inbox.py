@@ -11,7 +11,8 @@ from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.factory import App
-from bot.sms_channel import SMS_INBOX_STREAM, SmsCommandChannel, SmsInbox, sms_auth
+from bot.redis_keys import SMS_INBOX
+from bot.sms_channel import SmsCommandChannel, SmsInbox, sms_auth
 from integrations.bank.sandbox import seed
 from integrations.sms.outbound import RecordingSmsSender
 from tests.test_sms_commands import signed
@@ -42,7 +43,7 @@ async def test_a_text_is_queued_first_and_answered_by_a_consumer(
             headers=signed(body, secret=SECRET),
         )
         assert response.status == 200
-    assert await redis.xlen(SMS_INBOX_STREAM) == 1
+    assert await redis.xlen(SMS_INBOX.stream) == 1
     assert replies.messages_to(seed.MERCHANT_PHONE) == []  # nothing handled yet: only queued
 
     stop = asyncio.Event()
@@ -54,4 +55,4 @@ async def test_a_text_is_queued_first_and_answered_by_a_consumer(
     stop.set()
     await serving
     assert "****" in replies.messages_to(seed.MERCHANT_PHONE)[0]
-    assert await redis.xlen(SMS_INBOX_STREAM) == 0
+    assert await redis.xlen(SMS_INBOX.stream) == 0

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.factory import App, build_redis
-from bot.sms_channel import SMS_INBOX_STREAM, SmsCommandChannel, SmsInbox
+from bot.redis_keys import SMS_INBOX
+from bot.sms_channel import SmsCommandChannel, SmsInbox
 from bot.supervision import Heartbeats
 from integrations.bank.sandbox import seed
 from integrations.sms.inbound import InboundSms
@@ -46,7 +47,7 @@ async def test_the_inbox_resumes_by_itself_after_redis_comes_back(
         await until(lambda: len(replies.messages_to(seed.MERCHANT_PHONE)) == 1)
 
         server.stop()
-        await until(lambda: f"{SMS_INBOX_STREAM}: ConnectionError" in str(heartbeats.problems()))
+        await until(lambda: f"{SMS_INBOX.stream}: ConnectionError" in str(heartbeats.problems()))
         server.start()
         await inbox.accept(balance_text("m-2"))
         await until(lambda: len(replies.messages_to(seed.MERCHANT_PHONE)) == 2)

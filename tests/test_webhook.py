@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from bot.clock import SimulatedClock
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App, build_redis
-from bot.services.bank_feed import PENDING_KEY
+from bot.redis_keys import BANK_FEED, StreamKeys
 from bot.services.bank_pushes import BankPushes, RedisDeliveryLog
 from bot.supervision import Heartbeats
 from bot.update_queue import ROUND_ALLOWANCE_SECONDS, UpdateQueue
@@ -205,8 +205,15 @@ async def test_health_tells_a_stuck_consumer_from_an_idle_one(
 ) -> None:
     now = [1000.0]
     heartbeats = Heartbeats(clock=lambda: now[0])
-    idle = UpdateQueue(redis, consumer="idle", stream="idle:updates")
-    stuck = UpdateQueue(redis, consumer="stuck", stream="stuck:updates", concurrency=1)
+    idle = UpdateQueue(
+        redis, consumer="idle", keys=StreamKeys("idle:updates", "idle:dead", "handlers")
+    )
+    stuck = UpdateQueue(
+        redis,
+        consumer="stuck",
+        keys=StreamKeys("stuck:updates", "stuck:dead", "handlers"),
+        concurrency=1,
+    )
     web_app = build_web_app(
         queue=idle, redis=redis, metrics=app.metrics, path="/w", secret=SECRET,
         heartbeats=heartbeats,
@@ -334,4 +341,4 @@ async def test_bank_pushes_are_verified_and_wake_the_feed_reader(
         )
         assert (await again.json())["duplicate"] is True
         assert (forged.status, stale.status) == (401, 401)
-    assert await redis.exists(PENDING_KEY)  # the reader reads the feed at once
+    assert await redis.exists(BANK_FEED.pending)  # the reader reads the feed at once

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.demo.driver import ChatDriver
 from bot.factory import Outside, build_dispatcher
 from bot.local_session import LocalSession
+from bot.redis_keys import DEMO
 from bot.reminder_config import ReminderSettings
 from bot.state import SnapshotRedisStorage
 from integrations.bank.protocol import BankAdapter
@@ -49,7 +50,7 @@ class DemoWiring:
     bot: Bot
     session: LocalSession
     sms: RecordingSmsSender
-    sentinel: str = field(default_factory=lambda: f"demo:alive:{secrets.token_hex(6)}")
+    sentinel: str = field(default_factory=lambda: DEMO.alive(secrets.token_hex(6)))
 
     async def fresh(self) -> DemoBot:
         """The bot built anew over the same bank, clock and chats."""

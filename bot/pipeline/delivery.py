@@ -19,8 +19,9 @@ from saq.job import Status
 from saq.utils import now as saq_now_ms
 
 from bot.clock import Clock
-from bot.pipeline.outbox import JOB_TIMEOUT_SECONDS, SaqOutbox, decode, queue_name
+from bot.pipeline.outbox import JOB_TIMEOUT_SECONDS, SaqOutbox, decode
 from bot.pipeline.sender import Dead, Done, Later, Sender, Why
+from bot.redis_keys import OUTBOUND
 from bot.services.outbound import OutgoingMessage, Priority
 from bot.services.sender import DeadLetter, DeadLetters, Outcome
 from bot.supervision import Backoff, Heartbeats, sleep_unless_stopped, supervise
@@ -32,7 +33,6 @@ TAKE_WAIT_SECONDS = 0.5
 URGENT_ONLY_SHARE = 4  # a quarter of the consumers wait on the urgent queue alone
 UPKEEP_SECONDS = 0.25  # how soon a message whose time came is queued
 SWEEP_SECONDS = 30.0
-SWEEP_LOCK_KEY = "outbound:sweep:lock"
 DRAIN_LIMIT = 10_000  # jobs one `run_due` handles at most (a runaway guard)
 
 
@@ -157,7 +157,7 @@ class OutboundDelivery:
 
     async def _measure(self) -> None:
         for priority in Priority:
-            name = queue_name(priority)
+            name = OUTBOUND.queue(priority)
             queue = self.outbox.queues[priority]
             self.metrics.waiting.labels(name).set(await queue.count("queued"))
             self.metrics.lag.labels(name).set(await self.outbox.oldest_wait(priority))
@@ -171,7 +171,7 @@ async def sweep_abandoned(outbox: SaqOutbox) -> int:
     by the time the job is past its timeout, so the job is retried directly. A job still
     being sent after all is harmless: the record lets one delivery of a key through."""
     redis: Redis = outbox.redis
-    if not await redis.set(SWEEP_LOCK_KEY, 1, nx=True, ex=int(SWEEP_SECONDS)):
+    if not await redis.set(OUTBOUND.sweep_lock, 1, nx=True, ex=int(SWEEP_SECONDS)):
         return 0
     swept = 0
     deadline_ms = saq_now_ms() - JOB_TIMEOUT_SECONDS * 1000

@@ -24,21 +24,16 @@ from saq.queue.redis import RedisQueue
 from saq.utils import now as saq_now_ms
 
 from bot.clock import Clock
+from bot.redis_keys import OUTBOUND
 from bot.services.outbound import OutgoingMessage, Priority
 from bot.services.sender import DeliveryRecord
 
-DUE_KEY = "outbound:due"
-DUE_PAYLOAD_KEY = "outbound:due:payload"
 JOB_FUNCTION = "deliver"
 JOB_TIMEOUT_SECONDS = 120  # longer than any wait for a send slot; then saq sweeps it
 JOB_RETRIES = 100  # saq's cap, for its sweeps; the delivery policy counts real attempts
 JOB_KEEP_SECONDS = 3600
 NEXT_QUEUE_WAIT_SECONDS = 0.001  # how long a look at a more urgent queue may block
 PROMOTE_BATCH = 500
-
-
-def queue_name(priority: Priority) -> str:
-    return f"outbound-{priority.name.lower()}"
 
 
 class SaqOutbox:
@@ -48,7 +43,7 @@ class SaqOutbox:
         self.redis = redis
         self.clock = clock
         self.record = record
-        self.queues = {p: RedisQueue(redis, name=queue_name(p)) for p in sorted(Priority)}
+        self.queues = {p: RedisQueue(redis, name=OUTBOUND.queue(p)) for p in sorted(Priority)}
 
     async def enqueue(self, message: OutgoingMessage) -> bool:
         """Queue the message durably; False when its key was queued before.
@@ -65,12 +60,12 @@ class SaqOutbox:
 
     async def withdraw(self, key_prefix: str) -> int:
         """Drop messages not due yet whose key starts with `key_prefix` (moved or forgotten)."""
-        members = [m async for m, _s in self.redis.zscan_iter(DUE_KEY, match=f"{key_prefix}*")]
+        members = [m async for m, _s in self.redis.zscan_iter(OUTBOUND.due, match=f"{key_prefix}*")]
         if not members:
             return 0
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(DUE_KEY, *members)
-            pipe.hdel(DUE_PAYLOAD_KEY, *members)
+            pipe.zrem(OUTBOUND.due, *members)
+            pipe.hdel(OUTBOUND.due_payload, *members)
             await pipe.execute()
         for member in members:
             await self.record.forget(_text(member))
@@ -80,17 +75,17 @@ class SaqOutbox:
         """Move messages due by `now` onto their queues (queue first, then unlist: a crash
         in between queues a key twice, which saq and the record make one delivery)."""
         members = await self.redis.zrangebyscore(
-            DUE_KEY, "-inf", now.timestamp(), start=0, num=PROMOTE_BATCH
+            OUTBOUND.due, "-inf", now.timestamp(), start=0, num=PROMOTE_BATCH
         )
         if not members:
             return 0
-        payloads = await self.redis.hmget(DUE_PAYLOAD_KEY, members)  # type: ignore[misc]  # redis-py 7 types
+        payloads = await self.redis.hmget(OUTBOUND.due_payload, members)  # type: ignore[misc]  # redis-py 7 types
         for payload in payloads:
             if payload is not None:
                 await self._queue(decode(json.loads(payload)))
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(DUE_KEY, *members)
-            pipe.hdel(DUE_PAYLOAD_KEY, *members)
+            pipe.zrem(OUTBOUND.due, *members)
+            pipe.hdel(OUTBOUND.due_payload, *members)
             await pipe.execute()
         return len(members)
 
@@ -117,7 +112,7 @@ class SaqOutbox:
         return sum([await queue.count("queued") for queue in self.queues.values()])
 
     async def not_due(self) -> int:
-        return int(await self.redis.zcard(DUE_KEY))
+        return int(await self.redis.zcard(OUTBOUND.due))
 
     async def oldest_wait(self, priority: Priority) -> float:
         """Seconds the job at the head of a queue has waited (0 when the queue is empty)."""
@@ -149,8 +144,8 @@ class SaqOutbox:
 
     async def _schedule(self, message: OutgoingMessage, at: datetime) -> bool:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(DUE_KEY, {message.key: at.timestamp()}, nx=True)
-            pipe.hsetnx(DUE_PAYLOAD_KEY, message.key, json.dumps(encode(message)))
+            pipe.zadd(OUTBOUND.due, {message.key: at.timestamp()}, nx=True)
+            pipe.hsetnx(OUTBOUND.due_payload, message.key, json.dumps(encode(message)))
             added, _stored = await pipe.execute()
         return bool(added)
 

@@ -18,6 +18,7 @@ from typing import TypeVar
 import phonenumbers
 from redis.asyncio import Redis
 
+from bot.redis_keys import ACCOUNTS
 from integrations.bank.errors import (
     BankUnavailable,
     CodeExpired,
@@ -90,20 +91,20 @@ class CustomerDirectory:
 
     async def remember(self, customer_id: str, chat_id: int, locale: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(f"accounts:reader:{customer_id}", mapping={"chat": chat_id, "locale": locale})
-            pipe.set(f"accounts:customer_of:{chat_id}", customer_id)
+            pipe.hset(ACCOUNTS.reader(customer_id), mapping={"chat": chat_id, "locale": locale})
+            pipe.set(ACCOUNTS.customer_of(chat_id), customer_id)
             await pipe.execute()
 
     async def reader(self, customer_id: str) -> Reader | None:
-        fields = await self.redis.hgetall(f"accounts:reader:{customer_id}")  # type: ignore[misc]  # redis-py 7 types
+        fields = await self.redis.hgetall(ACCOUNTS.reader(customer_id))  # type: ignore[misc]  # redis-py 7 types
         if not fields:
             return None
         return Reader(chat_id=int(fields[b"chat"]), locale=_text(fields[b"locale"]))
 
     async def forget_chat(self, chat_id: int) -> None:
-        customer = await self.redis.getdel(f"accounts:customer_of:{chat_id}")
+        customer = await self.redis.getdel(ACCOUNTS.customer_of(chat_id))
         if customer is not None:
-            await self.redis.delete(f"accounts:reader:{_text(customer)}")
+            await self.redis.delete(ACCOUNTS.reader(_text(customer)))
 
 
 def _text(value: bytes | str) -> str:

@@ -29,6 +29,7 @@ from pydantic import TypeAdapter
 from redis.asyncio import Redis
 
 from bot.clock import Clock
+from bot.redis_keys import BANK_FEED
 from bot.supervision import Backoff, Heartbeats, supervise
 from integrations.bank.errors import BankError
 from integrations.bank.models import BankEvent, LeadStatusChanged
@@ -36,11 +37,6 @@ from integrations.bank.protocol import BankAdapter
 
 log = logging.getLogger(__name__)
 
-CURSOR_KEY = "bank_feed:cursor"
-NOTICES_CURSOR_KEY = "reminders:events:cursor"  # where the payout notices' reader had got to
-LOCK_KEY = "bank_feed:lock"
-PENDING_KEY = "bank_feed:pending"
-WAKE_KEY = "bank_feed:wake"
 PAGE_SIZE = 100
 LOCK_MS = 30_000
 POLL_SECONDS = 0.5  # without pushes, how soon a bank event is seen
@@ -76,15 +72,15 @@ class FeedWakeUp:
 
     async def ring(self) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(PENDING_KEY, 1, ex=60)
-            pipe.lpush(WAKE_KEY, 1)
-            pipe.ltrim(WAKE_KEY, 0, 0)
-            pipe.expire(WAKE_KEY, 60)
+            pipe.set(BANK_FEED.pending, 1, ex=60)
+            pipe.lpush(BANK_FEED.wake, 1)
+            pipe.ltrim(BANK_FEED.wake, 0, 0)
+            pipe.expire(BANK_FEED.wake, 60)
             await pipe.execute()
 
     async def wait(self, seconds: float, stop: asyncio.Event) -> None:
         """Until rung, `seconds` pass, or `stop` is set."""
-        rung = asyncio.ensure_future(self.redis.blpop([WAKE_KEY], timeout=seconds))  # type: ignore[arg-type]  # redis-py 7 types
+        rung = asyncio.ensure_future(self.redis.blpop([BANK_FEED.wake], timeout=seconds))  # type: ignore[arg-type]  # redis-py 7 types
         stopped = asyncio.ensure_future(stop.wait())
         try:
             await asyncio.wait((rung, stopped), return_when=asyncio.FIRST_COMPLETED)
@@ -112,9 +108,9 @@ class ParkedEvents:
         if attempts >= MAX_ATTEMPTS:
             log.error("subscriber %s gave up on event %s (%s)\n%s", name, event.id, reason, where)
             async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.hset(f"bank_feed:dead:{name}", event.id, f"{reason} after {attempts}")
-                pipe.hdel(f"bank_feed:parked:{name}", event.id)
-                pipe.zrem(f"bank_feed:retry:{name}", event.id)
+                pipe.hset(BANK_FEED.dead(name), event.id, f"{reason} after {attempts}")
+                pipe.hdel(BANK_FEED.parked(name), event.id)
+                pipe.zrem(BANK_FEED.retry(name), event.id)
                 await pipe.execute()
             return
         log.warning("subscriber %s failed on event %s (%s), attempt %d\n%s",
@@ -122,16 +118,16 @@ class ParkedEvents:
         due = now + timedelta(seconds=RETRY_BACKOFF.delay(attempts))
         body = f"{attempts}:{_EVENT.dump_json(event).decode()}"
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(f"bank_feed:parked:{name}", event.id, body)
-            pipe.zadd(f"bank_feed:retry:{name}", {event.id: due.timestamp()})
+            pipe.hset(BANK_FEED.parked(name), event.id, body)
+            pipe.zadd(BANK_FEED.retry(name), {event.id: due.timestamp()})
             await pipe.execute()
 
     async def due(self, name: str, now: datetime) -> list[tuple[BankEvent, int]]:
         """The subscriber's parked events due for another try, with the attempts so far."""
-        ids = await self.redis.zrangebyscore(f"bank_feed:retry:{name}", 0, now.timestamp())
+        ids = await self.redis.zrangebyscore(BANK_FEED.retry(name), 0, now.timestamp())
         if not ids:
             return []
-        bodies = await self.redis.hmget(f"bank_feed:parked:{name}", ids)  # type: ignore[misc]  # redis-py 7 types
+        bodies = await self.redis.hmget(BANK_FEED.parked(name), ids)  # type: ignore[misc]  # redis-py 7 types
         found = []
         for body in bodies:
             if body is not None:
@@ -141,13 +137,13 @@ class ParkedEvents:
 
     async def done(self, name: str, event_id: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hdel(f"bank_feed:parked:{name}", event_id)
-            pipe.zrem(f"bank_feed:retry:{name}", event_id)
+            pipe.hdel(BANK_FEED.parked(name), event_id)
+            pipe.zrem(BANK_FEED.retry(name), event_id)
             await pipe.execute()
 
     async def dead(self, name: str) -> dict[str, str]:
         """Event id -> why it was given up (operators' view)."""
-        raw = await self.redis.hgetall(f"bank_feed:dead:{name}")  # type: ignore[misc]  # redis-py 7 types
+        raw = await self.redis.hgetall(BANK_FEED.dead(name))  # type: ignore[misc]  # redis-py 7 types
         return {_text(key): _text(value) for key, value in raw.items()}
 
 
@@ -190,22 +186,24 @@ class BankFeedReader:
         handled = 0
         while True:
             token = os.urandom(8).hex()
-            if not await self.redis.set(LOCK_KEY, token, nx=True, px=LOCK_MS):
+            if not await self.redis.set(BANK_FEED.lock, token, nx=True, px=LOCK_MS):
                 return handled  # the holder reads what is pending before it lets go
             try:
-                await self.redis.delete(PENDING_KEY)
+                await self.redis.delete(BANK_FEED.pending)
                 handled += await self._read_locked(token)
             except BankError:
                 log.warning("the bank's event feed is not available; reading again later")
                 return handled
             finally:
-                await self._release(keys=[LOCK_KEY], args=[token])
-            if not await self.redis.exists(PENDING_KEY):
+                await self._release(keys=[BANK_FEED.lock], args=[token])
+            if not await self.redis.exists(BANK_FEED.pending):
                 return handled
 
     async def _read_locked(self, token: str) -> int:
         await self._retry_parked(self.clock.now())
-        raw = await self.redis.get(CURSOR_KEY) or await self.redis.get(NOTICES_CURSOR_KEY)
+        raw = await self.redis.get(BANK_FEED.cursor) or await self.redis.get(
+            BANK_FEED.legacy_cursor
+        )
         cursor = _text(raw) if raw is not None else None
         handled = 0
         while True:
@@ -215,7 +213,9 @@ class BankFeedReader:
             advanced = page.next_cursor is not None and page.next_cursor != cursor
             cursor = page.next_cursor if advanced else cursor
             moved = cursor if advanced and cursor is not None else ""
-            if not await self._extend(keys=[LOCK_KEY, CURSOR_KEY], args=[token, LOCK_MS, moved]):
+            if not await self._extend(
+                keys=[BANK_FEED.lock, BANK_FEED.cursor], args=[token, LOCK_MS, moved]
+            ):
                 log.warning("the bank feed's lock expired while reading; another reader goes on")
                 return handled
             if len(page.events) < self.page_size or not advanced:

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from redis.asyncio import Redis
 
+from bot.redis_keys import BANK_FEED
 from bot.services.bank_feed import FeedWakeUp
 from integrations.bank.webhook_signing import WebhookVerifier
 
@@ -21,7 +22,7 @@ class RedisDeliveryLog:
         self.redis = redis
 
     async def first_time(self, delivery_id: str, keep_for: timedelta) -> bool:
-        key = f"bank:delivery:{delivery_id}"
+        key = BANK_FEED.push_delivery(delivery_id)
         return bool(await self.redis.set(key, 1, nx=True, ex=keep_for))
 
 

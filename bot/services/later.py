@@ -14,11 +14,8 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
+from bot.redis_keys import LATER
 from bot.services.outbound import OutgoingMessage, Priority
-
-# The store these messages had before the pipeline: a sorted set by due time and payloads.
-EARLIER_DUE_KEY = "merchants:later"
-EARLIER_PAYLOAD_KEY = "merchants:later:payload"
 
 
 @dataclass(frozen=True)
@@ -64,16 +61,16 @@ class LaterMessages:
 
     async def adopt_earlier_store(self, redis: Redis) -> int:
         """Move what the store before the pipeline still owed onto the pipeline, once."""
-        entries = await redis.zrange(EARLIER_DUE_KEY, 0, -1, withscores=True)
+        entries = await redis.zrange(LATER.legacy_due, 0, -1, withscores=True)
         for member, score in entries:
-            raw = await redis.hget(EARLIER_PAYLOAD_KEY, member)  # type: ignore[misc]  # redis-py 7 types
+            raw = await redis.hget(LATER.legacy_payload, member)  # type: ignore[misc]  # redis-py 7 types
             if raw is not None:
                 _user, _, name = _text(member).partition(":")
                 at = datetime.fromtimestamp(score, UTC)
                 await self.schedule(LaterMessage(**json.loads(raw)), at, name)
             async with redis.pipeline(transaction=True) as pipe:
-                pipe.zrem(EARLIER_DUE_KEY, member)
-                pipe.hdel(EARLIER_PAYLOAD_KEY, member)
+                pipe.zrem(LATER.legacy_due, member)
+                pipe.hdel(LATER.legacy_payload, member)
                 await pipe.execute()
         return len(entries)
 

@@ -30,6 +30,8 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from bot.redis_keys import LEAD_OUTBOX, LEADS
+from bot.services.bank_feed import FeedWakeUp
 from bot.services.later import LaterMessage, LaterMessages
 from bot.supervision import Backoff
 from integrations.bank.errors import BankError, BankUnavailable
@@ -46,17 +48,9 @@ from integrations.bank.protocol import BankAdapter
 
 log = logging.getLogger(__name__)
 
-STREAM = "bot:leads:outbox"
 DAY_AHEAD = timedelta(days=1)  # a visit booked further ahead gets a reminder this long before
-DEAD_STREAM = "bot:leads:dead"
-GROUP = "lead-delivery"
-KEY_PREFIX = "bot:leads:key"
-OWNER_PREFIX = "bot:leads:owner"
-USER_PREFIX = "bot:leads:user"
 KEEP_SECONDS = 90 * 86_400
-BANK_DOWN_KEY = "bot:leads:bank-down"  # set while deliveries meet BankUnavailable
 BANK_DOWN_SECONDS = 600  # the mark fades if nobody tries for this long
-PROBE_KEY = "bot:leads:probe"
 PROBE_MS = 1_000  # one probe of a bank that is down, per second, across processes
 
 ENQUEUE_SCRIPT = """
@@ -112,14 +106,6 @@ def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-def user_key(user_id: int) -> str:
-    return f"{USER_PREFIX}:{user_id}"
-
-
-def phone_key(user_id: int) -> str:
-    return f"{USER_PREFIX}:{user_id}:phone"
-
-
 class LeadOutbox:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
@@ -128,10 +114,10 @@ class LeadOutbox:
     async def enqueue(self, entry: OutboxEntry) -> bool:
         """False when this key was enqueued before (Submit pressed twice)."""
         keys = [
-            f"{KEY_PREFIX}:{entry.idempotency_key}",
-            STREAM,
-            user_key(entry.user_id),
-            phone_key(entry.user_id),
+            LEADS.submitted(entry.idempotency_key),
+            LEAD_OUTBOX.stream,
+            LEADS.user(entry.user_id),
+            LEADS.phone(entry.user_id),
         ]
         args: list[str | int] = [
             entry.user_id,
@@ -145,17 +131,17 @@ class LeadOutbox:
 
     async def waiting(self) -> int:
         """Entries not yet delivered (new and pending)."""
-        return int(await self.redis.xlen(STREAM))
+        return int(await self.redis.xlen(LEAD_OUTBOX.stream))
 
     async def applied_phone(self, user_id: int) -> str | None:
         """The phone number the user last applied with."""
-        phone = await self.redis.get(phone_key(user_id))
+        phone = await self.redis.get(LEADS.phone(user_id))
         return _text(phone) if phone is not None else None
 
     async def forget_user(self, user_id: int) -> None:
         """Drop the user's keys and lead ownership records."""
-        members = {_text(member) for member in await self.redis.smembers(user_key(user_id))}  # type: ignore[misc]  # redis-py 7 types
-        await self.redis.delete(user_key(user_id), phone_key(user_id), *members)
+        members = {_text(member) for member in await self.redis.smembers(LEADS.user(user_id))}  # type: ignore[misc]  # redis-py 7 types
+        await self.redis.delete(LEADS.user(user_id), LEADS.phone(user_id), *members)
 
 
 LEAD_BACKOFF = Backoff(first_delay=1.0, max_delay=30.0)  # between tries of one lead
@@ -176,6 +162,7 @@ class LeadDelivery:
         self.bank = bank
         self.consumer = consumer
         self.backoff = backoff or LEAD_BACKOFF
+        self.feed = FeedWakeUp(redis)
         self._group_ready = False
 
     def _wait_ms(self, deliveries: int) -> int:
@@ -188,7 +175,11 @@ class LeadDelivery:
         """Deliver up to `count` entries nobody has read yet; waits up to `block_ms` for one."""
         reply: Any = await self._in_group(
             lambda: self.redis.xreadgroup(
-                GROUP, self.consumer, {STREAM: ">"}, count=count, block=block_ms
+                LEAD_OUTBOX.group,
+                self.consumer,
+                {LEAD_OUTBOX.stream: ">"},
+                count=count,
+                block=block_ms,
             )
         )
         entries = [entry for _stream, items in reply or [] for entry in items]
@@ -212,10 +203,10 @@ class LeadDelivery:
 
     async def bank_down(self) -> bool:
         """Whether the last delivery attempt, in any process, found the bank not answering."""
-        return bool(await self.redis.exists(BANK_DOWN_KEY))
+        return bool(await self.redis.exists(LEADS.bank_down))
 
     async def _probe(self, pending: list[dict[str, Any]], messenger: LeadMessenger) -> int:
-        if not await self.redis.set(PROBE_KEY, self.consumer, nx=True, px=PROBE_MS):
+        if not await self.redis.set(LEADS.probe, self.consumer, nx=True, px=PROBE_MS):
             return 0  # another process probes this second
         probe = max(pending, key=lambda item: int(item["time_since_delivered"]))
         delivered = await self._claim_and_deliver([probe], 0, messenger)
@@ -233,7 +224,9 @@ class LeadDelivery:
     async def _pending(self, start: str = "-") -> list[dict[str, Any]]:
         """A page of pending entries, the oldest first, from `start` ("(id": after id)."""
         pending: list[dict[str, Any]] = await self._in_group(
-            lambda: self.redis.xpending_range(STREAM, GROUP, min=start, max="+", count=100)
+            lambda: self.redis.xpending_range(
+                LEAD_OUTBOX.stream, LEAD_OUTBOX.group, min=start, max="+", count=100
+            )
         )
         return pending
 
@@ -243,8 +236,8 @@ class LeadDelivery:
         if not items:
             return 0
         claimed: Any = await self.redis.xclaim(
-            STREAM,
-            GROUP,
+            LEAD_OUTBOX.stream,
+            LEAD_OUTBOX.group,
             self.consumer,
             min_idle_time=min_idle_ms,
             message_ids=[item["message_id"] for item in items],
@@ -263,7 +256,7 @@ class LeadDelivery:
         """Tell the merchant about a bank event on their lead; False if it is not ours."""
         if event.lead_id is None:
             return False
-        owner = await self.redis.get(f"{OWNER_PREFIX}:{event.lead_id}")
+        owner = await self.redis.get(LEADS.owner(event.lead_id))
         if owner is None:
             return False
         recipient = Recipient(**json.loads(owner))
@@ -309,7 +302,7 @@ class LeadDelivery:
             )
         except BankUnavailable:
             log.info("bank unavailable; outbox entry %s stays pending", entry_id.decode())
-            await self.redis.set(BANK_DOWN_KEY, 1, ex=BANK_DOWN_SECONDS)
+            await self.redis.set(LEADS.bank_down, 1, ex=BANK_DOWN_SECONDS)
             return False
         except BankError as error:
             log.error("bank refused outbox entry %s: %s", entry_id.decode(), error.code)
@@ -317,6 +310,10 @@ class LeadDelivery:
             return False
         recipient = Recipient(entry.user_id, entry.locale)
         await self._remember_owner(recipient, lead)
+        # The feed holds the routed lead now: its reader need not wait for the bank's push
+        # (or its poll) to draw the officer's card. Rung once the owner is known, so that
+        # the merchant's news of the event finds them.
+        await self.feed.ring()
         await messenger.lead_received(recipient, lead)
         await self._done(entry_id)
         return True
@@ -324,7 +321,7 @@ class LeadDelivery:
     async def _record_consent(self, entry: OutboxEntry) -> None:
         """The bank keeps the merchant's consent (and the 征信 authorisation) with its version."""
         version = entry.submission.details.get("consent_version")
-        recorded = f"{KEY_PREFIX}:consent:{entry.idempotency_key}"
+        recorded = LEADS.consent_recorded(entry.idempotency_key)
         if version is None or await self.redis.exists(recorded):
             return  # a retry after the bank was down: the consent is already on record
         await self.bank.record_consent(
@@ -338,20 +335,20 @@ class LeadDelivery:
         await self.redis.set(recorded, 1, ex=30 * 86_400)
 
     async def _remember_owner(self, recipient: Recipient, lead: Lead) -> None:
-        owner_key = f"{OWNER_PREFIX}:{lead.id}"
+        owner_key = LEADS.owner(lead.id)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(owner_key, json.dumps(recipient.__dict__), ex=KEEP_SECONDS)
-            pipe.sadd(user_key(recipient.user_id), owner_key)
-            pipe.expire(user_key(recipient.user_id), KEEP_SECONDS)
+            pipe.sadd(LEADS.user(recipient.user_id), owner_key)
+            pipe.expire(LEADS.user(recipient.user_id), KEEP_SECONDS)
             await pipe.execute()
 
     async def _done(self, entry_id: bytes, dead: dict[bytes, bytes] | None = None) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(BANK_DOWN_KEY)  # the bank answered, whatever it said
+            pipe.delete(LEADS.bank_down)  # the bank answered, whatever it said
             if dead is not None:
-                pipe.xadd(DEAD_STREAM, {b"key": dead[b"key"], b"user": dead[b"user"]})
-            pipe.xack(STREAM, GROUP, entry_id)
-            pipe.xdel(STREAM, entry_id)
+                pipe.xadd(LEAD_OUTBOX.dead, {b"key": dead[b"key"], b"user": dead[b"user"]})
+            pipe.xack(LEAD_OUTBOX.stream, LEAD_OUTBOX.group, entry_id)
+            pipe.xdel(LEAD_OUTBOX.stream, entry_id)
             await pipe.execute()
 
     async def _in_group(self, call: Callable[[], Awaitable[Any]]) -> Any:
@@ -370,7 +367,9 @@ class LeadDelivery:
         if self._group_ready:
             return
         try:
-            await self.redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+            await self.redis.xgroup_create(
+                LEAD_OUTBOX.stream, LEAD_OUTBOX.group, id="0", mkstream=True
+            )
         except ResponseError as error:
             if "BUSYGROUP" not in str(error):
                 raise

@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from redis.asyncio import Redis
 
+from bot.redis_keys import MONEY
 from integrations.bank.models import (
     OperationIntent,
     OperationKind,
@@ -28,13 +29,11 @@ from integrations.bank.models import (
     RepaymentKind,
 )
 
-PREFIX = "money"
 PENDING_SECONDS = 3600  # the code's own expiry (by the bank's clock) decides; this is cleanup
 RECEIPT_SECONDS = 86_400
 LOCALE_SECONDS = 90 * 86_400
 LOCK_MILLISECONDS = 15_000
 LOCK_WAIT_SECONDS = 10.0
-IN_DOUBT_INDEX = f"{PREFIX}:in_doubt"
 ORIGIN_SECONDS = 30 * 86_400  # chat or phone -> customer, for a sent operation's origin
 
 RELEASE_SCRIPT = """
@@ -170,12 +169,8 @@ class MoneyCommandStore:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
 
-    @staticmethod
-    def _key(kind: str, customer_id: str) -> str:
-        return f"{PREFIX}:{kind}:{customer_id}"
-
     async def pending(self, customer_id: str) -> PendingOperation | None:
-        raw = await self.redis.get(self._key("pending", customer_id))
+        raw = await self.redis.get(MONEY.pending(customer_id))
         return PendingOperation.from_json(raw) if raw else None
 
     async def save_pending(
@@ -183,21 +178,21 @@ class MoneyCommandStore:
     ) -> None:
         """A proposed one expires with its code; a sent one stays, listed in the index to be
         checked at `check_at`, until `finish` or `drop_pending`."""
-        key = self._key("pending", pending.customer_id)
+        key = MONEY.pending(pending.customer_id)
         if not pending.sent:
             await self.redis.set(key, pending.to_json(), ex=PENDING_SECONDS)
             return
         score = (check_at or pending.expires_at).timestamp()
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(key, pending.to_json())
-            pipe.zadd(IN_DOUBT_INDEX, {pending.customer_id: score})
+            pipe.zadd(MONEY.in_doubt, {pending.customer_id: score})
             for origin in self._origins(pending.reply_to):
                 pipe.set(origin, pending.customer_id, ex=ORIGIN_SECONDS)
             await pipe.execute()
 
     def _origins(self, reply_to: ReplyTo) -> list[str]:
-        chat = [self._key("chat", str(reply_to.chat_id))] if reply_to.chat_id is not None else []
-        return chat + ([self._key("phone", reply_to.phone)] if reply_to.phone else [])
+        chat = [MONEY.chat_origin(reply_to.chat_id)] if reply_to.chat_id is not None else []
+        return chat + ([MONEY.phone_origin(reply_to.phone)] if reply_to.phone else [])
 
     async def sent_from(self, reply_to: ReplyTo) -> PendingOperation | None:
         """The sent operation given from this chat or phone, found without the bank (which
@@ -211,8 +206,8 @@ class MoneyCommandStore:
 
     async def drop_pending(self, customer_id: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self._key("pending", customer_id))
-            pipe.zrem(IN_DOUBT_INDEX, customer_id)
+            pipe.delete(MONEY.pending(customer_id))
+            pipe.zrem(MONEY.in_doubt, customer_id)
             await pipe.execute()
 
     async def finish(self, pending: PendingOperation, code: str, receipt: Receipt) -> None:
@@ -222,23 +217,23 @@ class MoneyCommandStore:
             ensure_ascii=False,
         )
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(self._key("done", pending.customer_id), done, ex=RECEIPT_SECONDS)
-            pipe.delete(self._key("pending", pending.customer_id))
-            pipe.zrem(IN_DOUBT_INDEX, pending.customer_id)
+            pipe.set(MONEY.done(pending.customer_id), done, ex=RECEIPT_SECONDS)
+            pipe.delete(MONEY.pending(pending.customer_id))
+            pipe.zrem(MONEY.in_doubt, pending.customer_id)
             await pipe.execute()
 
     async def due_for_check(self, now: datetime, limit: int) -> list[str]:
         """Customers whose sent transaction is due for asking the bank, oldest first."""
         members = await self.redis.zrangebyscore(
-            IN_DOUBT_INDEX, "-inf", now.timestamp(), start=0, num=limit
+            MONEY.in_doubt, "-inf", now.timestamp(), start=0, num=limit
         )
         return [_text(member) for member in members]
 
     async def forget_check(self, customer_id: str) -> None:
-        await self.redis.zrem(IN_DOUBT_INDEX, customer_id)
+        await self.redis.zrem(MONEY.in_doubt, customer_id)
 
     async def last_done(self, customer_id: str) -> DoneOperation | None:
-        raw = await self.redis.get(self._key("done", customer_id))
+        raw = await self.redis.get(MONEY.done(customer_id))
         if not raw:
             return None
         fields = json.loads(raw)
@@ -249,11 +244,11 @@ class MoneyCommandStore:
     async def save_offer(self, offer: PrepaymentOffer) -> None:
         """The prepayment the merchant is choosing the kind of (one per customer)."""
         value = json.dumps([offer.id, offer.loan_id, str(offer.amount)])
-        await self.redis.set(self._key("offer", offer.customer_id), value, ex=OFFER_SECONDS)
+        await self.redis.set(MONEY.prepayment_offer(offer.customer_id), value, ex=OFFER_SECONDS)
 
     async def take_offer(self, customer_id: str, offer_id: str) -> PrepaymentOffer | None:
         """The offer with this id, once; a forged or stale id finds nothing and changes nothing."""
-        key = self._key("offer", customer_id)
+        key = MONEY.prepayment_offer(customer_id)
         raw = await self.redis.get(key)
         if not raw:
             return None
@@ -264,26 +259,26 @@ class MoneyCommandStore:
         return PrepaymentOffer(found, customer_id, loan_id, Decimal(amount))
 
     async def locked_until(self, customer_id: str) -> datetime | None:
-        raw = await self.redis.get(self._key("lockout", customer_id))
+        raw = await self.redis.get(MONEY.lockout(customer_id))
         return datetime.fromisoformat(_text(raw)) if raw else None
 
     async def lock_out(self, customer_id: str, until: datetime, seconds: int) -> None:
-        await self.redis.set(self._key("lockout", customer_id), until.isoformat(), ex=seconds)
+        await self.redis.set(MONEY.lockout(customer_id), until.isoformat(), ex=seconds)
 
     async def lift_lockout(self, customer_id: str) -> None:
-        await self.redis.delete(self._key("lockout", customer_id))
+        await self.redis.delete(MONEY.lockout(customer_id))
 
     async def remember_locale(self, customer_id: str, locale: str) -> None:
-        await self.redis.set(self._key("locale", customer_id), locale, ex=LOCALE_SECONDS)
+        await self.redis.set(MONEY.locale(customer_id), locale, ex=LOCALE_SECONDS)
 
     async def locale(self, customer_id: str) -> str | None:
-        raw = await self.redis.get(self._key("locale", customer_id))
+        raw = await self.redis.get(MONEY.locale(customer_id))
         return _text(raw) if raw else None
 
     @asynccontextmanager
     async def customer_lock(self, customer_id: str) -> AsyncIterator[None]:
         """One state-changing step per customer at a time, across channels and processes."""
-        key = self._key("lock", customer_id)
+        key = MONEY.lock(customer_id)
         token = secrets.token_hex(8)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + LOCK_WAIT_SECONDS

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-LOCALE_KEY_PREFIX = "fsm:locale"
-
-
-def locale_key(user_id: int) -> str:
-    return f"{LOCALE_KEY_PREFIX}:{user_id}"
+from bot.redis_keys import UPDATE_GATE
 
 
 class LanguagePreferences:
@@ -16,11 +12,11 @@ class LanguagePreferences:
         self.redis = redis
 
     async def choose(self, user_id: int, locale: str) -> None:
-        await self.redis.set(locale_key(user_id), locale)
+        await self.redis.set(UPDATE_GATE.locale(user_id), locale)
 
     async def chosen(self, user_id: int) -> str | None:
-        value = await self.redis.get(locale_key(user_id))
+        value = await self.redis.get(UPDATE_GATE.locale(user_id))
         return value.decode() if isinstance(value, bytes) else value
 
     async def forget(self, user_id: int) -> None:
-        await self.redis.delete(locale_key(user_id))
+        await self.redis.delete(UPDATE_GATE.locale(user_id))

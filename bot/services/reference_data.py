@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
+from bot.redis_keys import REFERENCE
 from integrations.bank.errors import BankUnavailable
 from integrations.bank.models import District, Industry, LoanProduct
 from integrations.bank.protocol import BankAdapter
@@ -30,15 +31,6 @@ log = logging.getLogger(__name__)
 
 class BankNotAnswering(Exception):
     """The bank did not answer a call this step needs, and there was nothing to fall back on."""
-
-
-@dataclass(frozen=True)
-class ReferenceKeys:
-    copy: str = "bot:reference:copy"
-    refreshing: str = "bot:reference:refreshing"
-
-
-KEYS = ReferenceKeys()
 
 
 @dataclass(frozen=True)
@@ -88,16 +80,16 @@ class ReferenceData:
         """Ask the bank for a new copy unless another process is doing it; True if stored."""
         token = secrets.token_hex(8)
         lock_ms = int(self.freshness.lock_seconds * 1000)
-        if not await self.redis.set(KEYS.refreshing, token, nx=True, px=lock_ms):
+        if not await self.redis.set(REFERENCE.refreshing, token, nx=True, px=lock_ms):
             return False
         try:
             await self._fetch()
         except BankNotAnswering:
             log.info("reference data not refreshed: the bank is not answering")
             retry_ms = int(self.freshness.retry_seconds * 1000)
-            await self.redis.set(KEYS.refreshing, token, xx=True, px=retry_ms)
+            await self.redis.set(REFERENCE.refreshing, token, xx=True, px=retry_ms)
             return False
-        await self.redis.delete(KEYS.refreshing)
+        await self.redis.delete(REFERENCE.refreshing)
         return True
 
     def _refresh_in_background(self) -> None:
@@ -109,7 +101,7 @@ class ReferenceData:
         return self._now() - catalogue.fetched_at < self.freshness.fresh_seconds
 
     async def _stored(self) -> Catalogue | None:
-        raw = await self.redis.get(KEYS.copy)
+        raw = await self.redis.get(REFERENCE.copy)
         return Catalogue.model_validate_json(raw) if raw is not None else None
 
     async def _fetch(self) -> Catalogue:
@@ -122,7 +114,9 @@ class ReferenceData:
         catalogue = Catalogue(
             products=products, districts=districts, industries=industries, fetched_at=self._now()
         )
-        await self.redis.set(KEYS.copy, catalogue.model_dump_json(), ex=self.freshness.keep_seconds)
+        await self.redis.set(
+            REFERENCE.copy, catalogue.model_dump_json(), ex=self.freshness.keep_seconds
+        )
         self._local = catalogue
         return catalogue
 

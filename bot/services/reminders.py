@@ -27,18 +27,12 @@ from bot.domain.reminders import (
     pending_steps,
     superseded,
 )
+from bot.redis_keys import REMINDERS
 from bot.services.accounts import CustomerDirectory, Reader
 from bot.services.sender import DeliveryRecord
 from integrations.bank.errors import BankUnavailable, NotFound
 from integrations.bank.models import Installment, InstallmentStatus, Loan, LoanStatus
 from integrations.bank.protocol import BankAdapter
-
-MUTED_KEY = "reminders:muted"
-EARLIER_JOBS_STREAM = "reminders:jobs"  # where due reminders waited before the pipeline
-
-
-def due_key(priority: Priority) -> str:
-    return f"reminders:due:{int(priority)}"
 
 
 @dataclass(frozen=True)
@@ -96,12 +90,12 @@ class Mutes:
 
     async def set(self, chat_id: int, muted: bool) -> None:
         if muted:
-            await self.redis.sadd(MUTED_KEY, chat_id)  # type: ignore[misc]  # redis-py 7 types
+            await self.redis.sadd(REMINDERS.muted, chat_id)  # type: ignore[misc]  # redis-py 7 types
         else:
-            await self.redis.srem(MUTED_KEY, chat_id)  # type: ignore[misc]  # redis-py 7 types
+            await self.redis.srem(REMINDERS.muted, chat_id)  # type: ignore[misc]  # redis-py 7 types
 
     async def muted(self, chat_id: int) -> bool:
-        return bool(await self.redis.sismember(MUTED_KEY, str(chat_id)))  # type: ignore[misc]  # redis-py 7 types
+        return bool(await self.redis.sismember(REMINDERS.muted, str(chat_id)))  # type: ignore[misc]  # redis-py 7 types
 
 
 class ReminderIndex:
@@ -109,20 +103,20 @@ class ReminderIndex:
         self.redis = redis
 
     async def replace_loan(self, loan_id: str, planned: list[tuple[ReminderKey, datetime]]) -> None:
-        members_key = f"reminders:loan:{loan_id}"
+        members_key = REMINDERS.loan(loan_id)
         old = await self.redis.smembers(members_key)  # type: ignore[misc]  # redis-py 7 types
         async with self.redis.pipeline(transaction=True) as pipe:
             if old:
                 for priority in Priority:
-                    pipe.zrem(due_key(priority), *old)
+                    pipe.zrem(REMINDERS.due(priority), *old)
                 pipe.delete(members_key)
             for key, fires_at in planned:
-                pipe.zadd(due_key(key.step.priority), {key.member: fires_at.timestamp()})
+                pipe.zadd(REMINDERS.due(key.step.priority), {key.member: fires_at.timestamp()})
                 pipe.sadd(members_key, key.member)
             await pipe.execute()
 
     async def schedule(self, key: ReminderKey, fires_at: datetime) -> None:
-        await self.redis.zadd(due_key(key.step.priority), {key.member: fires_at.timestamp()})
+        await self.redis.zadd(REMINDERS.due(key.step.priority), {key.member: fires_at.timestamp()})
 
     async def due(self, now: datetime, budget: int) -> list[ReminderKey]:
         """Up to `budget` keys due by `now`, overdue ones first."""
@@ -131,7 +125,7 @@ class ReminderIndex:
             if len(found) >= budget:
                 break
             members = await self.redis.zrangebyscore(
-                due_key(priority), "-inf", now.timestamp(), start=0, num=budget - len(found)
+                REMINDERS.due(priority), "-inf", now.timestamp(), start=0, num=budget - len(found)
             )
             found += [ReminderKey.parse(_text(member)) for member in members]
         return found
@@ -139,16 +133,16 @@ class ReminderIndex:
     async def adopt_earlier_jobs(self, now: datetime) -> int:
         """Reminders taken from the index onto the job stream before the pipeline and not
         sent yet go back into the index, due now (the record stops any already sent)."""
-        entries = await self.redis.xrange(EARLIER_JOBS_STREAM)
+        entries = await self.redis.xrange(REMINDERS.legacy_jobs)
         for _entry_id, fields in entries:
             member = fields.get(b"update") or fields.get("update")
             if member is not None:
                 await self.schedule(ReminderKey.parse(_text(member)), now)
-        await self.redis.delete(EARLIER_JOBS_STREAM)
+        await self.redis.delete(REMINDERS.legacy_jobs)
         return len(entries)
 
     async def remove(self, key: ReminderKey) -> None:
-        await self.redis.zrem(due_key(key.step.priority), key.member)
+        await self.redis.zrem(REMINDERS.due(key.step.priority), key.member)
 
 
 class ReminderService:

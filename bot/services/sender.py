@@ -18,6 +18,8 @@ from enum import StrEnum
 
 from redis.asyncio import Redis
 
+from bot.redis_keys import SENDER
+
 RESERVE_SCRIPT = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + tonumber(clock[2]) / 1000
@@ -58,13 +60,6 @@ return 1
 
 KEEP_SECONDS = 90 * 86400  # how long a key is remembered: one delivery per key, ever
 CLAIM_SECONDS = 300  # a process that died while sending lets go of the message after this
-RECORD_PREFIX = "outbound:record"
-# Where the Sender before the pipeline marked what it sent; read until those marks expire
-# (90 days after the upgrade), so that nothing sent then is sent again.
-LEGACY_SENT_PREFIX = "send:done"
-CLAIM_PREFIX = "outbound:claim"
-REVISION_PREFIX = "outbound:revision"  # the latest revision of a message that edits applied
-DEAD_STREAM = "outbound:dead"
 DEAD_STREAM_LENGTH = 100_000
 
 
@@ -74,14 +69,12 @@ class SendRateLimiter:
         redis: Redis,
         per_second: float,
         chat_interval_ms: int,
-        prefix: str = "send:rate",
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.redis = redis
         self.sleep = sleep
         self.global_interval_ms = 1000.0 / per_second
         self.chat_interval_ms = chat_interval_ms
-        self.prefix = prefix
         self._reserve = redis.register_script(RESERVE_SCRIPT)
         self._pause = redis.register_script(PAUSE_SCRIPT)
 
@@ -95,7 +88,7 @@ class SendRateLimiter:
         while True:
             wait_ms = float(
                 await self._reserve(
-                    keys=[f"{self.prefix}:global", f"{self.prefix}:chat:{chat_id}"],
+                    keys=[SENDER.rate_global, SENDER.rate_chat(chat_id)],
                     args=[f"{self.global_interval_ms:.3f}", chat_interval],
                 )
             )
@@ -104,7 +97,7 @@ class SendRateLimiter:
                 return
 
     async def pause_everyone(self, seconds: float) -> None:
-        await self._pause(keys=[f"{self.prefix}:global"], args=[f"{seconds * 1000:.3f}"])
+        await self._pause(keys=[SENDER.rate_global], args=[f"{seconds * 1000:.3f}"])
 
 
 class Outcome(StrEnum):
@@ -133,21 +126,23 @@ class DeliveryRecord:
 
     async def accept(self, key: str) -> bool:
         """Note the key as queued; False when it was queued (or delivered) before."""
-        return bool(await self.redis.set(_record(key), Outcome.QUEUED, nx=True, ex=KEEP_SECONDS))
+        return bool(
+            await self.redis.set(SENDER.record(key), Outcome.QUEUED, nx=True, ex=KEEP_SECONDS)
+        )
 
     async def forget(self, key: str) -> None:
         """A queued message that was withdrawn before it was due."""
-        await self.redis.delete(_record(key))
+        await self.redis.delete(SENDER.record(key))
 
     async def was_queued(self, key: str) -> bool:
         """Queued, being sent or delivered: producers need not queue it again."""
-        return bool(await self.redis.exists(_record(key), _legacy(key)))
+        return bool(await self.redis.exists(SENDER.record(key), SENDER.legacy_sent(key)))
 
     async def was_sent(self, key: str) -> bool:
         """Delivered (or given up on): nothing more to do for this key."""
         outcome, _message = await self._read(key)
         if outcome is None:
-            return bool(await self.redis.exists(_legacy(key)))
+            return bool(await self.redis.exists(SENDER.legacy_sent(key)))
         return outcome is not Outcome.QUEUED
 
     async def message_of(self, key: str) -> SentMessage | None:
@@ -156,15 +151,15 @@ class DeliveryRecord:
 
     async def claim(self, key: str) -> bool:
         """Only one process sends a key at a time."""
-        return bool(await self.redis.set(_claim(key), 1, nx=True, ex=CLAIM_SECONDS))
+        return bool(await self.redis.set(SENDER.claim(key), 1, nx=True, ex=CLAIM_SECONDS))
 
     async def release(self, key: str) -> None:
-        await self.redis.delete(_claim(key))
+        await self.redis.delete(SENDER.claim(key))
 
     async def advance(self, key: str, revision: int) -> bool:
         """Note that message `key` is being edited to `revision`; False when a later revision
         was applied already (the same one again is fine: a retry)."""
-        keys, args = [f"{REVISION_PREFIX}:{key}"], [revision, KEEP_SECONDS]
+        keys, args = [SENDER.revision(key)], [revision, KEEP_SECONDS]
         return bool(await self._advance(keys=keys, args=args))
 
     async def sent(self, key: str, message: SentMessage) -> None:
@@ -176,12 +171,12 @@ class DeliveryRecord:
 
     async def _settle(self, key: str, value: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(_record(key), value, ex=KEEP_SECONDS)
-            pipe.delete(_claim(key))
+            pipe.set(SENDER.record(key), value, ex=KEEP_SECONDS)
+            pipe.delete(SENDER.claim(key))
             await pipe.execute()
 
     async def _read(self, key: str) -> tuple[Outcome | None, SentMessage | None]:
-        raw = await self.redis.get(_record(key))
+        raw = await self.redis.get(SENDER.record(key))
         if raw is None:
             return None, None
         outcome, _, where = (raw.decode() if isinstance(raw, bytes) else raw).partition(":")
@@ -210,10 +205,10 @@ class DeadLetters:
             "reason": letter.reason,
             "attempts": str(letter.attempts),
         }
-        await self.redis.xadd(DEAD_STREAM, fields, maxlen=DEAD_STREAM_LENGTH, approximate=True)  # type: ignore[arg-type]  # redis-py 7 types
+        await self.redis.xadd(SENDER.dead, fields, maxlen=DEAD_STREAM_LENGTH, approximate=True)  # type: ignore[arg-type]  # redis-py 7 types
 
     async def latest(self, count: int = 100) -> list[DeadLetter]:
-        entries = await self.redis.xrevrange(DEAD_STREAM, count=count)
+        entries = await self.redis.xrevrange(SENDER.dead, count=count)
         letters = []
         for _entry_id, raw in entries:
             fields = {_text(k): _text(v) for k, v in raw.items()}
@@ -221,18 +216,6 @@ class DeadLetters:
                 DeadLetter(fields["key"], fields["kind"], fields["reason"], int(fields["attempts"]))
             )
         return letters
-
-
-def _record(key: str) -> str:
-    return f"{RECORD_PREFIX}:{key}"
-
-
-def _legacy(key: str) -> str:
-    return f"{LEGACY_SENT_PREFIX}:{key}"
-
-
-def _claim(key: str) -> str:
-    return f"{CLAIM_PREFIX}:{key}"
 
 
 def _text(value: bytes | str) -> str:

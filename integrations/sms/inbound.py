@@ -37,7 +37,6 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Sms-Signature"
 TIMESTAMP_HEADER = "X-Sms-Timestamp"
-SEEN_PREFIX = "sms:seen"
 SEEN_SECONDS = 7 * 86_400
 DEFAULT_MAX_AGE_SECONDS = 300
 MAX_BODY_BYTES = 16_384
@@ -61,6 +60,7 @@ class InboundSms:
 
 
 InboundHandler = Callable[[InboundSms], Awaitable[None]]
+SeenKey = Callable[[str], str]  # the Redis key that marks a message id as taken
 
 
 class Refused(Exception):
@@ -196,10 +196,13 @@ def _first(fields: dict[str, Any], aliases: tuple[str, ...]) -> str:
 class InboundSmsReceiver:
     """Accepts, dedupes and hands over messages before acknowledging them."""
 
-    def __init__(self, handle: InboundHandler, redis: Redis, auth: SmsAuth) -> None:
+    def __init__(
+        self, handle: InboundHandler, redis: Redis, auth: SmsAuth, seen_key: SeenKey
+    ) -> None:
         self.handle = handle
         self.redis = redis
         self.auth = auth
+        self.seen_key = seen_key
 
     async def receive(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -214,7 +217,7 @@ class InboundSmsReceiver:
         except BadMessage as error:
             return web.json_response({"error": str(error)}, status=400)
         message = read.message
-        seen_key = f"{SEEN_PREFIX}:{message.message_id}"
+        seen_key = self.seen_key(message.message_id)
         try:
             first = await self.redis.set(seen_key, "1", nx=True, ex=self.auth.seen_seconds)
         except RedisError:
@@ -232,10 +235,10 @@ class InboundSmsReceiver:
 
 
 def build_sms_app(
-    handle: InboundHandler, redis: Redis, auth: SmsAuth, path: str = "/inbound"
+    handle: InboundHandler, redis: Redis, auth: SmsAuth, seen_key: SeenKey, path: str = "/inbound"
 ) -> web.Application:
     """An aiohttp app to mount in the bot's web server (`app.add_subapp("/sms", ...)`)."""
-    receiver = InboundSmsReceiver(handle, redis, auth)
+    receiver = InboundSmsReceiver(handle, redis, auth, seen_key)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.router.add_post(path, receiver.receive)
     return app

@@ -29,6 +29,7 @@ from bot.services.calculator import LoanCalculator
 from bot.services.officers.cards import CardRegistry, LeadCards
 from bot.services.officers.facts import LeadFactsSource
 from bot.services.officers.feed import OfficerFeed
+from bot.services.officers.history import LeadHistory
 from bot.services.officers.lead_actions import LeadActions
 from bot.services.officers.sla import SlaWatch
 from bot.services.officers.staff import StaffBinding, StaffDirectory
@@ -83,6 +84,7 @@ def build_officer_services(
     cards = LeadCards(i18n, directory, registry, facts, outbox)
     sla = SlaWatch(bank, i18n, policy, timers, cards)
     news = TaskNews(bank, redis, i18n, clock, policy, directory, outbox)
+    history = LeadHistory(redis)
     return OfficerServices(
         bank=bank,
         clock=clock,
@@ -95,6 +97,6 @@ def build_officer_services(
         sla=sla,
         tasks=OfficerTasks(bank, clock, policy, timers, news),
         news=news,
-        team=TeamFigures(bank, redis, clock, policy, directory),
-        feed=OfficerFeed(bank, cards, sla, news),
+        team=TeamFigures(bank, redis, clock, policy, directory, history),
+        feed=OfficerFeed(bank, cards, sla, news, history),
     )

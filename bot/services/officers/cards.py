@@ -18,6 +18,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 
+from bot.redis_keys import OFFICERS
 from bot.services.officers.facts import LeadFactsSource
 from bot.services.officers.staff import StaffDirectory, StaffMember
 from bot.services.outbound import Outbox, OutgoingMessage, Priority
@@ -68,14 +69,6 @@ return 1
 """
 
 
-def cards_key(lead_id: str) -> str:
-    return f"officers:cards:{lead_id}"
-
-
-def revisions_key(lead_id: str) -> str:
-    return f"officers:cards:revisions:{lead_id}"
-
-
 class CardRegistry:
     """lead -> the card messages showing it, one per officer."""
 
@@ -86,23 +79,23 @@ class CardRegistry:
 
     async def next_revision(self, lead_id: str, card: Card) -> int:
         args: list[str | int] = [card.officer_id, card.revision]
-        return int(await self._next_revision(keys=[revisions_key(lead_id)], args=args))
+        return int(await self._next_revision(keys=[OFFICERS.card_revisions(lead_id)], args=args))
 
     async def save_revision(self, lead_id: str, card: Card) -> None:
         """Save an edited card unless a later edit of it was begun meanwhile."""
-        keys = [cards_key(lead_id), revisions_key(lead_id)]
+        keys = [OFFICERS.cards(lead_id), OFFICERS.card_revisions(lead_id)]
         await self._save_if_latest(keys=keys, args=[card.officer_id, card.revision, card.dumps()])
 
     async def cards(self, lead_id: str) -> list[Card]:
-        raw = await self.redis.hgetall(cards_key(lead_id))  # type: ignore[misc]  # redis-py 7 types
+        raw = await self.redis.hgetall(OFFICERS.cards(lead_id))  # type: ignore[misc]  # redis-py 7 types
         return sorted((Card.loads(value) for value in raw.values()), key=lambda c: c.officer_id)
 
     async def card(self, lead_id: str, officer_id: str) -> Card | None:
-        raw = await self.redis.hget(cards_key(lead_id), officer_id)  # type: ignore[misc]  # redis-py 7 types
+        raw = await self.redis.hget(OFFICERS.cards(lead_id), officer_id)  # type: ignore[misc]  # redis-py 7 types
         return None if raw is None else Card.loads(raw)
 
     async def save(self, lead_id: str, card: Card) -> None:
-        await self.redis.hset(cards_key(lead_id), card.officer_id, card.dumps())  # type: ignore[misc]  # redis-py 7 types
+        await self.redis.hset(OFFICERS.cards(lead_id), card.officer_id, card.dumps())  # type: ignore[misc]  # redis-py 7 types
 
 
 class LeadCards:
@@ -149,6 +142,9 @@ class LeadCards:
         if card is not None:
             await self.edit(card, member, lead)
             return
+        await self._first(member, lead, role, reason)
+
+    async def _first(self, member: StaffMember, lead: Lead, role: CardRole, reason: str) -> None:
         first_key = f"card:{lead.id}:{member.officer_id}:{role.value}"
         card = Card(member.officer_id, member.chat_id, role, first_key, reason)
         text, markup = await self.render(card, member, lead)
@@ -228,7 +224,7 @@ class LeadCards:
                 continue
             existing = shown.get(member.officer_id)
             if existing is None or existing.role is CardRole.SUPERVISOR:
-                await self.show(member, lead, CardRole.WORKER)
+                await self._first(member, lead, CardRole.WORKER, "")  # no working card: read above
 
 
 def _digest(text: str, markup: InlineKeyboardMarkup | None) -> str:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
+from bot.redis_keys import OFFICERS
 from bot.services.preferences import LanguagePreferences
 from integrations.bank.errors import AlreadyClaimed, BankError, InvalidCode
 from integrations.bank.models import BindingRole, BindingStart, CodeChallenge, StaffRole
@@ -88,30 +89,30 @@ class StaffDirectory:
 
     async def save(self, member: StaffMember) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(f"officers:staff:{member.officer_id}", member.dumps())
-            pipe.set(f"officers:chat:{member.chat_id}", member.officer_id)
-            pipe.sadd("officers:staff", member.officer_id)
+            pipe.set(OFFICERS.staff(member.officer_id), member.dumps())
+            pipe.set(OFFICERS.officer_of(member.chat_id), member.officer_id)
+            pipe.sadd(OFFICERS.staff_ids, member.officer_id)
             await pipe.execute()
 
     async def remove(self, member: StaffMember) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(f"officers:staff:{member.officer_id}", f"officers:chat:{member.chat_id}")
-            pipe.srem("officers:staff", member.officer_id)
+            pipe.delete(OFFICERS.staff(member.officer_id), OFFICERS.officer_of(member.chat_id))
+            pipe.srem(OFFICERS.staff_ids, member.officer_id)
             await pipe.execute()
 
     async def by_officer(self, officer_id: str | None) -> StaffMember | None:
         if officer_id is None:
             return None
-        raw = await self.redis.get(f"officers:staff:{officer_id}")
+        raw = await self.redis.get(OFFICERS.staff(officer_id))
         return StaffMember.loads(raw) if raw else None
 
     async def by_chat(self, chat_id: int) -> StaffMember | None:
-        officer_id = await self.redis.get(f"officers:chat:{chat_id}")
+        officer_id = await self.redis.get(OFFICERS.officer_of(chat_id))
         member = await self.by_officer(text_of(officer_id) if officer_id else None)
         return member if member is not None and member.chat_id == chat_id else None
 
     async def everyone(self) -> list[StaffMember]:
-        ids = sorted(text_of(raw) for raw in await self.redis.smembers("officers:staff"))  # type: ignore[misc]  # redis-py 7 types
+        ids = sorted(text_of(raw) for raw in await self.redis.smembers(OFFICERS.staff_ids))  # type: ignore[misc]  # redis-py 7 types
         members = [await self.by_officer(officer_id) for officer_id in ids]
         return [member for member in members if member is not None]
 

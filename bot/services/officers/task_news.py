@@ -14,14 +14,13 @@ from redis.asyncio import Redis
 
 from bot.clock import Clock
 from bot.domain.working_hours import SlaPolicy
+from bot.redis_keys import OFFICERS
 from bot.services.officers.staff import StaffDirectory, StaffMember, text_of
 from bot.services.outbound import Outbox, OutgoingMessage
 from bot.views import officers as views
 from integrations.bank.models import OfficerTask
 from integrations.bank.protocol import BankAdapter
 
-TASKS_SEEN_KEY = "officers:tasks_seen"  # :<officer_id>, a set: tasks announced or there at linking
-DIGEST_SENT_KEY = "officers:digest_sent"  # :<yyyy-mm-dd>, a set of officer ids
 LINKED = "-"  # the member of a seen-set that says the officer's tasks were looked at
 DIGEST_SENT_KEPT = timedelta(days=3)
 
@@ -48,14 +47,18 @@ class TaskNews:
     async def linked(self, member: StaffMember) -> None:
         """The tasks open now are in the officer's queue and digest, not news."""
         tasks = await self.bank.list_officer_tasks(member.officer_id)
-        await self.redis.sadd(_seen(member.officer_id), LINKED, *(task.id for task in tasks))  # type: ignore[misc]  # redis-py 7 types
+        await self.redis.sadd(
+            OFFICERS.tasks_seen(member.officer_id), LINKED, *(task.id for task in tasks)
+        )  # type: ignore[misc]  # redis-py 7 types
 
     async def announce(self, officer_id: str | None) -> int:
         """Queue a message for each of the officer's tasks not announced yet; how many."""
         member = await self.directory.by_officer(officer_id)
         if member is None or member.is_supervisor:
             return 0
-        seen = {text_of(raw) for raw in await self.redis.smembers(_seen(member.officer_id))}  # type: ignore[misc]  # redis-py 7 types
+        seen_key = OFFICERS.tasks_seen(member.officer_id)
+        raw_seen = await self.redis.smembers(seen_key)  # type: ignore[misc]  # redis-py 7 types
+        seen = {text_of(raw) for raw in raw_seen}
         if LINKED not in seen:
             await self.linked(member)
             return 0
@@ -69,7 +72,7 @@ class TaskNews:
                 text = views.new_task(task, locale)
             message = OutgoingMessage(key=f"task:new:{task.id}", chat_id=member.chat_id, text=text)
             await self.outbox.enqueue(message)
-        await self.redis.sadd(_seen(member.officer_id), *(task.id for task in new))  # type: ignore[misc]  # redis-py 7 types
+        await self.redis.sadd(OFFICERS.tasks_seen(member.officer_id), *(task.id for task in new))  # type: ignore[misc]  # redis-py 7 types
         return len(new)
 
     async def run_once(self, now: datetime) -> int:
@@ -98,18 +101,10 @@ class TaskNews:
             key = f"task:digest:{member.officer_id}:{today.isoformat()}"
             await self.outbox.enqueue(OutgoingMessage(key=key, chat_id=member.chat_id, text=text))
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.sadd(_sent(today), member.officer_id)
-            pipe.expire(_sent(today), DIGEST_SENT_KEPT)
+            pipe.sadd(OFFICERS.digest_sent(today), member.officer_id)
+            pipe.expire(OFFICERS.digest_sent(today), DIGEST_SENT_KEPT)
             await pipe.execute()
         return 1 if due else 0
 
     async def _digest_sent(self, member: StaffMember, today: date) -> bool:
-        return bool(await self.redis.sismember(_sent(today), member.officer_id))  # type: ignore[misc]  # redis-py 7 types
-
-
-def _seen(officer_id: str) -> str:
-    return f"{TASKS_SEEN_KEY}:{officer_id}"
-
-
-def _sent(day: date) -> str:
-    return f"{DIGEST_SENT_KEY}:{day.isoformat()}"
+        return bool(await self.redis.sismember(OFFICERS.digest_sent(today), member.officer_id))  # type: ignore[misc]  # redis-py 7 types

@@ -8,16 +8,15 @@ from redis.asyncio import Redis
 
 from bot.clock import Clock
 from bot.domain.collection import BorrowerKind, ProposedStep, next_step
-from bot.domain.team import Transition, officer_stats
+from bot.domain.team import officer_stats
 from bot.domain.working_hours import SlaPolicy
+from bot.redis_keys import OFFICERS
+from bot.services.officers.history import LeadHistory
 from bot.services.officers.staff import StaffDirectory, StaffMember, refusal, text_of
 from bot.services.officers.tasks import task_call
 from bot.views import officers as views
-from integrations.bank.models import LeadStatusChanged, TaskKind
+from integrations.bank.models import TaskKind
 from integrations.bank.protocol import BankAdapter
-
-KIND_PREFIX = "officers:borrower_kind"
-HISTORY_PAGE = 500
 
 
 class TeamFigures:
@@ -28,9 +27,11 @@ class TeamFigures:
         clock: Clock,
         policy: SlaPolicy,
         directory: StaffDirectory,
+        history: LeadHistory,
     ) -> None:
         self.bank = bank
         self.redis = redis
+        self.history = history
         self.clock = clock
         self.policy = policy
         self.directory = directory
@@ -39,11 +40,11 @@ class TeamFigures:
         """Per officer of the supervisor who uses the bot: this week's and month's numbers."""
         if not member.is_supervisor:
             raise refusal(member, "team", "team")
-        history = await self._lead_history()
         zone = self.policy.calendar.zone
         today = self.clock.now().astimezone(zone).date()
         week = datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time(), zone)
         month = datetime.combine(today.replace(day=1), datetime.min.time(), zone)
+        history = await self.history.routed_since(min(week, month))
         rows = []
         for officer in await self.directory.team_of(member):
             tasks = await self.bank.list_officer_tasks(officer.officer_id)
@@ -57,21 +58,6 @@ class TeamFigures:
                 )
             )
         return rows
-
-    async def _lead_history(self) -> list[Transition]:
-        """Every lead status change in the bank's event feed, oldest first."""
-        history: list[Transition] = []
-        cursor: str | None = None
-        while True:
-            page = await self.bank.list_events(after=cursor, limit=HISTORY_PAGE)
-            history += [
-                Transition(event.lead_id, event.officer_id, event.status.value, event.at)
-                for event in page.events
-                if isinstance(event, LeadStatusChanged)
-            ]
-            if not page.events or page.next_cursor in (None, cursor):
-                return history
-            cursor = page.next_cursor
 
     async def overdue(self, member: StaffMember) -> list[views.OverdueCase]:
         """The officer's overdue follow-ups: the loan, and the borrower's kind if recorded."""
@@ -93,7 +79,7 @@ class TeamFigures:
         case = next((c for c in await self.overdue(member) if c.task.id == task_id), None)
         if case is None:
             raise refusal(member, task_id, "classify")
-        await self.redis.set(f"{KIND_PREFIX}:{case.loan.id}", kind.value)
+        await self.redis.set(OFFICERS.borrower_kind(case.loan.id), kind.value)
         today = self.clock.now().astimezone(self.policy.calendar.zone).date()
         taken = 0
         while step := next_step(kind, case.loan.days_overdue, taken, today, self.policy.calendar):
@@ -107,5 +93,5 @@ class TeamFigures:
         return None
 
     async def _kind_of(self, loan_id: str) -> BorrowerKind | None:
-        raw = await self.redis.get(f"{KIND_PREFIX}:{loan_id}")
+        raw = await self.redis.get(OFFICERS.borrower_kind(loan_id))
         return BorrowerKind(text_of(raw)) if raw else None

@@ -9,9 +9,8 @@ from enum import StrEnum
 
 from redis.asyncio import Redis
 
+from bot.redis_keys import OFFICERS
 from bot.services.officers.staff import text_of
-
-SLA_KEY = "officers:sla"
 
 
 class SlaStage(StrEnum):
@@ -44,12 +43,12 @@ class SlaTimers:
             }
         )
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(f"officers:sla:{timer.lead_id}", body)
-            pipe.zadd(SLA_KEY, {timer.lead_id: timer.due.timestamp()})
+            pipe.set(OFFICERS.sla(timer.lead_id), body)
+            pipe.zadd(OFFICERS.sla_due, {timer.lead_id: timer.due.timestamp()})
             await pipe.execute()
 
     async def get(self, lead_id: str) -> SlaTimer | None:
-        raw = await self.redis.get(f"officers:sla:{lead_id}")
+        raw = await self.redis.get(OFFICERS.sla(lead_id))
         if raw is None:
             return None
         data = json.loads(raw)
@@ -63,17 +62,17 @@ class SlaTimers:
 
     async def clear(self, lead_id: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(f"officers:sla:{lead_id}")
-            pipe.zrem(SLA_KEY, lead_id)
+            pipe.delete(OFFICERS.sla(lead_id))
+            pipe.zrem(OFFICERS.sla_due, lead_id)
             await pipe.execute()
 
     async def take_due(self, now: datetime) -> list[SlaTimer]:
         """Due timers, each taken by exactly one caller (ZREM decides)."""
-        lead_ids = await self.redis.zrangebyscore(SLA_KEY, 0, now.timestamp())
+        lead_ids = await self.redis.zrangebyscore(OFFICERS.sla_due, 0, now.timestamp())
         taken = []
         for raw in lead_ids:
             lead_id = text_of(raw)
-            if await self.redis.zrem(SLA_KEY, lead_id):
+            if await self.redis.zrem(OFFICERS.sla_due, lead_id):
                 timer = await self.get(lead_id)
                 if timer is not None:
                     taken.append(timer)

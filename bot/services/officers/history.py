@@ -1,0 +1,85 @@
+"""The leads' status changes, kept by the officers' feed subscriber for the team figures.
+
+Per lead, its transitions by event id (an event handed out twice is kept once), and an
+index of leads by when they were last routed: /team reads the leads routed in its window
+instead of the bank's whole event feed. A lead is kept two months after its last change.
+A deployment that had a feed reader before this store existed adopts the feed's history
+once (`adopt_feed`)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from redis.asyncio import Redis
+
+from bot.domain.team import Transition
+from bot.redis_keys import OFFICERS
+from bot.services.officers.staff import text_of
+from integrations.bank.models import LeadStatus, LeadStatusChanged
+from integrations.bank.protocol import BankAdapter
+
+FEED_PAGE = 500
+KEEP = timedelta(days=62)  # /team looks back a month at most (this week may start in the last)
+
+
+class LeadHistory:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    async def record(self, event: LeadStatusChanged) -> None:
+        body = json.dumps(
+            {
+                "officer_id": event.officer_id,
+                "status": event.status.value,
+                "at": event.at.isoformat(),
+            }
+        )
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(OFFICERS.transitions(event.lead_id), event.id, body)
+            pipe.expire(OFFICERS.transitions(event.lead_id), KEEP)
+            if event.status is LeadStatus.ROUTED:
+                pipe.zadd(OFFICERS.routed_leads, {event.lead_id: event.at.timestamp()}, gt=True)
+                pipe.zremrangebyscore(OFFICERS.routed_leads, "-inf", (event.at - KEEP).timestamp())
+            await pipe.execute()
+
+    async def routed_since(self, moment: datetime) -> list[Transition]:
+        """Every transition of the leads last routed at `moment` or later."""
+        lead_ids = [
+            text_of(raw)
+            for raw in await self.redis.zrangebyscore(
+                OFFICERS.routed_leads, moment.timestamp(), "+inf"
+            )
+        ]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for lead_id in lead_ids:
+                pipe.hvals(OFFICERS.transitions(lead_id))
+            bodies = await pipe.execute()
+        return [
+            _transition(lead_id, json.loads(body))
+            for lead_id, values in zip(lead_ids, bodies, strict=True)
+            for body in values
+        ]
+
+    async def adopt_feed(self, bank: BankAdapter) -> int:
+        """Once per deployment: record what the bank's feed held before this store did."""
+        if await self.redis.exists(OFFICERS.history_adopted):
+            return 0
+        recorded, cursor = 0, None
+        while True:
+            page = await bank.list_events(after=cursor, limit=FEED_PAGE)
+            for event in page.events:
+                if isinstance(event, LeadStatusChanged):
+                    await self.record(event)
+                    recorded += 1
+            if not page.events or page.next_cursor in (None, cursor):
+                break
+            cursor = page.next_cursor
+        await self.redis.set(OFFICERS.history_adopted, 1)
+        return recorded
+
+
+def _transition(lead_id: str, fields: dict[str, str]) -> Transition:
+    return Transition(
+        lead_id, fields["officer_id"], fields["status"], datetime.fromisoformat(fields["at"])
+    )
