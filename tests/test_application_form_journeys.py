@@ -142,3 +142,28 @@ async def test_back_and_editing_a_section_from_the_summary(
     await driver.send(user, "进货")
     summary = driver.last(user).text
     assert words.summary in summary and "60" in summary and "18" in summary
+
+
+SHORT_TERM = {
+    CHEN: "1 个月的期限不能选：\n• 按月付息，每两个月还本（至少 2 个月）",
+    BEN: "Not available for 1 month:\n• Monthly interest, principal every 2 months (from 2 months)",
+    OLGA: "Недоступно на срок 1 месяц:\n• ",
+}
+
+
+@EVERYONE
+async def test_a_short_term_offers_only_the_plans_that_fit_it(
+    driver: ChatDriver, words: Words
+) -> None:
+    user = words.user
+    await start_application(driver, user)
+    await answer_all(driver, user)
+    await driver.press(user, words.loan_section)
+    await driver.send(user, "5万")
+    await driver.send(user, "1")
+    plans = driver.last(user)
+    assert plans.text.startswith("17/20") and SHORT_TERM[words] in plans.text
+    offered = [button.text for button in plans.flat_buttons()][:-2]  # back, cancel
+    assert len(offered) == 4  # not the five that need two months or more
+    await driver.press(user, offered[3])
+    assert driver.last(user).text.startswith("18/20")
