@@ -12,7 +12,7 @@ from aiogram.utils.i18n import ngettext
 
 from bot.domain.commands import KEYWORDS, CommandError, Problem, Verb
 from bot.domain.repayment import Prepayment as DomainPrepayment
-from bot.i18n import day, money
+from bot.i18n import day, money, signed_money
 from bot.services.money_outcomes import (
     Balances,
     BankDown,
@@ -37,6 +37,7 @@ from bot.services.money_outcomes import (
 )
 from bot.services.money_store import PendingOperation
 from bot.services.repayment_plans import LoanToday, PrepaymentChoice, RepaymentPlan
+from bot.views.accounts import transaction_kind
 from bot.views.text import labelled, sentences
 from integrations.bank.masking import mask_account, mask_phone
 from integrations.bank.models import (
@@ -167,8 +168,8 @@ class MoneyTexts:
         ]
         for item in shown.transactions:
             when = day(item.posted_at.astimezone(self.zone).date(), self.locale)
-            sign = "+" if item.amount > 0 else ""
-            lines.append(f"{when} {sign}{self.money(item.amount)} {item.description}")
+            signed = signed_money(item.amount, self.currency, self.locale)
+            lines.append(f"{when} {signed} {transaction_kind(item.kind)}")
         lines.append(
             _("Balance: {amount}").format(amount=self.money(shown.account.available_balance))
         )
