@@ -167,3 +167,23 @@ async def test_a_short_term_offers_only_the_plans_that_fit_it(
     assert len(offered) == 4  # not the five that need two months or more
     await driver.press(user, offered[3])
     assert driver.last(user).text.startswith("18/20")
+
+
+@EVERYONE
+async def test_a_failed_officer_binding_keeps_the_paused_application(
+    driver: ChatDriver, words: Words
+) -> None:
+    user = words.user
+    await to_the_premises(driver, user)
+    await driver.send(user, "/officer")
+    await driver.send(user, "K001")  # someone else's staff code: the code goes to their phone
+    for _attempt in range(10):
+        await driver.send(user, "000000")
+        if "/officer" in driver.last(user).text:  # too many wrong codes: the flow ends
+            break
+    else:
+        raise AssertionError(driver.last(user).text)
+    await driver.send(user, "/apply")
+    assert words.welcome_back in driver.last(user).text
+    await driver.press(user, "#1")
+    assert driver.last(user).text.startswith("7/20")
