@@ -295,6 +295,12 @@ def resume_offer(position: int, total: int) -> str:
     ).format(position=position, total=total)
 
 
+def waiting(position: int, total: int) -> str:
+    return _("Your application is waiting at step {position} of {total}.").format(
+        position=position, total=total
+    )
+
+
 def received() -> str:
     return _(
         "✅ Received. Your application is saved and on its way to the bank; "
@@ -589,10 +595,11 @@ def consent_keyboard(locale: str) -> InlineKeyboardMarkup:
     )
 
 
-def resume_keyboard() -> InlineKeyboardMarkup:
+def resume_keyboard(start_over: bool = True) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("▶ Continue"), callback_data=ApplyStep(action="resume"))
-    builder.button(text=_("↺ Start over"), callback_data=ApplyStep(action="restart"))
+    if start_over:
+        builder.button(text=_("↺ Start over"), callback_data=ApplyStep(action="restart"))
     return builder.as_markup()
 
 
