@@ -129,7 +129,7 @@ async def test_bill_top_up_and_repayment_each_confirmed_by_code(
 ) -> None:
     start = await balance(bank)
     await driver.send(MERCHANT_EN, "JF ELEC 1234567 36.50")
-    assert "Pay 电费 bill ****4567" in driver.last(MERCHANT_EN).text
+    assert "Pay electricity bill ****4567" in driver.last(MERCHANT_EN).text
     await driver.send(MERCHANT_EN, f"OK {latest_code(sms)}")
     assert "Done." in driver.last(MERCHANT_EN).text
     await driver.send(MERCHANT_EN, "topup 20")
@@ -293,3 +293,17 @@ async def test_the_short_statement_is_signed_and_worded_as_the_statement(
     assert bill in mx and "-" not in mx
     assert bill.split(" ", 1)[0] in statement
     assert bool(re.search("[\u4e00-\u9fff]", mx)) is han  # no bank's Chinese in en or ru
+
+
+@pytest.mark.parametrize(
+    ("user", "biller"),
+    [(MERCHANT_ZH, "电费"), (MERCHANT_EN, "electricity"), (MERCHANT_RU, "электричество")],
+    ids=["zh_Hans", "en", "ru"],
+)
+async def test_the_biller_is_named_in_the_users_language(
+    driver: ChatDriver, user: ChatUser, biller: str
+) -> None:
+    await driver.send(user, "JF ELEC 1234567 36.50")
+    preview = driver.last(user).text
+    assert biller in preview and "****4567" in preview
+    assert bool(re.search("[\\u4e00-\\u9fff]", preview)) is (user is MERCHANT_ZH)

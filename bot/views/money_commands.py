@@ -275,12 +275,12 @@ class MoneyTexts:
         return lines
 
     def summary(self, pending: PendingOperation) -> str:
-        return f"{action(pending)} {self.money(pending.amount)}"
+        return f"{action(pending, self.locale)} {self.money(pending.amount)}"
 
     def preview(self, pending: PendingOperation, plan: RepaymentPlan | None = None) -> str:
         lines = [
             _("Please check:"),
-            action(pending),
+            action(pending, self.locale),
             _("Amount: {amount}").format(amount=self.money(pending.amount)),
             _("Fee: {amount}").format(amount=self.money(pending.fee)),
             _("Balance after: {amount}").format(amount=self.money(pending.balance_after)),
@@ -347,7 +347,7 @@ class MoneyTexts:
                 return refusal_reason(reason)
 
 
-def action(pending: PendingOperation) -> str:
+def action(pending: PendingOperation, locale: str) -> str:
     match pending.kind:
         case OperationKind.TRANSFER:
             return _("Transfer to {name} ({account})").format(
@@ -355,7 +355,8 @@ def action(pending: PendingOperation) -> str:
             )
         case OperationKind.BILL_PAYMENT:
             return _("Pay {biller} bill {account}").format(
-                biller=pending.counterparty, account=mask_account(pending.counterparty_account)
+                biller=pending.counterparty_in(locale),
+                account=mask_account(pending.counterparty_account),
             )
         case OperationKind.TOP_UP:
             return _("Top up {phone}").format(phone=mask_phone(pending.counterparty_account))
