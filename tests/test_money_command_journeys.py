@@ -307,3 +307,12 @@ async def test_the_biller_is_named_in_the_users_language(
     preview = driver.last(user).text
     assert biller in preview and "****4567" in preview
     assert bool(re.search("[\\u4e00-\\u9fff]", preview)) is (user is MERCHANT_ZH)
+
+
+async def test_an_amount_in_chinese_numerals(driver: ChatDriver) -> None:
+    await driver.send(MERCHANT_ZH, "ZZ 张三 五百")
+    preview = driver.last(MERCHANT_ZH).text
+    assert "张三" in preview and "¥500.00" in preview and "请核对" in preview
+    await driver.send(MERCHANT_ZH, "QX")
+    await driver.send(MERCHANT_EN, "trf 张三 三千五")
+    assert "CN¥3,500.00" in driver.last(MERCHANT_EN).text
