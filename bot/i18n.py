@@ -68,6 +68,12 @@ def money(amount: Decimal, currency: str, locale: str) -> str:
     return format_money(amount, currency, locale)
 
 
+def signed_money(amount: Decimal, currency: str, locale: str) -> str:
+    """Money in or out of an account: "+¥1.00", "−¥1.00" (a true minus sign), "¥0.00"."""
+    sign = "+" if amount > 0 else "\u2212" if amount < 0 else ""
+    return sign + money(abs(amount), currency, locale)
+
+
 def number(value: Decimal | int, locale: str) -> str:
     return format_decimal(value, locale=locale)
 

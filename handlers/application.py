@@ -93,6 +93,18 @@ class InApplication(Filter):
         return raw_state is not None and raw_state.startswith(ApplyForm.__full_group_name__)
 
 
+class PausedDraft(Filter):
+    """No flow under way, and an application the merchant agreed to waits to be resumed."""
+
+    async def __call__(
+        self, event: TelegramObject, state: FSMContext, raw_state: str | None = None
+    ) -> bool:
+        saved = (await state.get_data()).get("apply")
+        return (
+            raw_state is None and bool(saved) and ApplicationDraft.model_validate(saved).consented
+        )
+
+
 class PlainAnswer(Filter):
     """Text that is an answer: not a command and not a main-menu button."""
 
@@ -517,6 +529,25 @@ async def language_in_form(
         await _show(callback.message, turn, draft)
 
 
+async def language_with_draft_waiting(
+    callback: CallbackQuery,
+    callback_data: LanguageChoice,
+    state: FSMContext,
+    i18n: I18n,
+    services: Services,
+) -> None:
+    """/language with the application paused: say it waits, in the new language."""
+    await switch_language(callback, callback_data.locale, i18n, services)
+    draft = await (await _turn(state, callback_data.locale, services)).draft()
+    if draft is None or not isinstance(callback.message, Message):
+        return
+    with i18n.use_locale(callback_data.locale):
+        await callback.message.answer(
+            views.waiting(APPLICATION.position(draft.at), APPLICATION.total),
+            reply_markup=views.resume_keyboard(start_over=False),
+        )
+
+
 # --- forgetting -------------------------------------------------------------------------
 
 
@@ -598,4 +629,7 @@ def build_router() -> Router:
     router.callback_query.register(apply_with, ApplyWith.filter())
     in_form = StateFilter(ApplyForm.consent, ApplyForm.question, ApplyForm.summary)
     router.callback_query.register(language_in_form, LanguageChoice.filter(), in_form)
+    router.callback_query.register(
+        language_with_draft_waiting, LanguageChoice.filter(), PausedDraft()
+    )
     return router

@@ -32,6 +32,7 @@ from bot.routing import FeatureRouter
 from bot.services.officers import OfficerServices
 from bot.services.officers.staff import DeskError, NotStaff, Refused, StaffMember, refusal
 from bot.services.officers.tasks import DayNotOffered
+from bot.state import leave_flow
 from bot.views import officers as views
 from bot.views.officers import (
     OFFICER_PREFIXES,
@@ -115,15 +116,15 @@ async def code_given(
     try:
         member = await services.officers.binding.confirm(challenge_id, message.text or "", locale)
     except NotStaff:
-        await state.clear()
+        await leave_flow(state)
         await message.answer(not_staff_text())
         return
     except DeskError as error:
         if error.code != "invalid_code":
-            await state.clear()
+            await leave_flow(state)
         await message.answer(_binding_error(error.code, error.attempts_left))
         return
-    await state.clear()
+    await leave_flow(state)
     menu = views.staff_menu(member.is_supervisor)
     await bot.set_my_commands(menu, scope=BotCommandScopeChat(chat_id=member.chat_id))
     area = await services.officers.cards.facts.area(member)
@@ -299,7 +300,7 @@ async def task_note_given(
         await message.answer(_("Send the note as text, or /cancel to leave the task as it is."))
         return
     data = await state.get_data()
-    await state.clear()
+    await leave_flow(state)
     member = await services.officers.directory.by_chat(message.chat.id)
     if member is None:
         await message.answer(not_staff_text())
@@ -376,7 +377,7 @@ async def kind_chosen(
 async def note_given(message: Message, state: FSMContext, services: Services) -> None:
     lead_id = (await state.get_data()).get("note_lead", "")
     member = await services.officers.directory.by_chat(message.chat.id)
-    await state.clear()
+    await leave_flow(state)
     note = (message.text or "").strip()
     if member is None or not note:
         await message.answer(_("No note was saved."))

@@ -96,7 +96,7 @@ async def test_queries_in_chinese(driver: ChatDriver) -> None:
     assert "余额：" in driver.last(MERCHANT_ZH).text and "¥" in driver.last(MERCHANT_ZH).text
     await driver.send(MERCHANT_ZH, "MX 3")
     statement = driver.last(MERCHANT_ZH).text
-    assert "最近 3 笔交易" in statement and "电费" in statement
+    assert "最近 3 笔交易" in statement and "缴费" in statement
     await driver.send(MERCHANT_ZH, "DK")
     assert "下期还款" in driver.last(MERCHANT_ZH).text
     await driver.send(MERCHANT_ZH, "?")
@@ -129,7 +129,7 @@ async def test_bill_top_up_and_repayment_each_confirmed_by_code(
 ) -> None:
     start = await balance(bank)
     await driver.send(MERCHANT_EN, "JF ELEC 1234567 36.50")
-    assert "Pay 电费 bill ****4567" in driver.last(MERCHANT_EN).text
+    assert "Pay electricity bill ****4567" in driver.last(MERCHANT_EN).text
     await driver.send(MERCHANT_EN, f"OK {latest_code(sms)}")
     assert "Done." in driver.last(MERCHANT_EN).text
     await driver.send(MERCHANT_EN, "topup 20")
@@ -268,3 +268,51 @@ async def test_inside_a_form_the_text_belongs_to_the_form(driver: ChatDriver) ->
     await driver.send(MERCHANT_EN, "/calc")
     await driver.send(MERCHANT_EN, "OK 123456")
     assert "No transaction is waiting" not in driver.last(MERCHANT_EN).text
+
+
+MERCHANT_RU = ChatUser("merchant", MERCHANT, "Мэй", "ru", seed.MERCHANT_PHONE)
+
+
+@pytest.mark.parametrize(
+    ("user", "bill", "han"),
+    [
+        (MERCHANT_ZH, "−¥236.50 缴费", True),
+        (MERCHANT_EN, "−CN¥236.50 Bill", False),
+        (MERCHANT_RU, "−236,50\xa0CN¥ Оплата счёта", False),
+    ],
+    ids=["zh_Hans", "en", "ru"],
+)
+async def test_the_short_statement_is_signed_and_worded_as_the_statement(
+    driver: ChatDriver, user: ChatUser, bill: str, han: bool
+) -> None:
+    """MX once wrote "-¥236.50 电费 ****5678" where /statement wrote "−¥236.50"."""
+    await driver.send(user, "MX 10")
+    mx = driver.last(user).text
+    await driver.send(user, "/statement")
+    statement = driver.last(user).text
+    assert bill in mx and "-" not in mx
+    assert bill.split(" ", 1)[0] in statement
+    assert bool(re.search("[\u4e00-\u9fff]", mx)) is han  # no bank's Chinese in en or ru
+
+
+@pytest.mark.parametrize(
+    ("user", "biller"),
+    [(MERCHANT_ZH, "电费"), (MERCHANT_EN, "electricity"), (MERCHANT_RU, "электричество")],
+    ids=["zh_Hans", "en", "ru"],
+)
+async def test_the_biller_is_named_in_the_users_language(
+    driver: ChatDriver, user: ChatUser, biller: str
+) -> None:
+    await driver.send(user, "JF ELEC 1234567 36.50")
+    preview = driver.last(user).text
+    assert biller in preview and "****4567" in preview
+    assert bool(re.search("[\\u4e00-\\u9fff]", preview)) is (user is MERCHANT_ZH)
+
+
+async def test_an_amount_in_chinese_numerals(driver: ChatDriver) -> None:
+    await driver.send(MERCHANT_ZH, "ZZ 张三 五百")
+    preview = driver.last(MERCHANT_ZH).text
+    assert "张三" in preview and "¥500.00" in preview and "请核对" in preview
+    await driver.send(MERCHANT_ZH, "QX")
+    await driver.send(MERCHANT_EN, "trf 张三 三千五")
+    assert "CN¥3,500.00" in driver.last(MERCHANT_EN).text

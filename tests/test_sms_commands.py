@@ -130,6 +130,10 @@ async def test_queries_by_sms_in_english(gateway: TestClient, sms: RecordingSmsS
     assert "Example: ZZ 张三 100" in "".join(phone.inbox()[-2:])
     await phone.text("STMT 1234 0")
     assert "Ask for 1 to 20 transactions" in "".join(phone.inbox()[-2:])
+    before = len(phone.inbox())
+    await phone.text("STMT 3")
+    statement = "".join(phone.inbox()[before:])
+    assert "−CN¥236.50 Bill" in statement and "-CN¥" not in statement  # as in the chat
 
 
 async def test_the_same_sms_delivered_twice_acts_once(

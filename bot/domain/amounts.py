@@ -4,7 +4,8 @@
 Full-width characters (５０，０００) are read like their ASCII forms. Commas and spaces group
 thousands (groups of exactly three digits); the point is the decimal separator, and so is a
 comma followed by one or two digits ("5,5 тыс", "1 234,56"), as Russian writes it. The
-multipliers: 千, k, к, тыс (1,000), 万, w (10,000), m, млн (1,000,000), 亿 (100,000,000). The
+multipliers: 千, k, к, тыс (1,000), 万, w (10,000), m, млн (1,000,000), 亿 (100,000,000).
+Whole amounts in Chinese numerals too: "五万", "一万五", "两万五千" (chinese_numerals). The
 amount may have at most two decimals (fen) once the multiplier is applied. Every amount a
 person types goes through `parse_amount`, so the calculator, the application and the money
 commands give the same answer for the same text.
@@ -16,6 +17,8 @@ import re
 import unicodedata
 from decimal import Decimal
 from enum import StrEnum
+
+from bot.domain.chinese_numerals import CHARACTERS, parse_chinese_number
 
 MAX_AMOUNT = Decimal(10) ** 12
 MAX_TEXT_LENGTH = 40
@@ -71,6 +74,11 @@ def parse_amount(text: str) -> Decimal:
     if len(cleaned) > MAX_TEXT_LENGTH:
         too_long = AmountErrorCode.TOO_LARGE if cleaned.isdigit() else AmountErrorCode.NOT_A_NUMBER
         raise AmountError(too_long, text, maximum=MAX_AMOUNT)
+    if set(cleaned) <= CHARACTERS:
+        written = parse_chinese_number(cleaned)
+        if written is None:
+            raise AmountError(AmountErrorCode.NOT_A_NUMBER, text)
+        return _checked_amount(Decimal(written), text)
     if _EXPONENT.fullmatch(cleaned):
         raise AmountError(AmountErrorCode.EXPONENT, text)
     match = _AMOUNT.fullmatch(cleaned)

@@ -37,6 +37,8 @@ class LoanLimits(Protocol):
 
     def months_fit(self, months: int) -> bool: ...
 
+    def plans_for(self, months: int) -> tuple[RepaymentPlan, ...]: ...
+
 
 @dataclass(frozen=True)
 class ApplicationContext:
@@ -204,15 +206,21 @@ def loan_months(text: str, context: ApplicationContext) -> int:
     return months
 
 
-def _fixed(values: tuple[str, ...]) -> Callable[[ApplicationContext], tuple[str, ...]]:
-    return lambda _context: values
+Choices = Callable[[ApplicationContext, ApplicationAnswers], tuple[str, ...]]
 
 
-def _plans(context: ApplicationContext) -> tuple[str, ...]:
-    return tuple(plan.plan_id for plan in context.limits.plans)
+def _fixed(values: tuple[str, ...]) -> Choices:
+    return lambda _context, _answers: values
 
 
-def _terms(context: ApplicationContext) -> tuple[str, ...]:
+def _plans(context: ApplicationContext, answers: ApplicationAnswers) -> tuple[str, ...]:
+    """The plans that fit the chosen term (all of them before a term is chosen)."""
+    limits = context.limits
+    plans = limits.plans if answers.months is None else limits.plans_for(answers.months)
+    return tuple(plan.plan_id for plan in plans)
+
+
+def _terms(context: ApplicationContext, _answers: ApplicationAnswers) -> tuple[str, ...]:
     return tuple(str(months) for months in TERM_CHOICES if context.limits.months_fit(months))
 
 
@@ -221,8 +229,8 @@ APPLICATION_FORM: Form[ApplicationAnswers, ApplicationContext] = Form(
     (
         Question("phone", "contact", refusal="phone_button"),
         Question("name", "contact", read=_name),
-        Question("industry", "business", options=lambda context: context.industries),
-        Question("district", "business", options=lambda context: context.districts),
+        Question("industry", "business", options=lambda context, _: context.industries),
+        Question("district", "business", options=lambda context, _: context.districts),
         Question("months_operating", "business", read=_months_operating),
         Question("employees", "business", read=_count, optional=True),
         Question("premises", "business", options=_fixed(PREMISES)),

@@ -14,6 +14,8 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from bot.domain.chinese_numerals import parse_chinese_number
+
 TERM_CHOICES = (3, 6, 12, 18, 24)  # the terms offered as buttons, where the product allows
 MAX_MONTHS = 1200
 MAX_TEXT_LENGTH = 30
@@ -35,8 +37,6 @@ _DURATION = re.compile(
     r"(?P<unit>" + "|".join(sorted(map(re.escape, _UNIT_OF), key=len, reverse=True)) + r")?"
     r"(?P<half>半)?\.?"
 )
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
-           "七": 7, "八": 8, "九": 9}  # fmt: skip
 _HALF_YEAR = re.compile(r"半年|полгода|half a year")
 
 
@@ -81,12 +81,7 @@ def _number(written: str, text: str) -> Decimal:
 
 
 def _chinese_number(written: str, text: str) -> Decimal:
-    """一 to 九十九."""
-    tens, ten, units = written.partition("十")
-    if (not ten and len(written) != 1) or any(
-        len(part) > 1 or (part and part not in _DIGITS) for part in (tens, units)
-    ):
+    value = parse_chinese_number(written)
+    if value is None:
         raise TermError(text)
-    if not ten:
-        return Decimal(_DIGITS[written])
-    return Decimal((_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[units] if units else 0))
+    return Decimal(value)

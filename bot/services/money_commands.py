@@ -94,6 +94,7 @@ from integrations.bank.models import (
     LimitKind,
     Loan,
     LoanStatus,
+    LocalizedName,
     OperationKind,
     Prepayment,
     RepaymentTerms,
@@ -123,6 +124,7 @@ class _Draft:
     first_payment: bool = False
     limited: bool = True  # outgoing payment limits apply (not to loan repayments)
     plan: RepaymentPlan | None = None
+    counterparty_names: tuple[LocalizedName, ...] = ()
 
 
 class MoneyCommandEngine:
@@ -292,6 +294,7 @@ class MoneyCommandEngine:
             reply_phone=reply_to.phone,
             repayment=draft.plan.kind if draft.plan else None,
             prepayment=draft.plan.prepayment if draft.plan else None,
+            counterparty_names=draft.counterparty_names,
         )
 
     async def _source_account(self, customer_id: str, last4: str | None) -> Account:
@@ -339,7 +342,7 @@ class MoneyCommandEngine:
         destination = f"{biller.code} {command.bill_account}"
         return _Draft(
             OperationKind.BILL_PAYMENT, destination, command.amount, biller.name,
-            command.bill_account,
+            command.bill_account, counterparty_names=tuple(biller.names),
         )  # fmt: skip
 
     async def _top_up_draft(self, customer_id: str, command: TopUp) -> _Draft:

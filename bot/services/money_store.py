@@ -22,6 +22,8 @@ from redis.asyncio import Redis
 
 from bot.redis_keys import MONEY
 from integrations.bank.models import (
+    LocalizedName,
+    Named,
     OperationIntent,
     OperationKind,
     Prepayment,
@@ -84,6 +86,7 @@ class PendingOperation:
     reply_phone: str | None = None
     repayment: RepaymentKind | None = None  # for a repayment: which kind, bound to the code
     prepayment: Prepayment | None = None
+    counterparty_names: tuple[LocalizedName, ...] = ()  # a biller's name in other languages
 
     @property
     def sent(self) -> bool:
@@ -109,6 +112,9 @@ class PendingOperation:
     def idempotency_key(self) -> str:
         return f"money-command:{self.customer_id}:{self.id}"
 
+    def counterparty_in(self, locale: str) -> str:
+        return Named(name=self.counterparty, names=list(self.counterparty_names)).name_in(locale)
+
     def to_json(self) -> str:
         fields = asdict(self)
         fields.update(
@@ -116,6 +122,7 @@ class PendingOperation:
             fee=str(self.fee),
             balance_after=str(self.balance_after),
             expires_at=self.expires_at.isoformat(),
+            counterparty_names=[name.model_dump() for name in self.counterparty_names],
         )
         return json.dumps(fields, ensure_ascii=False)
 
@@ -131,6 +138,9 @@ class PendingOperation:
             state=OperationState(fields.get("state", OperationState.PROPOSED)),
             repayment=_optional(RepaymentKind, fields.get("repayment")),
             prepayment=_optional(Prepayment, fields.get("prepayment")),
+            counterparty_names=tuple(
+                LocalizedName.model_validate(name) for name in fields.get("counterparty_names", [])
+            ),
         )
         return cls(**fields)
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.i18n import amount, day, money
+from bot.i18n import amount, day, money, signed_money
 from bot.services.accounts import BindingError, BindingProblem, CodeSent
 from bot.views.documents import csv_document
 from integrations.bank.models import (
@@ -323,11 +323,6 @@ def statement(
         )
         lines.append(
             f"{day(posted.date(), locale)}  {transaction_kind(item.kind)}  "
-            f"{_signed(item.amount, account.currency, locale)}  {after}"
+            f"{signed_money(item.amount, account.currency, locale)}  {after}"
         )
     return "\n".join(lines)
-
-
-def _signed(value: Decimal, currency: str, locale: str) -> str:
-    sign = "+" if value > 0 else "−" if value < 0 else ""
-    return sign + money(abs(value), currency, locale)

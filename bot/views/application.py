@@ -27,7 +27,7 @@ from bot.services.applications import FormSetting
 from bot.services.calculator import ProductBounds
 from bot.services.lead_outbox import Recipient
 from bot.services.outbound import Outbox, OutgoingMessage, PhoneBook, Priority
-from bot.views.calculator import amount_error, plan_name
+from bot.views.calculator import amount_error, not_for_this_term, plan_name
 from bot.views.forms import Asked, button, heading, nav_keyboard, question_keyboard
 from bot.views.text import labelled
 from integrations.bank.masking import mask_phone
@@ -295,6 +295,12 @@ def resume_offer(position: int, total: int) -> str:
     ).format(position=position, total=total)
 
 
+def waiting(position: int, total: int) -> str:
+    return _("Your application is waiting at step {position} of {total}.").format(
+        position=position, total=total
+    )
+
+
 def received() -> str:
     return _(
         "✅ Received. Your application is saved and on its way to the bank; "
@@ -513,11 +519,14 @@ def question_text(
     filled: Filled[ApplicationAnswers], setting: FormSetting, currency: str, locale: str
 ) -> str:
     question_ = APPLICATION.current(filled)
+    months = filled.answers.months
+    longer = not_for_this_term(setting.bounds, months) if question_.key == "plan" and months else ""
     return "\n".join(
         [
             heading(APPLICATION.position(filled.at), APPLICATION.total,
                     section_title(question_.section)),
             question(question_.key, setting.bounds, currency, locale),
+            *(["", longer] if longer else []),
         ]
     )  # fmt: skip
 
@@ -586,10 +595,11 @@ def consent_keyboard(locale: str) -> InlineKeyboardMarkup:
     )
 
 
-def resume_keyboard() -> InlineKeyboardMarkup:
+def resume_keyboard(start_over: bool = True) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("▶ Continue"), callback_data=ApplyStep(action="resume"))
-    builder.button(text=_("↺ Start over"), callback_data=ApplyStep(action="restart"))
+    if start_over:
+        builder.button(text=_("↺ Start over"), callback_data=ApplyStep(action="restart"))
     return builder.as_markup()
 
 

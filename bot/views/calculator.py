@@ -140,14 +140,17 @@ def ask_plan(
             name=plan_name(plan), sentence=plan_sentence(plan)
         )
         lines.append(f"{index}. {described}")
-    longer = [plan for plan in bounds.plans if plan.min_months > months]
+    longer = not_for_this_term(bounds, months)
     if longer:
-        lines += ["", _not_for_this_term(longer, months)]
+        lines += ["", longer]
     return "\n".join(lines)
 
 
-def _not_for_this_term(plans: list[RepaymentPlan], months: int) -> str:
-    """Why some methods are not offered: each needs a longer term."""
+def not_for_this_term(bounds: ProductBounds, months: int) -> str:
+    """Why some methods are not offered: each needs a longer term ("" when all fit)."""
+    plans = [plan for plan in bounds.plans if plan.min_months > months]
+    if not plans:
+        return ""
     heading = ngettext(
         "Not available for {months} month:", "Not available for {months} months:", months
     ).format(months=months)

@@ -12,7 +12,7 @@ from aiogram.utils.i18n import ngettext
 
 from bot.domain.commands import KEYWORDS, CommandError, Problem, Verb
 from bot.domain.repayment import Prepayment as DomainPrepayment
-from bot.i18n import day, money
+from bot.i18n import day, money, signed_money
 from bot.services.money_outcomes import (
     Balances,
     BankDown,
@@ -37,6 +37,7 @@ from bot.services.money_outcomes import (
 )
 from bot.services.money_store import PendingOperation
 from bot.services.repayment_plans import LoanToday, PrepaymentChoice, RepaymentPlan
+from bot.views.accounts import transaction_kind
 from bot.views.text import labelled, sentences
 from integrations.bank.masking import mask_account, mask_phone
 from integrations.bank.models import (
@@ -167,8 +168,8 @@ class MoneyTexts:
         ]
         for item in shown.transactions:
             when = day(item.posted_at.astimezone(self.zone).date(), self.locale)
-            sign = "+" if item.amount > 0 else ""
-            lines.append(f"{when} {sign}{self.money(item.amount)} {item.description}")
+            signed = signed_money(item.amount, self.currency, self.locale)
+            lines.append(f"{when} {signed} {transaction_kind(item.kind)}")
         lines.append(
             _("Balance: {amount}").format(amount=self.money(shown.account.available_balance))
         )
@@ -274,12 +275,12 @@ class MoneyTexts:
         return lines
 
     def summary(self, pending: PendingOperation) -> str:
-        return f"{action(pending)} {self.money(pending.amount)}"
+        return f"{action(pending, self.locale)} {self.money(pending.amount)}"
 
     def preview(self, pending: PendingOperation, plan: RepaymentPlan | None = None) -> str:
         lines = [
             _("Please check:"),
-            action(pending),
+            action(pending, self.locale),
             _("Amount: {amount}").format(amount=self.money(pending.amount)),
             _("Fee: {amount}").format(amount=self.money(pending.fee)),
             _("Balance after: {amount}").format(amount=self.money(pending.balance_after)),
@@ -346,7 +347,7 @@ class MoneyTexts:
                 return refusal_reason(reason)
 
 
-def action(pending: PendingOperation) -> str:
+def action(pending: PendingOperation, locale: str) -> str:
     match pending.kind:
         case OperationKind.TRANSFER:
             return _("Transfer to {name} ({account})").format(
@@ -354,7 +355,8 @@ def action(pending: PendingOperation) -> str:
             )
         case OperationKind.BILL_PAYMENT:
             return _("Pay {biller} bill {account}").format(
-                biller=pending.counterparty, account=mask_account(pending.counterparty_account)
+                biller=pending.counterparty_in(locale),
+                account=mask_account(pending.counterparty_account),
             )
         case OperationKind.TOP_UP:
             return _("Top up {phone}").format(phone=mask_phone(pending.counterparty_account))

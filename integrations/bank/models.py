@@ -125,9 +125,8 @@ class Industry(Named):
     team_code: str
 
 
-class Biller(Model):
+class Biller(Named):
     code: str
-    name: str
     bill_account_pattern: str
 
 

@@ -764,11 +764,14 @@ async def test_statements_page_newest_first(bank: BankWorld) -> None:
     assert first.items[0].posted_at > first.items[-1].posted_at
 
 
-async def test_districts_and_industries_are_named_in_the_bots_languages(bank: BankWorld) -> None:
+async def test_districts_industries_and_billers_are_named_in_the_bots_languages(
+    bank: BankWorld,
+) -> None:
     districts = await bank.adapter.list_districts()
     industries = await bank.adapter.list_industries()
+    billers = await bank.adapter.list_billers()
 
-    for item in [*districts, *industries]:
+    for item in [*districts, *industries, *billers]:
         assert item.name_in("zh_Hans") == item.name
         assert item.name not in (item.name_in("en"), item.name_in("ru")), item.code
     catering = next(industry for industry in industries if industry.code == "catering")
@@ -777,6 +780,10 @@ async def test_districts_and_industries_are_named_in_the_bots_languages(bank: Ba
     ]  # fmt: skip
     jinniu = next(district for district in districts if district.code == "JINNIU")
     assert (jinniu.name_in("en"), jinniu.name_in("ru")) == ("Jinniu District", "район Цзиньню")
+    water = next(biller for biller in billers if biller.code == "WATER")
+    assert [water.name_in(locale) for locale in ("zh_Hans", "en", "ru", "fr")] == [
+        "水费", "water", "вода", "水费",
+    ]  # fmt: skip
 
 
 async def test_reference_data_lists_product_districts_and_billers(bank: BankWorld) -> None:

@@ -43,11 +43,11 @@ VISIT: FormEngine[Visit, int] = FormEngine(
             Question(
                 "seen",
                 "checks",
-                options=lambda _most: ("books", "stock", "licence"),
+                options=lambda _most, _answers: ("books", "stock", "licence"),
                 multiple=True,
                 optional=True,
             ),
-            Question("mood", "checks", options=lambda _most: ("good", "poor")),
+            Question("mood", "checks", options=lambda _most, _answers: ("good", "poor")),
             Question("note", "end", read=lambda text, _most: text, optional=True),
         ),
     )
@@ -147,6 +147,9 @@ class Limits:
 
     def months_fit(self, months: int) -> bool:
         return 1 <= months <= 24
+
+    def plans_for(self, months: int) -> tuple[RepaymentPlan, ...]:
+        return tuple(plan for plan in self.plans if plan.min_months <= months)
 
 
 CONTEXT = ApplicationContext(Limits(), ("retail",), ("jinniu",))

@@ -1,6 +1,7 @@
 """What a form is: questions in sections, how a typed answer is read and checked, which
-choices a question offers. Questions are generic in the context `C` their readers and
-choices need (the product's bounds, the bank's reference data...)."""
+choices a question offers. Questions are generic in the answers `A` and the context `C`
+their readers and choices need (the product's bounds, the bank's reference data...); a
+question's choices may depend on earlier answers (the plans that fit the chosen term)."""
 
 from __future__ import annotations
 
@@ -29,11 +30,11 @@ class NotOffered(ValueError):
 
 
 @dataclass(frozen=True)
-class Question(Generic[C]):
+class Question(Generic[A, C]):
     key: str  # the field of the answers model it fills
     section: str
     read: Callable[[str, C], object] | None = None  # typed text (or a picked value) -> answer
-    options: Callable[[C], tuple[str, ...]] | None = None  # the values of its buttons
+    options: Callable[[C, A], tuple[str, ...]] | None = None  # its buttons' values
     multiple: bool = False  # several options toggled, then Done
     optional: bool = False  # offers Skip
     refusal: str = "choose"  # why typed text is refused where there is no reader
@@ -42,7 +43,7 @@ class Question(Generic[C]):
 @dataclass(frozen=True)
 class Form(Generic[A, C]):
     answers: type[A]
-    questions: tuple[Question[C], ...]
+    questions: tuple[Question[A, C], ...]
     sections: tuple[str, ...] = field(init=False)
     question_keys: tuple[str, ...] = field(init=False)
     _index: dict[str, int] = field(init=False, repr=False)
@@ -57,7 +58,7 @@ class Form(Generic[A, C]):
         object.__setattr__(self, "question_keys", keys)
         object.__setattr__(self, "_index", {key: i for i, key in enumerate(keys)})
 
-    def question(self, key: str) -> Question[C]:
+    def question(self, key: str) -> Question[A, C]:
         return self.questions[self._index[key]]
 
     def index(self, key: str) -> int:

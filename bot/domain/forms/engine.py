@@ -30,14 +30,14 @@ class FormEngine(Generic[A, C]):
         """The question's number, from 1; the total at the review."""
         return self.form.index(at.step) + 1 if at.step is not None else self.total
 
-    def current(self, filled: Filled[A]) -> Question[C]:
+    def current(self, filled: Filled[A]) -> Question[A, C]:
         if filled.at.step is None:
             raise NotOffered("at the review")
         return self.form.question(filled.at.step)
 
     def options(self, filled: Filled[A], context: C) -> tuple[str, ...]:
         question = self.current(filled)
-        return question.options(context) if question.options else ()
+        return question.options(context, filled.answers) if question.options else ()
 
     def chosen(self, filled: Filled[A], key: str) -> tuple[str, ...]:
         """The options toggled so far at a multiple-choice question."""
@@ -118,7 +118,7 @@ class FormEngine(Generic[A, C]):
             raise NotOffered(text) from None
         return Filled(filled.answers.model_copy(update={key: answer}), filled.at)
 
-    def _at(self, filled: Filled[A], key: str) -> Question[C]:
+    def _at(self, filled: Filled[A], key: str) -> Question[A, C]:
         question = self.current(filled)
         if question.key != key:
             raise NotOffered(key)

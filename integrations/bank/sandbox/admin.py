@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from integrations.bank.models import (
     AccountType,
+    Biller,
     District,
     Industry,
     LoanProduct,
@@ -162,14 +163,15 @@ def add_payee(
     return payee_id
 
 
-def add_biller(connection: sqlite3.Connection, code: str, name: str, pattern: str) -> None:
-    settlement = f"INT-BILL-{code}"
-    open_internal_account(connection, settlement, f"{name} settlement")
+def add_biller(connection: sqlite3.Connection, biller: Biller) -> None:
+    settlement = f"INT-BILL-{biller.code}"
+    open_internal_account(connection, settlement, f"{biller.name} settlement")
     connection.execute(
         "INSERT INTO billers (code, name, bill_account_pattern, settlement_account_id)"
         " VALUES (?, ?, ?, ?)",
-        (code, name, pattern, settlement),
+        (biller.code, biller.name, biller.bill_account_pattern, settlement),
     )
+    _add_names(connection, "biller", biller.code, biller)
 
 
 def add_product(connection: sqlite3.Connection, product: LoanProduct) -> None:

@@ -42,6 +42,7 @@ from integrations.bank.sandbox.context import Context
 from integrations.bank.sandbox.events import emit
 from integrations.bank.sandbox.ledger import Leg, LimitedSpend, balance_fen, post_entry
 from integrations.bank.sandbox.limits import check_limits, is_new_payee
+from integrations.bank.sandbox.reference import reference_names
 
 ACCOUNT_NUMBER = re.compile(r"[0-9]{10,25}")
 OPERATION_SUBJECT = "pay:"
@@ -171,11 +172,13 @@ def transfer(connection: sqlite3.Connection, context: Context, request: Transfer
 
 
 def list_billers(connection: sqlite3.Connection) -> list[Biller]:
+    names = reference_names(connection, "biller")
     rows = connection.execute("SELECT * FROM billers ORDER BY code").fetchall()
     return [
-        Biller(code=row["code"], name=row["name"], bill_account_pattern=row["bill_account_pattern"])
+        Biller(code=row["code"], name=row["name"], names=names.get(row["code"], []),
+               bill_account_pattern=row["bill_account_pattern"])
         for row in rows
-    ]
+    ]  # fmt: skip
 
 
 def pay_bill(

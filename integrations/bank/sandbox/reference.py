@@ -47,18 +47,18 @@ def list_products(connection: sqlite3.Connection) -> list[LoanProduct]:
 
 
 def list_districts(connection: sqlite3.Connection) -> list[District]:
-    names = _names(connection, "district")
+    names = reference_names(connection, "district")
     rows = connection.execute("SELECT * FROM districts ORDER BY code")
     return [District(**dict(row), names=names.get(row["code"], [])) for row in rows]
 
 
 def list_industries(connection: sqlite3.Connection) -> list[Industry]:
-    names = _names(connection, "industry")
+    names = reference_names(connection, "industry")
     rows = connection.execute("SELECT * FROM industries ORDER BY code")
     return [Industry(**dict(row), names=names.get(row["code"], [])) for row in rows]
 
 
-def _names(connection: sqlite3.Connection, kind: str) -> dict[str, list[LocalizedName]]:
+def reference_names(connection: sqlite3.Connection, kind: str) -> dict[str, list[LocalizedName]]:
     """Each item's names in languages besides zh_Hans, by the item's code."""
     found: dict[str, list[LocalizedName]] = {}
     rows = connection.execute(

@@ -14,6 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from integrations.bank.models import (
+    Biller,
     BillPaymentRequest,
     District,
     Industry,
@@ -91,11 +92,15 @@ INDUSTRIES = (
              team_code=FOOD_TEAM),
 )  # fmt: skip
 BILLERS = (
-    ("ELEC", "电费", r"[0-9]{7,12}"),
-    ("WATER", "水费", r"[0-9]{7,12}"),
-    ("GAS", "燃气", r"[0-9]{7,12}"),
-    ("PHONE", "话费", r"1[0-9]{10}"),
-)
+    Biller(code="ELEC", name="电费", names=_names("electricity", "электричество"),
+           bill_account_pattern=r"[0-9]{7,12}"),
+    Biller(code="WATER", name="水费", names=_names("water", "вода"),
+           bill_account_pattern=r"[0-9]{7,12}"),
+    Biller(code="GAS", name="燃气", names=_names("gas", "газ"),
+           bill_account_pattern=r"[0-9]{7,12}"),
+    Biller(code="PHONE", name="话费", names=_names("phone", "телефон"),
+           bill_account_pattern=r"1[0-9]{10}"),
+)  # fmt: skip
 EXTERNAL_ACCOUNTS = (
     (PAYEE_ACCOUNT, "张三"),
     (NEW_PAYEE_ACCOUNT, "李四"),
@@ -179,8 +184,8 @@ def _reference_data(connection: sqlite3.Connection, config: SandboxConfig) -> No
     admin.add_industry_team(connection, FOOD_TEAM, "餐饮服务组")
     for industry in INDUSTRIES:
         admin.add_industry(connection, industry)
-    for code, name, pattern in BILLERS:
-        admin.add_biller(connection, code, name, pattern)
+    for biller in BILLERS:
+        admin.add_biller(connection, biller)
     for number, holder in EXTERNAL_ACCOUNTS:
         admin.add_external_account(connection, number, holder)
     admin.add_product(
