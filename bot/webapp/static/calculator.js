@@ -44,6 +44,7 @@ function fill(bounds) {
   for (const method of bounds.methods) {
     const option = new Option(method.name, method.id);
     option.dataset.sentence = method.sentence;
+    option.dataset.minMonths = String(method.min_months);
     $("method").add(option);
   }
   $("method").addEventListener("change", schedule);
@@ -59,7 +60,19 @@ function schedule() {
   pending = setTimeout(refresh, 150);
 }
 
+function offerMethodsForTerm() {
+  const months = Number($("months").value);
+  for (const option of $("method").options) {
+    option.disabled = Number(option.dataset.minMonths) > months;
+  }
+  if ($("method").selectedOptions[0]?.disabled) {
+    const first = [...$("method").options].find((option) => !option.disabled);
+    if (first) $("method").value = first.value;
+  }
+}
+
 async function refresh() {
+  offerMethodsForTerm();
   const method = $("method").selectedOptions[0];
   $("method-sentence").textContent = method ? method.dataset.sentence : "";
   const query = new URLSearchParams({
