@@ -35,6 +35,7 @@ from bot.services.bank_pushes import BankPushes, RedisDeliveryLog
 from bot.sms_channel import SmsCommandChannel, SmsInbox, outbound_sms, sms_auth
 from bot.supervision import Backoff, Heartbeats, supervise
 from bot.update_queue import UpdateQueue
+from bot.webapp.menu import publish_menu_button
 from bot.webapp.server import MOUNT as MINI_APP_MOUNT
 from bot.webapp.server import build_mini_app
 from bot.webhook import build_web_app, with_queue_metrics
@@ -64,6 +65,7 @@ async def run(settings: Settings, *, webhook: bool) -> None:
     stop = stop_on_signals()
     tune_garbage_collector()
     await publish_commands(bot, app.i18n)
+    await publish_menu_button(bot, settings, app.i18n)
     loops = [asyncio.create_task(queue.serve(_handler(app, bot), stop, heartbeats=heartbeats))]
     try:
         if webhook:
