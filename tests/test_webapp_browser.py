@@ -120,6 +120,7 @@ async def test_the_shown_monthly_payment_is_the_engines(
             ),
         ]
         assert await page.evaluate("document.getElementById('problem').hidden")
+        assert await page.csp_violations() == []
         await page.screenshot(ARTIFACTS / f"calculator-{locale}-360.png")
 
 

@@ -9,7 +9,7 @@ import pytest
 from aiogram.methods import SetChatMenuButton
 from aiogram.types import MenuButtonWebApp
 
-from bot.config import Settings
+from bot.config import Settings, SettingsError, load_settings
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App, build_bot
 from bot.local_session import LocalSession
@@ -71,3 +71,9 @@ async def test_without_a_mini_app_url_the_menu_button_is_left_alone(
     await publish_menu_button(bot, settings, app.i18n)
     assert not [call for call in session.calls if isinstance(call, SetChatMenuButton)]
     await bot.session.close()
+
+
+def test_the_mini_app_address_must_be_https(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_WEBAPP_URL", "http://bot.example.com/app/")
+    with pytest.raises(SettingsError, match="BOT_WEBAPP_URL"):
+        load_settings(_env_file=None)

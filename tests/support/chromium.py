@@ -23,6 +23,13 @@ import aiohttp
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 MISSING = "Debian's chromium is not installed (scripts/ensure-chromium.sh installs it)"
 START_TIMEOUT_SECONDS = 30.0
+# what the page's Content-Security-Policy blocked, for `Page.csp_violations`
+RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(event.violatedDirective + " " + event.blockedURI);
+});
+"""
 
 
 def chromium_installed() -> bool:
@@ -60,6 +67,9 @@ class Page:
                 await asyncio.sleep(0.05)
         return value
 
+    async def csp_violations(self) -> list[str]:
+        return list(await self.evaluate("window.__cspViolations"))
+
     async def screenshot(self, path: Path) -> None:
         reply = await self.call("Page.captureScreenshot", format="png")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,7 +79,7 @@ class Page:
 @contextlib.asynccontextmanager
 async def open_page(url: str, *, width: int = 360, height: int = 740) -> AsyncIterator[Page]:
     """A fresh browser with one tab on ``url``, closed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         process = await asyncio.create_subprocess_exec(
             CHROMIUM,
             "--headless",
@@ -101,6 +111,9 @@ async def open_page(url: str, *, width: int = 360, height: int = 740) -> AsyncIt
                         height=height,
                         deviceScaleFactor=1,
                         mobile=True,
+                    )
+                    await page.call(
+                        "Page.addScriptToEvaluateOnNewDocument", source=RECORD_CSP_VIOLATIONS
                     )
                     await page.call("Page.navigate", url=url)
                     yield page
