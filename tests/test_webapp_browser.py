@@ -8,6 +8,7 @@ ordinary browser. Screenshots at 360 px go to var/test-artifacts/.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -31,6 +32,11 @@ from tests.support.mini_app import BOT_TOKEN, init_data
 
 pytestmark = pytest.mark.skipif(not chromium_installed(), reason=MISSING)
 ARTIFACTS = Path("var/test-artifacts")
+AMOUNTS = ("principal", "interest", "total", "balance")
+SCHEDULE_ROWS = (
+    "[...document.querySelectorAll('#schedule tbody tr')]"
+    ".map(row => [...row.cells].map(cell => cell.textContent))"
+)
 
 
 @pytest.fixture
@@ -53,12 +59,19 @@ def _page_url(server: TestServer, user: ChatUser, clock: SimulatedClock) -> str:
 
 
 def _cli_schedule(
-    capsys: pytest.CaptureFixture[str], principal: str, months: str, rate: str, start: str
+    capsys: pytest.CaptureFixture[str],
+    principal: str,
+    months: str,
+    rate: str,
+    start: str,
+    *,
+    method: str = "equal_installments",
+    extra: list[str] | None = None,
 ) -> dict[str, object]:
     parser = argparse.ArgumentParser(prog="schedule")
     add_arguments(parser)
     argv = ["--principal", principal, "--months", months, "--annual-rate", rate]
-    argv += ["--method", "equal_installments", "--start", start, "--json"]
+    argv += ["--method", method, "--start", start, "--json", *(extra or [])]
     assert run(parser.parse_args(argv)) == 0
     return dict(json.loads(capsys.readouterr().out))
 
@@ -107,17 +120,11 @@ async def test_the_shown_monthly_payment_is_the_engines(
         assert shown.startswith(each_payment.format(amount=first))
         other = "amount" if moved == "amount-range" else "amount-range"
         assert await page.evaluate(f"document.getElementById('{other}').value") == "120000"
-        table = await page.evaluate(
-            "[...document.querySelectorAll('#schedule tbody tr')]"
-            ".map(row => [...row.cells].map(cell => cell.textContent))"
-        )
+        table = await page.evaluate(SCHEDULE_ROWS)
         assert len(table) == 12
         assert table[-1][1:] == [
             rows[-1]["due_date"],
-            *(
-                amount(Decimal(rows[-1][key]), locale)
-                for key in ("principal", "interest", "total", "balance")
-            ),
+            *(amount(Decimal(rows[-1][key]), locale) for key in AMOUNTS),
         ]
         assert await page.evaluate("document.getElementById('problem').hidden")
         assert await page.csp_violations() == []
@@ -155,3 +162,53 @@ async def test_methods_that_need_a_longer_term_cannot_be_chosen(
         ]
         await page.wait_for("document.querySelectorAll('#schedule tbody tr').length === 3")
         assert await page.evaluate("document.getElementById('problem').hidden")
+
+
+async def test_every_methods_schedule_on_the_page_is_the_command_lines(
+    server: TestServer,
+    app: App,
+    bob: ChatUser,
+    clock: SimulatedClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bounds = await app.services.calculator.bounds()
+    today = app.services.calculator.today().isoformat()
+    async with open_page(_page_url(server, bob, clock)) as page:
+        await page.wait_for("document.body?.dataset.ready === 'true'")
+        await _move(page, "amount", "86000")
+        for plan in bounds.plans_for(12):
+            cli = _cli_schedule(
+                capsys,
+                "86000",
+                "12",
+                str(bounds.annual_rate),
+                today,
+                method=plan.method.value,
+                extra=[
+                    *("--grace-principal", str(plan.grace_principal)),
+                    *("--principal-every", str(plan.principal_every)),
+                ],
+            )
+            expected = [
+                [
+                    str(row["number"]),
+                    row["due_date"],
+                    *(amount(Decimal(row[key]), "en") for key in AMOUNTS),
+                ]
+                for row in cli["installments"]  # type: ignore[attr-defined]
+            ]
+            await page.evaluate(
+                "(() => { const select = document.getElementById('method');"
+                f" select.value = {json.dumps(plan.plan_id)};"
+                " select.dispatchEvent(new Event('change')); })()"
+            )
+            wanted = json.dumps(json.dumps(expected))
+            with contextlib.suppress(TimeoutError):  # the assertion below shows the difference
+                await page.wait_for(f"JSON.stringify({SCHEDULE_ROWS}) === {wanted}")
+            shown = await page.evaluate(SCHEDULE_ROWS)
+            assert shown == expected, plan.plan_id
+            total = money(Decimal(cli["totals"]["interest"]), "CNY", "en")  # type: ignore[index]
+            assert (
+                await page.evaluate("document.getElementById('total-interest').textContent")
+                == f"Total interest: {total}"
+            )
