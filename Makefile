@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/messages.po))
 
-.PHONY: demo test fonts lint lock catalogs messages messages-review bench clean
+.PHONY: demo test fonts chromium lint lock catalogs messages messages-review bench clean
 
 demo: $(INSTALLED) $(CATALOGS) fonts
 	$(BIN)/python -m bot demo
 
-test: $(INSTALLED) $(CATALOGS) fonts
+test: $(INSTALLED) $(CATALOGS) fonts chromium
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	BOT_TEST_REDIS_URL="$$(bash scripts/ensure-redis.sh)" $(BIN)/python -m pytest
@@ -18,6 +18,10 @@ test: $(INSTALLED) $(CATALOGS) fonts
 # The chart's CJK font (a Debian package), installed when missing, like Redis for the tests.
 fonts:
 	bash scripts/ensure-fonts.sh
+
+# Debian's Chromium for the Mini App's browser tests, installed when missing.
+chromium:
+	bash scripts/ensure-chromium.sh
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     working_weekends: Annotated[tuple[date, ...], NoDecode] = ()  # worked instead (调休)
     annual_rate: Decimal = Field(default=Decimal("12"), gt=0, lt=100)
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)  # worker's /metrics
+    webapp_url: str | None = Field(default=None, pattern=r"^https://")  # Mini App, public
+    webapp_init_data_max_age_seconds: int = Field(default=3600, ge=1)
 
     @field_validator("holidays", "working_weekends", mode="before")
     @classmethod

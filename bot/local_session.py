@@ -50,6 +50,7 @@ class Button:
     request_contact: bool = False
     request_location: bool = False
     url: str | None = None
+    web_app: str | None = None  # the Mini App's address, for a web_app button
 
 
 @dataclass
@@ -222,7 +223,15 @@ def _inline_buttons(markup: Any) -> list[list[Button]]:
     if not isinstance(markup, InlineKeyboardMarkup):
         return []
     return [
-        [Button(b.text, callback_data=b.callback_data, url=b.url) for b in row]
+        [
+            Button(
+                b.text,
+                callback_data=b.callback_data,
+                url=b.url,
+                web_app=b.web_app.url if b.web_app else None,
+            )
+            for b in row
+        ]
         for row in markup.inline_keyboard
     ]
 

@@ -35,6 +35,9 @@ from bot.services.bank_pushes import BankPushes, RedisDeliveryLog
 from bot.sms_channel import SmsCommandChannel, SmsInbox, outbound_sms, sms_auth
 from bot.supervision import Backoff, Heartbeats, supervise
 from bot.update_queue import UpdateQueue
+from bot.webapp.menu import publish_menu_button
+from bot.webapp.server import MOUNT as MINI_APP_MOUNT
+from bot.webapp.server import build_mini_app
 from bot.webhook import build_web_app, with_queue_metrics
 from integrations.bank.webhook_signing import WebhookVerifier
 from integrations.sms.outbound import SmsSender
@@ -62,6 +65,7 @@ async def run(settings: Settings, *, webhook: bool) -> None:
     stop = stop_on_signals()
     tune_garbage_collector()
     await publish_commands(bot, app.i18n)
+    await publish_menu_button(bot, settings, app.i18n)
     loops = [asyncio.create_task(queue.serve(_handler(app, bot), stop, heartbeats=heartbeats))]
     try:
         if webhook:
@@ -122,6 +126,7 @@ async def _serve_webhook(
         secret=secret,
         heartbeats=heartbeats,
         bank_pushes=_bank_pushes(settings, app),
+        mini_app=build_mini_app(app.services, settings.require_token()),
     )
     auth = sms_auth(settings)
     if inbox is not None and auth is not None:
@@ -169,11 +174,12 @@ async def _serve_polling(
     stop: asyncio.Event,
     heartbeats: Heartbeats,
 ) -> None:
-    """Long polling, with /healthz and /metrics on the web server's address."""
+    """Long polling, with /healthz, /metrics and the Mini App on the web server's address."""
     poller = Poller(bot, queue, app.dispatcher.resolve_used_update_types())
     heartbeats.register(POLLING, POLL_ALLOWANCE_SECONDS)
     web_app = web.Application()
     web_app.add_routes(health_routes(app.redis, heartbeats, with_queue_metrics(app.metrics, queue)))
+    web_app.add_subapp(MINI_APP_MOUNT, build_mini_app(app.services, settings.require_token()))
     async with _serving(web_app, settings):
         log.info("polling for updates")
         polling = asyncio.create_task(

@@ -137,6 +137,12 @@ def terms_from_arguments(args: argparse.Namespace) -> LoanTerms:
 
 
 def schedule_json(schedule: Schedule) -> str:
+    """The ``--json`` output; the Mini App's /app/api/schedule answers the same text."""
+    return json.dumps(schedule_document(schedule), ensure_ascii=False, indent=2)
+
+
+def schedule_document(schedule: Schedule) -> dict[str, object]:
+    """The schedule for machines: amounts as plain decimal strings in the currency's digits."""
     digits = schedule.terms.currency_digits
     installments = [
         {
@@ -154,13 +160,12 @@ def schedule_json(schedule: Schedule) -> str:
         "interest": _plain(schedule.total_interest, digits),
         "total": _plain(schedule.total, digits),
     }
-    document = {
+    return {
         "method": schedule.method.value,
         "installments": installments,
         "totals": totals,
         "apr": str(schedule.apr),
     }
-    return json.dumps(document, ensure_ascii=False, indent=2)
 
 
 def schedule_table(schedule: Schedule, currency: str, language: str) -> str:

@@ -1,4 +1,4 @@
-"""The webhook server: Telegram's endpoint (secret checked), /healthz and /metrics.
+"""The webhook server: Telegram's endpoint (secret checked), /healthz, /metrics, the Mini App.
 
 An update is answered 200 only once the durable queue holds it; while Redis is away the
 answer is 503 and Telegram delivers it again later. A body that is not a Telegram update
@@ -24,6 +24,7 @@ from bot.services.bank_pushes import BankPushes
 from bot.supervision import Heartbeats
 from bot.telemetry import Metrics
 from bot.update_queue import UpdateQueue
+from bot.webapp.server import MOUNT as MINI_APP_MOUNT
 from integrations.bank.webhook_signing import WebhookRejected
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def build_web_app(
     secret: str,
     heartbeats: Heartbeats | None = None,
     bank_pushes: BankPushes | None = None,
+    mini_app: web.Application | None = None,
 ) -> web.Application:
     async def receive_update(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER)
@@ -99,6 +101,8 @@ def build_web_app(
     app.add_routes(
         health_routes(redis, heartbeats or Heartbeats(), with_queue_metrics(metrics, queue))
     )
+    if mini_app is not None:
+        app.add_subapp(MINI_APP_MOUNT, mini_app)
     return app
 
 

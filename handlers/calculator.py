@@ -11,7 +11,13 @@ from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+    WebAppInfo,
+)
 from aiogram.utils.formatting import Pre, Text
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -74,7 +80,7 @@ async def start(message: Message, state: FSMContext, locale: str, services: Serv
     await state.update_data(calc={})
     await message.answer(
         views.ask_amount(bounds, services.settings.currency, locale),
-        reply_markup=_form_keyboard(back=False),
+        reply_markup=_form_keyboard(back=False, mini_app=services.settings.webapp_url),
     )
 
 
@@ -348,11 +354,15 @@ async def _show_comparison(
     )
 
 
-def _form_keyboard(*, back: bool) -> InlineKeyboardMarkup:
+def _form_keyboard(*, back: bool, mini_app: str | None = None) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
+    if mini_app is not None:
+        builder.button(text=_("🧮 Loan calculator"), web_app=WebAppInfo(url=mini_app))
     if back:
         builder.button(text=_("« Back"), callback_data=CalcStep(action="back"))
     builder.button(text=_("✖ Cancel"), callback_data=CalcStep(action="cancel"))
+    if mini_app is not None:
+        builder.adjust(1)  # the Mini App's button above Cancel
     return builder.as_markup()
 
 

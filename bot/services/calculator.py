@@ -79,11 +79,18 @@ class LoanCalculator:
         return self.clock.now().astimezone(self.zone).date()
 
     def schedule(
-        self, bounds: ProductBounds, amount: Decimal, months: int, plan_id: str
+        self,
+        bounds: ProductBounds,
+        amount: Decimal,
+        months: int,
+        plan_id: str,
+        start: date | None = None,
     ) -> Schedule:
-        """Raises KeyError for an unknown plan and ScheduleError for terms it cannot make."""
+        """Raises KeyError for an unknown plan and ScheduleError for terms it cannot make;
+        the loan starts today unless ``start`` is given."""
         plan = PLANS_BY_ID[plan_id]
-        return build_schedule(plan.terms(amount, bounds.annual_rate, months, self.today()))
+        terms = plan.terms(amount, bounds.annual_rate, months, start or self.today())
+        return build_schedule(terms)
 
     def compare(self, bounds: ProductBounds, amount: Decimal, months: int) -> list[Comparison]:
         results = []

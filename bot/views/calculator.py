@@ -149,8 +149,11 @@ def ask_plan(
 def not_for_this_term(bounds: ProductBounds, months: int) -> str:
     """Why some methods are not offered: each needs a longer term ("" when all fit)."""
     plans = [plan for plan in bounds.plans if plan.min_months > months]
-    if not plans:
-        return ""
+    return plans_needing_longer(plans, months) if plans else ""
+
+
+def plans_needing_longer(plans: list[RepaymentPlan], months: int) -> str:
+    """These methods need a longer term than `months`, each from how many months."""
     heading = ngettext(
         "Not available for {months} month:", "Not available for {months} months:", months
     ).format(months=months)
@@ -183,34 +186,42 @@ def summary(schedule: Schedule, plan: RepaymentPlan, currency: str, locale: str)
         ),
         "",
     ]
-    if len(schedule.installments) == 1:
-        lines.append(_("One payment: {amount}").format(amount=cash(schedule.first_payment)))
-    elif schedule.first_payment == schedule.largest_payment == schedule.last_payment:
-        lines.append(_("Each payment: {amount}").format(amount=cash(schedule.first_payment)))
-    elif len({row.total for row in schedule.installments[:-1]}) == 1:
-        lines.append(
-            _("Each payment: {amount}, the last one {last}").format(
-                amount=cash(schedule.first_payment), last=cash(schedule.last_payment)
-            )
-        )
-    else:
-        lines.append(
-            _("Payments: first {first}, largest {largest}, last {last}").format(
-                first=cash(schedule.first_payment),
-                largest=cash(schedule.largest_payment),
-                last=cash(schedule.last_payment),
-            )
-        )
+    lines.append(payment_line(schedule, currency, locale))
     lines += [
         _("Total interest: {amount}").format(amount=cash(schedule.total_interest)),
         _("Total to repay: {amount}").format(amount=cash(schedule.total)),
-        _("Rate: {nominal}% a year; annual percentage rate (年化利率) {apr}%").format(
-            nominal=number(terms.annual_rate, locale), apr=amount(schedule.apr, locale)
-        ),
+        rate_line(schedule, locale),
         "",
         _("This is an estimate; the bank confirms the terms when it approves the loan."),
     ]
     return "\n".join(lines)
+
+
+def rate_line(schedule: Schedule, locale: str) -> str:
+    return _("Rate: {nominal}% a year; annual percentage rate (年化利率) {apr}%").format(
+        nominal=number(schedule.terms.annual_rate, locale), apr=amount(schedule.apr, locale)
+    )
+
+
+def payment_line(schedule: Schedule, currency: str, locale: str) -> str:
+    """What is paid each month, in one line: the same one in the chat and the Mini App."""
+
+    def cash(amount: Decimal) -> str:
+        return money(amount, currency, locale)
+
+    if len(schedule.installments) == 1:
+        return _("One payment: {amount}").format(amount=cash(schedule.first_payment))
+    if schedule.first_payment == schedule.largest_payment == schedule.last_payment:
+        return _("Each payment: {amount}").format(amount=cash(schedule.first_payment))
+    if len({row.total for row in schedule.installments[:-1]}) == 1:
+        return _("Each payment: {amount}, the last one {last}").format(
+            amount=cash(schedule.first_payment), last=cash(schedule.last_payment)
+        )
+    return _("Payments: first {first}, largest {largest}, last {last}").format(
+        first=cash(schedule.first_payment),
+        largest=cash(schedule.largest_payment),
+        last=cash(schedule.last_payment),
+    )
 
 
 def page_count(schedule: Schedule) -> int:
@@ -220,7 +231,7 @@ def page_count(schedule: Schedule) -> int:
 def table_page(schedule: Schedule, page: int, locale: str) -> str:
     rows = schedule.installments[page * PAGE_ROWS : (page + 1) * PAGE_ROWS]
     header = (_("No."), _("Due"), _("Principal"), _("Interest"), _("Payment"), _("Balance"))
-    body = [_table_row(row, locale) for row in rows]
+    body = [table_row(row, locale) for row in rows]
     widths = [max(_width(line[i]) for line in [header, *body]) for i in range(len(header))]
     return "\n".join(
         "  ".join(
@@ -235,7 +246,7 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
-def _table_row(row: Installment, locale: str) -> tuple[str, ...]:
+def table_row(row: Installment, locale: str) -> tuple[str, ...]:
     amounts = (row.principal, row.interest, row.total, row.balance)
     return (
         str(row.number),

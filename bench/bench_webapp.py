@@ -1,0 +1,117 @@
+"""Mini App benchmark: the calculator's API on loopback, 200 concurrent clients.
+
+Side by side in one run, on the real web server (aiohttp on 127.0.0.1, the sandbox bank,
+Redis for the language preference): a static file of the page (the server's floor), then
+/app/api/schedule and /app/api/quote for a 12-month loan, each request with its own signed
+init data checked. Prints p50/p99 latency and requests/s of each, and the page's weight
+(HTML, script and styles, gzipped). Client and server share this process's event loop, so
+at 200 concurrent the latency is mostly waiting in line (Little's law: 200 / requests per s);
+one client at a time shows what one request costs.
+Usage: python bench/bench_webapp.py (BOT_BENCH_REDIS_URL, default db 10, is flushed)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import os
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.factory import Outside, build_bank, build_dispatcher, build_redis, build_storage
+from bot.runtime import tune_garbage_collector
+from bot.webapp.init_data import sign
+from bot.webapp.server import MOUNT, STATIC_DIR, build_mini_app
+from integrations.sms.outbound import RecordingSmsSender
+
+TOKEN = "42:BENCH"
+QUERY = "principal=120000&months=12&method=equal_installments&start=2026-12-01"
+
+
+def authorization(user_id: int) -> dict[str, str]:
+    fields = {
+        "user": f'{{"id":{user_id},"first_name":"B","language_code":"en"}}',
+        "auth_date": str(int(datetime.now(UTC).timestamp())),
+    }
+    return {"Authorization": "tma " + sign(fields, TOKEN)}
+
+
+async def measure(name: str, base: str, path: str, clients: int, per_client: int) -> None:
+    latencies: list[float] = []
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def client(user_id: int) -> None:
+            headers = authorization(user_id)
+            for _ in range(per_client):
+                started = time.perf_counter()
+                async with http.get(base + path, headers=headers) as response:
+                    await response.read()
+                    assert response.status == 200, (path, response.status)
+                latencies.append(time.perf_counter() - started)
+
+        await asyncio.gather(*(client(1000 + n) for n in range(max(1, clients // 10))))  # warm-up
+        latencies.clear()
+        started = time.perf_counter()
+        await asyncio.gather(*(client(1000 + n) for n in range(clients)))
+        elapsed = time.perf_counter() - started
+    cuts = statistics.quantiles(latencies, n=100)
+    print(
+        f"{name:>9}: p50 {cuts[49] * 1000:6.1f} ms  p99 {cuts[98] * 1000:6.1f} ms  "
+        f"{len(latencies) / elapsed:7.0f} requests/s  ({clients} concurrent)"
+    )
+
+
+def page_weight() -> None:
+    files = sorted(STATIC_DIR.iterdir())
+    raw = sum(len(f.read_bytes()) for f in files)
+    zipped = sum(len(gzip.compress(f.read_bytes(), 9)) for f in files)
+    names = ", ".join(f.name for f in files)
+    print(f"page weight: {raw} bytes, {zipped} bytes gzipped ({names})")
+
+
+async def main(clients: int, per_client: int) -> None:
+    url = os.environ.get("BOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
+    redis = build_redis(url)
+    folder = tempfile.mkdtemp()
+    settings = Settings(_env_file=None, redis_url=url, sandbox_db=Path(folder) / "bank.db")  # type: ignore[call-arg]
+    clock = SystemClock()
+    bank = build_bank(settings, clock, RecordingSmsSender())
+    app = build_dispatcher(settings, redis, build_storage(redis, settings), Outside(bank, clock))
+    server = web.Application()
+    server.add_subapp(MOUNT, build_mini_app(app.services, TOKEN))
+    runner = web.AppRunner(server, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    base = f"http://127.0.0.1:{port}{MOUNT}"
+    tune_garbage_collector()  # what `python -m bot run` does at start-up
+    try:
+        for concurrent, rounds in ((1, 200), (clients, per_client)):
+            await measure("static", base, "/static/calculator.css", concurrent, rounds)
+            await measure("schedule", base, "/api/schedule?" + QUERY, concurrent, rounds)
+            await measure("quote", base, "/api/quote?" + QUERY, concurrent, rounds)
+        page_weight()
+    finally:
+        await runner.cleanup()
+        await bank.aclose()
+        await redis.flushdb()
+        await redis.aclose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=10, help="per client")
+    args = parser.parse_args()
+    asyncio.run(main(args.clients, args.requests))
