@@ -17,6 +17,7 @@ from test_sms_commands import SECRET, Phone
 
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App
+from bot.redis_keys import SMS
 from bot.sms_channel import SmsCommandChannel
 from integrations.bank.models import LoanStatus
 from integrations.bank.protocol import BankAdapter
@@ -35,7 +36,7 @@ LOAN = "LN000001"
 @pytest.fixture
 async def gateway(app: App, redis: Redis, sms: RecordingSmsSender) -> AsyncIterator[TestClient]:
     channel = SmsCommandChannel(app.services.money_commands, sms, app.i18n, app.settings)
-    web_app = build_sms_app(channel, redis, SmsAuth(hmac_secret=SECRET))
+    web_app = build_sms_app(channel, redis, SmsAuth(hmac_secret=SECRET), SMS.seen)
     async with TestClient(TestServer(web_app)) as client:
         yield client
 
