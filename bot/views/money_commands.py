@@ -259,7 +259,13 @@ class MoneyTexts:
         )
         if plan.minimum is not None:
             lines.append(_("Smallest prepayment: {amount}").format(amount=self.money(plan.minimum)))
-        return lines
+        return lines + self.prepayment_fee(plan.result.allocation.fees)
+
+    def prepayment_fee(self, fees: Decimal) -> list[str]:
+        """The product's prepayment fee, part of the amount (the Fee line is the bank's own)."""
+        if not fees:
+            return []
+        return [_("Prepayment fee included: {amount}.").format(amount=self.money(fees))]
 
     def summary(self, pending: PendingOperation) -> str:
         return f"{action(pending)} {self.money(pending.amount)}"
@@ -303,6 +309,7 @@ class MoneyTexts:
                     interest=self.money(paid.interest), principal=self.money(paid.principal),
                 )
             )  # fmt: skip
+            lines += self.prepayment_fee(paid.fees)
             if repayment.loan_closed:
                 lines.append(_("Loan repaid in full."))
         return "\n".join(lines)
