@@ -234,12 +234,12 @@ async def _show_loans(
     message: Message, accounts: AccountsService, customer_id: str, settings: Settings, locale: str
 ) -> None:
     try:
-        items = await accounts.loans(customer_id)
+        items = await accounts.loans_today(customer_id)
     except BankLookupError:
         await message.answer(views.bank_unavailable())
         return
     builder = InlineKeyboardBuilder()
-    for loan in items:
+    for loan in (today.loan for today in items):
         builder.button(
             text=_("📅 Schedule {reference}").format(reference=loan.id),
             callback_data=LoanButton(action="schedule", loan=loan.id),

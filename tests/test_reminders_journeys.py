@@ -13,6 +13,7 @@ import pytest
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.methods import SendMessage
 from redis.asyncio import Redis
+from test_repayment_products import set_terms
 
 from bot.background import Background, local_background
 from bot.clock import SimulatedClock
@@ -23,7 +24,7 @@ from bot.factory import App, Outside, build_dispatcher, build_services, build_st
 from bot.local_session import LocalSession
 from bot.redis_keys import REMINDERS
 from bot.reminder_config import ReminderSettings
-from integrations.bank.models import RepaymentRequest
+from integrations.bank.models import RepaymentRequest, RepaymentTerms
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import seed
 from integrations.sms.outbound import RecordingSmsSender
@@ -250,3 +251,30 @@ async def test_a_reminder_the_sender_before_the_pipeline_sent_is_not_sent_again(
             await redis.set(f"send:done:reminder:{member.decode()}", "sent")  # its old mark
     await time.to("2026-12-05 09:00")
     assert reminders(driver, MERCHANT) == []
+
+
+async def test_overdue_reminders_show_the_penalty_interest_of_products_that_charge_it(
+    driver: ChatDriver, time: Time, bank: BankAdapter, sms: RecordingSmsSender
+) -> None:
+    for loan_id in ("LN000001", "LN000002"):
+        await set_terms(bank, loan_id, RepaymentTerms(penalty_uplift=Decimal(50)))
+    await time.to("2026-11-23 07:00")
+    await driver.send(LIU_EN, "/loans")
+    await driver.share_contact(LIU_EN)
+    code = re.search(r"\d{6}", sms.last_to(LIU_EN.phone) or "")
+    assert code is not None
+    await driver.send(LIU_EN, code.group())
+    await time.to("2026-11-23 08:00")
+    assert reminders(driver, LIU_EN) == [
+        "❗ Loan LN000002: CN¥4,442.44 has been overdue for 39 days (due Oct 15, 2026). "
+        "Please repay it now. If you cannot, contact your loan officer today: the bank can "
+        "discuss a plan with you. Penalty interest so far: CN¥77.35; to settle this "
+        "installment today: CN¥4,519.79."
+    ]
+    await driver.send(MERCHANT, "/loans")
+    for moment in ("2026-12-08 09:00", "2026-12-09 09:00"):
+        await time.to(moment)
+    assert reminders(driver, MERCHANT)[-1] == (
+        "⚠️ 贷款 LN000001 的 ¥2,665.46 已于 2026年12月8日到期，银行尚未收到。请今天还款。"
+        "已经还了？请点击「我已还款」。截至今日罚息 ¥1.18，今日还清本期共需 ¥2,666.64。"
+    )

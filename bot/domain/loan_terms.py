@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, Inexact, InvalidOperation
 from enum import StrEnum
-from itertools import repeat
-from operator import attrgetter
+from itertools import accumulate, repeat
+from operator import attrgetter, sub
 
 from bot.domain.due_dates import add_months
 
@@ -83,8 +83,18 @@ class ScheduleError(ValueError):
 _QUANTA = tuple(Decimal(1).scaleb(-digits) for digits in range(MAX_CURRENCY_DIGITS + 1))
 
 
+class _Derived:
+    """What validation computes that the schedule reuses, kept in slots that are not
+    dataclass fields: equality, ``repr``, ``replace`` and ``asdict`` never see them."""
+
+    __slots__ = ("manual_opening",)
+    # manual method: what is left to repay at the start of each month (validating the sum
+    # computes it; the schedule's interest is charged on it)
+    manual_opening: tuple[Decimal, ...]
+
+
 @dataclass(frozen=True, slots=True)
-class LoanTerms:
+class LoanTerms(_Derived):
     """A loan to schedule; invalid terms raise ``ScheduleError`` on construction.
 
     Money is Decimal in currency units (with at most ``currency_digits`` decimals, rewritten
@@ -119,7 +129,9 @@ class LoanTerms:
     def __post_init__(self) -> None:
         """Validates the terms and writes the amounts with the currency's digits."""
         _check_scalars(self)
-        object.__setattr__(self, "principal", _checked_principal(self))
+        principal = _checked_principal(self)
+        if principal is not self.principal:
+            object.__setattr__(self, "principal", principal)
         _check_method_options(self)
         graces = self.grace_principal or self.grace_interest_payment or self.grace_interest_free
         if graces or self.principal_every != 1:
@@ -127,7 +139,10 @@ class LoanTerms:
         if self.first_due is not None:
             _check_first_due(self.start, self.first_due)
         if self.method is RepaymentMethod.MANUAL:
-            object.__setattr__(self, "manual_principal", _checked_manual_principal(self))
+            amounts, opening = _checked_manual_principal(self)
+            if amounts is not self.manual_principal:
+                object.__setattr__(self, "manual_principal", amounts)
+            object.__setattr__(self, "manual_opening", opening)
 
     @property
     def periods(self) -> int:
@@ -158,8 +173,9 @@ def _check_scalars(terms: LoanTerms) -> None:
             digits=terms.currency_digits,
             maximum=MAX_CURRENCY_DIGITS,
         )
-    _check_multiple("installment_multiple", terms.installment_multiple)
-    _check_multiple("amount_multiple", terms.amount_multiple)
+    if terms.installment_multiple is not None or terms.amount_multiple is not None:
+        _check_multiple("installment_multiple", terms.installment_multiple)
+        _check_multiple("amount_multiple", terms.amount_multiple)
     if terms.days_in_year not in DAYS_IN_YEAR_CHOICES:
         raise ScheduleError(ScheduleErrorCode.DAYS_IN_YEAR_INVALID, value=terms.days_in_year)
 
@@ -177,11 +193,16 @@ def _checked_principal(terms: LoanTerms) -> Decimal:
         raise ScheduleError(
             ScheduleErrorCode.PRINCIPAL_TOO_LARGE, principal=principal, maximum=MAX_PRINCIPAL
         )
-    quantized = principal.quantize(terms.quantum)
-    if principal != quantized:
-        raise ScheduleError(
-            ScheduleErrorCode.PRINCIPAL_PRECISION, principal=principal, digits=terms.currency_digits
-        )
+    if principal.same_quantum(terms.quantum):  # written with the currency's digits already
+        quantized = principal
+    else:
+        quantized = principal.quantize(terms.quantum)
+        if principal != quantized:
+            raise ScheduleError(
+                ScheduleErrorCode.PRINCIPAL_PRECISION,
+                principal=principal,
+                digits=terms.currency_digits,
+            )
     if terms.amount_multiple is not None and principal % terms.amount_multiple:
         raise ScheduleError(
             ScheduleErrorCode.PRINCIPAL_NOT_MULTIPLE,
@@ -270,7 +291,10 @@ def _check_first_due(start: date, first_due: date) -> None:
         )
 
 
-def _checked_manual_principal(terms: LoanTerms) -> tuple[Decimal, ...]:
+def _checked_manual_principal(
+    terms: LoanTerms,
+) -> tuple[tuple[Decimal, ...], tuple[Decimal, ...]]:
+    """The amounts with the currency's digits and the balance at the start of each month."""
     amounts = terms.manual_principal
     if len(amounts) != terms.months:
         raise ScheduleError(
@@ -294,24 +318,37 @@ def _checked_manual_principal(terms: LoanTerms) -> tuple[Decimal, ...]:
         )
     if not quantized[-1]:
         raise ScheduleError(ScheduleErrorCode.MANUAL_PRINCIPAL_ENDS_EARLY, months=terms.months)
-    return quantized
+    return quantized, _opening_balances(quantized, terms.principal)
+
+
+def _opening_balances(amounts: tuple[Decimal, ...], principal: Decimal) -> tuple[Decimal, ...]:
+    return tuple(accumulate(amounts[:-1], sub, initial=principal))
 
 
 _EXACT_QUANTIZE = Context(traps=[InvalidOperation, Inexact])
 
 
-def _fitting_parts(amounts: tuple[Decimal, ...], terms: LoanTerms) -> tuple[Decimal, ...] | None:
-    """The amounts with the currency's digits when they make valid terms as they are (none
-    negative and the sum the loan, so none above it), else None: the checks below then say
-    which rule fails. One pass fewer than them, for the usual case."""
+def _fitting_parts(
+    amounts: tuple[Decimal, ...], terms: LoanTerms
+) -> tuple[tuple[Decimal, ...], tuple[Decimal, ...]] | None:
+    """The amounts with the currency's digits and the opening balances when they make valid
+    terms as they are (none negative and the sum the loan, so none above it: the last amount
+    is what the others leave), else None: the checks below then say which rule fails. One pass
+    fewer than them, for the usual case; the sum is the opening balances the schedule needs."""
     if terms.amount_multiple is not None:
         return None
+    quantum = terms.quantum
     try:
-        quantized = tuple(map(_EXACT_QUANTIZE.quantize, amounts, repeat(terms.quantum)))
-        fits = min(quantized) >= 0 and sum(quantized, Decimal(0)) == terms.principal
+        if all(map(quantum.same_quantum, amounts)):  # cheaper than rewriting them all
+            quantized = amounts
+        else:
+            quantized = tuple(map(_EXACT_QUANTIZE.quantize, amounts, repeat(quantum)))
+        if min(quantized) < 0 or not quantized[-1]:
+            return None
     except (InvalidOperation, Inexact):
         return None
-    return quantized if fits and quantized[-1] else None
+    opening = _opening_balances(quantized, terms.principal)
+    return (quantized, opening) if opening[-1] == quantized[-1] else None
 
 
 def _quantized_parts(amounts: tuple[Decimal, ...], terms: LoanTerms) -> tuple[Decimal, ...] | None:

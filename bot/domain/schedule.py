@@ -315,15 +315,17 @@ def _fixed_principal_columns(
     terms: LoanTerms, money: _Rounder, rates: tuple[Decimal, ...]
 ) -> tuple[list[Decimal], list[Decimal], list[Decimal]]:
     """Principal, interest accrued and balance of each period when the principal is known
-    up front: interest is the opening balance of the period times its rate."""
-    principals, opening = _repay(_scheduled_principal(terms, money), terms.principal)
+    up front: interest is the opening balance of the period times its rate. Valid manual
+    amounts repay the loan in the last month, from the balances their validation computed."""
+    if terms.method is RepaymentMethod.MANUAL:
+        principals, opening = list(terms.manual_principal), list(terms.manual_opening)
+    else:
+        principals, opening = _repay(_scheduled_principal(terms, money), terms.principal)
     interests = money.round_all(map(mul, opening, rates))
     return principals, interests, [*opening[1:], money.zero]
 
 
 def _scheduled_principal(terms: LoanTerms, money: _Rounder) -> list[Decimal]:
-    if terms.method is RepaymentMethod.MANUAL:
-        return list(terms.manual_principal)
     if terms.method is RepaymentMethod.EQUAL_PRINCIPAL:
         return _equal_principal(terms, money)
     return [money.zero] * (terms.periods - 1) + [terms.principal]

@@ -8,6 +8,7 @@ which chat a customer reads and in which language, so the worker can reach them.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import phonenumbers
 from redis.asyncio import Redis
 
 from bot.redis_keys import ACCOUNTS
+from bot.services.repayment_plans import LoanToday
 from integrations.bank.errors import (
     BankUnavailable,
     CodeExpired,
@@ -199,6 +201,13 @@ class AccountsService:
     async def loans(self, customer_id: str) -> list[Loan]:
         loans = await _ask(self.bank.list_loans(customer_id))
         return [loan for loan in loans if loan.status is LoanStatus.ACTIVE]
+
+    async def loans_today(self, customer_id: str) -> list[LoanToday]:
+        """The running loans with the bank's payoff quote for today: one quote a loan (the
+        loan itself carries only the payoff's total, not its parts)."""
+        loans = await self.loans(customer_id)
+        quotes = await _ask(asyncio.gather(*(self.bank.payoff_quote(loan.id) for loan in loans)))
+        return list(map(LoanToday, loans, quotes))
 
     async def own_loan(self, customer_id: str, loan_id: str) -> Loan | None:
         """The bound customer's running loan `loan_id`; None when the bank has no such

@@ -68,6 +68,12 @@ class DueReminder:
     loan: Loan
     amount_due: Decimal
     days_after_due: int  # negative before the due date
+    penalty: Decimal = Decimal(0)  # penalty interest accrued on the installment, unpaid
+
+    @property
+    def to_settle(self) -> Decimal:
+        """What settles the installment today: the overdue-first rule takes penalty first."""
+        return self.amount_due + self.penalty
 
 
 class PaymentState(StrEnum):
@@ -202,7 +208,12 @@ class ReminderService:
             return None
         today = now.astimezone(self.policy.zone).date()
         return DueReminder(
-            key, reader, loan, installment.total - installment.paid, (today - key.due_date).days
+            key,
+            reader,
+            loan,
+            installment.total - installment.paid,
+            (today - key.due_date).days,
+            installment.penalty,
         )
 
     async def check_payment(

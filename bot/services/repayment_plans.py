@@ -19,6 +19,13 @@ class LoanToday:
     loan: Loan
     payoff: PayoffQuote
 
+    @property
+    def interest(self) -> Decimal:
+        """The payoff's interest: accrued to today and that of overdue installments (the
+        quote's overdue part is their principal and interest; fees and penalty are apart)."""
+        payoff = self.payoff
+        return payoff.amount - self.loan.outstanding_principal - payoff.fees - payoff.penalty
+
 
 @dataclass(frozen=True)
 class RepaymentPlan:

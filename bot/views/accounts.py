@@ -12,6 +12,7 @@ from aiogram.utils.i18n import ngettext
 
 from bot.i18n import amount, day, money, signed_money
 from bot.services.accounts import BindingError, BindingProblem, CodeSent
+from bot.services.repayment_plans import LoanToday
 from bot.views.documents import csv_document
 from integrations.bank.models import (
     Account,
@@ -19,7 +20,6 @@ from integrations.bank.models import (
     Installment,
     InstallmentStatus,
     Loan,
-    LoanStatus,
     Transaction,
     TransactionKind,
 )
@@ -135,7 +135,8 @@ def balances(accounts: list[Account], locale: str) -> str:
     return "\n".join(lines)
 
 
-def loan_block(loan: Loan, currency: str, locale: str) -> str:
+def loan_block(today: LoanToday, currency: str, locale: str) -> str:
+    loan = today.loan
     lines = [
         _("📋 Loan {reference}").format(reference=loan.id),
         _("Outstanding principal: {amount}").format(
@@ -157,24 +158,33 @@ def loan_block(loan: Loan, currency: str, locale: str) -> str:
         lines.append(
             _("Penalty interest: {amount}.").format(amount=money(penalty, currency, locale))
         )
-    if loan.status is LoanStatus.ACTIVE:
-        interest = loan.payoff_amount - loan.outstanding_principal - penalty
+    return "\n".join([*lines, *payoff_lines(today, currency, locale)])
+
+
+def payoff_lines(today: LoanToday, currency: str, locale: str) -> list[str]:
+    """The bank's payoff quote as principal and interest (overdue interest included), and its
+    prepayment fee; penalty interest has its own line where the loan is shown."""
+    payoff = today.payoff
+    lines = [
+        _("Pay off today: {amount} (principal {principal} + interest to today {interest}).").format(
+            amount=money(payoff.amount, currency, locale),
+            principal=money(today.loan.outstanding_principal, currency, locale),
+            interest=money(today.interest, currency, locale),
+        )
+    ]
+    if payoff.fees:
         lines.append(
-            _(
-                "Pay off today: {amount} (principal {principal} + interest to today {interest})."
-            ).format(
-                amount=money(loan.payoff_amount, currency, locale),
-                principal=money(loan.outstanding_principal, currency, locale),
-                interest=money(interest, currency, locale),
+            _("Prepayment fee included: {amount}.").format(
+                amount=money(payoff.fees, currency, locale)
             )
         )
-    return "\n".join(lines)
+    return lines
 
 
-def loans(items: list[Loan], currency: str, locale: str) -> str:
+def loans(items: list[LoanToday], currency: str, locale: str) -> str:
     if not items:
         return _("You have no loans to repay.")
-    return "\n\n".join(loan_block(loan, currency, locale) for loan in items)
+    return "\n\n".join(loan_block(today, currency, locale) for today in items)
 
 
 def due_line(items: list[Loan], today: date, currency: str, locale: str) -> str:

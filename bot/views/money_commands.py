@@ -37,7 +37,7 @@ from bot.services.money_outcomes import (
 )
 from bot.services.money_store import PendingOperation
 from bot.services.repayment_plans import LoanToday, PrepaymentChoice, RepaymentPlan
-from bot.views.accounts import transaction_kind
+from bot.views.accounts import payoff_lines, transaction_kind
 from bot.views.text import labelled, sentences
 from integrations.bank.masking import mask_account, mask_phone
 from integrations.bank.models import (
@@ -197,21 +197,8 @@ class MoneyTexts:
                         date=day(loan.next_due.due_date, self.locale),
                     )
                 )
-            lines.append(self.payoff(today))
+            lines.extend(payoff_lines(today, self.currency, self.locale))
         return "\n".join(lines)
-
-    def payoff(self, today: LoanToday) -> str:
-        """The payoff as principal and interest (overdue interest included; fees and penalty
-        are named on their own lines)."""
-        payoff, principal = today.payoff, today.loan.outstanding_principal
-        interest = payoff.amount - principal - payoff.fees - payoff.penalty
-        return _(
-            "Pay off today: {amount} (principal {principal} + interest to today {interest})."
-        ).format(
-            amount=self.money(payoff.amount),
-            principal=self.money(principal),
-            interest=self.money(interest),
-        )
 
     def prepayment_choice(self, choice: PrepaymentChoice) -> str:
         amount = self.money(choice.amount)
@@ -246,7 +233,7 @@ class MoneyTexts:
         """What a repayment does: the payoff's parts, or a prepayment's allocation, schedule
         (first rows, the last) and interest saved."""
         if plan.kind is RepaymentKind.PAYOFF:
-            return [self.payoff(plan.today)]
+            return payoff_lines(plan.today, self.currency, self.locale)
         if plan.result is None:
             return []
         paid = plan.result.allocation
@@ -272,7 +259,13 @@ class MoneyTexts:
         )
         if plan.minimum is not None:
             lines.append(_("Smallest prepayment: {amount}").format(amount=self.money(plan.minimum)))
-        return lines
+        return lines + self.prepayment_fee(plan.result.allocation.fees)
+
+    def prepayment_fee(self, fees: Decimal) -> list[str]:
+        """The product's prepayment fee, part of the amount (the Fee line is the bank's own)."""
+        if not fees:
+            return []
+        return [_("Prepayment fee included: {amount}.").format(amount=self.money(fees))]
 
     def summary(self, pending: PendingOperation) -> str:
         return f"{action(pending, self.locale)} {self.money(pending.amount)}"
@@ -316,6 +309,7 @@ class MoneyTexts:
                     interest=self.money(paid.interest), principal=self.money(paid.principal),
                 )
             )  # fmt: skip
+            lines += self.prepayment_fee(paid.fees)
             if repayment.loan_closed:
                 lines.append(_("Loan repaid in full."))
         return "\n".join(lines)

@@ -62,14 +62,25 @@ def reminder(due: DueReminder, currency: str, locale: str) -> str:
             "Please make sure your account has enough money.",
             days,
         ).format(**values)
-    return texts[key.step.firmness].format(**values)
+    return sentences(texts[key.step.firmness].format(**values), _penalty(due, currency, locale))
+
+
+def _penalty(due: DueReminder, currency: str, locale: str) -> str:
+    """Penalty interest accrued on an overdue installment (products that charge it)."""
+    if not due.penalty:
+        return ""
+    return _(
+        "Penalty interest so far: {penalty}; to settle this installment today: {total}."
+    ).format(
+        penalty=money(due.penalty, currency, locale), total=money(due.to_settle, currency, locale)
+    )
 
 
 def sms_reminder(due: DueReminder, currency: str, locale: str) -> str:
     return sentences(
         reminder(due, currency, locale),
         _("To repay, text: HK {reference} {amount}").format(
-            reference=due.key.loan_id, amount=due.amount_due
+            reference=due.key.loan_id, amount=due.to_settle
         ),
     )
 

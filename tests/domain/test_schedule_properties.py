@@ -294,3 +294,35 @@ def test_the_plain_annuity_fast_path_gives_the_general_loops_rows(
     assert [tuple(map(str, row[2:])) for row in rows] == [
         tuple(map(str, row[2:])) for row in expected
     ]  # the same digits too, not only equal values
+
+
+def _spelled(amount: Decimal, spelling: str) -> Decimal:
+    if spelling == "normalized":
+        return amount.normalize()  # 500.00 -> 5E+2
+    if spelling == "padded":
+        return amount.quantize(Decimal("0.000001"))
+    return amount
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    loan_terms().filter(lambda terms: terms.method is RepaymentMethod.MANUAL),
+    st.sampled_from(["as is", "normalized", "padded"]),
+)
+def test_manual_terms_carry_the_balances_the_general_path_computes(
+    terms: LoanTerms, spelling: str
+) -> None:
+    """Validation keeps the opening balances it computes; they, the amounts and the schedule
+    are the general path's, digits included, however the amounts are written."""
+    respelled = replace(
+        terms,
+        principal=_spelled(terms.principal, spelling),
+        manual_principal=tuple(_spelled(amount, spelling) for amount in terms.manual_principal),
+    )
+    principals, opening = schedule_module._repay(list(terms.manual_principal), terms.principal)
+    assert list(map(str, respelled.manual_principal)) == list(map(str, principals))
+    assert list(map(str, respelled.manual_opening)) == list(map(str, opening))
+    rows, expected = build_schedule(respelled).installments, build_schedule(terms).installments
+    assert [tuple(map(str, row[2:])) for row in rows] == [
+        tuple(map(str, row[2:])) for row in expected
+    ]

@@ -9,6 +9,7 @@ import json
 import sqlite3
 from decimal import Decimal
 
+from integrations.bank.errors import NotFound
 from integrations.bank.models import (
     AccountType,
     Biller,
@@ -16,6 +17,7 @@ from integrations.bank.models import (
     Industry,
     LoanProduct,
     Named,
+    RepaymentTerms,
     StaffRole,
     TransactionKind,
 )
@@ -191,3 +193,13 @@ def add_product(connection: sqlite3.Connection, product: LoanProduct) -> None:
             product.repayment.model_dump_json(),
         ),
     )
+
+
+def set_repayment_terms(connection: sqlite3.Connection, code: str, terms: RepaymentTerms) -> None:
+    """The product's rules for paying early (penalty interest, prepayment minimum and fee),
+    read by every later quote and repayment of its loans."""
+    updated = connection.execute(
+        "UPDATE products SET repayment = ? WHERE code = ?", (terms.model_dump_json(), code)
+    )
+    if not updated.rowcount:
+        raise NotFound("product")
