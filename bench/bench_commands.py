@@ -69,9 +69,7 @@ async def _serve(port_queue: multiprocessing.Queue[int], sandbox_db: str) -> Non
     sms = RecordingSmsSender()
     bank = build_bank(settings, clock, sms)
     app = build_dispatcher(settings, redis, build_storage(redis, settings), Outside(bank, clock))
-    channel = SmsCommandChannel(
-        app.services.money_commands, sms, app.i18n, settings
-    )
+    channel = SmsCommandChannel(app.services.money_commands, sms, app.i18n, settings)
     inbox = SmsInbox(redis, channel, consumer="bench")  # as the webhook server wires it
     runner = web.AppRunner(inbox.web_app(redis, SmsAuth(hmac_secret=SECRET)))
     await runner.setup()

@@ -264,6 +264,21 @@ async def test_an_edit_taken_before_its_message_went_out_waits_for_it(world: Wor
     assert len(world.telegram.calls_of("sendMessage")) == 1
 
 
+async def test_a_next_revision_taken_before_its_message_went_out_waits_for_it(
+    world: World,
+) -> None:
+    await world.enqueue(message("card:LD3", "New lead", priority=Priority.BULK))
+    await world.enqueue(message("card:LD3:1", "Claimed", replaces="card:LD3", revision=1))
+    await world.run_due()  # the edit (more urgent) came first: it waits, the card goes out
+    await world.run_until(lambda: world.telegram.calls_of("editMessageText"))
+    assert world.telegram.texts_to(CHAT) == ["New lead", "Claimed"]
+    assert len(world.telegram.calls_of("sendMessage")) == 1
+    await world.enqueue(message("card:LD3:2", "Visited", replaces="card:LD3", revision=2))
+    await world.run_due()  # the turn of the first edit was let go with its record
+    assert world.telegram.texts_to(CHAT) == ["New lead", "Claimed", "Visited"]
+    assert len(world.telegram.calls_of("sendMessage")) == 1
+
+
 async def test_an_older_edit_that_arrives_late_does_not_undo_a_newer_one(world: World) -> None:
     await world.enqueue(message("card:1", "first"))
     await world.run_due()
