@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
 
@@ -29,6 +30,7 @@ from bot.reminder_config import ReminderSettings
 from bot.services.outbound import OutgoingMessage, Priority
 from integrations.sms.outbound import RecordingSmsSender
 
+BUTTON = InlineKeyboardButton(text="Claim", callback_data="lead:claim:LD0000001")
 COUNTS: Counter[str] = Counter()
 PHASE = ["idle"]
 _send = Connection.send_packed_command
@@ -50,7 +52,7 @@ async def main(messages: int) -> None:
         settings = Settings(_env_file=None, redis_url=url, sandbox_db=Path(tmp) / "s.db")  # type: ignore[call-arg]
         clock, sms = SystemClock(), RecordingSmsSender()
         bank = build_bank(settings, clock, sms)
-        config = ReminderSettings(_env_file=None, chat_interval_ms=0, per_second=100_000)  # type: ignore[call-arg]
+        config = ReminderSettings(_env_file=None, chat_interval_ms=0, paid_broadcast=True)  # type: ignore[call-arg]
         services = build_services(settings, redis, Outside(bank, clock), config)
         bot = build_bot("42:BENCH", settings, None, LocalSession(), answers_users=False)
         delivery = build_delivery(services, bot, sms)
@@ -61,6 +63,7 @@ async def main(messages: int) -> None:
                     key=f"card:{n}:{revision}",
                     chat_id=40_000 + n,
                     text=f"card {n} revision {revision}",
+                    markup=InlineKeyboardMarkup(inline_keyboard=[[BUTTON, BUTTON]]),
                     replaces=f"card:{n}:0" if revision else None,
                     revision=revision,
                     priority=Priority.URGENT,
