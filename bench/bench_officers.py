@@ -97,7 +97,7 @@ class CardClock:
         self.officer_chats = officer_chats
         self.unsaved: dict[str, float] = {}
 
-    def __call__(self, method: TelegramMethod[Any]) -> None:
+    def __call__(self, method: TelegramMethod[Any], _result: Any) -> None:
         """LocalSession's observer: the Sender's requests as they are made."""
         if isinstance(method, SendMessage) and method.chat_id in self.officer_chats:
             found = LEAD_ID.search(method.text)

@@ -15,11 +15,12 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
+from saq.job import Status
 
 from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.factory import Outside, Services, build_bot, build_delivery, build_services
-from bot.pipeline.delivery import OutboundDelivery, RetryPolicy
+from bot.pipeline.delivery import OutboundDelivery, RetryPolicy, sweep_abandoned
 from bot.pipeline.health_server import health_app
 from bot.reminder_config import ReminderSettings
 from bot.services.outbound import OutgoingMessage, Priority
@@ -264,6 +265,21 @@ async def test_an_edit_taken_before_its_message_went_out_waits_for_it(world: Wor
     assert len(world.telegram.calls_of("sendMessage")) == 1
 
 
+async def test_a_next_revision_taken_before_its_message_went_out_waits_for_it(
+    world: World,
+) -> None:
+    await world.enqueue(message("card:LD3", "New lead", priority=Priority.BULK))
+    await world.enqueue(message("card:LD3:1", "Claimed", replaces="card:LD3", revision=1))
+    await world.run_due()  # the edit (more urgent) came first: it waits, the card goes out
+    await world.run_until(lambda: world.telegram.calls_of("editMessageText"))
+    assert world.telegram.texts_to(CHAT) == ["New lead", "Claimed"]
+    assert len(world.telegram.calls_of("sendMessage")) == 1
+    await world.enqueue(message("card:LD3:2", "Visited", replaces="card:LD3", revision=2))
+    await world.run_due()  # the turn of the first edit was let go with its record
+    assert world.telegram.texts_to(CHAT) == ["New lead", "Claimed", "Visited"]
+    assert len(world.telegram.calls_of("sendMessage")) == 1
+
+
 async def test_an_older_edit_that_arrives_late_does_not_undo_a_newer_one(world: World) -> None:
     await world.enqueue(message("card:1", "first"))
     await world.run_due()
@@ -274,3 +290,19 @@ async def test_an_older_edit_that_arrives_late_does_not_undo_a_newer_one(world: 
     await world.run_due()
     assert world.telegram.texts_to(CHAT) == ["first", "newer", "newest"]
     assert await world.services.outbox.record.was_sent("card:1:1")  # settled, not retried
+
+
+async def test_a_job_left_active_by_a_process_that_died_is_swept_back_and_sent_once(
+    world: World,
+) -> None:
+    await world.enqueue(message("status:LD9", "Approved"))
+    outbox = world.services.outbox
+    job = await outbox.take(wait_seconds=0)
+    assert job is not None
+    await job.update(status=Status.ACTIVE, started=1)  # taken long ago, then the process died
+    assert await sweep_abandoned(outbox) == 1
+    await world.run_until(lambda: world.telegram.texts_to(CHAT))
+    assert world.telegram.texts_to(CHAT) == ["Approved"]
+    for queue in outbox.queues.values():  # settled: nothing left active or incomplete
+        assert await queue.count("active") == 0
+        assert await queue.count("incomplete") == 0

@@ -20,6 +20,7 @@ from typing import Any
 from aiogram.types import InlineKeyboardMarkup
 from redis.asyncio import Redis
 from saq import Job
+from saq.job import Status
 from saq.queue.redis import RedisQueue
 from saq.utils import now as saq_now_ms
 
@@ -36,6 +37,31 @@ NEXT_QUEUE_WAIT_SECONDS = 0.001  # how long a look at a more urgent queue may bl
 PROMOTE_BATCH = 500
 
 
+class OutboxQueue(RedisQueue):
+    """saq's Redis queue, with the notice of a job's new status sent in the same round trip
+    as the status (saq sends it after): two fewer round trips per message."""
+
+    async def _update(self, job: Job, status: Status | None = None, **kwargs: Any) -> None:
+        if status is None:  # saq reads the stored status first
+            await super()._update(job, status, **kwargs)
+            return
+        job.status = status
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(job.id, self.serialize(job))
+            pipe.publish(job.id, job.status)
+            await pipe.execute()
+
+    async def _finish(
+        self, job: Job, status: Status, *, result: Any = None, error: str | None = None
+    ) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.lrem(self.namespace("active"), 1, job.id)
+            pipe.zrem(self.namespace("incomplete"), job.id)
+            pipe.setex(job.id, job.ttl, self.serialize(job))  # every job here has a ttl
+            pipe.publish(job.id, job.status)
+            await pipe.execute()
+
+
 class SaqOutbox:
     """Implements `bot.services.outbound.Outbox`."""
 
@@ -43,7 +69,7 @@ class SaqOutbox:
         self.redis = redis
         self.clock = clock
         self.record = record
-        self.queues = {p: RedisQueue(redis, name=OUTBOUND.queue(p)) for p in sorted(Priority)}
+        self.queues = {p: OutboxQueue(redis, name=OUTBOUND.queue(p)) for p in sorted(Priority)}
 
     async def enqueue(self, message: OutgoingMessage) -> bool:
         """Queue the message durably; False when its key was queued before.

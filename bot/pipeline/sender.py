@@ -25,7 +25,14 @@ from aiogram.exceptions import (
 )
 
 from bot.services.outbound import OutgoingMessage, PhoneBook, Priority
-from bot.services.sender import DeliveryRecord, Outcome, SendRateLimiter, SentMessage
+from bot.services.sender import (
+    DeliveryRecord,
+    EditStart,
+    Outcome,
+    SendRateLimiter,
+    SentMessage,
+    Start,
+)
 from bot.telemetry import WorkerMetrics
 from integrations.bank.errors import NotFound
 from integrations.bank.protocol import BankAdapter
@@ -38,6 +45,7 @@ GONE = ("message to edit not found", "message can't be edited")
 NOT_MODIFIED = "message is not modified"
 BUSY_RETRY_SECONDS = 30.0  # another process holds the claim: look again after this
 EDIT_WAIT_SECONDS = 1.0
+WAITING_FOR_IT = "the message it edits is not sent yet"
 
 
 class BankPhones:
@@ -107,9 +115,10 @@ class Sender:
         self.paid_broadcast = paid_broadcast
 
     async def deliver(self, message: OutgoingMessage) -> Verdict:
-        if await self.record.was_sent(message.key):
+        start = await self.record.begin(message.key)
+        if start is Start.DONE:
             return Done(Outcome.SENT)
-        if not await self.record.claim(message.key):
+        if start is Start.BUSY:
             return Later(Why.BUSY, "claimed", BUSY_RETRY_SECONDS)
         try:
             verdict = await self._deliver_claimed(message)
@@ -123,28 +132,43 @@ class Sender:
     async def _deliver_claimed(self, message: OutgoingMessage) -> Verdict:
         if message.chat_id is None:
             return await self._by_sms(message)
-        if message.replaces is not None and await self._still_on_its_way(message.replaces):
-            return Later(Why.BUSY, "the message it edits is not sent yet", EDIT_WAIT_SECONDS)
         if message.replaces is not None and message.revision:
             return await self._edit_in_turn(message, message.replaces, message.chat_id)
-        return await self._to_telegram(message, message.chat_id)
+        earlier = None
+        if message.replaces is not None:
+            if await self._still_on_its_way(message.replaces):
+                return Later(Why.BUSY, WAITING_FOR_IT, EDIT_WAIT_SECONDS)
+            earlier = await self.record.message_of(message.replaces)
+        return await self._to_telegram(message, message.chat_id, earlier)
 
     async def _edit_in_turn(self, message: OutgoingMessage, replaces: str, chat_id: int) -> Verdict:
         """Edits of one message go one at a time, and never back to an older revision."""
         turn = f"edit:{replaces}"
-        if not await self.record.claim(turn):
+        start, earlier = await self.record.begin_edit(message.key, replaces, turn, message.revision)
+        if start is EditStart.WAITING:
+            return Later(Why.BUSY, WAITING_FOR_IT, EDIT_WAIT_SECONDS)
+        if start is EditStart.BUSY:
             return Later(Why.BUSY, "another edit of it is on its way", EDIT_WAIT_SECONDS)
+        if start is EditStart.SUPERSEDED:
+            return Done(Outcome.SUPERSEDED)
+        verdict: Verdict = Later(Why.FAILED, "not sent")
         try:
-            if not await self.record.advance(replaces, message.revision):
-                await self.record.settled(message.key, Outcome.SUPERSEDED)
-                return Done(Outcome.SUPERSEDED)
-            return await self._to_telegram(message, chat_id)
+            verdict = await self._to_telegram(message, chat_id, earlier, releasing=turn)
         finally:
-            await self.record.release(turn)
+            if verdict != Done(Outcome.SENT):  # a sent one let go of the turn with its record
+                await self.record.release(turn)
+        return verdict
 
-    async def _to_telegram(self, message: OutgoingMessage, chat_id: int) -> Verdict:
+    async def _to_telegram(
+        self,
+        message: OutgoingMessage,
+        chat_id: int,
+        earlier: SentMessage | None,
+        *,
+        releasing: str | None = None,
+    ) -> Verdict:
         try:
-            sent = await self._to_chat(message, chat_id)
+            sent = await self._to_chat(message, chat_id, earlier)
         except TelegramRetryAfter as error:
             self.metrics.throttled.inc()
             await self.limiter.pause_everyone(error.retry_after)
@@ -154,15 +178,16 @@ class Sender:
             return await self._by_sms(message)
         except (TelegramBadRequest, TelegramNotFound) as error:
             return Dead(f"{type(error).__name__}: {_first_words(error.message)}")
-        await self.record.sent(message.key, sent)
+        await self.record.sent(message.key, sent, releasing=releasing)
         return Done(Outcome.SENT)
 
     async def _still_on_its_way(self, key: str) -> bool:
         """An edit taken by another consumer before its message went out waits for it."""
         return await self.record.was_queued(key) and not await self.record.was_sent(key)
 
-    async def _to_chat(self, message: OutgoingMessage, chat_id: int) -> SentMessage:
-        earlier = await self.record.message_of(message.replaces) if message.replaces else None
+    async def _to_chat(
+        self, message: OutgoingMessage, chat_id: int, earlier: SentMessage | None
+    ) -> SentMessage:
         if earlier is not None and message.replaces is not None:
             try:
                 return await self._edit(earlier, message)

@@ -52,10 +52,32 @@ end
 return 1
 """
 
-ADVANCE_SCRIPT = """
-if tonumber(ARGV[1]) < tonumber(redis.call('GET', KEYS[1]) or '0') then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return 1
+# One round trip to start sending a key: nothing to do when it ended already (or the Sender
+# before the pipeline marked it sent), else the claim if nobody holds it.
+BEGIN_SCRIPT = """
+local outcome = redis.call('GET', KEYS[1])
+if (outcome and outcome ~= ARGV[1]) or (not outcome and redis.call('EXISTS', KEYS[2]) == 1) then
+  return 'done'
+end
+if redis.call('SET', KEYS[3], 1, 'NX', 'EX', ARGV[2]) then return 'claimed' end
+return 'busy'
+"""
+
+# One round trip to start an edit of message KEYS[1] to revision ARGV[2]: wait while that
+# message is still queued; take the edits' turn; an older revision than one applied is
+# settled as superseded (its own claim let go); else the revision advances and the answer
+# is the record of the message being edited (where it was sent).
+BEGIN_EDIT_SCRIPT = """
+local earlier = redis.call('GET', KEYS[1])
+if earlier == ARGV[1] then return {'waiting'} end
+if not redis.call('SET', KEYS[2], 1, 'NX', 'EX', ARGV[4]) then return {'busy'} end
+if tonumber(ARGV[2]) < tonumber(redis.call('GET', KEYS[3]) or '0') then
+  redis.call('SET', KEYS[4], ARGV[5], 'EX', ARGV[3])
+  redis.call('DEL', KEYS[5], KEYS[2])
+  return {'superseded'}
+end
+redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3])
+return {'go', earlier or ''}
 """
 
 KEEP_SECONDS = 90 * 86400  # how long a key is remembered: one delivery per key, ever
@@ -117,12 +139,26 @@ class SentMessage:
     message_id: int
 
 
+class Start(StrEnum):
+    DONE = "done"  # delivered or given up on before: nothing to do
+    CLAIMED = "claimed"  # this process sends it now
+    BUSY = "busy"  # another process is sending it
+
+
+class EditStart(StrEnum):
+    WAITING = "waiting"  # the message it edits is not sent yet
+    BUSY = "busy"  # another edit of that message is on its way
+    SUPERSEDED = "superseded"  # a later revision was applied: settled, claim let go
+    GO = "go"  # the edits' turn is held and the revision advanced
+
+
 class DeliveryRecord:
     """What became of each idempotency key; the only reader and writer of these keys."""
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self._advance = redis.register_script(ADVANCE_SCRIPT)
+        self._begin = redis.register_script(BEGIN_SCRIPT)
+        self._begin_edit = redis.register_script(BEGIN_EDIT_SCRIPT)
 
     async def accept(self, key: str) -> bool:
         """Note the key as queued; False when it was queued (or delivered) before."""
@@ -149,41 +185,66 @@ class DeliveryRecord:
         """The Telegram message a key was sent as, if it was sent to the chat."""
         return (await self._read(key))[1]
 
-    async def claim(self, key: str) -> bool:
-        """Only one process sends a key at a time."""
-        return bool(await self.redis.set(SENDER.claim(key), 1, nx=True, ex=CLAIM_SECONDS))
+    async def begin(self, key: str) -> Start:
+        """Claim the key unless it ended already: only one process sends a key at a time."""
+        keys = [SENDER.record(key), SENDER.legacy_sent(key), SENDER.claim(key)]
+        return Start(
+            _text(await self._begin(keys=keys, args=[Outcome.QUEUED.value, CLAIM_SECONDS]))
+        )
+
+    async def begin_edit(
+        self, key: str, replaces: str, turn: str, revision: int
+    ) -> tuple[EditStart, SentMessage | None]:
+        """Edits of message `replaces` go one at a time (the claim of `turn`), never back to
+        an older revision (the same one again is fine: a retry); with where it was sent."""
+        keys = [
+            SENDER.record(replaces),
+            SENDER.claim(turn),
+            SENDER.revision(replaces),
+            SENDER.record(key),
+            SENDER.claim(key),
+        ]
+        args: list[str | int] = [
+            Outcome.QUEUED.value,
+            revision,
+            KEEP_SECONDS,
+            CLAIM_SECONDS,
+            Outcome.SUPERSEDED.value,
+        ]
+        answer = await self._begin_edit(keys=keys, args=args)
+        start = EditStart(_text(answer[0]))
+        earlier = _parse(_text(answer[1]))[1] if start is EditStart.GO and answer[1] else None
+        return start, earlier
 
     async def release(self, key: str) -> None:
         await self.redis.delete(SENDER.claim(key))
 
-    async def advance(self, key: str, revision: int) -> bool:
-        """Note that message `key` is being edited to `revision`; False when a later revision
-        was applied already (the same one again is fine: a retry)."""
-        keys, args = [SENDER.revision(key)], [revision, KEEP_SECONDS]
-        return bool(await self._advance(keys=keys, args=args))
-
-    async def sent(self, key: str, message: SentMessage) -> None:
+    async def sent(self, key: str, message: SentMessage, *, releasing: str | None = None) -> None:
+        """`releasing`: a claim to let go of with it (the edits' turn)."""
         value = f"{Outcome.SENT}:{message.chat_id}:{message.message_id}"
-        await self._settle(key, value)
+        await self._settle(key, value, releasing)
 
     async def settled(self, key: str, outcome: Outcome) -> None:
         await self._settle(key, outcome.value)
 
-    async def _settle(self, key: str, value: str) -> None:
+    async def _settle(self, key: str, value: str, releasing: str | None = None) -> None:
+        claims = [SENDER.claim(key)] + ([SENDER.claim(releasing)] if releasing else [])
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(SENDER.record(key), value, ex=KEEP_SECONDS)
-            pipe.delete(SENDER.claim(key))
+            pipe.delete(*claims)
             await pipe.execute()
 
     async def _read(self, key: str) -> tuple[Outcome | None, SentMessage | None]:
         raw = await self.redis.get(SENDER.record(key))
-        if raw is None:
-            return None, None
-        outcome, _, where = (raw.decode() if isinstance(raw, bytes) else raw).partition(":")
-        if not where:
-            return Outcome(outcome), None
-        chat_id, message_id = where.split(":")
-        return Outcome(outcome), SentMessage(int(chat_id), int(message_id))
+        return (None, None) if raw is None else _parse(_text(raw))
+
+
+def _parse(record: str) -> tuple[Outcome, SentMessage | None]:
+    outcome, _, where = record.partition(":")
+    if not where:
+        return Outcome(outcome), None
+    chat_id, message_id = where.split(":")
+    return Outcome(outcome), SentMessage(int(chat_id), int(message_id))
 
 
 @dataclass(frozen=True)
