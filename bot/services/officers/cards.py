@@ -145,7 +145,14 @@ class LeadCards:
         await self._first(member, lead, role, reason)
 
     async def _first(self, member: StaffMember, lead: Lead, role: CardRole, reason: str) -> None:
-        first_key = f"card:{lead.id}:{member.officer_id}:{role.value}"
+        await self._send_new(
+            member, lead, role, reason, f"card:{lead.id}:{member.officer_id}:{role.value}"
+        )
+
+    async def _send_new(
+        self, member: StaffMember, lead: Lead, role: CardRole, reason: str, first_key: str
+    ) -> None:
+        """A new card message (idempotent by `first_key`); later edits change this one."""
         card = Card(member.officer_id, member.chat_id, role, first_key, reason)
         text, markup = await self.render(card, member, lead)
         await self.outbox.enqueue(
@@ -167,18 +174,7 @@ class LeadCards:
         role = CardRole.WORKER if on_lead else CardRole.SUPERVISOR
         reason = card.reason if card is not None and card.role is role else "queued"
         first_key = f"card:{lead.id}:{member.officer_id}:{role.value}:{request}"
-        card = Card(member.officer_id, member.chat_id, role, first_key, reason)
-        text, markup = await self.render(card, member, lead)
-        await self.outbox.enqueue(
-            OutgoingMessage(
-                key=first_key,
-                chat_id=member.chat_id,
-                text=text,
-                markup=markup,
-                priority=Priority.URGENT,
-            )
-        )
-        await self.registry.save(lead.id, replace(card, digest=_digest(text, markup)))
+        await self._send_new(member, lead, role, reason, first_key)
 
     async def edit(
         self, card: Card, member: StaffMember, lead: Lead, detailed: bool = False
