@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from functools import partial
 from typing import TypeVar
 
@@ -65,51 +65,16 @@ from integrations.bank.sandbox import (
     repayments,
     tasks,
 )
-from integrations.bank.sandbox.context import Context, SandboxConfig
-from integrations.bank.sandbox.db import Database
+from integrations.bank.sandbox.base import SandboxCore
+from integrations.bank.sandbox.context import Context
 from integrations.bank.sandbox.idempotency import canonical_request, run_once
-from integrations.sms.outbound import SmsSender
 
 T = TypeVar("T")
 RequestT = TypeVar("RequestT", bound=BaseModel)
 ResponseT = TypeVar("ResponseT", bound=BaseModel)
-Work = Callable[[sqlite3.Connection, Context], T]
 
 
-class SandboxBank:
-    def __init__(
-        self,
-        db_path: str,
-        *,
-        clock: Callable[[], datetime],
-        sms: SmsSender,
-        config: SandboxConfig | None = None,
-    ) -> None:
-        self._database = Database(db_path)
-        self._clock = clock
-        self._sms = sms
-        self.config = config or SandboxConfig()
-
-    async def run(self, work: Work[T]) -> T:
-        """Run `work(connection, context)` as one transaction (also for back-office setup)."""
-        return await self._database.transaction(
-            lambda connection: work(connection, self._context())
-        )
-
-    def run_blocking(self, work: Work[T]) -> T:
-        """`run` for synchronous setup code, outside any event loop."""
-        return self._database.run(lambda connection: work(connection, self._context()))
-
-    def _context(self) -> Context:
-        return Context(now=self._clock(), config=self.config)
-
-    async def _run_plain(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """`run` for work that does not need the clock."""
-        return await self._database.transaction(work)
-
-    async def aclose(self) -> None:
-        self._database.close()
-
+class SandboxBank(SandboxCore):
     # --- reference data ---
     async def list_products(self) -> list[LoanProduct]:
         return await self._run_plain(reference.list_products)

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from integrations.bank.sandbox.case_schema import CASE_SCHEMA
+
 T = TypeVar("T")
 
 
@@ -140,6 +142,7 @@ def connect(path: str) -> sqlite3.Connection:
     connection.execute("PRAGMA foreign_keys=ON")
     connection.execute("PRAGMA busy_timeout=5000")
     connection.executescript(SCHEMA)
+    connection.executescript(CASE_SCHEMA)
     _add_new_columns(connection)
     return connection
 
