@@ -30,6 +30,7 @@ class SandboxConfig:
     code_block: timedelta = timedelta(minutes=30)
     due_notice_days: int = 3
     first_visit_days: int = 7
+    offer_validity: timedelta = timedelta(days=7)  # an approved offer expires after this
     product_code: str = "MICRO"
     product_annual_rate: Decimal = Decimal("12")  # percent; used when seeding the product
     product_repayment: RepaymentTerms = field(default_factory=RepaymentTerms)  # when seeding
