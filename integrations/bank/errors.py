@@ -149,6 +149,20 @@ class InvalidState(BankError):
     title = "Not possible in the current state"
 
 
+class CheckInRequired(InvalidState):
+    """The co-investigator has not checked in at the business (双人调查) yet."""
+
+    code = "check_in_required"
+    title = "Check in at the business first"
+
+
+class StaleVersion(InvalidState):
+    """A newer version of the worksheet was saved since the one reviewed."""
+
+    code = "stale_version"
+    title = "A newer version exists"
+
+
 class AlreadyClaimed(BankError):
     code = "already_claimed"
     status = 409
@@ -226,6 +240,8 @@ ERROR_CLASSES: tuple[type[BankError], ...] = (
     LimitExceeded,
     IdempotencyConflict,
     InvalidState,
+    CheckInRequired,
+    StaleVersion,
     AlreadyClaimed,
     InvalidCode,
     CodeExpired,

@@ -8,9 +8,10 @@ from datetime import date
 from integrations.bank import models as m
 from integrations.bank.http_transport import HttpTransport
 from integrations.bank.http_transport import segment as _segment
+from integrations.bank.worksheet_http import HttpWorksheets
 
 
-class HttpBankAdapter(HttpTransport):
+class HttpBankAdapter(HttpWorksheets, HttpTransport):
     # --- reference data ----------------------------------------------------------------------
 
     async def list_products(self) -> list[m.LoanProduct]:

@@ -555,6 +555,8 @@ class LeadEventKind(StrEnum):
     NOTE = "note"
     VISIT_BOOKED = "visit_booked"
     DISBURSED = "disbursed"
+    WORKSHEET_SAVED = "worksheet_saved"
+    WORKSHEET_REVIEWED = "worksheet_reviewed"
 
 
 class LeadEvent(Model):

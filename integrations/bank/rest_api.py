@@ -342,8 +342,17 @@ WORK_ROUTES = (
            body=m.PhoneQuery),
 )  # fmt: skip
 
+# The case parts declare their routes with `_route` above, so they are imported here.
+from integrations.bank.worksheet_routes import WORKSHEET_ROUTES  # noqa: E402
+
 ROUTES: tuple[Route, ...] = (
-    REFERENCE_ROUTES + PEOPLE_ROUTES + ACCOUNT_ROUTES + PAYMENT_ROUTES + LEAD_ROUTES + WORK_ROUTES
+    REFERENCE_ROUTES
+    + PEOPLE_ROUTES
+    + ACCOUNT_ROUTES
+    + PAYMENT_ROUTES
+    + LEAD_ROUTES
+    + WORK_ROUTES
+    + WORKSHEET_ROUTES
 )
 
 

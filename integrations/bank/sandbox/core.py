@@ -68,13 +68,14 @@ from integrations.bank.sandbox import (
 from integrations.bank.sandbox.base import SandboxCore
 from integrations.bank.sandbox.context import Context
 from integrations.bank.sandbox.idempotency import canonical_request, run_once
+from integrations.bank.sandbox.worksheets_api import SandboxWorksheets
 
 T = TypeVar("T")
 RequestT = TypeVar("RequestT", bound=BaseModel)
 ResponseT = TypeVar("ResponseT", bound=BaseModel)
 
 
-class SandboxBank(SandboxCore):
+class SandboxBank(SandboxWorksheets, SandboxCore):
     # --- reference data ---
     async def list_products(self) -> list[LoanProduct]:
         return await self._run_plain(reference.list_products)
