@@ -50,9 +50,9 @@ async def check_in(bank: BankWorld, lead: Lead, officer_id: str, within: int, re
     )  # fmt: skip
 
 
-def review(officer_id: str, version: int, verdict: str = "confirmed", note: str = "") -> (
-    WorksheetReviewRequest
-):
+def review(
+    officer_id: str, version: int, verdict: str = "confirmed", note: str = ""
+) -> WorksheetReviewRequest:
     return WorksheetReviewRequest(
         officer_id=officer_id, version=version, verdict=ReviewVerdict(verdict), note=note
     )
