@@ -40,6 +40,7 @@ from bot.services.preferences import LanguagePreferences
 from bot.services.reference_data import ReferenceData
 from bot.services.reminders import ReminderService
 from bot.services.sender import DeadLetters, DeliveryRecord, SendRateLimiter
+from bot.services.worksheets import WorksheetDesk, WorksheetPolicy
 from bot.state import (
     ReplyNotDelivered,
     SnapshotRedisStorage,
@@ -60,6 +61,7 @@ from handlers import (
     money_commands,
     officers,
     reminders,
+    worksheets,
 )
 from integrations.bank.factory import build_bank_adapter
 from integrations.bank.protocol import BankAdapter
@@ -230,7 +232,11 @@ def build_services(
         delivery=delivery,
         lead_messenger=messenger,
         officers=officers,
-    )
+        worksheets=WorksheetDesk(
+            outside.bank, redis, calculator,
+            WorksheetPolicy(settings.worksheet_installment_share, settings.cross_check_tolerance),
+        ),
+    )  # fmt: skip
 
 
 @dataclass
@@ -315,6 +321,7 @@ def build_dispatcher(
         accounts.build_router(),
         reminders.build_router(),
         officers.build_router(),
+        worksheets.build_router(),
         *extra_routers,
         money_commands.build_router(),  # after every form: inside one, the text is its answer
         fallback.build_router(),

@@ -289,6 +289,14 @@ class DemoKeys:
         return _join("demo", "alive", token)
 
 
+@dataclass(frozen=True)
+class WorksheetKeys:
+    """Worksheets in progress, one per officer and lead, until saved at the bank."""
+
+    def draft(self, officer_id: Segment, lead_id: Segment) -> str:
+        return _join("worksheets", "draft", officer_id, lead_id)
+
+
 UPDATE_GATE = UpdateGateKeys()
 UPDATES = StreamKeys(stream="bot:updates", dead="bot:updates:dead", group="handlers")
 SMS_INBOX = StreamKeys(stream="sms:inbound", dead="sms:inbound:dead", group="sms-handlers")
@@ -305,3 +313,4 @@ SMS = SmsKeys()
 REMINDERS = ReminderKeys()
 LATER = LaterKeys()
 DEMO = DemoKeys()
+WORKSHEETS = WorksheetKeys()

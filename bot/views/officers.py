@@ -22,6 +22,7 @@ from bot.domain.collection import BorrowerKind, CollectionStep, ProposedStep
 from bot.domain.plans import PLANS_BY_ID
 from bot.domain.team import OfficerStats
 from bot.i18n import day, moment, money
+from bot.views import worksheets
 from bot.views.calculator import plan_name
 from bot.views.text import sentences
 from integrations.bank.models import (
@@ -511,7 +512,7 @@ def card_keyboard(
                 [(LeadVerb.DETAILS, _("Details"))],
             ],
         )
-    return _card_rows(
+    claimed = _card_rows(
         lead.id,
         [
             [(LeadVerb.CALL, _("📞 Call")), (LeadVerb.VISIT, _("📅 Book visit"))],
@@ -519,6 +520,9 @@ def card_keyboard(
             [(LeadVerb.DETAILS, _("Details"))],
         ],
     )
+    case_rows = [worksheets.card_row(lead, viewer.officer_id)]
+    rows = [*claimed.inline_keyboard, *(row for row in case_rows if row)]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def _card_rows(lead_id: str, rows: list[list[tuple[LeadVerb, str]]]) -> InlineKeyboardMarkup:
