@@ -85,8 +85,11 @@ async def open_worksheet(
     services: Services,
 ) -> None:
     desk = await _desk(callback.from_user.id, state, locale, services)
-    if desk is None or not isinstance(callback.message, Message):
+    if desk is None:
         await callback.answer(not_staff_text(), show_alert=True)
+        return
+    if not isinstance(callback.message, Message):
+        await out_of_date(callback)
         return
     try:
         if callback_data.action is OpenVerb.FILL:
@@ -257,11 +260,11 @@ async def verdict_button(
     services: Services,
 ) -> None:
     desk = await _desk(callback.from_user.id, state, locale, services)
-    if desk is None or not isinstance(callback.message, Message):
+    if desk is None:
         await callback.answer(not_staff_text(), show_alert=True)
         return
     lead_id, version = callback_data.lead, callback_data.version
-    if callback_data.verdict is ReviewVerdict.DISSENT:
+    if callback_data.verdict is ReviewVerdict.DISSENT and isinstance(callback.message, Message):
         await leave_flow(state)
         await state.set_state(WorksheetForm.dissent_note)
         await state.update_data({DISSENT: {"lead": lead_id, "version": version}})

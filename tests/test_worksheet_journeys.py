@@ -6,9 +6,11 @@ confirm for them, and forged presses change nothing. In Chinese and English."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from aiogram.types import CallbackQuery, Message, Update
 
 from bot.background import Background
 from bot.demo.driver import ChatDriver, ChatUser
@@ -18,7 +20,15 @@ from integrations.bank.models import LeadSubmission, RepaymentMethod
 from integrations.bank.sandbox import SandboxBank, admin, seed
 from integrations.bank.worksheet_models import ReviewVerdict
 from integrations.sms.outbound import RecordingSmsSender
-from tests.test_officer_journeys import OFFICER_ZH, Desk, bind, deliver, forge, session_alerts
+from tests.test_officer_journeys import (
+    FORGED_UPDATE_IDS,
+    OFFICER_ZH,
+    Desk,
+    bind,
+    deliver,
+    forge,
+    session_alerts,
+)
 
 COLLEAGUE_ZH = ChatUser("colleague", 20004, "孙经理", "zh-hans", "+8613800000103")
 OFFICER_EN = replace(OFFICER_ZH, language_code="en")
@@ -194,13 +204,13 @@ async def test_the_presenter_cannot_confirm_and_forged_presses_change_nothing(
         WorksheetVerdict(lead=lead_id, version=1, verdict=ReviewVerdict.CONFIRMED).pack(),
     )
     assert session_alerts(driver)[-1] == "只有这条线索的协办客户经理（双人调查）才能审阅调查表。"
-    await forge(driver, COLLEAGUE_ZH, WorksheetOpen(action=OpenVerb.FILL, lead=lead_id).pack())
+    await forge_on(driver, COLLEAGUE_ZH, WorksheetOpen(action=OpenVerb.FILL, lead=lead_id).pack())
     assert session_alerts(driver)[-1] == "这条线索不归您处理。"
     await forge(driver, COLLEAGUE_ZH, WorksheetStep(action="save").pack())
     await forge(driver, OFFICER_ZH, "wv:LD000001:x:confirmed")
     assert session_alerts(driver)[-2:] == ["此按钮已失效。"] * 2
     await forge(driver, MERCHANT, WorksheetOpen(action=OpenVerb.REVIEW, lead=lead_id).pack())
-    assert "客户经理" in session_alerts(driver)[-1]
+    assert "for the bank's loan officers" in session_alerts(driver)[-1]  # an English app
     assert await reviews(bank, lead_id) == []
     assert len(await bank.list_worksheets(lead_id)) == 1  # fmt: skip
 
@@ -225,6 +235,19 @@ async def test_the_colleague_dissents_with_a_note_before_and_after_checking_in(
     assert f"您对线索 {lead_id} 调查表第 1 版的异议已记录。" in driver.last(COLLEAGUE_ZH).text
     latest = await bank.latest_worksheet(lead_id)
     assert [(r.verdict, r.note) for r in latest.reviews] == [("dissent", "库存比看到的少")]
+
+
+async def forge_on(driver: ChatDriver, user: ChatUser, data: str) -> None:
+    """A press made by hand, on the user's last message."""
+    shown = driver.last(user)
+    message = Message(
+        message_id=shown.message_id, date=datetime.now(UTC), chat=user.chat(), text=shown.text
+    )
+    query = CallbackQuery(
+        id="forged", from_user=user.as_telegram_user(), chat_instance=str(user.user_id),
+        message=message, data=data,
+    )  # fmt: skip
+    await driver.deliver(Update(update_id=next(FORGED_UPDATE_IDS), callback_query=query))
 
 
 def _card_id(driver: ChatDriver, user: ChatUser, lead_id: str) -> int:

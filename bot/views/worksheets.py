@@ -104,7 +104,7 @@ def prompt(key: str) -> str:
         "seasonality": _("This month against the rest of the year?"),
         "product_lines": _(
             "The main product lines, one a line: name, share of the sales, gross margin. "
-            "For example:\n蔬菜 60% 20%\n水果 40% 30%"
+            "For example:\nvegetables 60% 20%\nfruit 40% 30%"
         ),
         "rent": _("Rent a month?"),
         "wages": _("Wages a month?"),
@@ -155,10 +155,12 @@ def error_text(invalid: Invalid) -> str:
     if isinstance(invalid.cause, AmountError):
         return amount_error(invalid.cause)
     errors = {
-        "amount": _("Send an amount, for example 1500 or 1.5万."),
+        "amount": _("Send an amount, for example 1500 or 1.5k."),
         "days": _("Send a number of days from 0 to 31."),
         "days_add_up": _("Good and bad days come to more than the days worked. Send it again."),
-        "product_lines": _("Send each line as name, share and margin, for example: 蔬菜 60% 20%."),
+        "product_lines": _(
+            "Send each line as name, share and margin, for example: vegetables 60% 20%."
+        ),
         "loans": _("Send what is owed and the monthly payment as 10000/1000."),
     }
     return errors.get(invalid.code, _("Choose one of the buttons."))
