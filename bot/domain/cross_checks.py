@@ -6,8 +6,9 @@ least the tolerance (default 30%) of the larger; both figures are kept for the c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from typing import Any
 
 from bot.domain.worksheet import Figures, Worksheet
 
@@ -36,6 +37,29 @@ class Declared:
     household_spending: Decimal | None = None
     debt_payments: Decimal | None = None
     assets: tuple[str, ...] = ()
+
+
+def declared_in(details: dict[str, Any]) -> Declared:
+    """What the merchant declared, from a lead's details (the application's answers)."""
+    assets = details.get("assets")
+    return Declared(
+        daily_sales=_decimal(details.get("daily_sales")),
+        monthly_sales=_decimal(details.get("monthly_sales")),
+        monthly_costs=_decimal(details.get("monthly_costs")),
+        household_spending=_decimal(details.get("household_spending")),
+        debt_payments=_decimal(details.get("debt_payments")),
+        assets=tuple(str(item) for item in assets) if isinstance(assets, list | tuple) else (),
+    )
+
+
+def _decimal(raw: object) -> Decimal | None:
+    if raw is None:
+        return None
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
 
 
 @dataclass(frozen=True)

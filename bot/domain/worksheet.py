@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.domain.affordability import max_principal, repayment_budget
 from bot.domain.loan_terms import LoanTerms, ScheduleError
@@ -132,6 +133,14 @@ class Worksheet(_Frozen):
     costs: Costs
     household: Household
     balance: BalanceSheet
+
+
+def read_worksheet(body: dict[str, Any]) -> Worksheet | None:
+    """A saved version's body (the bank's JSON) as a worksheet; None when it does not read."""
+    try:
+        return Worksheet.model_validate(body)
+    except ValidationError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from decimal import Decimal
+from typing import TypeVar
 
-from pydantic import ValidationError
 from redis.asyncio import Redis
 
-from bot.domain.cross_checks import CrossChecks, Declared, cross_check
+from bot.domain.cross_checks import CrossChecks, cross_check, declared_in
 from bot.domain.forms.definition import Position
 from bot.domain.loan_terms import ScheduleError
 from bot.domain.plans import PLANS_BY_ID
-from bot.domain.worksheet import Figures, Proposal, Worksheet, figures
+from bot.domain.worksheet import Figures, Proposal, Worksheet, figures, read_worksheet
 from bot.domain.worksheet_form import WORKSHEET, WorksheetAnswers, WorksheetDraft, answers_of
 from bot.redis_keys import WORKSHEETS
 from bot.services.calculator import LoanCalculator
@@ -83,7 +82,7 @@ class WorksheetDesk:
         if raw is not None:
             return WorksheetDraft.model_validate_json(raw)
         latest = await self.latest(lead.id)
-        saved = _worksheet(latest.body) if latest is not None else None
+        saved = read_worksheet(latest.body) if latest is not None else None
         if saved is not None:
             return WorksheetDraft(lead_id=lead.id, answers=answers_of(saved), at=Position())
         filled = WORKSHEET.begin(WorksheetAnswers())
@@ -114,7 +113,7 @@ class WorksheetDesk:
 
     async def assess(self, lead: Lead, worksheet: Worksheet) -> Assessment:
         result = figures(worksheet, await self._proposal(lead), self.policy.installment_share)
-        checks = cross_check(worksheet, result, declared(lead.details), self.policy.tolerance)
+        checks = cross_check(worksheet, result, declared_in(lead.details), self.policy.tolerance)
         return Assessment(lead, worksheet, result, checks)
 
     async def latest_assessment(self, member: StaffMember, lead_id: str) -> Assessment | None:
@@ -123,7 +122,7 @@ class WorksheetDesk:
         if member.officer_id not in (lead.officer_id, lead.co_officer_id):
             raise refusal(member, lead_id, "review_worksheet")
         latest = await self.latest(lead_id)
-        worksheet = _worksheet(latest.body) if latest is not None else None
+        worksheet = read_worksheet(latest.body) if latest is not None else None
         if latest is None or worksheet is None:
             return None
         assessment = await self.assess(lead, worksheet)
@@ -181,36 +180,6 @@ class WorksheetDesk:
             if error.code in ("forbidden", "not_found"):
                 raise refusal(member, lead_id, "worksheet") from None
             raise DeskError.from_bank(error) from None
-
-
-def declared(details: dict[str, Any]) -> Declared:
-    """What the merchant declared, from the lead's details (the application's answers)."""
-    assets = details.get("assets")
-    return Declared(
-        daily_sales=_decimal(details.get("daily_sales")),
-        monthly_sales=_decimal(details.get("monthly_sales")),
-        monthly_costs=_decimal(details.get("monthly_costs")),
-        household_spending=_decimal(details.get("household_spending")),
-        debt_payments=_decimal(details.get("debt_payments")),
-        assets=tuple(str(item) for item in assets) if isinstance(assets, list | tuple) else (),
-    )
-
-
-def _decimal(raw: object) -> Decimal | None:
-    if raw is None:
-        return None
-    try:
-        value = Decimal(str(raw))
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
-
-
-def _worksheet(body: dict[str, Any]) -> Worksheet | None:
-    try:
-        return Worksheet.model_validate(body)
-    except ValidationError:
-        return None
 
 
 def _closed(lead: Lead) -> bool:

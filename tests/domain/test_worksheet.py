@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.affordability import repayment_budget
-from bot.domain.cross_checks import CheckCode, Declared, apart, cross_check
+from bot.domain.cross_checks import CheckCode, Declared, apart, cross_check, declared_in
+from bot.domain.forms.definition import Invalid
 from bot.domain.loan_terms import LoanTerms, RepaymentMethod
 from bot.domain.schedule import build_schedule
 from bot.domain.worksheet import (
@@ -26,7 +28,9 @@ from bot.domain.worksheet import (
     Worksheet,
     figures,
     gross_margin,
+    read_worksheet,
 )
+from bot.domain.worksheet_form import answers_of, product_lines, to_worksheet
 
 money = st.decimals(min_value=0, max_value=200_000, places=2, allow_nan=False)
 small = st.decimals(min_value=0, max_value=5_000, places=2, allow_nan=False)
@@ -190,3 +194,30 @@ def test_a_check_is_flagged_exactly_when_apart(
     assert sales_check.flagged == (
         abs(said - result.monthly_sales) >= tolerance * max(said, result.monthly_sales) > 0
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(worksheets)
+def test_a_saved_body_reads_back_and_refills_the_form(worksheet: Worksheet) -> None:
+    body = worksheet.model_dump(mode="json")
+    assert read_worksheet(body) == worksheet
+    assert to_worksheet(answers_of(worksheet)) == worksheet
+
+
+def test_the_committee_reads_what_the_merchant_declared_from_the_lead() -> None:
+    details = {"monthly_sales": "55000", "daily_sales": 1500, "assets": ["stock"], "x": "NaN"}
+    declared = declared_in({**details, "monthly_costs": "lots"})
+    assert declared == Declared(
+        daily_sales=Decimal(1500), monthly_sales=Decimal(55000), assets=("stock",)
+    )
+
+
+def test_product_lines_are_typed_one_a_line() -> None:
+    lines = product_lines("蔬菜 60% 20%\n水果 40 30", None)
+    assert [(line.name, line.share, line.margin) for line in lines] == [
+        ("蔬菜", Decimal("0.6"), Decimal("0.2")),
+        ("水果", Decimal("0.4"), Decimal("0.3")),
+    ]
+    for wrong in ("蔬菜", "蔬菜 160% 20%", "蔬菜 60% 120%", ""):
+        with pytest.raises(Invalid):
+            product_lines(wrong, None)
