@@ -8,9 +8,10 @@ from datetime import date
 from integrations.bank import models as m
 from integrations.bank.http_transport import HttpTransport
 from integrations.bank.http_transport import segment as _segment
+from integrations.bank.offer_http import HttpOffers
 
 
-class HttpBankAdapter(HttpTransport):
+class HttpBankAdapter(HttpOffers, HttpTransport):
     # --- reference data ----------------------------------------------------------------------
 
     async def list_products(self) -> list[m.LoanProduct]:

@@ -46,10 +46,11 @@ from integrations.bank.models import (
     TransferRequest,
     VisitBooking,
 )
+from integrations.bank.offer_protocol import OfferOperations
 
 
 @runtime_checkable
-class BankAdapter(Protocol):
+class BankAdapter(OfferOperations, Protocol):
     # --- reference data ---
     async def list_products(self) -> list[LoanProduct]: ...
 

@@ -34,6 +34,7 @@ PATH_EXAMPLES: dict[str, str | int] = {  # ids as the seeded sandbox has them
     "supervisor_id": "OF000001",
     "task_id": "TK000001",
     "challenge_id": "CH000001",
+    "offer_id": "OR000001",
     "chat_user_id": 10001,
 }
 
@@ -342,8 +343,17 @@ WORK_ROUTES = (
            body=m.PhoneQuery),
 )  # fmt: skip
 
+# The case parts' routes build on the helpers above.
+from integrations.bank.offer_routes import OFFER_ROUTES  # noqa: E402
+
 ROUTES: tuple[Route, ...] = (
-    REFERENCE_ROUTES + PEOPLE_ROUTES + ACCOUNT_ROUTES + PAYMENT_ROUTES + LEAD_ROUTES + WORK_ROUTES
+    REFERENCE_ROUTES
+    + PEOPLE_ROUTES
+    + ACCOUNT_ROUTES
+    + PAYMENT_ROUTES
+    + LEAD_ROUTES
+    + WORK_ROUTES
+    + OFFER_ROUTES
 )
 
 
