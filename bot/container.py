@@ -21,9 +21,11 @@ from bot.services.applications import ApplicationService
 from bot.services.calculator import LoanCalculator
 from bot.services.lead_outbox import LeadDelivery
 from bot.services.money_commands import MoneyCommandEngine
+from bot.services.offers import OfferService
 from bot.services.officers import OfficerServices
 from bot.services.preferences import LanguagePreferences
 from bot.services.reminders import ReminderService
+from bot.services.timeline import LeadTimeline
 from bot.views.application import ChatLeadMessenger
 from integrations.bank.protocol import BankAdapter
 
@@ -56,6 +58,8 @@ class Services:
     delivery: LeadDelivery
     lead_messenger: ChatLeadMessenger
     officers: OfficerServices
+    offers: OfferService
+    timeline: LeadTimeline
 
     @property
     def clock(self) -> Clock:

@@ -35,11 +35,13 @@ from bot.services.later import LaterMessages
 from bot.services.lead_outbox import LeadDelivery, LeadOutbox, consumer_name
 from bot.services.money_commands import MoneyCommandEngine
 from bot.services.money_store import MoneyCommandStore
+from bot.services.offers import OfferService
 from bot.services.officers import build_officer_services
 from bot.services.preferences import LanguagePreferences
 from bot.services.reference_data import ReferenceData
 from bot.services.reminders import ReminderService
 from bot.services.sender import DeadLetters, DeliveryRecord, SendRateLimiter
+from bot.services.timeline import LeadTimeline
 from bot.state import (
     ReplyNotDelivered,
     SnapshotRedisStorage,
@@ -58,8 +60,10 @@ from handlers import (
     errors,
     fallback,
     money_commands,
+    offers,
     officers,
     reminders,
+    timeline,
 )
 from integrations.bank.factory import build_bank_adapter
 from integrations.bank.protocol import BankAdapter
@@ -230,6 +234,8 @@ def build_services(
         delivery=delivery,
         lead_messenger=messenger,
         officers=officers,
+        offers=OfferService(outside.bank, redis),
+        timeline=LeadTimeline(outside.bank),
     )
 
 
@@ -315,6 +321,8 @@ def build_dispatcher(
         accounts.build_router(),
         reminders.build_router(),
         officers.build_router(),
+        offers.build_router(),
+        timeline.build_router(),
         *extra_routers,
         money_commands.build_router(),  # after every form: inside one, the text is its answer
         fallback.build_router(),

@@ -24,6 +24,7 @@ from bot.domain.team import OfficerStats
 from bot.i18n import day, moment, money
 from bot.views.calculator import plan_name
 from bot.views.text import sentences
+from bot.views.timeline_button import timeline_button
 from integrations.bank.models import (
     District,
     Industry,
@@ -489,7 +490,7 @@ def card_keyboard(
     and the builder's copies were most of the time it took."""
     lead = facts.lead
     if detailed:
-        return _card_rows(lead.id, [[(LeadVerb.BACK, _("« Back"))]])
+        return _with_timeline(lead.id, _card_rows(lead.id, [[(LeadVerb.BACK, _("« Back"))]]))
     if facts.closed:
         return None
     if viewer.supervisor_card:
@@ -511,13 +512,20 @@ def card_keyboard(
                 [(LeadVerb.DETAILS, _("Details"))],
             ],
         )
-    return _card_rows(
+    claimed = _card_rows(
         lead.id,
         [
             [(LeadVerb.CALL, _("📞 Call")), (LeadVerb.VISIT, _("📅 Book visit"))],
             [(LeadVerb.NOTE, _("📝 Add note")), (LeadVerb.STATUS, _("Status"))],
             [(LeadVerb.DETAILS, _("Details"))],
         ],
+    )
+    return _with_timeline(lead.id, claimed)
+
+
+def _with_timeline(lead_id: str, markup: InlineKeyboardMarkup) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[*markup.inline_keyboard, [timeline_button(lead_id)]]
     )
 
 

@@ -1,12 +1,15 @@
 """The credit committee's decisions as its branch writes them (committees, committee_cases,
-the lead's status), so that offer tests can start from an approved or declined case."""
+a vote, the lead's status with its history row and bank event), so that offer tests can
+start from an approved or declined case."""
 
 from __future__ import annotations
 
 import sqlite3
 
+from integrations.bank.models import LeadStatus, LeadStatusChanged
 from integrations.bank.sandbox.context import Context
 from integrations.bank.sandbox.db import next_id
+from integrations.bank.sandbox.events import emit
 from integrations.bank.sandbox.offers import open_offer
 
 COMMITTEE = "BRANCH"
@@ -40,6 +43,14 @@ def _case(
         (case_id, "OF000001", "approve" if status == "approved" else "decline", context.stamp),
     )
     connection.execute("UPDATE leads SET status = ? WHERE id = ?", (status, lead_id))
+    connection.execute(
+        "INSERT INTO lead_events (lead_id, at, kind, actor_id, status, officer_id, note)"
+        " VALUES (?, ?, 'status_changed', NULL, ?, ?, '')",
+        (lead_id, context.stamp, status, lead["officer_id"]),
+    )
+    row = connection.execute("SELECT co_officer_id FROM leads WHERE id = ?", (lead_id,)).fetchone()
+    emit(connection, context, LeadStatusChanged, lead_id=lead_id, status=LeadStatus(status),
+         officer_id=lead["officer_id"], co_officer_id=row["co_officer_id"], note="")  # fmt: skip
     return case_id
 
 
