@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
@@ -34,6 +35,7 @@ class OfferNotices:
         directory: CustomerDirectory,
         messenger: LeadMessenger,
         i18n: I18n,
+        zone: ZoneInfo,
         currency: str,
     ) -> None:
         self.offers = offers
@@ -42,6 +44,7 @@ class OfferNotices:
         self.directory = directory
         self.messenger = messenger
         self.i18n = i18n
+        self.zone = zone
         self.currency = currency
 
     async def on_event(self, event: Any, now: datetime) -> None:
@@ -63,11 +66,13 @@ class OfferNotices:
             await self._tell(
                 event.lead_id,
                 event.id,
-                lambda locale: views.offer_text(offer, self.currency, locale),
+                lambda locale: views.offer_text(offer, self.zone, self.currency, locale),
                 lambda: views.offer_keyboard(offer.id),
             )
         else:
-            await self._tell(event.lead_id, event.id, lambda locale: views.expired(offer, locale))
+            await self._tell(
+                event.lead_id, event.id, lambda locale: views.expired(offer, self.zone, locale)
+            )
 
     async def _tell(
         self,
@@ -103,5 +108,6 @@ def offer_notices(services: Services) -> OfferNotices:
         services.reminders.directory,
         services.lead_messenger,
         services.i18n,
+        services.settings.zone,
         services.settings.currency,
     )

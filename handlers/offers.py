@@ -14,6 +14,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.formatting import Pre, Text
 
+from bot.config import Settings
 from bot.container import Services
 from bot.filters import RouterEntry
 from bot.routing import FeatureRouter
@@ -50,9 +51,6 @@ async def offer_pressed(
     locale: str,
     services: Services,
 ) -> None:
-    message = callback.message
-    if not isinstance(message, Message):
-        return
     try:
         offer = await services.offers.own_offer(callback.from_user.id, callback_data.offer)
     except NotTheirOffer:
@@ -63,6 +61,9 @@ async def offer_pressed(
         await callback.answer(views.bank_unavailable(), show_alert=True)
         return
     await callback.answer()
+    message = callback.message
+    if not isinstance(message, Message):
+        return
     action = callback_data.action
     if action == "accept":
         await _ask_for_code(message, state, services, offer, locale)
@@ -108,7 +109,7 @@ async def _ask_for_code(
             views.code_sent(outcome.offer, outcome.challenge, now, currency, locale)
         )
     elif isinstance(outcome, OfferClosed):
-        await message.answer(views.closed(outcome.offer, locale))
+        await message.answer(views.closed(outcome.offer, services.settings.zone, locale))
     else:
         await message.answer(views.blocked(outcome.retry_after_seconds))
 
@@ -132,19 +133,19 @@ async def code_given(message: Message, state: FSMContext, locale: str, services:
         return
     if not isinstance(outcome, WrongCode):
         await leave_flow(state)
-    await message.answer(_accept_text(outcome, services.settings.currency, locale))
+    await message.answer(_accept_text(outcome, services.settings, locale))
 
 
-def _accept_text(outcome: AcceptOutcome, currency: str, locale: str) -> str:
+def _accept_text(outcome: AcceptOutcome, settings: Settings, locale: str) -> str:
     if isinstance(outcome, Accepted):
-        return views.accepted(outcome.offer, currency, locale)
+        return views.accepted(outcome.offer, settings.currency, locale)
     if isinstance(outcome, WrongCode):
         return views.wrong_code(outcome.attempts_left)
     if isinstance(outcome, Blocked):
         return views.blocked(outcome.retry_after_seconds)
     if isinstance(outcome, StaleCode):
         return views.stale_code()
-    return views.closed(outcome.offer, locale)
+    return views.closed(outcome.offer, settings.zone, locale)
 
 
 def build_router() -> Router:

@@ -59,9 +59,6 @@ async def timeline_command(
 async def timeline_pressed(
     callback: CallbackQuery, callback_data: TimelineButton, locale: str, services: Services
 ) -> None:
-    message = callback.message
-    if not isinstance(message, Message):
-        return
     shown = await _render(
         services, callback.from_user.id, callback_data.lead, callback_data.page, locale
     )
@@ -69,6 +66,9 @@ async def timeline_pressed(
         await callback.answer(shown.text, show_alert=True)
         return
     await callback.answer()
+    message = callback.message
+    if not isinstance(message, Message):
+        return
     if callback_data.edit:
         await message.edit_text(shown.text, reply_markup=shown.markup)
     else:

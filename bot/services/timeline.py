@@ -31,12 +31,6 @@ class TimelinePage:
     names: dict[str, str]  # officer id -> name, for the people on this page
 
 
-def may_see(member: StaffMember, lead: Lead) -> bool:
-    if member.officer_id in (lead.officer_id, lead.co_officer_id):
-        return True
-    return member.is_supervisor and member.territory_code == lead.territory_code
-
-
 class LeadTimeline:
     def __init__(self, bank: BankAdapter) -> None:
         self.bank = bank
@@ -44,7 +38,7 @@ class LeadTimeline:
     async def page(self, member: StaffMember, lead_id: str, page: int) -> TimelinePage:
         try:
             lead = await self.bank.get_lead(lead_id)
-            if not may_see(member, lead):
+            if not await self._may_see(member, lead):
                 raise NotOnLead()
             entries = await self.bank.list_lead_timeline(lead_id)
         except NotFound:
@@ -55,6 +49,20 @@ class LeadTimeline:
         page = min(page, pages - 1)
         shown = entries[page * PAGE_ENTRIES : (page + 1) * PAGE_ENTRIES]
         return TimelinePage(lead_id, shown, page, pages, await self._names(shown))
+
+    async def _may_see(self, member: StaffMember, lead: Lead) -> bool:
+        """The officers on the lead, and the supervisor of its territory or of its officers."""
+        on_lead = [officer for officer in (lead.officer_id, lead.co_officer_id) if officer]
+        if member.officer_id in on_lead:
+            return True
+        if not member.is_supervisor:
+            return False
+        if member.territory_code == lead.territory_code:
+            return True
+        for officer_id in on_lead:
+            if (await self.bank.get_officer(officer_id)).supervisor_id == member.officer_id:
+                return True
+        return False
 
     async def _names(self, entries: list[TimelineEntry]) -> dict[str, str]:
         names = {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -57,7 +58,7 @@ def payout_account(offer: Offer) -> str:
     return offer.masked_account or _("a new current account the bank opens in your name")
 
 
-def offer_text(offer: Offer, currency: str, locale: str) -> str:
+def offer_text(offer: Offer, zone: ZoneInfo, currency: str, locale: str) -> str:
     cash = money(offer.amount, currency, locale)
     lines = [
         _("🎉 The loan committee approved your loan. Here is the bank's offer {reference}:").format(
@@ -77,14 +78,16 @@ def offer_text(offer: Offer, currency: str, locale: str) -> str:
         lines.append(
             labelled(
                 _("Guarantor ({who})").format(who=_guarantor(offer.guarantor)),
-                _("answers for the whole repayment, {total}, if you cannot pay").format(
-                    total=money(total, currency, locale)
+                _("answers for the whole repayment, {amount}, if you cannot pay").format(
+                    amount=money(total, currency, locale)
                 ),
             )
         )
     lines.append(
         sentences(
-            _("The offer is valid until {moment}.").format(moment=moment(offer.expires_at, locale)),
+            _("The offer is valid until {moment}.").format(
+                moment=moment(offer.expires_at.astimezone(zone), locale)
+            ),
             _("See the full schedule below; «Accept» asks for a code the bank texts you."),
         )
     )
@@ -221,21 +224,21 @@ def accepted(offer: Offer, currency: str, locale: str) -> str:
     )  # fmt: skip
 
 
-def closed(offer: Offer, locale: str) -> str:
+def closed(offer: Offer, zone: ZoneInfo, locale: str) -> str:
     if offer.status is OfferStatus.ACCEPTED:
         return _("You have already accepted offer {reference}.").format(reference=offer.id)
     if offer.status is OfferStatus.EXPIRED:
-        return expired(offer, locale)
+        return expired(offer, zone, locale)
     return _("Offer {reference} was withdrawn by the bank. Your loan officer will explain.").format(
         reference=offer.id
     )
 
 
-def expired(offer: Offer, locale: str) -> str:
+def expired(offer: Offer, zone: ZoneInfo, locale: str) -> str:
     return _(
         "⌛ The bank's offer {reference} expired on {moment} and can no longer be accepted. "
         "If you still need the loan, ask your loan officer about a new offer."
-    ).format(reference=offer.id, moment=moment(offer.expires_at, locale))
+    ).format(reference=offer.id, moment=moment(offer.expires_at.astimezone(zone), locale))
 
 
 def not_their_offer() -> str:
