@@ -61,7 +61,7 @@ class OfferNotices:
                 await self.messenger.lead_changed(recipient, event, None)
 
     async def _offer_news(self, event: OfferOpened | OfferExpired) -> None:
-        offer = await self.offers.bank.get_offer(event.offer_id)
+        offer = await self.offers.offer(event.offer_id)
         if isinstance(event, OfferOpened):
             await self._tell(
                 event.lead_id,

@@ -79,6 +79,10 @@ class OfferService:
         raw = await self.redis.get(LEADS.owner(lead_id))
         return Recipient(**json.loads(raw)) if raw is not None else None
 
+    async def offer(self, offer_id: str) -> Offer:
+        """The offer as the bank has it now (for news of it, not for a user's press)."""
+        return await self.bank.get_offer(offer_id)
+
     async def own_offer(self, user_id: int, offer_id: str) -> Offer:
         try:
             offer = await self.bank.get_offer(offer_id)
