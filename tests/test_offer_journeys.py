@@ -14,7 +14,7 @@ import pytest
 from aiogram.methods import SendDocument, SendPhoto
 from aiogram.types import CallbackQuery, Update
 from test_application_journeys import BEN, CHEN, answer_all, reference_of, start_application
-from test_officer_journeys import OFFICER_ZH, SUPERVISOR_ZH, bind
+from test_officer_journeys import OFFICER_EN, OFFICER_ZH, SUPERVISOR_ZH, bind
 
 from bot.background import Background
 from bot.demo.driver import ChatDriver, ChatUser
@@ -295,3 +295,30 @@ async def test_the_officer_and_the_supervisor_page_through_the_timeline(
     assert "收到申请" in driver.last(SUPERVISOR_ZH).text
     await driver.send(CHEN, f"/timeline {lead_id}")
     assert "收到申请" not in driver.last(CHEN).text
+
+
+async def test_the_timeline_in_english_after_the_offer_is_accepted(
+    driver: ChatDriver,
+    bank: BankAdapter,
+    background: Background,
+    app: App,
+    sms: RecordingSmsSender,
+) -> None:
+    await bind(driver, sms, OFFICER_EN, seed.OFFICER_STAFF_CODE)
+    offer_id = await approved(driver, bank, background, app, BEN)
+    await driver.press(BEN, "✅")
+    await driver.send(BEN, code_in(sms, BEN.phone))
+    lead_id = (await bank.get_offer(offer_id)).lead_id
+
+    await driver.send(OFFICER_EN, f"/timeline {lead_id}")
+
+    shown = driver.last(OFFICER_EN).text
+    for words in (
+        "page 1 of 1",
+        "application received",
+        "voted to approve",
+        "offer made: CN¥50,000.00 over 12 months (accepted)",
+        "the merchant: offer accepted with the SMS code",
+        "loan paid out",
+    ):
+        assert words in shown, words
