@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.factory import Services, build_bot, build_delivery, open_process
 from bot.local_session import LocalSession
 from bot.money_notices import build_in_doubt_resolver
+from bot.offer_notices import offer_notices
 from bot.pipeline.delivery import OutboundDelivery
 from bot.pipeline.health_server import serve_health
 from bot.runtime import stop_on_signals, tune_garbage_collector
@@ -65,6 +66,7 @@ class Background:
         self.feed = BankFeedReader(services.redis, services.outside.bank, services.clock)
         self.feed.subscribe("notices", notices)
         self.feed.subscribe("officers", services.officers.feed)
+        self.feed.subscribe("offers", offer_notices(services))
         self.money = build_in_doubt_resolver(
             services.money_commands, services.outbox, services.i18n, services.settings
         )

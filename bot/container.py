@@ -21,9 +21,11 @@ from bot.services.applications import ApplicationService
 from bot.services.calculator import LoanCalculator
 from bot.services.lead_outbox import LeadDelivery
 from bot.services.money_commands import MoneyCommandEngine
+from bot.services.offers import OfferService
 from bot.services.officers import OfficerServices
 from bot.services.preferences import LanguagePreferences
 from bot.services.reminders import ReminderService
+from bot.services.timeline import LeadTimeline
 from bot.services.worksheets import WorksheetDesk
 from bot.views.application import ChatLeadMessenger
 from integrations.bank.protocol import BankAdapter
@@ -58,6 +60,8 @@ class Services:
     lead_messenger: ChatLeadMessenger
     officers: OfficerServices
     worksheets: WorksheetDesk
+    offers: OfferService
+    timeline: LeadTimeline
 
     @property
     def clock(self) -> Clock:

@@ -35,11 +35,13 @@ from bot.services.later import LaterMessages
 from bot.services.lead_outbox import LeadDelivery, LeadOutbox, consumer_name
 from bot.services.money_commands import MoneyCommandEngine
 from bot.services.money_store import MoneyCommandStore
+from bot.services.offers import OfferService
 from bot.services.officers import build_officer_services
 from bot.services.preferences import LanguagePreferences
 from bot.services.reference_data import ReferenceData
 from bot.services.reminders import ReminderService
 from bot.services.sender import DeadLetters, DeliveryRecord, SendRateLimiter
+from bot.services.timeline import LeadTimeline
 from bot.services.worksheets import WorksheetDesk, WorksheetPolicy
 from bot.state import (
     ReplyNotDelivered,
@@ -59,8 +61,10 @@ from handlers import (
     errors,
     fallback,
     money_commands,
+    offers,
     officers,
     reminders,
+    timeline,
     worksheets,
 )
 from integrations.bank.factory import build_bank_adapter
@@ -236,6 +240,8 @@ def build_services(
             outside.bank, redis, calculator,
             WorksheetPolicy(settings.worksheet_installment_share, settings.cross_check_tolerance),
         ),
+        offers=OfferService(outside.bank, redis),
+        timeline=LeadTimeline(outside.bank),
     )  # fmt: skip
 
 
@@ -322,6 +328,8 @@ def build_dispatcher(
         reminders.build_router(),
         officers.build_router(),
         worksheets.build_router(),
+        offers.build_router(),
+        timeline.build_router(),
         *extra_routers,
         money_commands.build_router(),  # after every form: inside one, the text is its answer
         fallback.build_router(),

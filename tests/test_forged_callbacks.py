@@ -37,6 +37,7 @@ FUZZED_PREFIXES = (
     *("ol", "ot", "ok", "oq", "ou", "oo", "od"),  # officers' buttons
     *("mc", "pp", "ra"),  # money commands' and repayments' buttons
     *("wf", "wk", "wv"),  # the worksheet's buttons
+    *("of", "tl"),  # the merchant's offer, a lead's timeline
 )
 EXAMPLES = int(os.environ.get("BOT_FUZZ_EXAMPLES", "150"))
 

@@ -33,6 +33,7 @@ from bot.redis_keys import BANK_FEED
 from bot.supervision import Backoff, Heartbeats, supervise
 from integrations.bank.errors import BankError
 from integrations.bank.models import BankEvent, LeadStatusChanged
+from integrations.bank.offer_models import OfferExpired, OfferOpened
 from integrations.bank.protocol import BankAdapter
 
 log = logging.getLogger(__name__)
@@ -257,7 +258,7 @@ class BankFeedReader:
 
 def _subject(event: BankEvent) -> str:
     """What the event is about: a lead, else a customer."""
-    if isinstance(event, LeadStatusChanged):
+    if isinstance(event, LeadStatusChanged | OfferOpened | OfferExpired):
         return f"lead:{event.lead_id}"
     return f"customer:{event.customer_id}"
 

@@ -467,10 +467,7 @@ def lead_status(
         LeadStatus.VISIT_BOOKED: _("📅 {officer} booked a visit to your business ({reference})."),
         LeadStatus.COMMITTEE: _("🗂 Your application {reference} is with the loan committee."),
         LeadStatus.APPROVED: _("🎉 Your loan {reference} is approved."),
-        LeadStatus.DECLINED: _(
-            "Your application {reference} was declined this time. {officer} can tell you why."
-        ),
-    }
+    }  # a decline is told with its reason by `OfferNotices`
     template = texts.get(event.status)
     if template is None:
         return None

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Sequence
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 from bot.domain.schedule import Schedule
 
@@ -44,15 +47,32 @@ def prepare_chart_fonts() -> str | None:
     return family
 
 
+class ChartRow(Protocol):
+    """An installment as the chart needs it (the calculator's, or a bank offer's)."""
+
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def principal(self) -> Decimal: ...
+
+    @property
+    def interest(self) -> Decimal: ...
+
+
 def schedule_chart(schedule: Schedule, labels: tuple[str, str, str]) -> bytes:
     """A PNG of principal and interest stacked per installment (CPU work: run it in a thread)."""
+    return installments_chart(schedule.installments, labels)
+
+
+def installments_chart(rows: Sequence[ChartRow], labels: tuple[str, str, str]) -> bytes:
     prepare_chart_fonts()  # a no-op after start-up
     from matplotlib.figure import Figure
 
     principal_label, interest_label, title = labels
-    numbers = [row.number for row in schedule.installments]
-    principal = [float(row.principal) for row in schedule.installments]
-    interest = [float(row.interest) for row in schedule.installments]
+    numbers = [row.number for row in rows]
+    principal = [float(row.principal) for row in rows]
+    interest = [float(row.interest) for row in rows]
     figure = Figure(figsize=(8, 4.5), dpi=100)
     axes = figure.subplots()
     axes.bar(numbers, principal, label=principal_label, color="#2f6fb0")

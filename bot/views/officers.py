@@ -25,6 +25,7 @@ from bot.i18n import day, moment, money
 from bot.views import worksheets
 from bot.views.calculator import plan_name
 from bot.views.text import sentences
+from bot.views.timeline_button import timeline_button
 from integrations.bank.models import (
     District,
     Industry,
@@ -490,7 +491,7 @@ def card_keyboard(
     and the builder's copies were most of the time it took."""
     lead = facts.lead
     if detailed:
-        return _card_rows(lead.id, [[(LeadVerb.BACK, _("« Back"))]])
+        return _with_timeline(lead.id, _card_rows(lead.id, [[(LeadVerb.BACK, _("« Back"))]]))
     if facts.closed:
         return None
     if viewer.supervisor_card:
@@ -520,9 +521,15 @@ def card_keyboard(
             [(LeadVerb.DETAILS, _("Details"))],
         ],
     )
-    case_rows = [worksheets.card_row(lead, viewer.officer_id)]
+    case_rows = [worksheets.card_row(lead, viewer.officer_id), [timeline_button(lead.id)]]
     rows = [*claimed.inline_keyboard, *(row for row in case_rows if row)]
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _with_timeline(lead_id: str, markup: InlineKeyboardMarkup) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[*markup.inline_keyboard, [timeline_button(lead_id)]]
+    )
 
 
 def _card_rows(lead_id: str, rows: list[list[tuple[LeadVerb, str]]]) -> InlineKeyboardMarkup:

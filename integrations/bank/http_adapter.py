@@ -8,10 +8,11 @@ from datetime import date
 from integrations.bank import models as m
 from integrations.bank.http_transport import HttpTransport
 from integrations.bank.http_transport import segment as _segment
+from integrations.bank.offer_http import HttpOffers
 from integrations.bank.worksheet_http import HttpWorksheets
 
 
-class HttpBankAdapter(HttpWorksheets, HttpTransport):
+class HttpBankAdapter(HttpWorksheets, HttpOffers, HttpTransport):
     # --- reference data ----------------------------------------------------------------------
 
     async def list_products(self) -> list[m.LoanProduct]:

@@ -799,8 +799,16 @@ class LoanOverdue(Model):
     classification: LoanClassification
 
 
+from integrations.bank.offer_models import OfferExpired, OfferOpened  # noqa: E402
+
 BankEvent = Annotated[
-    PaymentPosted | LoanDisbursed | LeadStatusChanged | LoanDue | LoanOverdue,
+    PaymentPosted
+    | LoanDisbursed
+    | LeadStatusChanged
+    | LoanDue
+    | LoanOverdue
+    | OfferOpened
+    | OfferExpired,
     Field(discriminator="type"),
 ]
 

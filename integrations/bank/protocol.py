@@ -46,11 +46,12 @@ from integrations.bank.models import (
     TransferRequest,
     VisitBooking,
 )
+from integrations.bank.offer_protocol import OfferOperations
 from integrations.bank.worksheet_protocol import WorksheetOperations
 
 
 @runtime_checkable
-class BankAdapter(WorksheetOperations, Protocol):
+class BankAdapter(WorksheetOperations, OfferOperations, Protocol):
     # --- reference data ---
     async def list_products(self) -> list[LoanProduct]: ...
 

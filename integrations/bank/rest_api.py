@@ -34,6 +34,7 @@ PATH_EXAMPLES: dict[str, str | int] = {  # ids as the seeded sandbox has them
     "supervisor_id": "OF000001",
     "task_id": "TK000001",
     "challenge_id": "CH000001",
+    "offer_id": "OR000001",
     "chat_user_id": 10001,
 }
 
@@ -343,6 +344,8 @@ WORK_ROUTES = (
 )  # fmt: skip
 
 # The case parts declare their routes with `_route` above, so they are imported here.
+# The case parts' routes build on the helpers above.
+from integrations.bank.offer_routes import OFFER_ROUTES  # noqa: E402
 from integrations.bank.worksheet_routes import WORKSHEET_ROUTES  # noqa: E402
 
 ROUTES: tuple[Route, ...] = (
@@ -353,6 +356,7 @@ ROUTES: tuple[Route, ...] = (
     + LEAD_ROUTES
     + WORK_ROUTES
     + WORKSHEET_ROUTES
+    + OFFER_ROUTES
 )
 
 

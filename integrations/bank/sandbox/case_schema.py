@@ -87,6 +87,7 @@ CREATE TABLE IF NOT EXISTS offers (
     amount_fen INTEGER NOT NULL, term_months INTEGER NOT NULL, method TEXT NOT NULL,
     annual_rate TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL,
     status TEXT NOT NULL,                        -- open | accepted | expired | withdrawn
-    accepted_at TEXT, challenge_id TEXT, loan_id TEXT);
+    accepted_at TEXT, challenge_id TEXT, loan_id TEXT,
+    accepted_binding TEXT);                      -- what the accepting code was bound to
 CREATE INDEX IF NOT EXISTS offers_by_lead ON offers (lead_id);
 """

@@ -68,6 +68,8 @@ from integrations.bank.sandbox import (
 from integrations.bank.sandbox.base import SandboxCore
 from integrations.bank.sandbox.context import Context
 from integrations.bank.sandbox.idempotency import canonical_request, run_once
+from integrations.bank.sandbox.offers import sweep_offers
+from integrations.bank.sandbox.offers_api import SandboxOffers
 from integrations.bank.sandbox.worksheets_api import SandboxWorksheets
 
 T = TypeVar("T")
@@ -75,7 +77,7 @@ RequestT = TypeVar("RequestT", bound=BaseModel)
 ResponseT = TypeVar("ResponseT", bound=BaseModel)
 
 
-class SandboxBank(SandboxWorksheets, SandboxCore):
+class SandboxBank(SandboxWorksheets, SandboxOffers, SandboxCore):
     # --- reference data ---
     async def list_products(self) -> list[LoanProduct]:
         return await self._run_plain(reference.list_products)
@@ -336,4 +338,5 @@ def _swept_events(
     connection: sqlite3.Connection, context: Context, after: str | None, limit: int
 ) -> EventPage:
     loans.sweep(connection, context)
+    sweep_offers(connection, context)
     return events.list_events(connection, after, limit)
