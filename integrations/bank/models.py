@@ -555,6 +555,10 @@ class LeadEventKind(StrEnum):
     NOTE = "note"
     VISIT_BOOKED = "visit_booked"
     DISBURSED = "disbursed"
+    CHECKED_IN = "checked_in"
+    EVIDENCE_ADDED = "evidence_added"
+    SAME_FILE = "same_file"  # the same evidence file on another lead (a red flag)
+    CHECKLIST_TICKED = "checklist_ticked"
 
 
 class LeadEvent(Model):

@@ -342,8 +342,16 @@ WORK_ROUTES = (
            body=m.PhoneQuery),
 )  # fmt: skip
 
+from integrations.bank.fieldwork_routes import FIELDWORK_ROUTES  # noqa: E402 (uses _route)
+
 ROUTES: tuple[Route, ...] = (
-    REFERENCE_ROUTES + PEOPLE_ROUTES + ACCOUNT_ROUTES + PAYMENT_ROUTES + LEAD_ROUTES + WORK_ROUTES
+    REFERENCE_ROUTES
+    + PEOPLE_ROUTES
+    + ACCOUNT_ROUTES
+    + PAYMENT_ROUTES
+    + LEAD_ROUTES
+    + WORK_ROUTES
+    + FIELDWORK_ROUTES
 )
 
 

@@ -67,6 +67,7 @@ from integrations.bank.sandbox import (
 )
 from integrations.bank.sandbox.base import SandboxCore
 from integrations.bank.sandbox.context import Context
+from integrations.bank.sandbox.fieldwork_api import SandboxFieldwork
 from integrations.bank.sandbox.idempotency import canonical_request, run_once
 
 T = TypeVar("T")
@@ -74,7 +75,7 @@ RequestT = TypeVar("RequestT", bound=BaseModel)
 ResponseT = TypeVar("ResponseT", bound=BaseModel)
 
 
-class SandboxBank(SandboxCore):
+class SandboxBank(SandboxFieldwork, SandboxCore):
     # --- reference data ---
     async def list_products(self) -> list[LoanProduct]:
         return await self._run_plain(reference.list_products)
