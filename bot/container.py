@@ -24,6 +24,7 @@ from bot.services.money_commands import MoneyCommandEngine
 from bot.services.officers import OfficerServices
 from bot.services.preferences import LanguagePreferences
 from bot.services.reminders import ReminderService
+from bot.services.visits import VisitDesk
 from bot.views.application import ChatLeadMessenger
 from integrations.bank.protocol import BankAdapter
 
@@ -56,6 +57,7 @@ class Services:
     delivery: LeadDelivery
     lead_messenger: ChatLeadMessenger
     officers: OfficerServices
+    visits: VisitDesk
 
     @property
     def clock(self) -> Clock:

@@ -40,6 +40,7 @@ from bot.services.preferences import LanguagePreferences
 from bot.services.reference_data import ReferenceData
 from bot.services.reminders import ReminderService
 from bot.services.sender import DeadLetters, DeliveryRecord, SendRateLimiter
+from bot.services.visits import VisitDesk
 from bot.state import (
     ReplyNotDelivered,
     SnapshotRedisStorage,
@@ -50,6 +51,7 @@ from bot.telemetry import Metrics, MetricsMiddleware, WorkerMetrics
 from bot.views.application import ChatLeadMessenger
 from bot.views.chart import prepare_chart_fonts
 from bot.views.later import LaterTexts
+from bot.views.visits import same_file_alert
 from handlers import (
     accounts,
     application,
@@ -60,6 +62,7 @@ from handlers import (
     money_commands,
     officers,
     reminders,
+    visits,
 )
 from integrations.bank.factory import build_bank_adapter
 from integrations.bank.protocol import BankAdapter
@@ -230,6 +233,9 @@ def build_services(
         delivery=delivery,
         lead_messenger=messenger,
         officers=officers,
+        visits=VisitDesk(
+            outside.bank, officers.actions, officers.directory, outbox, i18n, same_file_alert
+        ),
     )
 
 
@@ -315,6 +321,7 @@ def build_dispatcher(
         accounts.build_router(),
         reminders.build_router(),
         officers.build_router(),
+        visits.build_router(),
         *extra_routers,
         money_commands.build_router(),  # after every form: inside one, the text is its answer
         fallback.build_router(),

@@ -24,6 +24,7 @@ from bot.domain.team import OfficerStats
 from bot.i18n import day, moment, money
 from bot.views.calculator import plan_name
 from bot.views.text import sentences
+from bot.views.visits import card_row as visit_buttons
 from integrations.bank.models import (
     District,
     Industry,
@@ -518,12 +519,18 @@ def card_keyboard(
             [(LeadVerb.NOTE, _("📝 Add note")), (LeadVerb.STATUS, _("Status"))],
             [(LeadVerb.DETAILS, _("Details"))],
         ],
+        extra=[visit_buttons(lead.id, lead.visit_at is not None)],
     )
 
 
-def _card_rows(lead_id: str, rows: list[list[tuple[LeadVerb, str]]]) -> InlineKeyboardMarkup:
+def _card_rows(
+    lead_id: str,
+    rows: list[list[tuple[LeadVerb, str]]],
+    extra: list[list[InlineKeyboardButton]] | None = None,
+) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[[_button(text, lead_id, verb) for verb, text in row] for row in rows]
+        + (extra or [])
     )
 
 

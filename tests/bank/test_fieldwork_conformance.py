@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from bot.domain.fieldwork import CHECKLIST, ExifVerdict, Point
+from bot.local_session import compressed_photo
 from integrations.bank.errors import (
     DocumentRefused,
     Forbidden,
@@ -34,7 +35,7 @@ from integrations.bank.models import (
 )
 from integrations.bank.sandbox.fieldwork import MICRO_REQUIRED_ITEMS
 from integrations.bank.sandbox.seed import NEWCOMER_PHONE
-from tests.support.photos import photo, without_exif
+from tests.support.photos import photo
 
 from .support import BankWorld
 from .test_conformance import new_key
@@ -177,7 +178,7 @@ async def test_exif_verdicts_no_exif_far_and_stale(bank: BankWorld) -> None:
     zone = bank.sandbox.config.zone
     now = bank.clock.now.astimezone(zone)
     cases = {
-        ExifVerdict.NO_EXIF: without_exif(photo(taken_at=now, place=JINNIU, shade=1)),
+        ExifVerdict.NO_EXIF: compressed_photo(photo(taken_at=now, place=JINNIU, shade=1)),
         ExifVerdict.FAR: photo(taken_at=now, place=shifted(JINNIU, 3000), shade=2),
         ExifVerdict.STALE: photo(taken_at=now - timedelta(days=40), place=JINNIU, shade=3),
     }

@@ -31,14 +31,6 @@ def photo(*, taken_at: datetime | None = None, place: Point | None = None, shade
     return out.getvalue()
 
 
-def without_exif(data: bytes) -> bytes:
-    """What Telegram makes of a photo sent compressed: re-encoded, the EXIF gone."""
-    with Image.open(io.BytesIO(data)) as image:
-        out = io.BytesIO()
-        image.convert("RGB").save(out, "JPEG", quality=80)
-    return out.getvalue()
-
-
 def _dms(value: float) -> tuple[IFDRational, IFDRational, IFDRational]:
     degrees = int(value)
     minutes = int((value - degrees) * 60)
