@@ -83,14 +83,15 @@ class Press:
     locale: str
 
     async def show(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-        """Edit the pressed message in place."""
+        """Edit the pressed message in place (a message too old to edit: a new one)."""
         if isinstance(self.callback.message, Message):
             await self.callback.message.edit_text(text, reply_markup=markup)
-        await self.callback.answer()
+            await self.callback.answer()
+        else:
+            await self.send(text, markup)
 
     async def send(self, text: str, markup: Any = None) -> None:
-        if isinstance(self.callback.message, Message):
-            await self.callback.message.answer(text, reply_markup=markup)
+        await self.bot.send_message(self.callback.from_user.id, text, reply_markup=markup)
         await self.callback.answer()
 
 

@@ -22,7 +22,7 @@ from pydantic import Field
 
 from bot.domain.fieldwork import ChecklistGroup, ExifVerdict
 from bot.i18n import moment
-from bot.views.text import labelled
+from bot.views.text import labelled, sentences
 from integrations.bank.fieldwork_models import CheckIn, Checklist, ChecklistEntry, Document
 from integrations.bank.fieldwork_models import DocumentKind as Kind
 
@@ -180,10 +180,8 @@ def evidence_keyboard(lead_id: str) -> InlineKeyboardMarkup:
 
 
 def document_line(document: Document, locale: str) -> str:
-    parts = [kind_label(document.kind), verdict_text(document, locale)]
-    if document.same_file:
-        parts.append(same_file_text(document))
-    return labelled(parts[0], " ".join(parts[1:]))
+    flags = same_file_text(document) if document.same_file else ""
+    return labelled(kind_label(document.kind), sentences(verdict_text(document, locale), flags))
 
 
 def verdict_text(document: Document, locale: str) -> str:
@@ -217,16 +215,20 @@ def kind_keyboard(lead_id: str, file_key: str) -> InlineKeyboardMarkup:
 
 
 def saved(document: Document, zone: ZoneInfo, locale: str) -> str:
-    text = _("Saved on lead {lead} as {kind}.").format(
-        lead=document.lead_id, kind=kind_label(document.kind)
+    camera = (
+        _("Camera time {time}.").format(time=moment(document.taken_at.astimezone(zone), locale))
+        if document.taken_at is not None
+        else ""
     )
-    if document.taken_at is not None:
-        text += " " + _("Camera time {time}.").format(
-            time=moment(document.taken_at.astimezone(zone), locale)
-        )
-    text += " " + verdict_text(document, locale)
+    text = sentences(
+        _("Saved on lead {lead} as {kind}.").format(
+            lead=document.lead_id, kind=kind_label(document.kind)
+        ),
+        camera,
+        verdict_text(document, locale),
+    )
     if document.same_file:
-        text += "\n" + same_file_text(document) + " " + _("Its officers are told.")
+        text += "\n" + sentences(same_file_text(document), _("Its officers are told."))
     return text
 
 
