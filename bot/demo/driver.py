@@ -150,6 +150,16 @@ class ChatDriver:
             return
         raise DriverError(f"no button matching {label!r} for {user.name}")
 
+    async def press_ending(self, user: ChatUser, ending: str) -> None:
+        """Press the button of the latest message with buttons whose data ends so (a choice
+        named by its code, whatever the user's language)."""
+        shown = self.session.chat(user.user_id).last_with_buttons()
+        buttons = shown.flat_buttons() if shown else []
+        button = next((b for b in buttons if (b.callback_data or "").endswith(ending)), None)
+        if shown is None or button is None:
+            raise DriverError(f"no button for {ending.lstrip('-')!r} for {user.name}")
+        await self._press_inline(user, shown, button)
+
     async def _press_on(self, user: ChatUser, label: str, message_id: int) -> None:
         shown = self.session.chat(user.user_id).messages.get(message_id)
         if shown is None:

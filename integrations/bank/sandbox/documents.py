@@ -26,8 +26,8 @@ from integrations.bank.models import LeadEventKind
 from integrations.bank.sandbox.context import Context, iso, parse_time
 from integrations.bank.sandbox.db import fetch_one, next_id
 from integrations.bank.sandbox.exif import content_type, read_exif
-from integrations.bank.sandbox.fieldwork import business_place
-from integrations.bank.sandbox.leads import _log, _require_claimed_by_team, lead_row
+from integrations.bank.sandbox.fieldwork import business_place, record
+from integrations.bank.sandbox.leads import _require_claimed_by_team, lead_row
 
 DOCUMENTS_DIR = "documents"
 EXTENSIONS = {
@@ -79,13 +79,13 @@ def upload_document(
             distance_m(facts.place, place) if facts.place else None,
         ),
     )  # fmt: skip
-    _log(connection, context, lead_id, LeadEventKind.EVIDENCE_ADDED, upload.officer_id,
+    record(connection, context, lead_id, LeadEventKind.EVIDENCE_ADDED, upload.officer_id,
          f"{document_id} {upload.kind} {verdict}")  # fmt: skip
     document = _document(connection, _row(connection, document_id))
     for other in document.same_file:
         note = f"{document_id} = {other.lead_id}/{other.document_id}"
-        _log(connection, context, lead_id, LeadEventKind.SAME_FILE, upload.officer_id, note)
-        _log(connection, context, other.lead_id, LeadEventKind.SAME_FILE, upload.officer_id,
+        record(connection, context, lead_id, LeadEventKind.SAME_FILE, upload.officer_id, note)
+        record(connection, context, other.lead_id, LeadEventKind.SAME_FILE, upload.officer_id,
              f"{other.document_id} = {lead_id}/{document_id}")  # fmt: skip
     return document
 

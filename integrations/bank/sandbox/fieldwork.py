@@ -26,6 +26,24 @@ from integrations.bank.sandbox.leads import _log, _require_claimed_by_team, lead
 NOT_YET_VISITED = (LeadStatus.CLAIMED, LeadStatus.CONTACTED, LeadStatus.VISIT_BOOKED)
 
 
+def record(
+    connection: sqlite3.Connection,
+    context: Context,
+    lead_id: str,
+    kind: LeadEventKind,
+    actor_id: str,
+    note: str,
+) -> None:
+    """A lead event that changes no status: in the lead's history, not on the bank's feed
+    (the feed's lead news tells the merchant about their lead)."""
+    lead = lead_row(connection, lead_id)
+    connection.execute(
+        "INSERT INTO lead_events (lead_id, at, kind, actor_id, status, officer_id, note)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (lead_id, context.stamp, kind, actor_id, lead["status"], lead["officer_id"], note),
+    )
+
+
 def business_place(connection: sqlite3.Connection, lead: sqlite3.Row) -> tuple[Point, str]:
     """Where the business is: the location the merchant shared when applying, else the
     centre of the lead's district."""
@@ -67,12 +85,14 @@ def check_in(
             int(distance <= limit), reason if distance > limit else "",
         ),
     )  # fmt: skip
+    note = f"{distance} m" + (f": {reason}" if distance > limit else "")
     if lead["status"] in NOT_YET_VISITED:
         connection.execute(
             "UPDATE leads SET status = ? WHERE id = ?", (LeadStatus.VISITED, lead_id)
         )
-    note = f"{distance} m" + (f": {reason}" if distance > limit else "")
-    _log(connection, context, lead_id, LeadEventKind.CHECKED_IN, request.officer_id, note)
+        _log(connection, context, lead_id, LeadEventKind.CHECKED_IN, request.officer_id, note)
+    else:
+        record(connection, context, lead_id, LeadEventKind.CHECKED_IN, request.officer_id, note)
     return _check_in_model(
         fetch_one(connection, "SELECT * FROM check_ins WHERE id = ?", (check_in_id,))
     )
@@ -155,7 +175,7 @@ def tick_checklist(
             (lead_id, tick.item_code),
         )
     note = f"{tick.item_code} {'✓' if tick.done else '✗'} {tick.note.strip()}".strip()
-    _log(connection, context, lead_id, LeadEventKind.CHECKLIST_TICKED, tick.officer_id, note)
+    record(connection, context, lead_id, LeadEventKind.CHECKLIST_TICKED, tick.officer_id, note)
     return get_checklist(connection, context, lead_id)
 
 
