@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from test_application_journeys import CHEN, SOUND, reference_of, seen_by, start_application, texts
 from test_officer_buttons import press_data
 from test_officer_journeys import OFFICER2_ZH, OFFICER_EN, OFFICER_ZH, Desk, bind
 
@@ -267,3 +268,53 @@ async def test_forged_visit_buttons_are_refused_and_change_nothing(
     assert await bank.list_check_ins(first) == []
     assert (await bank.get_checklist(first)).missing == (await bank.get_checklist(second)).missing
     assert all(not item.ticked for item in (await bank.get_checklist(first)).items)
+
+
+async def test_a_check_in_is_measured_from_where_the_merchant_shared_the_shop(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: Desk
+) -> None:
+    shop = north(JINNIU, 2000)  # in 金牛区, 2 km from its centre
+    await start_application(driver, CHEN)
+    await driver.send(CHEN, SOUND["name"])
+    await driver.press(CHEN, seen_by(CHEN, SOUND["industry"]))
+    await driver.share_location(CHEN, shop.latitude, shop.longitude)
+    assert "📍 最近的区：金牛区" in texts(driver, CHEN)
+    await answer_rest(driver, CHEN)
+    await driver.press(CHEN, "#7")  # submit
+    lead = await bank.get_lead(reference_of(driver, CHEN))
+    assert lead.details["location"] == {"latitude": shop.latitude, "longitude": shop.longitude}
+
+    await bind(driver, sms, OFFICER_EN, seed.OFFICER_STAFF_CODE)
+    await desk.deliver()
+    await driver.press(OFFICER_EN, "Claim", message_id=card_message(driver, OFFICER_EN, lead.id))
+    await driver.press(OFFICER_EN, "Book visit")
+    await driver.press(OFFICER_EN, "#1")
+    await driver.press(OFFICER_EN, "10:00")
+    await driver.press(OFFICER_EN, "Check in")
+    near = north(shop, -50)
+    await driver.share_location(OFFICER_EN, near.latitude, near.longitude)
+
+    assert "50 m from the location the merchant shared" in driver.last(OFFICER_EN).text
+
+
+async def answer_rest(driver: ChatDriver, user: ChatUser) -> None:
+    """After the district, the sound answers (as `answer_all` gives them)."""
+    await driver.send(user, SOUND["months_operating"])
+    await driver.send(user, SOUND["employees"])
+    await driver.press(user, "#1")  # premises owned
+    for key in ("daily_sales", "monthly_sales", "monthly_costs", "household_spending"):
+        await driver.send(user, SOUND[key])
+    await driver.press(user, "#1")  # assets: home
+    await driver.press(user, "#4")  # done
+    for key in ("debt_payments", "cards", "amount", "months"):
+        await driver.send(user, SOUND[key])
+    await driver.press(user, "#1")  # equal installments
+    await driver.send(user, SOUND["purpose"])
+    await driver.press(user, "#2")  # guarantor: spouse
+    await driver.press(user, "#1")  # call in the morning
+
+
+def card_message(driver: ChatDriver, user: ChatUser, lead_id: str) -> int:
+    return next(
+        s.message_id for s in reversed(driver.seen(user)) if lead_id in s.text and s.buttons
+    )
