@@ -38,16 +38,18 @@ from integrations.bank.sandbox.seed import NEWCOMER_PHONE
 from tests.support.photos import photo
 
 from .support import BankWorld
-from .test_conformance import new_key
+from .test_conformance import add_officer, new_key
 
 JINNIU = Point(30.6913, 104.0516)  # the district's centre in the seed
 SHOP = Point(30.7000, 104.0600)  # where a merchant shared the shop, about 1.2 km from it
 
 
-async def visit_booked(bank: BankWorld, details: dict[str, object] | None = None) -> Lead:
+async def visit_booked(
+    bank: BankWorld, details: dict[str, object] | None = None, amount: str = "50000"
+) -> Lead:
     submission = LeadSubmission(
         applicant_name="孙新", phone=NEWCOMER_PHONE, district_code="JINNIU",
-        industry_code="retail", amount=Decimal("50000"), term_months=12,
+        industry_code="retail", amount=Decimal(amount), term_months=12,
         method=RepaymentMethod.EQUAL_INSTALLMENT, details=details or {},
     )  # fmt: skip
     lead = await bank.adapter.submit_lead(submission, idempotency_key=new_key())
@@ -257,3 +259,15 @@ async def test_the_checklist_ticked_with_notes_and_taken_back(bank: BankWorld) -
         await bank.adapter.tick_checklist(
             lead.id, tick.model_copy(update={"officer_id": "OF999999"})
         )
+
+
+async def test_the_co_investigator_checks_in_the_same_way(bank: BankWorld) -> None:
+    await add_officer(bank, "K009", "CD-N", "RETAIL")
+    lead = await visit_booked(bank, amount="150000")  # above the joint threshold
+    assert lead.co_officer_id is not None and lead.co_officer_id != lead.officer_id
+    request = at(lead, shifted(JINNIU, 30)).model_copy(update={"officer_id": lead.co_officer_id})
+
+    second = await bank.adapter.check_in(lead.id, request)
+
+    assert second.officer_id == lead.co_officer_id and second.within_limit
+    assert (await bank.adapter.get_lead(lead.id)).status is LeadStatus.VISITED
