@@ -26,6 +26,7 @@ from bot.services.officers import OfficerServices
 from bot.services.preferences import LanguagePreferences
 from bot.services.reminders import ReminderService
 from bot.services.timeline import LeadTimeline
+from bot.services.visits import VisitDesk
 from bot.services.worksheets import WorksheetDesk
 from bot.views.application import ChatLeadMessenger
 from integrations.bank.protocol import BankAdapter
@@ -62,6 +63,7 @@ class Services:
     worksheets: WorksheetDesk
     offers: OfferService
     timeline: LeadTimeline
+    visits: VisitDesk
 
     @property
     def clock(self) -> Clock:

@@ -42,6 +42,7 @@ from bot.services.reference_data import ReferenceData
 from bot.services.reminders import ReminderService
 from bot.services.sender import DeadLetters, DeliveryRecord, SendRateLimiter
 from bot.services.timeline import LeadTimeline
+from bot.services.visits import VisitDesk
 from bot.services.worksheets import WorksheetDesk, WorksheetPolicy
 from bot.state import (
     ReplyNotDelivered,
@@ -53,6 +54,7 @@ from bot.telemetry import Metrics, MetricsMiddleware, WorkerMetrics
 from bot.views.application import ChatLeadMessenger
 from bot.views.chart import prepare_chart_fonts
 from bot.views.later import LaterTexts
+from bot.views.visits import same_file_alert
 from handlers import (
     accounts,
     application,
@@ -65,6 +67,7 @@ from handlers import (
     officers,
     reminders,
     timeline,
+    visits,
     worksheets,
 )
 from integrations.bank.factory import build_bank_adapter
@@ -242,6 +245,9 @@ def build_services(
         ),
         offers=OfferService(outside.bank, redis),
         timeline=LeadTimeline(outside.bank),
+        visits=VisitDesk(
+            outside.bank, officers.actions, officers.directory, outbox, i18n, same_file_alert
+        ),
     )  # fmt: skip
 
 
@@ -330,6 +336,7 @@ def build_dispatcher(
         worksheets.build_router(),
         offers.build_router(),
         timeline.build_router(),
+        visits.build_router(),
         *extra_routers,
         money_commands.build_router(),  # after every form: inside one, the text is its answer
         fallback.build_router(),

@@ -6,6 +6,7 @@ replaced only here, at the HTTP session boundary; everything above runs for real
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from aiogram.methods import (
     EditMessageCaption,
     EditMessageReplyMarkup,
     EditMessageText,
+    GetFile,
     GetMe,
     SendContact,
     SendDocument,
@@ -32,6 +34,7 @@ from aiogram.types import (
     Chat,
     Contact,
     Document,
+    File,
     InlineKeyboardMarkup,
     Message,
     PhotoSize,
@@ -39,6 +42,7 @@ from aiogram.types import (
     ReplyKeyboardRemove,
     User,
 )
+from PIL import Image
 
 SENDS_WITH_CAPTION = (SendDocument, SendPhoto)
 
@@ -97,17 +101,19 @@ class LocalSession(BaseSession):
         self.chats: dict[int, ChatView] = {}
         self.failures: list[Exception] = []
         self.alerts: list[str] = []
+        self.files: dict[str, bytes] = {}  # what users sent, by file_id, for getFile
         self._ids = itertools.count(1000)
 
     def twin(self) -> LocalSession:
         """Another session onto the same chats, with its own request middlewares: the
         Sender's Bot (no flood-control waits) beside the Bot that answers users."""
         twin = LocalSession(self.bot_user, self.observer)
-        twin.calls, twin.chats, twin.failures, twin.alerts = (
+        twin.calls, twin.chats, twin.failures, twin.alerts, twin.files = (
             self.calls,
             self.chats,
             self.failures,
             self.alerts,
+            self.files,
         )
         twin._ids = self._ids
         return twin
@@ -130,7 +136,13 @@ class LocalSession(BaseSession):
         chunk_size: int = 65536,
         raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:
-        yield b""
+        yield self.files.get(url.rsplit("/", 1)[-1], b"")
+
+    def keep_file(self, content: bytes) -> str:
+        """Hold a file a user sends; its file_id."""
+        file_id = f"upload{next(self._ids)}"
+        self.files[file_id] = content
+        return file_id
 
     async def make_request(
         self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
@@ -146,6 +158,15 @@ class LocalSession(BaseSession):
     def _apply(self, method: TelegramMethod[Any]) -> Any:
         if isinstance(method, GetMe):
             return self.bot_user
+        if isinstance(method, GetFile):
+            size = len(self.files.get(method.file_id, b""))
+            path = f"documents/{method.file_id}"
+            return File(
+                file_id=method.file_id,
+                file_unique_id=method.file_id,
+                file_size=size,
+                file_path=path,
+            )
         if isinstance(method, SendMessage):
             return self._show(int(method.chat_id), method.text, method.reply_markup)
         if isinstance(method, SENDS_WITH_CAPTION):
@@ -244,3 +265,12 @@ def _reply_button(button: Any) -> Button:
         request_contact=bool(button.request_contact),
         request_location=bool(button.request_location),
     )
+
+
+def compressed_photo(content: bytes) -> bytes:
+    """What Telegram makes of a photo sent as a photo, not as a file: re-encoded, its EXIF
+    (camera time, GPS) gone."""
+    with Image.open(io.BytesIO(content)) as image:
+        out = io.BytesIO()
+        image.convert("RGB").save(out, "JPEG", quality=80)
+    return out.getvalue()

@@ -33,6 +33,7 @@ from bot.domain.application_form import (
     APPLICATION,
     ApplicationAnswers,
     ApplicationDraft,
+    SharedLocation,
     new_draft_id,
 )
 from bot.domain.forms.definition import Filled, Invalid, NotOffered, Position
@@ -329,6 +330,12 @@ async def location_answer(
         return
     district = await services.applications.nearest_district(
         message.location.latitude, message.location.longitude
+    )
+    shared = SharedLocation(
+        latitude=message.location.latitude, longitude=message.location.longitude
+    )
+    draft = draft.model_copy(
+        update={"answers": draft.answers.model_copy(update={"location": shared})}
     )
     await message.answer(
         _("📍 Nearest district: {name}").format(name=views.reference_label(district, locale))

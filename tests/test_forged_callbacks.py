@@ -38,6 +38,7 @@ FUZZED_PREFIXES = (
     *("mc", "pp", "ra"),  # money commands' and repayments' buttons
     *("wf", "wk", "wv"),  # the worksheet's buttons
     *("of", "tl"),  # the merchant's offer, a lead's timeline
+    "vc",  # the visit's buttons
 )
 EXAMPLES = int(os.environ.get("BOT_FUZZ_EXAMPLES", "150"))
 

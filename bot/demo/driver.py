@@ -12,9 +12,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiogram import Bot, Dispatcher
-from aiogram.types import CallbackQuery, Chat, Contact, Location, Message, Update, User
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    Contact,
+    Document,
+    Location,
+    Message,
+    PhotoSize,
+    Update,
+    User,
+)
 
-from bot.local_session import Button, LocalSession, Shown
+from bot.local_session import Button, LocalSession, Shown, compressed_photo
 
 
 class DriverError(Exception):
@@ -81,6 +91,39 @@ class ChatDriver:
             Update(update_id=self._update_id(), message=self._message(user, location=location))
         )
 
+    async def send_photo(self, user: ChatUser, content: bytes) -> None:
+        """A photo sent as a photo: Telegram compresses it and drops its EXIF."""
+        content = compressed_photo(content)
+        file_id = self.session.keep_file(content)
+        size = PhotoSize(
+            file_id=file_id, file_unique_id=file_id, width=32, height=24, file_size=len(content)
+        )
+        await self._feed(
+            Update(update_id=self._update_id(), message=self._message(user, photo=[size]))
+        )
+
+    async def send_file(
+        self, user: ChatUser, content: bytes, file_name: str, mime_type: str = "image/jpeg"
+    ) -> None:
+        """A file sent as a file (a photo so keeps its EXIF)."""
+        file_id = self.session.keep_file(content)
+        document = Document(
+            file_id=file_id,
+            file_unique_id=file_id,
+            file_name=file_name,
+            mime_type=mime_type,
+            file_size=len(content),
+        )
+        await self._feed(
+            Update(update_id=self._update_id(), message=self._message(user, document=document))
+        )
+
+    async def share_live_location(self, user: ChatUser, latitude: float, longitude: float) -> None:
+        location = Location(latitude=latitude, longitude=longitude, live_period=900)
+        await self._feed(
+            Update(update_id=self._update_id(), message=self._message(user, location=location))
+        )
+
     async def press(self, user: ChatUser, label: str, message_id: int | None = None) -> None:
         """`label`: part of a button's text, or `#N` for the N-th button in reading order.
 
@@ -106,6 +149,16 @@ class ChatDriver:
                 await self.send(user, button.text)
             return
         raise DriverError(f"no button matching {label!r} for {user.name}")
+
+    async def press_ending(self, user: ChatUser, ending: str) -> None:
+        """Press the button of the latest message with buttons whose data ends so (a choice
+        named by its code, whatever the user's language)."""
+        shown = self.session.chat(user.user_id).last_with_buttons()
+        buttons = shown.flat_buttons() if shown else []
+        button = next((b for b in buttons if (b.callback_data or "").endswith(ending)), None)
+        if shown is None or button is None:
+            raise DriverError(f"no button for {ending.lstrip('-')!r} for {user.name}")
+        await self._press_inline(user, shown, button)
 
     async def _press_on(self, user: ChatUser, label: str, message_id: int) -> None:
         shown = self.session.chat(user.user_id).messages.get(message_id)

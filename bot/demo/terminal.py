@@ -2,9 +2,12 @@
 
 Interactive: type as the current user; `[label]` presses a button, `[#2]` the second one,
 `[label]@2` a button on the message before the latest, `[label]@#1005` one on message 1005,
-`<contact>` shares your own phone, `<location LAT LON>` a location, `@as officer` switches
-user, `@clock +3d` moves the simulated clock. `--script FILE` runs such lines and prints the
-transcript; a line that cannot be carried out stops it with exit code 1.
+`<contact>` shares your own phone, `<location LAT LON>` a location, `<photo FILE kind>` sends
+a photo (compressed, so without EXIF) and tags it with the kind (premises, stock, books,
+licence, household, guarantor, other), `<document FILE>` sends a file as a file (a photo
+keeps its EXIF; press its kind next), `@as officer` switches user, `@clock +3d` moves the
+simulated clock. `--script FILE` runs such lines and prints the transcript; a line that
+cannot be carried out stops it with exit code 1.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import mimetypes
 import re
 import sys
 import tempfile
@@ -50,6 +54,8 @@ from integrations.sms.outbound import RecordingSmsSender
 ACT_AS = re.compile(r"^(?P<user>[a-z0-9_]+)>\s?(?P<text>.*)$")
 PRESS = re.compile(r"^\[(?P<label>.+)\](?:@(?P<number>#)?(?P<which>\d+))?$")
 LOCATION = re.compile(r"^<location\s+(?P<lat>-?\d+(\.\d+)?)\s+(?P<lon>-?\d+(\.\d+)?)>$")
+PHOTO = re.compile(r"^<photo\s+(?P<file>\S+)\s+(?P<kind>[a-z]+)>$")
+DOCUMENT = re.compile(r"^<document\s+(?P<file>\S+)>$")
 RELATIVE = re.compile(r"^\+(?P<amount>\d+)(?P<unit>[dhm])$")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
@@ -178,8 +184,16 @@ class DemoChat:
     async def _act(self, user: ChatUser, text: str) -> None:
         text = text.replace("{code}", self._latest_code(user))
         location, press = LOCATION.match(text), PRESS.match(text)
+        photo, document = PHOTO.match(text), DOCUMENT.match(text)
         try:
-            if press:
+            if photo:
+                await self.driver.send_photo(user, _file(photo["file"]))
+                await self.driver.press_ending(user, f"-{photo['kind']}")
+            elif document:
+                path = Path(document["file"])
+                kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                await self.driver.send_file(user, _file(document["file"]), path.name, kind)
+            elif press:
                 await self._press(user, press)
             elif text == "<contact>":
                 await self.driver.share_contact(user)
@@ -291,6 +305,13 @@ async def demo_chat(
             await redis.aclose()
 
 
+def _file(name: str) -> bytes:
+    try:
+        return Path(name).read_bytes()
+    except OSError as error:
+        raise DemoLineError(f"cannot read {name}: {error.strerror}") from None
+
+
 async def _run_script(chat: DemoChat, path: Path) -> int:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -309,7 +330,8 @@ async def _run_script(chat: DemoChat, path: Path) -> int:
 async def _interactive(chat: DemoChat) -> int:
     print("Demo chat. Type as the user; [label] presses a button ([label]@2 on the message")
     print("before the latest, [label]@#1005 on message 1005), <contact> shares your phone,")
-    print("@as officer switches user, @clock +1d moves time, Ctrl-D leaves.")
+    print("<photo FILE kind> and <document FILE> send evidence, @as officer switches user,")
+    print("@clock +1d moves time, Ctrl-D leaves.")
     while True:
         try:
             line = await asyncio.to_thread(input, f"{chat.current.name}> ")

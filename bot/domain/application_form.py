@@ -56,6 +56,16 @@ class CardUse(BaseModel):
     used: Decimal
 
 
+class SharedLocation(BaseModel):
+    """Where the merchant said the business is, by sharing a location (the officer's
+    check-in is measured from it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    latitude: float
+    longitude: float
+
+
 class ApplicationAnswers(BaseModel):
     """Every answer, None until given (or skipped); money in currency units."""
 
@@ -65,6 +75,7 @@ class ApplicationAnswers(BaseModel):
     name: str | None = None
     industry: str | None = None  # the bank's code
     district: str | None = None  # the bank's code
+    location: SharedLocation | None = None  # when the merchant shared it for the district
     months_operating: int | None = None
     employees: int | None = None
     premises: str | None = None

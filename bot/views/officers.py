@@ -26,6 +26,7 @@ from bot.views import worksheets
 from bot.views.calculator import plan_name
 from bot.views.text import sentences
 from bot.views.timeline_button import timeline_button
+from bot.views.visits import card_row as visit_buttons
 from integrations.bank.models import (
     District,
     Industry,
@@ -521,7 +522,11 @@ def card_keyboard(
             [(LeadVerb.DETAILS, _("Details"))],
         ],
     )
-    case_rows = [worksheets.card_row(lead, viewer.officer_id), [timeline_button(lead.id)]]
+    case_rows = [
+        visit_buttons(lead.id, lead.visit_at is not None),
+        worksheets.card_row(lead, viewer.officer_id),
+        [timeline_button(lead.id)],
+    ]
     rows = [*claimed.inline_keyboard, *(row for row in case_rows if row)]
     return InlineKeyboardMarkup(inline_keyboard=rows)
 

@@ -227,6 +227,46 @@ class BankUnavailable(BankError):
     title = "The bank cannot be reached"
 
 
+class TooFarToCheckIn(BankError):
+    """A check-in farther from the business than the bank's limit, given without a reason."""
+
+    code = "too_far_to_check_in"
+    status = 422
+    title = "Too far from the business to check in without a reason"
+
+    def __init__(self, distance_m: int, limit_m: int, detail: str = "") -> None:
+        super().__init__(detail or f"{distance_m} m from the business, limit {limit_m} m")
+        self.distance_m = distance_m
+        self.limit_m = limit_m
+
+    def extensions(self) -> dict[str, Any]:
+        return {"distance_m": self.distance_m, "limit_m": self.limit_m}
+
+    @classmethod
+    def from_extensions(cls, detail: str, extensions: dict[str, Any]) -> BankError:
+        return cls(int(extensions["distance_m"]), int(extensions["limit_m"]), detail)
+
+
+class DocumentRefused(BankError):
+    """A file the document store does not take: `reason` is empty, too_large or type."""
+
+    code = "document_refused"
+    status = 422
+    title = "The document store does not take this file"
+
+    def __init__(self, reason: str, limit_bytes: int, detail: str = "") -> None:
+        super().__init__(detail or f"refused: {reason}")
+        self.reason = reason
+        self.limit_bytes = limit_bytes
+
+    def extensions(self) -> dict[str, Any]:
+        return {"reason": self.reason, "limit_bytes": self.limit_bytes}
+
+    @classmethod
+    def from_extensions(cls, detail: str, extensions: dict[str, Any]) -> BankError:
+        return cls(str(extensions["reason"]), int(extensions["limit_bytes"]), detail)
+
+
 ERROR_CLASSES: tuple[type[BankError], ...] = (
     BankError,
     InvalidRequest,
@@ -247,6 +287,8 @@ ERROR_CLASSES: tuple[type[BankError], ...] = (
     CodeExpired,
     TooManyAttempts,
     BankUnavailable,
+    TooFarToCheckIn,
+    DocumentRefused,
 )
 _BY_CODE = {cls.code: cls for cls in ERROR_CLASSES}
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 from integrations.bank import models as m
+from integrations.bank.fieldwork_http import HttpFieldwork
 from integrations.bank.http_transport import HttpTransport
 from integrations.bank.http_transport import segment as _segment
 from integrations.bank.offer_http import HttpOffers
 from integrations.bank.worksheet_http import HttpWorksheets
 
 
-class HttpBankAdapter(HttpWorksheets, HttpOffers, HttpTransport):
+class HttpBankAdapter(HttpFieldwork, HttpWorksheets, HttpOffers, HttpTransport):
     # --- reference data ----------------------------------------------------------------------
 
     async def list_products(self) -> list[m.LoanProduct]:

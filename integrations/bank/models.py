@@ -557,6 +557,10 @@ class LeadEventKind(StrEnum):
     DISBURSED = "disbursed"
     WORKSHEET_SAVED = "worksheet_saved"
     WORKSHEET_REVIEWED = "worksheet_reviewed"
+    CHECKED_IN = "checked_in"
+    EVIDENCE_ADDED = "evidence_added"
+    SAME_FILE = "same_file"  # the same evidence file on another lead (a red flag)
+    CHECKLIST_TICKED = "checklist_ticked"
 
 
 class LeadEvent(Model):

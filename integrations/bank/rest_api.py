@@ -344,7 +344,7 @@ WORK_ROUTES = (
 )  # fmt: skip
 
 # The case parts declare their routes with `_route` above, so they are imported here.
-# The case parts' routes build on the helpers above.
+from integrations.bank.fieldwork_routes import FIELDWORK_ROUTES  # noqa: E402 (uses _route)
 from integrations.bank.offer_routes import OFFER_ROUTES  # noqa: E402
 from integrations.bank.worksheet_routes import WORKSHEET_ROUTES  # noqa: E402
 
@@ -357,6 +357,7 @@ ROUTES: tuple[Route, ...] = (
     + WORK_ROUTES
     + WORKSHEET_ROUTES
     + OFFER_ROUTES
+    + FIELDWORK_ROUTES
 )
 
 

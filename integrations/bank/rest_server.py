@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from integrations.bank.errors import BankError, InvalidRequest, NotFound, Unauthorized, problem_body
 from integrations.bank.factory import open_sandbox_bank
+from integrations.bank.fieldwork_models import MAX_UPLOAD_BYTES
 from integrations.bank.masking import mask_phone
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.rest_api import (
@@ -33,6 +34,7 @@ from integrations.bank.rest_api import (
 from integrations.sms.outbound import ConsoleSmsSender, SmsSender
 
 OPENAPI_PATH = "/openapi.json"
+UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024  # a document in base64, and its JSON
 log = logging.getLogger(__name__)
 WebHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -82,7 +84,9 @@ def bearer_auth(token: str) -> Middleware:
 def create_app(bank: BankAdapter, token: str) -> web.Application:
     if not token:
         raise ValueError("the API token must not be empty")
-    app = web.Application(middlewares=[problems, bearer_auth(token)])
+    app = web.Application(
+        middlewares=[problems, bearer_auth(token)], client_max_size=UPLOAD_BODY_LIMIT
+    )
     document = openapi_document()
 
     async def serve_document(_request: web.Request) -> web.Response:

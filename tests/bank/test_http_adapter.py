@@ -203,6 +203,8 @@ ERROR_EXAMPLES = [
     errors.CodeExpired(),
     errors.TooManyAttempts(1800),
     errors.BankUnavailable("down"),
+    errors.TooFarToCheckIn(1240, 500),
+    errors.DocumentRefused("too_large", 10 * 1024 * 1024),
 ]
 
 

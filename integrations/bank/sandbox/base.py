@@ -6,8 +6,10 @@ own thread, the clock, the SMS sender, the settings). `SandboxBank` and the case
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TypeVar
 
 from integrations.bank.sandbox.context import Context, SandboxConfig
@@ -31,6 +33,13 @@ class SandboxCore:
         config: SandboxConfig | None = None,
     ) -> None:
         self._database = Database(db_path)
+        # files kept beside the database (the document store); a database in memory gets
+        # a fresh directory of its own
+        self.data_dir = (
+            Path(tempfile.mkdtemp(prefix="sandbox-"))
+            if db_path == ":memory:"
+            else Path(db_path).parent
+        )
         self._clock = clock
         self._sms = sms
         self.config = config or SandboxConfig()

@@ -25,7 +25,9 @@ CREATE TABLE IF NOT EXISTS documents (
     uploaded_by TEXT NOT NULL, uploaded_at TEXT NOT NULL,
     taken_at TEXT, latitude REAL, longitude REAL, -- from EXIF, when present
     exif_verdict TEXT NOT NULL,                  -- ok | no_exif | far | stale
-    storage_path TEXT NOT NULL);                 -- relative to the sandbox's data directory
+    storage_path TEXT NOT NULL,                  -- relative to the sandbox's data directory
+    file_name TEXT NOT NULL DEFAULT '',          -- as the officer's phone named it
+    distance_m INTEGER);                         -- from the photo's GPS to the business
 CREATE INDEX IF NOT EXISTS documents_by_lead ON documents (lead_id);
 CREATE INDEX IF NOT EXISTS documents_by_sha256 ON documents (sha256);
 

@@ -31,6 +31,9 @@ class SandboxConfig:
     due_notice_days: int = 3
     first_visit_days: int = 7
     offer_validity: timedelta = timedelta(days=7)  # an approved offer expires after this
+    check_in_radius_m: int = 500  # farther from the business, a check-in needs a reason
+    evidence_max_age: timedelta = timedelta(hours=24)  # a photo older than this is stale
+    document_max_bytes: int = 10 * 1024 * 1024
     product_code: str = "MICRO"
     product_annual_rate: Decimal = Decimal("12")  # percent; used when seeding the product
     product_repayment: RepaymentTerms = field(default_factory=RepaymentTerms)  # when seeding

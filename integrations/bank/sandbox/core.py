@@ -67,6 +67,7 @@ from integrations.bank.sandbox import (
 )
 from integrations.bank.sandbox.base import SandboxCore
 from integrations.bank.sandbox.context import Context
+from integrations.bank.sandbox.fieldwork_api import SandboxFieldwork
 from integrations.bank.sandbox.idempotency import canonical_request, run_once
 from integrations.bank.sandbox.offers import sweep_offers
 from integrations.bank.sandbox.offers_api import SandboxOffers
@@ -77,7 +78,7 @@ RequestT = TypeVar("RequestT", bound=BaseModel)
 ResponseT = TypeVar("ResponseT", bound=BaseModel)
 
 
-class SandboxBank(SandboxWorksheets, SandboxOffers, SandboxCore):
+class SandboxBank(SandboxFieldwork, SandboxWorksheets, SandboxOffers, SandboxCore):
     # --- reference data ---
     async def list_products(self) -> list[LoanProduct]:
         return await self._run_plain(reference.list_products)

@@ -151,6 +151,8 @@ _NEW_COLUMNS = (  # columns added since the first schema, for database files mad
     ("products", "repayment", "TEXT NOT NULL DEFAULT '{}'"),
     ("installments", "penalty_fen", "INTEGER NOT NULL DEFAULT 0"),
     ("installments", "penalty_from", "TEXT"),
+    ("documents", "file_name", "TEXT NOT NULL DEFAULT ''"),
+    ("documents", "distance_m", "INTEGER"),
 )
 
 

@@ -28,7 +28,7 @@ from integrations.bank.models import (
     TransferRequest,
 )
 from integrations.bank.money import to_fen
-from integrations.bank.sandbox import admin, loans, payments, repayments
+from integrations.bank.sandbox import admin, fieldwork, loans, payments, repayments
 from integrations.bank.sandbox.binding import bind_directly
 from integrations.bank.sandbox.context import Context, SandboxConfig
 from integrations.bank.sandbox.tasks import create_task
@@ -155,6 +155,7 @@ def seed_if_empty(connection: sqlite3.Connection, context: Context) -> SeededWor
 def seed(connection: sqlite3.Connection, context: Context) -> SeededWorld:
     """Fill a fresh sandbox database; run it as one transaction (`SandboxBank.run`)."""
     _reference_data(connection, context.config)
+    fieldwork.seed_fieldwork(connection, context.config.product_code)
     staff = _staff(connection)
     merchant_id, account_id, loan_id = _merchant(connection, context, staff.officer_id)
     overdue_id, overdue_loan_id = _overdue_customer(connection, context, staff.officer_id)

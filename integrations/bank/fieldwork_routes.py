@@ -1,0 +1,37 @@
+"""The visit's REST routes: check-ins, the document store (upload and download, the
+content base64 in JSON), the checklist."""
+
+from __future__ import annotations
+
+from integrations.bank import fieldwork_models as f
+from integrations.bank.rest_api import Route, _route
+
+FIELDWORK_ROUTES: tuple[Route, ...] = (
+    _route("POST", "/v1/leads/{lead_id}/check-ins", "checkIn",
+           "Check in at the business (the distance rule; a reason when farther)", "visits",
+           lambda bank, call: bank.check_in(call.params["lead_id"], call.body), f.CheckIn,
+           body=f.CheckInRequest),
+    _route("GET", "/v1/leads/{lead_id}/check-ins", "listCheckIns", "A lead's check-ins",
+           "visits", lambda bank, call: bank.list_check_ins(call.params["lead_id"]),
+           list[f.CheckIn]),
+    _route("POST", "/v1/leads/{lead_id}/documents", "uploadDocument",
+           "Store an evidence file with the lead (base64 content; size and type limits)",
+           "visits", lambda bank, call: bank.upload_document(call.params["lead_id"], call.body),
+           f.Document, body=f.DocumentUpload),
+    _route("GET", "/v1/leads/{lead_id}/documents", "listDocuments",
+           "A lead's evidence files with their EXIF verdicts and the same file elsewhere",
+           "visits", lambda bank, call: bank.list_documents(call.params["lead_id"]),
+           list[f.Document]),
+    _route("GET", "/v1/documents/{document_id}/content", "downloadDocument",
+           "An evidence file and its metadata (base64 content)", "visits",
+           lambda bank, call: bank.download_document(call.params["document_id"]),
+           f.DocumentFile),
+    _route("GET", "/v1/leads/{lead_id}/checklist", "getChecklist",
+           "The pre-loan checklist with ticks, notes and the product's required items",
+           "visits", lambda bank, call: bank.get_checklist(call.params["lead_id"]),
+           f.Checklist),
+    _route("POST", "/v1/leads/{lead_id}/checklist", "tickChecklist",
+           "Tick a checklist item with a note, or take the tick back", "visits",
+           lambda bank, call: bank.tick_checklist(call.params["lead_id"], call.body),
+           f.Checklist, body=f.ChecklistTickRequest),
+)  # fmt: skip
