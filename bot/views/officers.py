@@ -38,14 +38,7 @@ from integrations.bank.models import (
 
 QUEUE_PAGE_SIZE = 5
 CLOSED = (LeadStatus.DECLINED, LeadStatus.WITHDRAWN, LeadStatus.DISBURSED)
-SETTABLE = (
-    LeadStatus.CONTACTED,
-    LeadStatus.VISITED,
-    LeadStatus.COMMITTEE,
-    LeadStatus.APPROVED,
-    LeadStatus.DECLINED,
-    LeadStatus.WITHDRAWN,
-)
+SETTABLE = (LeadStatus.CONTACTED, LeadStatus.VISITED, LeadStatus.WITHDRAWN)
 PASS_REASONS = ("too_far", "other_industry", "conflict_of_interest", "too_busy")
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import date
 
 from integrations.bank import models as m
+from integrations.bank.committee_http import HttpCommittee
 from integrations.bank.http_transport import HttpTransport
 from integrations.bank.http_transport import segment as _segment
 
 
-class HttpBankAdapter(HttpTransport):
+class HttpBankAdapter(HttpCommittee, HttpTransport):
     # --- reference data ----------------------------------------------------------------------
 
     async def list_products(self) -> list[m.LoanProduct]:

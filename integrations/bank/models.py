@@ -485,12 +485,9 @@ class LeadStatus(StrEnum):
     DISBURSED = "disbursed"
 
 
-OfficerSettableStatus = Literal[
+OfficerSettableStatus = Literal[  # committee, approved, declined: only the credit committee
     LeadStatus.CONTACTED,
     LeadStatus.VISITED,
-    LeadStatus.COMMITTEE,
-    LeadStatus.APPROVED,
-    LeadStatus.DECLINED,
     LeadStatus.WITHDRAWN,
 ]
 
@@ -555,6 +552,11 @@ class LeadEventKind(StrEnum):
     NOTE = "note"
     VISIT_BOOKED = "visit_booked"
     DISBURSED = "disbursed"
+    COMMITTEE_SENT = "committee_sent"
+    COMMITTEE_VOTE = "committee_vote"
+    COMMITTEE_QUESTION = "committee_question"
+    COMMITTEE_ANSWER = "committee_answer"
+    COMMITTEE_DECISION = "committee_decision"
 
 
 class LeadEvent(Model):

@@ -10,6 +10,7 @@ with a different request raises `IdempotencyConflict`. When the answer to a paym
 from datetime import date
 from typing import Protocol, runtime_checkable
 
+from integrations.bank.committee_protocol import CommitteeOperations
 from integrations.bank.models import (
     Account,
     Biller,
@@ -49,7 +50,7 @@ from integrations.bank.models import (
 
 
 @runtime_checkable
-class BankAdapter(Protocol):
+class BankAdapter(CommitteeOperations, Protocol):
     # --- reference data ---
     async def list_products(self) -> list[LoanProduct]: ...
 

@@ -35,6 +35,7 @@ PATH_EXAMPLES: dict[str, str | int] = {  # ids as the seeded sandbox has them
     "task_id": "TK000001",
     "challenge_id": "CH000001",
     "chat_user_id": 10001,
+    "case_id": "CC000001",
 }
 
 
@@ -342,8 +343,17 @@ WORK_ROUTES = (
            body=m.PhoneQuery),
 )  # fmt: skip
 
+# The case parts' routes use `_route` above, so they are imported once it exists.
+from integrations.bank.committee_routes import COMMITTEE_ROUTES  # noqa: E402
+
 ROUTES: tuple[Route, ...] = (
-    REFERENCE_ROUTES + PEOPLE_ROUTES + ACCOUNT_ROUTES + PAYMENT_ROUTES + LEAD_ROUTES + WORK_ROUTES
+    REFERENCE_ROUTES
+    + PEOPLE_ROUTES
+    + ACCOUNT_ROUTES
+    + PAYMENT_ROUTES
+    + LEAD_ROUTES
+    + WORK_ROUTES
+    + COMMITTEE_ROUTES
 )
 
 

@@ -21,6 +21,18 @@ class LimitPolicy:
 
 
 @dataclass(frozen=True)
+class CommitteeRules:
+    """The credit committees' authority by amount (CNY), quorum and majority."""
+
+    branch_authority: Decimal = Decimal("200000")
+    head_authority: Decimal = Decimal("5000000")
+    members_needed: int = 3  # current votes before a decision
+    approvals_needed: int = 2
+    chair_veto: bool = True  # no approval over the chair's decline
+    sla_hours: int = 8  # working hours to decide
+
+
+@dataclass(frozen=True)
 class SandboxConfig:
     limits: LimitPolicy = field(default_factory=LimitPolicy)
     joint_investigation_threshold: Decimal = Decimal("100000")  # 双人调查 above this amount
@@ -31,6 +43,7 @@ class SandboxConfig:
     due_notice_days: int = 3
     first_visit_days: int = 7
     offer_validity: timedelta = timedelta(days=7)  # an approved offer expires after this
+    committee: CommitteeRules = field(default_factory=CommitteeRules)
     product_code: str = "MICRO"
     product_annual_rate: Decimal = Decimal("12")  # percent; used when seeding the product
     product_repayment: RepaymentTerms = field(default_factory=RepaymentTerms)  # when seeding

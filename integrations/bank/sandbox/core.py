@@ -66,6 +66,7 @@ from integrations.bank.sandbox import (
     tasks,
 )
 from integrations.bank.sandbox.base import SandboxCore
+from integrations.bank.sandbox.committee_api import SandboxCommittee
 from integrations.bank.sandbox.context import Context
 from integrations.bank.sandbox.idempotency import canonical_request, run_once
 
@@ -74,7 +75,7 @@ RequestT = TypeVar("RequestT", bound=BaseModel)
 ResponseT = TypeVar("ResponseT", bound=BaseModel)
 
 
-class SandboxBank(SandboxCore):
+class SandboxBank(SandboxCommittee, SandboxCore):
     # --- reference data ---
     async def list_products(self) -> list[LoanProduct]:
         return await self._run_plain(reference.list_products)
