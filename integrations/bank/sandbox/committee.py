@@ -205,8 +205,8 @@ def answer_committee(
 def _superseded(connection: sqlite3.Connection, case: sqlite3.Row) -> bool:
     later = fetch_one(
         connection,
-        "SELECT 1 FROM committee_cases WHERE lead_id = ? AND presented_at > ?",
-        (case["lead_id"], case["presented_at"]),
+        "SELECT 1 FROM committee_cases WHERE lead_id = ? AND id > ?",  # ids grow in order
+        (case["lead_id"], case["id"]),
     )
     return later is not None
 
@@ -285,8 +285,7 @@ def latest_case(connection: sqlite3.Connection, lead_id: str) -> CommitteeCase:
     lead_row(connection, lead_id)
     row = fetch_one(
         connection,
-        "SELECT id FROM committee_cases WHERE lead_id = ? ORDER BY presented_at DESC, id DESC"
-        " LIMIT 1",
+        "SELECT id FROM committee_cases WHERE lead_id = ? ORDER BY id DESC LIMIT 1",
         (lead_id,),
     )
     if row is None:
