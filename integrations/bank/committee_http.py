@@ -11,6 +11,10 @@ class HttpCommittee(HttpTransport):
     async def list_committees(self) -> list[c.Committee]:
         return await self._get("/v1/committees", list[c.Committee])
 
+    async def committee_readiness(self, lead_id: str) -> c.CommitteeReadiness:
+        path = f"/v1/leads/{_segment(lead_id)}/committee-readiness"
+        return await self._get(path, c.CommitteeReadiness)
+
     async def send_to_committee(
         self, lead_id: str, submission: c.CommitteeSubmission
     ) -> c.CommitteeCase:

@@ -98,6 +98,15 @@ class CommitteeCase(Model):
     votes: list[CommitteeVote]  # oldest first, with the changed ones
 
 
+class CommitteeReadiness(Model):
+    """What still stops the case (`checklist:<item>`, `worksheet`, `co_check_in`,
+    `co_review`), and the committee that would take it."""
+
+    lead_id: str
+    missing: list[str]
+    committee_code: str | None
+
+
 class CommitteeSubmission(Request):
     """The presenter sends the lead's case; without terms, the lead's proposed ones."""
 

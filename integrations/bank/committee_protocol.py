@@ -7,6 +7,7 @@ from integrations.bank.committee_models import (
     CasePack,
     Committee,
     CommitteeCase,
+    CommitteeReadiness,
     CommitteeSubmission,
     VoteRequest,
 )
@@ -15,6 +16,9 @@ from integrations.bank.committee_models import (
 class CommitteeOperations(Protocol):
     async def list_committees(self) -> list[Committee]:
         """The committees with their members, smallest authority first."""
+
+    async def committee_readiness(self, lead_id: str) -> CommitteeReadiness:
+        """What the bank would refuse a send for, now; for the lead's officers."""
 
     async def send_to_committee(
         self, lead_id: str, submission: CommitteeSubmission

@@ -10,6 +10,10 @@ VIEWER_QUERY = (Parameter("viewer_id", "query"),)
 COMMITTEE_ROUTES: tuple[Route, ...] = (
     _route("GET", "/v1/committees", "listCommittees", "The credit committees and members",
            "committee", lambda bank, call: bank.list_committees(), list[c.Committee]),
+    _route("GET", "/v1/leads/{lead_id}/committee-readiness", "committeeReadiness",
+           "What still stops the lead's case from going to committee", "committee",
+           lambda bank, call: bank.committee_readiness(call.params["lead_id"]),
+           c.CommitteeReadiness),
     _route("POST", "/v1/leads/{lead_id}/committee", "sendToCommittee",
            "Send a ready case to the committee whose authority covers it", "committee",
            lambda bank, call: bank.send_to_committee(call.params["lead_id"], call.body),

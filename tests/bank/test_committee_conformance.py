@@ -87,6 +87,8 @@ async def test_the_bank_refuses_a_case_that_is_not_ready(bank: BankWorld) -> Non
         await bank.adapter.send_to_committee(lead_id, send(bank))
 
     assert refused.value.missing == ["checklist:visit_neighbours", "worksheet"]
+    readiness = await bank.adapter.committee_readiness(lead_id)
+    assert (readiness.missing, readiness.committee_code) == (refused.value.missing, "BRANCH")
     assert (await bank.adapter.get_lead(lead_id)).status == LeadStatus.CLAIMED
     with pytest.raises(NotFound):
         await bank.adapter.latest_committee_case(lead_id)

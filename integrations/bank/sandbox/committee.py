@@ -19,6 +19,7 @@ from integrations.bank.committee_models import (
     Committee,
     CommitteeCase,
     CommitteeMember,
+    CommitteeReadiness,
     CommitteeSubmission,
     CommitteeVote,
     DeclineReason,
@@ -73,6 +74,19 @@ def missing_for_committee(
         if version is None or not _reviewed(connection, lead["id"], co_officer, version):
             missing.append("co_review")
     return missing
+
+
+def readiness(connection: sqlite3.Connection, context: Context, lead_id: str) -> CommitteeReadiness:
+    lead = lead_row(connection, lead_id)
+    try:
+        committee_code: str | None = committee_for_amount(connection, lead["amount_fen"])["code"]
+    except InvalidState:
+        committee_code = None
+    return CommitteeReadiness(
+        lead_id=lead_id,
+        missing=missing_for_committee(connection, context, lead),
+        committee_code=committee_code,
+    )
 
 
 def latest_worksheet_version(connection: sqlite3.Connection, lead_id: str) -> int | None:

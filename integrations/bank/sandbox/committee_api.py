@@ -9,6 +9,7 @@ from integrations.bank.committee_models import (
     CasePack,
     Committee,
     CommitteeCase,
+    CommitteeReadiness,
     CommitteeSubmission,
     VoteRequest,
 )
@@ -19,6 +20,9 @@ from integrations.bank.sandbox.base import SandboxCore
 class SandboxCommittee(SandboxCore):
     async def list_committees(self) -> list[Committee]:
         return await self._run_plain(committee.list_committees)
+
+    async def committee_readiness(self, lead_id: str) -> CommitteeReadiness:
+        return await self.run(partial(committee.readiness, lead_id=lead_id))
 
     async def send_to_committee(
         self, lead_id: str, submission: CommitteeSubmission
