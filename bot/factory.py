@@ -31,6 +31,7 @@ from bot.retry import SharedFloodControl
 from bot.services.accounts import AccountsService, CustomerDirectory
 from bot.services.applications import ApplicationService
 from bot.services.calculator import LoanCalculator
+from bot.services.committee import build_committee_services
 from bot.services.later import LaterMessages
 from bot.services.lead_outbox import LeadDelivery, LeadOutbox, consumer_name
 from bot.services.money_commands import MoneyCommandEngine
@@ -230,6 +231,7 @@ def build_services(
         delivery=delivery,
         lead_messenger=messenger,
         officers=officers,
+        committee=build_committee_services(redis, officers, i18n, calculator, outbox),
     )
 
 

@@ -289,6 +289,16 @@ class DemoKeys:
         return _join("demo", "alive", token)
 
 
+@dataclass(frozen=True)
+class CommitteeKeys:
+    """The credit committee's SLA timers: a sorted set of cases by due time, and each timer."""
+
+    sla_due: str = "committee:sla"
+
+    def sla(self, case_id: str) -> str:
+        return _join("committee", "sla", case_id)
+
+
 UPDATE_GATE = UpdateGateKeys()
 UPDATES = StreamKeys(stream="bot:updates", dead="bot:updates:dead", group="handlers")
 SMS_INBOX = StreamKeys(stream="sms:inbound", dead="sms:inbound:dead", group="sms-handlers")
@@ -298,6 +308,7 @@ SENDER = SenderKeys()
 MONEY = MoneyKeys()
 ACCOUNTS = AccountKeys()
 OFFICERS = OfficerKeys()
+COMMITTEE = CommitteeKeys()
 LEADS = LeadKeys()
 REFERENCE = ReferenceKeys()
 BANK_FEED = BankFeedKeys()

@@ -22,6 +22,7 @@ from bot.domain.collection import BorrowerKind, CollectionStep, ProposedStep
 from bot.domain.plans import PLANS_BY_ID
 from bot.domain.team import OfficerStats
 from bot.i18n import day, moment, money
+from bot.views import committee as committee_views
 from bot.views.calculator import plan_name
 from bot.views.text import sentences
 from integrations.bank.models import (
@@ -504,7 +505,7 @@ def card_keyboard(
                 [(LeadVerb.DETAILS, _("Details"))],
             ],
         )
-    return _card_rows(
+    markup = _card_rows(
         lead.id,
         [
             [(LeadVerb.CALL, _("📞 Call")), (LeadVerb.VISIT, _("📅 Book visit"))],
@@ -512,6 +513,10 @@ def card_keyboard(
             [(LeadVerb.DETAILS, _("Details"))],
         ],
     )
+    committee = committee_views.send_button(lead, viewer.officer_id)
+    if not committee:
+        return markup
+    return InlineKeyboardMarkup(inline_keyboard=[*markup.inline_keyboard, committee])
 
 
 def _card_rows(lead_id: str, rows: list[list[tuple[LeadVerb, str]]]) -> InlineKeyboardMarkup:
