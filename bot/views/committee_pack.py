@@ -8,8 +8,8 @@ fields are: the worksheet's own form names them."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
