@@ -55,6 +55,7 @@ from handlers import (
     accounts,
     application,
     calculator,
+    committee,
     common,
     errors,
     fallback,
@@ -317,6 +318,7 @@ def build_dispatcher(
         accounts.build_router(),
         reminders.build_router(),
         officers.build_router(),
+        committee.build_router(),
         *extra_routers,
         money_commands.build_router(),  # after every form: inside one, the text is its answer
         fallback.build_router(),

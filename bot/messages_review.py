@@ -47,6 +47,7 @@ MOMENT_NAMES = frozenset({"when"})
 ALLOWED_LATIN = frozenset({
     "YE", "MX", "JG", "SQ", "ZZ", "JF", "HK", "CZ", "DK", "QR", "QX", "ALL", "BAL", "TRF", "ELEC",
     "WATER", "GAS", "PHONE", "Telegram", "SMS", "APR", "CSV", "PNG", "ID", "LPR", "IPC", "OK",
+    "EXIF", "PDF",
 })  # fmt: skip
 # Samples for words that the code puts in, one per language: (zh_Hans, en, ru).
 WORD_SAMPLES: dict[str, tuple[str, str, str]] = {

@@ -105,9 +105,9 @@ def vote_label(vote: VoteKind) -> str:
 def terms_text(
     amount: Decimal, months: int, method: RepaymentMethod, currency: str, locale: str
 ) -> str:
-    return _("{amount}, {months} months, {method}").format(
-        amount=money(amount, currency, locale), months=months, method=method_name(method)
-    )
+    return ngettext(
+        "{amount}, {months} month, {method}", "{amount}, {months} months, {method}", months
+    ).format(amount=money(amount, currency, locale), months=months, method=method_name(method))
 
 
 def case_text(summary: CaseSummary, locale: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.domain.schedule import Schedule
 from bot.i18n import moment, money
@@ -78,7 +79,14 @@ def _loan(pack: CasePack, schedule: Schedule | None, currency: str, locale: str)
     lines = [
         PackLine(_("Proposed loan"), heading=True),
         PackLine(labelled(_("Amount"), money(case.amount, currency, locale))),
-        PackLine(labelled(_("Term"), _("{months} months").format(months=case.term_months))),
+        PackLine(
+            labelled(
+                _("Term"),
+                ngettext("{months} month", "{months} months", case.term_months).format(
+                    months=case.term_months
+                ),
+            )
+        ),
         PackLine(labelled(_("Repayment method"), method_name(case.method))),
         PackLine(labelled(_("Annual rate"), f"{pack.annual_rate}%")),
     ]

@@ -101,6 +101,15 @@ class CommitteeDesk:
         await self.sla.start(case)
         return case
 
+    async def questioned(self, member: StaffMember, case_id: str) -> CommitteeCase:
+        """The case, while it waits for this presenter's answer to the committee."""
+        case = await self._asked(member, case_id, "answer", self.bank.get_committee_case(case_id))
+        if case.presented_by != member.officer_id:
+            raise refusal(member, case_id, "answer")
+        if case.status is not CaseStatus.MORE_INFO:
+            raise DeskError("invalid_state")
+        return case
+
     async def voting(self, member: StaffMember, case_id: str) -> CommitteeCase:
         """The case, while it waits for votes and the member is one who may cast one."""
         case = await self._asked(member, case_id, "vote", self.bank.get_committee_case(case_id))
