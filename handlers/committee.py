@@ -208,7 +208,8 @@ async def vote_button(
 async def _pack(press: Press) -> None:
     facts = await press.desk.pack(press.member, press.data.case)
     currency = press.services.settings.currency
-    lines = pack_lines(facts.pack, facts.names, facts.schedule, currency, press.locale)
+    zone = press.services.officers.policy.calendar.timezone
+    lines = pack_lines(facts.pack, facts.names, facts.schedule, currency, zone, press.locale)
     pdf, png = await asyncio.to_thread(render_pack, lines)
     await press.callback.answer()
     case_id = facts.pack.case.id

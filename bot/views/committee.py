@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -74,6 +75,11 @@ class CaseSummary:
     presenter_name: str
     monthly_payment: Decimal | None
     currency: str
+
+
+def when(value: datetime, zone: str, locale: str) -> str:
+    """A moment of the bank's (UTC) as read in the bank's time zone."""
+    return moment(value.astimezone(ZoneInfo(zone)).replace(tzinfo=None), locale)
 
 
 def method_name(method: RepaymentMethod) -> str:
@@ -232,7 +238,7 @@ def vote_recorded(vote: VoteKind, case: CommitteeCase) -> str:
     return _("Your vote on case {case}: {vote}.").format(case=case.id, vote=vote_label(vote))
 
 
-def decision_text(case: CommitteeCase, currency: str, locale: str) -> str:
+def decision_text(case: CommitteeCase, currency: str, zone: str, locale: str) -> str:
     if case.status is CaseStatus.APPROVED:
         assert case.decided_amount and case.decided_term_months and case.decided_method
         terms = terms_text(
@@ -248,7 +254,7 @@ def decision_text(case: CommitteeCase, currency: str, locale: str) -> str:
         )
     votes = [
         _("{name}: {vote}, {when}").format(
-            name=vote.member_name, vote=vote_label(vote.vote), when=moment(vote.at, locale)
+            name=vote.member_name, vote=vote_label(vote.vote), when=when(vote.at, zone, locale)
         )
         for vote in case.votes
         if vote.current
@@ -272,7 +278,7 @@ def answer_keyboard(case_id: str) -> InlineKeyboardMarkup:
 
 
 def reminder_text(
-    case: CommitteeCase, waiting: int, chair: bool, since: datetime, locale: str
+    case: CommitteeCase, waiting: int, chair: bool, since: datetime, zone: str, locale: str
 ) -> str:
     if chair:
         return ngettext(
@@ -281,9 +287,9 @@ def reminder_text(
             "⏰ Case {case} (lead {lead}), presented {since}, is past the committee's time: "
             "{count} votes are missing. As chair, please bring it to a decision.",
             waiting,
-        ).format(case=case.id, lead=case.lead_id, count=waiting, since=moment(since, locale))
+        ).format(case=case.id, lead=case.lead_id, count=waiting, since=when(since, zone, locale))
     return _("⏰ Case {case} (lead {lead}) waits for your vote since {since}.").format(
-        case=case.id, lead=case.lead_id, since=moment(since, locale)
+        case=case.id, lead=case.lead_id, since=when(since, zone, locale)
     )
 
 

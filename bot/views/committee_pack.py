@@ -17,9 +17,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot.domain.schedule import Schedule
-from bot.i18n import moment, money
+from bot.i18n import money
 from bot.views.chart import prepare_chart_fonts
-from bot.views.committee import method_name
+from bot.views.committee import method_name, when
 from bot.views.text import labelled
 from integrations.bank.committee_models import CasePack
 
@@ -40,6 +40,7 @@ def pack_lines(
     names: dict[str, str],
     schedule: Schedule | None,
     currency: str,
+    zone: str,
     locale: str,
 ) -> list[PackLine]:
     def name(officer_id: str | None) -> str:
@@ -53,7 +54,8 @@ def pack_lines(
         ),
         PackLine(
             labelled(
-                _("Presented"), f"{moment(case.presented_at, locale)}, {name(case.presented_by)}"
+                _("Presented"),
+                f"{when(case.presented_at, zone, locale)}, {name(case.presented_by)}",
             )
         ),
         PackLine(_("Applicant and business"), heading=True),
@@ -66,9 +68,9 @@ def pack_lines(
         PackLine(_("Recommendation"), heading=True),
         PackLine(case.recommendation),
         *_checklist(pack, name),
-        *_check_ins(pack, name, locale),
-        *_documents(pack, name, locale),
-        *_worksheet(pack, name, locale),
+        *_check_ins(pack, name, zone, locale),
+        *_documents(pack, name, zone, locale),
+        *_worksheet(pack, name, zone, locale),
         *_flags(pack),
     ]
     return lines
@@ -121,7 +123,7 @@ def _checklist(pack: CasePack, name: Namer) -> list[PackLine]:
     return lines
 
 
-def _check_ins(pack: CasePack, name: Namer, locale: str) -> list[PackLine]:
+def _check_ins(pack: CasePack, name: Namer, zone: str, locale: str) -> list[PackLine]:
     lines = [PackLine(_("Check-ins at the business"), heading=True)]
     if not pack.check_ins:
         return [*lines, PackLine(_("Nothing recorded."))]
@@ -138,14 +140,14 @@ def _check_ins(pack: CasePack, name: Namer, locale: str) -> list[PackLine]:
         )
         lines.append(
             PackLine(
-                f"{name(visit.officer_id)}, {moment(visit.at, locale)}: "
+                f"{name(visit.officer_id)}, {when(visit.at, zone, locale)}: "
                 f"{where.format(distance=visit.distance_m)}, {verdict}"
             )
         )
     return lines
 
 
-def _documents(pack: CasePack, name: Namer, locale: str) -> list[PackLine]:
+def _documents(pack: CasePack, name: Namer, zone: str, locale: str) -> list[PackLine]:
     lines = [PackLine(_("Documents and photos"), heading=True)]
     if not pack.documents:
         return [*lines, PackLine(_("Nothing recorded."))]
@@ -158,18 +160,18 @@ def _documents(pack: CasePack, name: Namer, locale: str) -> list[PackLine]:
     for document in pack.documents:
         parts = [
             f"{document.kind} {document.id}",
-            f"{name(document.uploaded_by)}, {moment(document.uploaded_at, locale)}",
+            f"{name(document.uploaded_by)}, {when(document.uploaded_at, zone, locale)}",
             verdicts.get(document.exif_verdict, document.exif_verdict),
         ]
         if document.taken_at is not None:
-            parts.append(labelled(_("camera time"), moment(document.taken_at, locale)))
+            parts.append(labelled(_("camera time"), when(document.taken_at, zone, locale)))
         if document.seen_on_other_lead:
             parts.append(_("⚠ the same file is on another lead"))
         lines.append(PackLine("; ".join(parts)))
     return lines
 
 
-def _worksheet(pack: CasePack, name: Namer, locale: str) -> list[PackLine]:
+def _worksheet(pack: CasePack, name: Namer, zone: str, locale: str) -> list[PackLine]:
     sheet = pack.worksheet
     lines = [PackLine(_("The officer's worksheet"), heading=True)]
     if sheet is None:
@@ -179,7 +181,7 @@ def _worksheet(pack: CasePack, name: Namer, locale: str) -> list[PackLine]:
             _("Version {version}, {officer}, {when}").format(
                 version=sheet.version,
                 officer=name(sheet.officer_id),
-                when=moment(sheet.saved_at, locale),
+                when=when(sheet.saved_at, zone, locale),
             )
         )
     )

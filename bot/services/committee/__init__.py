@@ -35,7 +35,8 @@ def build_committee_services(
     outbox: Outbox,
 ) -> CommitteeServices:
     notices = CommitteeNotices(
-        officers.bank, officers.directory, i18n, outbox, calculator, officers.currency
-    )
+        officers.bank, officers.directory, i18n, outbox, calculator, officers.currency,
+        officers.policy.calendar.timezone,
+    )  # fmt: skip
     sla = CommitteeSla(officers.bank, CaseTimers(redis), officers.policy.calendar, notices)
     return CommitteeServices(CommitteeDesk(officers.bank, calculator, notices, sla), sla)

@@ -32,6 +32,7 @@ class CommitteeNotices:
         outbox: Outbox,
         calculator: LoanCalculator,
         currency: str,
+        zone: str,
     ) -> None:
         self.bank = bank
         self.directory = directory
@@ -39,6 +40,7 @@ class CommitteeNotices:
         self.outbox = outbox
         self.calculator = calculator
         self.currency = currency
+        self.zone = zone
 
     async def committee_of(self, case: CommitteeCase) -> Committee:
         committees = await self.bank.list_committees()
@@ -80,7 +82,7 @@ class CommitteeNotices:
             await self._send(
                 officer_id,
                 f"committee:decision:{case.id}:{officer_id}",
-                lambda locale: (views.decision_text(case, self.currency, locale), None),
+                lambda locale: (views.decision_text(case, self.currency, self.zone, locale), None),
             )
 
     async def asked(self, case: CommitteeCase) -> None:
@@ -103,7 +105,7 @@ class CommitteeNotices:
                 officer_id,
                 f"committee:remind:{case.id}:{stage}:{officer_id}:{int(due.timestamp())}",
                 lambda locale: (
-                    views.reminder_text(case, waiting, chair, since, locale),
+                    views.reminder_text(case, waiting, chair, since, self.zone, locale),
                     None if chair else views.vote_keyboard(case.id),
                 ),
             )
