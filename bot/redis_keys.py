@@ -293,10 +293,10 @@ class DemoKeys:
 class CommitteeKeys:
     """The credit committee's SLA timers: a sorted set of cases by due time, and each timer."""
 
-    sla_due: str = "committee:sla"
+    sla_due: str = "cases:sla"
 
     def sla(self, case_id: str) -> str:
-        return _join("committee", "sla", case_id)
+        return _join("cases", "sla", case_id)
 
 
 UPDATE_GATE = UpdateGateKeys()

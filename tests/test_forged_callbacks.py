@@ -36,6 +36,7 @@ FUZZED_PREFIXES = (
     *("lang", "aw", "ap", "fg", "cs", "cv", "ln", "st", "ub", "rm"),
     *("ol", "ot", "ok", "oq", "ou", "oo", "od"),  # officers' buttons
     *("mc", "pp", "ra"),  # money commands' and repayments' buttons
+    *("kc", "kv"),  # the credit committee's buttons
 )
 EXAMPLES = int(os.environ.get("BOT_FUZZ_EXAMPLES", "150"))
 
