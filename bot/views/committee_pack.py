@@ -265,13 +265,24 @@ def _wrap(text: str) -> list[str]:
     """Lines no wider than WRAP_WIDTH, counting East Asian wide characters twice."""
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
-        current, width = "", 0
+        current = ""
         for char in paragraph:
-            size = 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-            if width + size > WRAP_WIDTH:
-                lines.append(current)
-                current, width = "", 0
+            if _width(current + char) > WRAP_WIDTH:
+                head, space, tail = current.rpartition(" ")
+                if space and not _is_wide(char):  # break Latin text between words
+                    lines.append(head)
+                    current = tail
+                else:
+                    lines.append(current)
+                    current = ""
             current += char
-            width += size
         lines.append(current)
     return lines
+
+
+def _is_wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+def _width(text: str) -> int:
+    return sum(2 if _is_wide(char) else 1 for char in text)
