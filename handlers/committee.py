@@ -230,6 +230,16 @@ async def _cast(press: Press, request: VoteRequest) -> None:
     await press.reply(views.vote_recorded(request.vote, case))
 
 
+FORM_KEYS = ("committee_case", "reason", "amount", "months", "method")
+
+
+async def _begin(state: FSMContext, step: State, **values: str) -> None:
+    """A member's form from its first step: nothing of an earlier one is left in it."""
+    data = {key: value for key, value in (await state.get_data()).items() if key not in FORM_KEYS}
+    await state.set_state(step)
+    await state.set_data(data | values)
+
+
 async def _approve(press: Press) -> None:
     await press.desk.voting(press.member, press.data.case)
     await _cast(press, VoteRequest(member_id=press.member.officer_id, vote=VoteKind.APPROVE))
@@ -237,8 +247,7 @@ async def _approve(press: Press) -> None:
 
 async def _change(press: Press) -> None:
     case = await press.desk.voting(press.member, press.data.case)
-    await press.state.set_state(CommitteeForm.amount)
-    await press.state.set_data({"committee_case": case.id})
+    await _begin(press.state, CommitteeForm.amount, committee_case=case.id)
     await press.callback.answer()
     proposed = money(case.amount, press.services.settings.currency, press.locale)
     await press.reply(_("Send the amount to approve (proposed: {amount}).").format(amount=proposed))
@@ -257,16 +266,16 @@ async def _reason(press: Press) -> None:
     if press.data.arg not in {reason.value for reason in DeclineReason}:
         raise OutOfDate
     await press.desk.voting(press.member, press.data.case)
-    await press.state.set_state(CommitteeForm.note)
-    await press.state.set_data({"committee_case": press.data.case, "reason": press.data.arg})
+    await _begin(
+        press.state, CommitteeForm.note, committee_case=press.data.case, reason=press.data.arg
+    )
     await press.callback.answer()
     await press.reply(_("Send a note on the decline (the merchant may be told it), or - for none."))
 
 
 async def _more(press: Press) -> None:
     case = await press.desk.voting(press.member, press.data.case)
-    await press.state.set_state(CommitteeForm.question)
-    await press.state.set_data({"committee_case": case.id})
+    await _begin(press.state, CommitteeForm.question, committee_case=case.id)
     await press.callback.answer()
     await press.reply(
         _("Send your question for the presenting officer of case {case}.").format(case=case.id)
