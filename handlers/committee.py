@@ -209,7 +209,10 @@ async def _pack(press: Press) -> None:
     facts = await press.desk.pack(press.member, press.data.case)
     currency = press.services.settings.currency
     zone = press.services.officers.policy.calendar.timezone
-    lines = pack_lines(facts.pack, facts.names, facts.schedule, currency, zone, press.locale)
+    places = (facts.district, facts.industry)
+    lines = pack_lines(
+        facts.pack, facts.names, facts.schedule, currency, zone, press.locale, places
+    )
     pdf, png = await asyncio.to_thread(render_pack, lines)
     await press.callback.answer()
     case_id = facts.pack.case.id

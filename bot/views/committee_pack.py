@@ -22,6 +22,7 @@ from bot.views.chart import prepare_chart_fonts
 from bot.views.committee import method_name, when
 from bot.views.text import labelled
 from integrations.bank.committee_models import CasePack
+from integrations.bank.models import Named
 
 LINES_PER_PAGE = 48
 WRAP_WIDTH = 88  # in narrow characters; a Chinese character counts two
@@ -42,7 +43,10 @@ def pack_lines(
     currency: str,
     zone: str,
     locale: str,
+    places: tuple[Named | None, Named | None] = (None, None),
 ) -> list[PackLine]:
+    """`places`: the lead's district and industry, named in the reader's language."""
+
     def name(officer_id: str | None) -> str:
         return names.get(officer_id or "", officer_id or "—")
 
@@ -60,8 +64,8 @@ def pack_lines(
         ),
         PackLine(_("Applicant and business"), heading=True),
         PackLine(labelled(_("Applicant"), f"{lead.applicant_name}, {lead.masked_phone}")),
-        PackLine(labelled(_("District"), lead.district_code)),
-        PackLine(labelled(_("Industry"), lead.industry_code)),
+        PackLine(labelled(_("District"), _named(places[0], lead.district_code, locale))),
+        PackLine(labelled(_("Industry"), _named(places[1], lead.industry_code, locale))),
         PackLine(labelled(_("Purpose"), lead.purpose or "—")),
         PackLine(labelled(_("Score"), str(lead.score) if lead.score is not None else "—")),
         *_loan(pack, schedule, currency, locale),
@@ -74,6 +78,10 @@ def pack_lines(
         *_flags(pack),
     ]
     return lines
+
+
+def _named(item: Named | None, code: str, locale: str) -> str:
+    return item.name_in(locale) if item is not None else code
 
 
 def _loan(pack: CasePack, schedule: Schedule | None, currency: str, locale: str) -> list[PackLine]:

@@ -26,7 +26,7 @@ from integrations.bank.committee_models import (
     VoteRequest,
 )
 from integrations.bank.errors import BankError, Forbidden, NotFound, NotReady
-from integrations.bank.models import Lead, RepaymentMethod
+from integrations.bank.models import District, Industry, Lead, RepaymentMethod
 from integrations.bank.protocol import BankAdapter
 
 T = TypeVar("T")
@@ -48,6 +48,8 @@ class PackFacts:
     pack: CasePack
     schedule: Schedule | None
     names: dict[str, str]  # officer id -> name, of everyone the pack mentions
+    district: District | None
+    industry: Industry | None
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,15 @@ class CommitteeDesk:
         pack = await self._asked(
             member, case_id, "pack", self.bank.get_case_pack(case_id, member.officer_id)
         )
-        return PackFacts(pack, await self._schedule(pack.case), await self._names(pack))
+        districts = {item.code: item for item in await self.bank.list_districts()}
+        industries = {item.code: item for item in await self.bank.list_industries()}
+        return PackFacts(
+            pack,
+            await self._schedule(pack.case),
+            await self._names(pack),
+            districts.get(pack.lead.district_code),
+            industries.get(pack.lead.industry_code),
+        )
 
     async def _schedule(self, case: CommitteeCase) -> Schedule | None:
         try:
