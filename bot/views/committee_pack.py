@@ -59,11 +59,11 @@ def pack_lines(
         PackLine(
             labelled(
                 _("Presented"),
-                f"{when(case.presented_at, zone, locale)}, {name(case.presented_by)}",
+                _comma(when(case.presented_at, zone, locale), name(case.presented_by)),
             )
         ),
         PackLine(_("Applicant and business"), heading=True),
-        PackLine(labelled(_("Applicant"), f"{lead.applicant_name}, {lead.masked_phone}")),
+        PackLine(labelled(_("Applicant"), _comma(lead.applicant_name, lead.masked_phone))),
         PackLine(labelled(_("District"), _named(places[0], lead.district_code, locale))),
         PackLine(labelled(_("Industry"), _named(places[1], lead.industry_code, locale))),
         PackLine(labelled(_("Purpose"), lead.purpose or "—")),
@@ -78,6 +78,17 @@ def pack_lines(
         *_flags(pack),
     ]
     return lines
+
+
+def _comma(head: str, tail: str) -> str:
+    return _("{head}, {tail}").format(head=head, tail=tail)
+
+
+def _semicolons(parts: list[str]) -> str:
+    text = parts[0]
+    for part in parts[1:]:
+        text = _("{head}; {tail}").format(head=text, tail=part)
+    return text
 
 
 def _named(item: Named | None, code: str, locale: str) -> str:
@@ -126,7 +137,7 @@ def _checklist(pack: CasePack, name: Namer) -> list[PackLine]:
     for item in pack.checklist:
         mark = "✓" if item.ticked else "✗"
         required = _(" (required)") if item.required else ""
-        detail = f" — {item.note}, {name(item.officer_id)}" if item.ticked else ""
+        detail = f" — {_comma(item.note, name(item.officer_id))}" if item.ticked else ""
         lines.append(PackLine(f"{mark} {item.item_code}{required}{detail}"))
     return lines
 
@@ -148,8 +159,10 @@ def _check_ins(pack: CasePack, name: Namer, zone: str, locale: str) -> list[Pack
         )
         lines.append(
             PackLine(
-                f"{name(visit.officer_id)}, {when(visit.at, zone, locale)}: "
-                f"{where.format(distance=visit.distance_m)}, {verdict}"
+                labelled(
+                    _comma(name(visit.officer_id), when(visit.at, zone, locale)),
+                    _comma(where.format(distance=visit.distance_m), verdict),
+                )
             )
         )
     return lines
@@ -168,14 +181,14 @@ def _documents(pack: CasePack, name: Namer, zone: str, locale: str) -> list[Pack
     for document in pack.documents:
         parts = [
             f"{document.kind} {document.id}",
-            f"{name(document.uploaded_by)}, {when(document.uploaded_at, zone, locale)}",
+            _comma(name(document.uploaded_by), when(document.uploaded_at, zone, locale)),
             verdicts.get(document.exif_verdict, document.exif_verdict),
         ]
         if document.taken_at is not None:
             parts.append(labelled(_("camera time"), when(document.taken_at, zone, locale)))
         if document.seen_on_other_lead:
             parts.append(_("⚠ the same file is on another lead"))
-        lines.append(PackLine("; ".join(parts)))
+        lines.append(PackLine(_semicolons(parts)))
     return lines
 
 
@@ -203,7 +216,8 @@ def _worksheet(pack: CasePack, name: Namer, zone: str, locale: str) -> list[Pack
             lines.append(
                 PackLine(
                     labelled(
-                        _("Second officer"), f"{name(review.officer_id)}, {verdict}: {review.note}"
+                        _("Second officer"),
+                        labelled(_comma(name(review.officer_id), verdict), review.note),
                     )
                 )
             )
