@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)  # worker's /metrics
     webapp_url: str | None = Field(default=None, pattern=r"^https://")  # Mini App, public
     webapp_init_data_max_age_seconds: int = Field(default=3600, ge=1)
+    # the worksheet: the share of disposable income an installment may take, and how far
+    # apart (a share of the larger) the officer's and the merchant's figures are flagged
+    worksheet_installment_share: Decimal = Field(default=Decimal("0.7"), gt=0, le=1)
+    cross_check_tolerance: Decimal = Field(default=Decimal("0.3"), gt=0, lt=1)
 
     @field_validator("holidays", "working_weekends", mode="before")
     @classmethod

@@ -25,6 +25,7 @@ from bot.services.money_commands import MoneyCommandEngine
 from bot.services.officers import OfficerServices
 from bot.services.preferences import LanguagePreferences
 from bot.services.reminders import ReminderService
+from bot.services.worksheets import WorksheetDesk
 from bot.views.application import ChatLeadMessenger
 from integrations.bank.protocol import BankAdapter
 
@@ -58,6 +59,7 @@ class Services:
     lead_messenger: ChatLeadMessenger
     officers: OfficerServices
     committee: CommitteeServices
+    worksheets: WorksheetDesk
 
     @property
     def clock(self) -> Clock:

@@ -41,6 +41,7 @@ from bot.services.preferences import LanguagePreferences
 from bot.services.reference_data import ReferenceData
 from bot.services.reminders import ReminderService
 from bot.services.sender import DeadLetters, DeliveryRecord, SendRateLimiter
+from bot.services.worksheets import WorksheetDesk, WorksheetPolicy
 from bot.state import (
     ReplyNotDelivered,
     SnapshotRedisStorage,
@@ -62,6 +63,7 @@ from handlers import (
     money_commands,
     officers,
     reminders,
+    worksheets,
 )
 from integrations.bank.factory import build_bank_adapter
 from integrations.bank.protocol import BankAdapter
@@ -233,7 +235,11 @@ def build_services(
         lead_messenger=messenger,
         officers=officers,
         committee=build_committee_services(redis, officers, i18n, calculator, outbox),
-    )
+        worksheets=WorksheetDesk(
+            outside.bank, redis, calculator,
+            WorksheetPolicy(settings.worksheet_installment_share, settings.cross_check_tolerance),
+        ),
+    )  # fmt: skip
 
 
 @dataclass
@@ -319,6 +325,7 @@ def build_dispatcher(
         reminders.build_router(),
         officers.build_router(),
         committee.build_router(),
+        worksheets.build_router(),
         *extra_routers,
         money_commands.build_router(),  # after every form: inside one, the text is its answer
         fallback.build_router(),

@@ -299,6 +299,14 @@ class CommitteeKeys:
         return _join("cases", "sla", case_id)
 
 
+@dataclass(frozen=True)
+class WorksheetKeys:
+    """Worksheets in progress, one per officer and lead, until saved at the bank."""
+
+    def draft(self, officer_id: Segment, lead_id: Segment) -> str:
+        return _join("worksheets", "draft", officer_id, lead_id)
+
+
 UPDATE_GATE = UpdateGateKeys()
 UPDATES = StreamKeys(stream="bot:updates", dead="bot:updates:dead", group="handlers")
 SMS_INBOX = StreamKeys(stream="sms:inbound", dead="sms:inbound:dead", group="sms-handlers")
@@ -316,3 +324,4 @@ SMS = SmsKeys()
 REMINDERS = ReminderKeys()
 LATER = LaterKeys()
 DEMO = DemoKeys()
+WORKSHEETS = WorksheetKeys()

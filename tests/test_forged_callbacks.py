@@ -37,6 +37,7 @@ FUZZED_PREFIXES = (
     *("ol", "ot", "ok", "oq", "ou", "oo", "od"),  # officers' buttons
     *("mc", "pp", "ra"),  # money commands' and repayments' buttons
     *("kc", "kv"),  # the credit committee's buttons
+    *("wf", "wk", "wv"),  # the worksheet's buttons
 )
 EXAMPLES = int(os.environ.get("BOT_FUZZ_EXAMPLES", "150"))
 

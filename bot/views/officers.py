@@ -23,6 +23,7 @@ from bot.domain.plans import PLANS_BY_ID
 from bot.domain.team import OfficerStats
 from bot.i18n import day, moment, money
 from bot.views import committee as committee_views
+from bot.views import worksheets
 from bot.views.calculator import plan_name
 from bot.views.text import sentences
 from integrations.bank.models import (
@@ -505,7 +506,7 @@ def card_keyboard(
                 [(LeadVerb.DETAILS, _("Details"))],
             ],
         )
-    markup = _card_rows(
+    claimed = _card_rows(
         lead.id,
         [
             [(LeadVerb.CALL, _("📞 Call")), (LeadVerb.VISIT, _("📅 Book visit"))],
@@ -513,10 +514,12 @@ def card_keyboard(
             [(LeadVerb.DETAILS, _("Details"))],
         ],
     )
-    committee = committee_views.send_button(lead, viewer.officer_id)
-    if not committee:
-        return markup
-    return InlineKeyboardMarkup(inline_keyboard=[*markup.inline_keyboard, committee])
+    case_rows = [
+        worksheets.card_row(lead, viewer.officer_id),
+        committee_views.send_button(lead, viewer.officer_id),
+    ]
+    rows = [*claimed.inline_keyboard, *(row for row in case_rows if row)]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def _card_rows(lead_id: str, rows: list[list[tuple[LeadVerb, str]]]) -> InlineKeyboardMarkup:

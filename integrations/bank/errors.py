@@ -167,6 +167,20 @@ class NotReady(InvalidState):
         return cls([str(item) for item in extensions["missing"]], detail)
 
 
+class CheckInRequired(InvalidState):
+    """The co-investigator has not checked in at the business (双人调查) yet."""
+
+    code = "check_in_required"
+    title = "Check in at the business first"
+
+
+class StaleVersion(InvalidState):
+    """A newer version of the worksheet was saved since the one reviewed."""
+
+    code = "stale_version"
+    title = "A newer version exists"
+
+
 class AlreadyClaimed(BankError):
     code = "already_claimed"
     status = 409
@@ -245,6 +259,8 @@ ERROR_CLASSES: tuple[type[BankError], ...] = (
     IdempotencyConflict,
     InvalidState,
     NotReady,
+    CheckInRequired,
+    StaleVersion,
     AlreadyClaimed,
     InvalidCode,
     CodeExpired,

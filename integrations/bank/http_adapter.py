@@ -9,9 +9,10 @@ from integrations.bank import models as m
 from integrations.bank.committee_http import HttpCommittee
 from integrations.bank.http_transport import HttpTransport
 from integrations.bank.http_transport import segment as _segment
+from integrations.bank.worksheet_http import HttpWorksheets
 
 
-class HttpBankAdapter(HttpCommittee, HttpTransport):
+class HttpBankAdapter(HttpCommittee, HttpWorksheets, HttpTransport):
     # --- reference data ----------------------------------------------------------------------
 
     async def list_products(self) -> list[m.LoanProduct]:

@@ -557,6 +557,8 @@ class LeadEventKind(StrEnum):
     COMMITTEE_QUESTION = "committee_question"
     COMMITTEE_ANSWER = "committee_answer"
     COMMITTEE_DECISION = "committee_decision"
+    WORKSHEET_SAVED = "worksheet_saved"
+    WORKSHEET_REVIEWED = "worksheet_reviewed"
 
 
 class LeadEvent(Model):

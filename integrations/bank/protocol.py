@@ -47,10 +47,11 @@ from integrations.bank.models import (
     TransferRequest,
     VisitBooking,
 )
+from integrations.bank.worksheet_protocol import WorksheetOperations
 
 
 @runtime_checkable
-class BankAdapter(CommitteeOperations, Protocol):
+class BankAdapter(CommitteeOperations, WorksheetOperations, Protocol):
     # --- reference data ---
     async def list_products(self) -> list[LoanProduct]: ...
 

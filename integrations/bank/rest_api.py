@@ -343,8 +343,9 @@ WORK_ROUTES = (
            body=m.PhoneQuery),
 )  # fmt: skip
 
-# The case parts' routes use `_route` above, so they are imported once it exists.
+# The case parts declare their routes with `_route` above, so they are imported here.
 from integrations.bank.committee_routes import COMMITTEE_ROUTES  # noqa: E402
+from integrations.bank.worksheet_routes import WORKSHEET_ROUTES  # noqa: E402
 
 ROUTES: tuple[Route, ...] = (
     REFERENCE_ROUTES
@@ -354,6 +355,7 @@ ROUTES: tuple[Route, ...] = (
     + LEAD_ROUTES
     + WORK_ROUTES
     + COMMITTEE_ROUTES
+    + WORKSHEET_ROUTES
 )
 
 

@@ -197,6 +197,8 @@ ERROR_EXAMPLES = [
     errors.IdempotencyConflict("used"),
     errors.InvalidState("claim first"),
     errors.NotReady(["checklist:look_premises", "worksheet"]),
+    errors.CheckInRequired("the co-investigator has not checked in"),
+    errors.StaleVersion("version 2 is the latest"),
     errors.AlreadyClaimed("OF000002", "李经理"),
     errors.InvalidCode(3),
     errors.CodeExpired(),

@@ -69,13 +69,14 @@ from integrations.bank.sandbox.base import SandboxCore
 from integrations.bank.sandbox.committee_api import SandboxCommittee
 from integrations.bank.sandbox.context import Context
 from integrations.bank.sandbox.idempotency import canonical_request, run_once
+from integrations.bank.sandbox.worksheets_api import SandboxWorksheets
 
 T = TypeVar("T")
 RequestT = TypeVar("RequestT", bound=BaseModel)
 ResponseT = TypeVar("ResponseT", bound=BaseModel)
 
 
-class SandboxBank(SandboxCommittee, SandboxCore):
+class SandboxBank(SandboxCommittee, SandboxWorksheets, SandboxCore):
     # --- reference data ---
     async def list_products(self) -> list[LoanProduct]:
         return await self._run_plain(reference.list_products)
