@@ -76,6 +76,7 @@ class Background:
         await self.feed.read()
         await self.reminders.tick(now)
         await self.officers.sla.run_checks(now)
+        await self.services.committee.sla.run_checks(now)
         await self.officers.news.run_once(now)
         await self.delivery.retry_due(self.messenger)
         await self.money.run_once(now)
@@ -90,6 +91,10 @@ class Background:
 
         async def sla() -> None:
             await self.officers.sla.run_checks(self.clock.now())
+            await sleep_unless_stopped(stop, OFFICER_TICK_SECONDS)
+
+        async def committee_sla() -> None:
+            await self.services.committee.sla.run_checks(self.clock.now())
             await sleep_unless_stopped(stop, OFFICER_TICK_SECONDS)
 
         async def digest() -> None:
@@ -111,6 +116,7 @@ class Background:
         loops = {
             "reminders": reminders,
             "officer-sla": sla,
+            "committee-sla": committee_sla,
             "officer-digest": digest,
             "leads": leads,
             "money-in-doubt": money_in_doubt,

@@ -19,6 +19,7 @@ from bot.reminder_config import ReminderSettings
 from bot.services.accounts import AccountsService
 from bot.services.applications import ApplicationService
 from bot.services.calculator import LoanCalculator
+from bot.services.committee import CommitteeServices
 from bot.services.lead_outbox import LeadDelivery
 from bot.services.money_commands import MoneyCommandEngine
 from bot.services.offers import OfferService
@@ -60,6 +61,7 @@ class Services:
     delivery: LeadDelivery
     lead_messenger: ChatLeadMessenger
     officers: OfficerServices
+    committee: CommitteeServices
     worksheets: WorksheetDesk
     offers: OfferService
     timeline: LeadTimeline

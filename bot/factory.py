@@ -31,6 +31,7 @@ from bot.retry import SharedFloodControl
 from bot.services.accounts import AccountsService, CustomerDirectory
 from bot.services.applications import ApplicationService
 from bot.services.calculator import LoanCalculator
+from bot.services.committee import build_committee_services
 from bot.services.later import LaterMessages
 from bot.services.lead_outbox import LeadDelivery, LeadOutbox, consumer_name
 from bot.services.money_commands import MoneyCommandEngine
@@ -59,6 +60,7 @@ from handlers import (
     accounts,
     application,
     calculator,
+    committee,
     common,
     errors,
     fallback,
@@ -239,6 +241,7 @@ def build_services(
         delivery=delivery,
         lead_messenger=messenger,
         officers=officers,
+        committee=build_committee_services(redis, officers, i18n, calculator, outbox),
         worksheets=WorksheetDesk(
             outside.bank, redis, calculator,
             WorksheetPolicy(settings.worksheet_installment_share, settings.cross_check_tolerance),
@@ -333,6 +336,7 @@ def build_dispatcher(
         accounts.build_router(),
         reminders.build_router(),
         officers.build_router(),
+        committee.build_router(),
         worksheets.build_router(),
         offers.build_router(),
         timeline.build_router(),

@@ -290,6 +290,16 @@ class DemoKeys:
 
 
 @dataclass(frozen=True)
+class CommitteeKeys:
+    """The credit committee's SLA timers: a sorted set of cases by due time, and each timer."""
+
+    sla_due: str = "cases:sla"
+
+    def sla(self, case_id: str) -> str:
+        return _join("cases", "sla", case_id)
+
+
+@dataclass(frozen=True)
 class WorksheetKeys:
     """Worksheets in progress, one per officer and lead, until saved at the bank."""
 
@@ -306,6 +316,7 @@ SENDER = SenderKeys()
 MONEY = MoneyKeys()
 ACCOUNTS = AccountKeys()
 OFFICERS = OfficerKeys()
+COMMITTEE = CommitteeKeys()
 LEADS = LeadKeys()
 REFERENCE = ReferenceKeys()
 BANK_FEED = BankFeedKeys()

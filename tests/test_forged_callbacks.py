@@ -36,6 +36,7 @@ FUZZED_PREFIXES = (
     *("lang", "aw", "ap", "fg", "cs", "cv", "ln", "st", "ub", "rm"),
     *("ol", "ot", "ok", "oq", "ou", "oo", "od"),  # officers' buttons
     *("mc", "pp", "ra"),  # money commands' and repayments' buttons
+    *("kc", "kv"),  # the credit committee's buttons
     *("wf", "wk", "wv"),  # the worksheet's buttons
     *("of", "tl"),  # the merchant's offer, a lead's timeline
     "vc",  # the visit's buttons

@@ -222,14 +222,14 @@ async def test_a_declined_case_is_told_respectfully_with_its_reason(
     lead_id = await applied(driver, bank, user)
     assert isinstance(bank, SandboxBank)
     await bank.run(
-        partial(decline, lead_id=lead_id, reason="existing_debt", note="先还清一张信用卡")
+        partial(decline, lead_id=lead_id, reason="debt_too_high", note="先还清一张信用卡")
     )
     await background.run_once(app.services.clock.now())
 
     told = driver.last(user).text
     for word in words:
         assert word in told, word
-    assert "existing_debt" not in told
+    assert "debt_too_high" not in told
 
 
 async def test_an_unknown_reason_is_never_shown_as_a_code(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from committee_support import approve_by_committee
 from test_officer_journeys import OFFICER_EN, OFFICER_ZH, SUPERVISOR_ZH, Desk, bind, submit
 
 from bot.background import Background
@@ -16,6 +17,7 @@ from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App
 from integrations.bank.models import DisbursementRequest, LeadStatus, StatusUpdate
 from integrations.bank.protocol import BankAdapter
+from integrations.bank.sandbox import SandboxBank
 from integrations.sms.outbound import RecordingSmsSender
 
 OFFICER_RU = replace(OFFICER_ZH, language_code="ru")
@@ -48,8 +50,10 @@ async def officer_id(desk: Desk, user: ChatUser) -> str:
 async def pay_out(bank: BankAdapter, officer: str) -> str:
     lead_id = await submit(bank)
     await bank.claim_lead(lead_id, officer)
-    for status in (LeadStatus.CONTACTED, LeadStatus.APPROVED):
-        await bank.update_lead_status(lead_id, StatusUpdate(officer_id=officer, status=status))
+    contacted = StatusUpdate(officer_id=officer, status=LeadStatus.CONTACTED)
+    await bank.update_lead_status(lead_id, contacted)
+    assert isinstance(bank, SandboxBank)
+    await approve_by_committee(bank, bank.run, lead_id, officer)
     payout = DisbursementRequest(officer_id=officer, principal=Decimal(50000), term_months=12)
     return (await bank.disburse_loan(lead_id, payout, idempotency_key="payout-1")).id
 

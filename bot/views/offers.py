@@ -22,8 +22,8 @@ from bot.views.application import choice_label, months_text
 from bot.views.calculator import plan_name
 from bot.views.documents import csv_document
 from bot.views.text import labelled, sentences
-from integrations.bank.models import CodeChallenge
-from integrations.bank.offer_models import Decline, DeclineReason, Offer, OfferStatus
+from integrations.bank.models import CodeChallenge, DeclineReason
+from integrations.bank.offer_models import Decline, Offer, OfferStatus
 
 PAGE_ROWS = 12
 OfferId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
@@ -270,7 +270,7 @@ def _decline_reason(reason: DeclineReason) -> tuple[str, str]:
             _("the monthly payment would be too large for what your business earns now."),
             _("What could work: a smaller amount or a longer term."),
         ),
-        DeclineReason.EXISTING_DEBT: (
+        DeclineReason.DEBT_TOO_HIGH: (
             _("your existing debts are already high."),
             _("What could work: applying again once some of them are repaid."),
         ),
@@ -278,11 +278,11 @@ def _decline_reason(reason: DeclineReason) -> tuple[str, str]:
             _("your credit record shows payments that were late."),
             _("What could work: a few months of payments on time, then a new application."),
         ),
-        DeclineReason.BUSINESS_TOO_NEW: (
+        DeclineReason.BUSINESS_TOO_YOUNG: (
             _("the business has not been running long enough yet."),
             _("What could work: applying again after a few more months of trading."),
         ),
-        DeclineReason.UNVERIFIED: (
+        DeclineReason.UNVERIFIED_INFORMATION: (
             _("we could not confirm some of the information in the application."),
             _("What could work: your loan officer can tell you which records would help."),
         ),

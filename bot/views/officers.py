@@ -22,6 +22,7 @@ from bot.domain.collection import BorrowerKind, CollectionStep, ProposedStep
 from bot.domain.plans import PLANS_BY_ID
 from bot.domain.team import OfficerStats
 from bot.i18n import day, moment, money
+from bot.views import committee as committee_views
 from bot.views import worksheets
 from bot.views.calculator import plan_name
 from bot.views.text import sentences
@@ -41,14 +42,7 @@ from integrations.bank.models import (
 
 QUEUE_PAGE_SIZE = 5
 CLOSED = (LeadStatus.DECLINED, LeadStatus.WITHDRAWN, LeadStatus.DISBURSED)
-SETTABLE = (
-    LeadStatus.CONTACTED,
-    LeadStatus.VISITED,
-    LeadStatus.COMMITTEE,
-    LeadStatus.APPROVED,
-    LeadStatus.DECLINED,
-    LeadStatus.WITHDRAWN,
-)
+SETTABLE = (LeadStatus.CONTACTED, LeadStatus.VISITED, LeadStatus.WITHDRAWN)
 PASS_REASONS = ("too_far", "other_industry", "conflict_of_interest", "too_busy")
 
 
@@ -525,6 +519,7 @@ def card_keyboard(
     case_rows = [
         visit_buttons(lead.id, lead.visit_at is not None),
         worksheets.card_row(lead, viewer.officer_id),
+        committee_views.send_button(lead, viewer.officer_id),
         [timeline_button(lead.id)],
     ]
     rows = [*claimed.inline_keyboard, *(row for row in case_rows if row)]

@@ -149,6 +149,24 @@ class InvalidState(BankError):
     title = "Not possible in the current state"
 
 
+class NotReady(InvalidState):
+    """A case the credit committee cannot take yet; `missing` says what is not done."""
+
+    code = "not_ready"
+    title = "The case is not ready for the credit committee"
+
+    def __init__(self, missing: list[str], detail: str = "") -> None:
+        super().__init__(detail or "missing: " + ", ".join(missing))
+        self.missing = missing
+
+    def extensions(self) -> dict[str, Any]:
+        return {"missing": self.missing}
+
+    @classmethod
+    def from_extensions(cls, detail: str, extensions: dict[str, Any]) -> BankError:
+        return cls([str(item) for item in extensions["missing"]], detail)
+
+
 class CheckInRequired(InvalidState):
     """The co-investigator has not checked in at the business (双人调查) yet."""
 
@@ -280,6 +298,7 @@ ERROR_CLASSES: tuple[type[BankError], ...] = (
     LimitExceeded,
     IdempotencyConflict,
     InvalidState,
+    NotReady,
     CheckInRequired,
     StaleVersion,
     AlreadyClaimed,

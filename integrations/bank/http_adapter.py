@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from integrations.bank import models as m
+from integrations.bank.committee_http import HttpCommittee
 from integrations.bank.fieldwork_http import HttpFieldwork
 from integrations.bank.http_transport import HttpTransport
 from integrations.bank.http_transport import segment as _segment
@@ -13,7 +14,7 @@ from integrations.bank.offer_http import HttpOffers
 from integrations.bank.worksheet_http import HttpWorksheets
 
 
-class HttpBankAdapter(HttpFieldwork, HttpWorksheets, HttpOffers, HttpTransport):
+class HttpBankAdapter(HttpFieldwork, HttpWorksheets, HttpCommittee, HttpOffers, HttpTransport):
     # --- reference data ----------------------------------------------------------------------
 
     async def list_products(self) -> list[m.LoanProduct]:

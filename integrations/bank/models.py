@@ -485,12 +485,9 @@ class LeadStatus(StrEnum):
     DISBURSED = "disbursed"
 
 
-OfficerSettableStatus = Literal[
+OfficerSettableStatus = Literal[  # committee, approved, declined: only the credit committee
     LeadStatus.CONTACTED,
     LeadStatus.VISITED,
-    LeadStatus.COMMITTEE,
-    LeadStatus.APPROVED,
-    LeadStatus.DECLINED,
     LeadStatus.WITHDRAWN,
 ]
 
@@ -555,6 +552,11 @@ class LeadEventKind(StrEnum):
     NOTE = "note"
     VISIT_BOOKED = "visit_booked"
     DISBURSED = "disbursed"
+    COMMITTEE_SENT = "committee_sent"
+    COMMITTEE_VOTE = "committee_vote"
+    COMMITTEE_QUESTION = "committee_question"
+    COMMITTEE_ANSWER = "committee_answer"
+    COMMITTEE_DECISION = "committee_decision"
     WORKSHEET_SAVED = "worksheet_saved"
     WORKSHEET_REVIEWED = "worksheet_reviewed"
     CHECKED_IN = "checked_in"
@@ -801,6 +803,17 @@ class LoanOverdue(Model):
     amount: Money
     days_overdue: int
     classification: LoanClassification
+
+
+class DeclineReason(StrEnum):
+    """Why a credit committee declined; the merchant hears it in words, never as a code."""
+
+    REPAYMENT_CAPACITY = "repayment_capacity"
+    UNVERIFIED_INFORMATION = "unverified_information"
+    DEBT_TOO_HIGH = "debt_too_high"
+    CREDIT_HISTORY = "credit_history"
+    BUSINESS_TOO_YOUNG = "business_too_young"
+    OTHER = "other"
 
 
 from integrations.bank.offer_models import OfferExpired, OfferOpened  # noqa: E402

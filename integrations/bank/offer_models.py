@@ -10,7 +10,15 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
-from integrations.bank.models import Identifier, Model, Money, Rate, RepaymentMethod, Request
+from integrations.bank.models import (
+    DeclineReason,
+    Identifier,
+    Model,
+    Money,
+    Rate,
+    RepaymentMethod,
+    Request,
+)
 
 
 class OfferStatus(StrEnum):
@@ -51,17 +59,6 @@ class Offer(Model):
 class OfferAcceptance(Request):
     challenge_id: Identifier
     code: Annotated[str, Field(max_length=20)]
-
-
-class DeclineReason(StrEnum):
-    """Why the committee declined, in words the merchant may hear (never shown as a code)."""
-
-    REPAYMENT_CAPACITY = "repayment_capacity"
-    EXISTING_DEBT = "existing_debt"
-    CREDIT_HISTORY = "credit_history"
-    BUSINESS_TOO_NEW = "business_too_new"
-    UNVERIFIED = "unverified"
-    OTHER = "other"
 
 
 class Decline(Model):

@@ -10,6 +10,7 @@ with a different request raises `IdempotencyConflict`. When the answer to a paym
 from datetime import date
 from typing import Protocol, runtime_checkable
 
+from integrations.bank.committee_protocol import CommitteeOperations
 from integrations.bank.fieldwork_protocol import FieldworkOperations
 from integrations.bank.models import (
     Account,
@@ -52,7 +53,9 @@ from integrations.bank.worksheet_protocol import WorksheetOperations
 
 
 @runtime_checkable
-class BankAdapter(FieldworkOperations, WorksheetOperations, OfferOperations, Protocol):
+class BankAdapter(
+    FieldworkOperations, WorksheetOperations, CommitteeOperations, OfferOperations, Protocol
+):
     # --- reference data ---
     async def list_products(self) -> list[LoanProduct]: ...
 

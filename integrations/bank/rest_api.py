@@ -36,6 +36,7 @@ PATH_EXAMPLES: dict[str, str | int] = {  # ids as the seeded sandbox has them
     "challenge_id": "CH000001",
     "offer_id": "OR000001",
     "chat_user_id": 10001,
+    "case_id": "CC000001",
 }
 
 
@@ -344,6 +345,7 @@ WORK_ROUTES = (
 )  # fmt: skip
 
 # The case parts declare their routes with `_route` above, so they are imported here.
+from integrations.bank.committee_routes import COMMITTEE_ROUTES  # noqa: E402
 from integrations.bank.fieldwork_routes import FIELDWORK_ROUTES  # noqa: E402 (uses _route)
 from integrations.bank.offer_routes import OFFER_ROUTES  # noqa: E402
 from integrations.bank.worksheet_routes import WORKSHEET_ROUTES  # noqa: E402
@@ -355,6 +357,7 @@ ROUTES: tuple[Route, ...] = (
     + PAYMENT_ROUTES
     + LEAD_ROUTES
     + WORK_ROUTES
+    + COMMITTEE_ROUTES
     + WORKSHEET_ROUTES
     + OFFER_ROUTES
     + FIELDWORK_ROUTES

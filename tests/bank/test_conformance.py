@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from committee_support import approve_by_committee
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -555,9 +556,7 @@ async def test_lead_lifecycle_to_payout_creates_post_loan_work(bank: BankWorld) 
     visit_at = bank.clock.now + timedelta(days=1)
     booked = await bank.adapter.book_visit(lead.id, VisitBooking(officer_id=officer, at=visit_at))
     await bank.adapter.add_lead_note(lead.id, officer, "店面在金牛区")
-    await bank.adapter.update_lead_status(
-        lead.id, StatusUpdate(officer_id=officer, status=LeadStatus.APPROVED)
-    )
+    await approve_by_committee(bank.adapter, bank.admin, lead.id, officer)
     payout = DisbursementRequest(officer_id=officer, principal=Decimal(50000), term_months=12)
     loan = await bank.adapter.disburse_loan(lead.id, payout, idempotency_key=new_key())
 

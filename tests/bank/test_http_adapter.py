@@ -196,6 +196,7 @@ ERROR_EXAMPLES = [
     errors.LimitExceeded("daily", Decimal("100000"), Decimal("250.00")),
     errors.IdempotencyConflict("used"),
     errors.InvalidState("claim first"),
+    errors.NotReady(["checklist:look_premises", "worksheet"]),
     errors.CheckInRequired("the co-investigator has not checked in"),
     errors.StaleVersion("version 2 is the latest"),
     errors.AlreadyClaimed("OF000002", "李经理"),

@@ -13,9 +13,8 @@ from functools import partial
 import pytest
 
 from integrations.bank.errors import InvalidCode, InvalidState, NotFound
-from integrations.bank.models import LeadStatus, LoanDisbursed, TaskKind
+from integrations.bank.models import DeclineReason, LeadStatus, LoanDisbursed, TaskKind
 from integrations.bank.offer_models import (
-    DeclineReason,
     OfferAcceptance,
     OfferExpired,
     OfferOpened,
@@ -156,7 +155,7 @@ async def test_a_decline_is_told_by_reason_and_shared_note(bank: BankWorld) -> N
     lead = await submit(bank)
     await bank.adapter.claim_lead(lead.id, bank.seeded.officer_id)
     await bank.admin(
-        partial(decline, lead_id=lead.id, reason="existing_debt", note=" 先还清信用卡 ")
+        partial(decline, lead_id=lead.id, reason="debt_too_high", note=" 先还清信用卡 ")
     )
     other = await submit(bank, phone=MERCHANT_PHONE)
     await bank.adapter.claim_lead(other.id, bank.seeded.officer_id)
@@ -165,7 +164,7 @@ async def test_a_decline_is_told_by_reason_and_shared_note(bank: BankWorld) -> N
     told = await bank.adapter.get_decline(lead.id)
     unknown = await bank.adapter.get_decline(other.id)
 
-    assert (told.reason, told.shared_note) == (DeclineReason.EXISTING_DEBT, "先还清信用卡")
+    assert (told.reason, told.shared_note) == (DeclineReason.DEBT_TOO_HIGH, "先还清信用卡")
     assert (unknown.reason, unknown.shared_note) == (DeclineReason.OTHER, None)
     with pytest.raises(NotFound):
         await bank.adapter.get_decline((await submit(bank)).id)

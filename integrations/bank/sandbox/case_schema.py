@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS committees (
     code TEXT PRIMARY KEY, name TEXT NOT NULL,
     max_amount_fen INTEGER,                      -- its approval authority; NULL: no ceiling
     members_needed INTEGER NOT NULL, approvals_needed INTEGER NOT NULL,
-    sla_hours INTEGER NOT NULL);                 -- working hours to decide
+    sla_hours INTEGER NOT NULL,                  -- working hours to decide
+    chair_veto INTEGER NOT NULL DEFAULT 1);      -- a decline by the chair declines
 CREATE TABLE IF NOT EXISTS committee_members (
     committee_code TEXT NOT NULL REFERENCES committees(code),
     officer_id TEXT NOT NULL REFERENCES officers(id), chair INTEGER NOT NULL,

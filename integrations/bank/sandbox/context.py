@@ -21,6 +21,18 @@ class LimitPolicy:
 
 
 @dataclass(frozen=True)
+class CommitteeRules:
+    """The credit committees' authority by amount (CNY), quorum and majority."""
+
+    branch_authority: Decimal = Decimal("200000")
+    head_authority: Decimal = Decimal("5000000")
+    members_needed: int = 3  # current votes before a decision
+    approvals_needed: int = 2
+    chair_veto: bool = True  # no approval over the chair's decline
+    sla_hours: int = 8  # working hours to decide
+
+
+@dataclass(frozen=True)
 class SandboxConfig:
     limits: LimitPolicy = field(default_factory=LimitPolicy)
     joint_investigation_threshold: Decimal = Decimal("100000")  # 双人调查 above this amount
@@ -34,6 +46,7 @@ class SandboxConfig:
     check_in_radius_m: int = 500  # farther from the business, a check-in needs a reason
     evidence_max_age: timedelta = timedelta(hours=24)  # a photo older than this is stale
     document_max_bytes: int = 10 * 1024 * 1024
+    committee: CommitteeRules = field(default_factory=CommitteeRules)
     product_code: str = "MICRO"
     product_annual_rate: Decimal = Decimal("12")  # percent; used when seeding the product
     product_repayment: RepaymentTerms = field(default_factory=RepaymentTerms)  # when seeding

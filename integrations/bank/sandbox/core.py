@@ -66,6 +66,7 @@ from integrations.bank.sandbox import (
     tasks,
 )
 from integrations.bank.sandbox.base import SandboxCore
+from integrations.bank.sandbox.committee_api import SandboxCommittee
 from integrations.bank.sandbox.context import Context
 from integrations.bank.sandbox.fieldwork_api import SandboxFieldwork
 from integrations.bank.sandbox.idempotency import canonical_request, run_once
@@ -78,7 +79,9 @@ RequestT = TypeVar("RequestT", bound=BaseModel)
 ResponseT = TypeVar("ResponseT", bound=BaseModel)
 
 
-class SandboxBank(SandboxFieldwork, SandboxWorksheets, SandboxOffers, SandboxCore):
+class SandboxBank(
+    SandboxFieldwork, SandboxWorksheets, SandboxCommittee, SandboxOffers, SandboxCore
+):
     # --- reference data ---
     async def list_products(self) -> list[LoanProduct]:
         return await self._run_plain(reference.list_products)

@@ -16,11 +16,15 @@ from decimal import Decimal
 
 from integrations.bank.errors import InvalidState, NotFound
 from integrations.bank.masking import mask_account
-from integrations.bank.models import AccountType, DisbursementRequest, RepaymentMethod
+from integrations.bank.models import (
+    AccountType,
+    DeclineReason,
+    DisbursementRequest,
+    RepaymentMethod,
+)
 from integrations.bank.money import format_money, from_fen
 from integrations.bank.offer_models import (
     Decline,
-    DeclineReason,
     Offer,
     OfferAcceptance,
     OfferExpired,

@@ -30,6 +30,7 @@ from integrations.bank.models import (
 from integrations.bank.money import to_fen
 from integrations.bank.sandbox import admin, fieldwork, loans, payments, repayments
 from integrations.bank.sandbox.binding import bind_directly
+from integrations.bank.sandbox.committee_seed import seed_committees
 from integrations.bank.sandbox.context import Context, SandboxConfig
 from integrations.bank.sandbox.tasks import create_task
 
@@ -157,6 +158,7 @@ def seed(connection: sqlite3.Connection, context: Context) -> SeededWorld:
     _reference_data(connection, context.config)
     fieldwork.seed_fieldwork(connection, context.config.product_code)
     staff = _staff(connection)
+    seed_committees(connection, context.config, HEADQUARTERS, RETAIL_TEAM)
     merchant_id, account_id, loan_id = _merchant(connection, context, staff.officer_id)
     overdue_id, overdue_loan_id = _overdue_customer(connection, context, staff.officer_id)
     customers_without_loans = _customers_without_loans(connection, context, staff)

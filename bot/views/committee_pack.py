@@ -1,0 +1,310 @@
+"""The case pack: one PDF (and a PNG of its first page for the chat's preview) in the
+reader's language, drawn with matplotlib in the charts' fonts so Chinese renders.
+
+`pack_lines` writes the text in the current language (gettext); `render_pack` only draws
+it (CPU work: run it in a thread). The worksheet is shown as labelled figures whatever its
+fields are: the worksheet's own form names them."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+
+from bot.domain.schedule import Schedule
+from bot.i18n import money
+from bot.views.chart import prepare_chart_fonts
+from bot.views.committee import method_name, when
+from bot.views.text import labelled
+from integrations.bank.committee_models import CasePack
+from integrations.bank.models import Named
+
+LINES_PER_PAGE = 48
+WRAP_WIDTH = 88  # in narrow characters; a Chinese character counts two
+PAGE_SIZE = (8.27, 11.69)  # A4, inches
+Namer = Callable[[str | None], str]
+
+
+@dataclass(frozen=True)
+class PackLine:
+    text: str
+    heading: bool = False
+
+
+def pack_lines(
+    pack: CasePack,
+    names: dict[str, str],
+    schedule: Schedule | None,
+    currency: str,
+    zone: str,
+    locale: str,
+    places: tuple[Named | None, Named | None] = (None, None),
+) -> list[PackLine]:
+    """`places`: the lead's district and industry, named in the reader's language."""
+
+    def name(officer_id: str | None) -> str:
+        return names.get(officer_id or "", officer_id or "—")
+
+    case, lead = pack.case, pack.lead
+    lines = [
+        PackLine(
+            _("{committee}: case pack {case}").format(committee=pack.committee.name, case=case.id),
+            heading=True,
+        ),
+        PackLine(
+            labelled(
+                _("Presented"),
+                _comma(when(case.presented_at, zone, locale), name(case.presented_by)),
+            )
+        ),
+        PackLine(_("Applicant and business"), heading=True),
+        PackLine(labelled(_("Applicant"), _comma(lead.applicant_name, lead.masked_phone))),
+        PackLine(labelled(_("District"), _named(places[0], lead.district_code, locale))),
+        PackLine(labelled(_("Industry"), _named(places[1], lead.industry_code, locale))),
+        PackLine(labelled(_("Purpose"), lead.purpose or "—")),
+        PackLine(labelled(_("Score"), str(lead.score) if lead.score is not None else "—")),
+        *_loan(pack, schedule, currency, locale),
+        PackLine(_("Recommendation"), heading=True),
+        PackLine(case.recommendation),
+        *_checklist(pack, name),
+        *_check_ins(pack, name, zone, locale),
+        *_documents(pack, name, zone, locale),
+        *_worksheet(pack, name, zone, locale),
+        *_flags(pack),
+    ]
+    return lines
+
+
+def _comma(head: str, tail: str) -> str:
+    return _("{head}, {tail}").format(head=head, tail=tail)
+
+
+def _semicolons(parts: list[str]) -> str:
+    text = parts[0]
+    for part in parts[1:]:
+        text = _("{head}; {tail}").format(head=text, tail=part)
+    return text
+
+
+def _named(item: Named | None, code: str, locale: str) -> str:
+    return item.name_in(locale) if item is not None else code
+
+
+def _loan(pack: CasePack, schedule: Schedule | None, currency: str, locale: str) -> list[PackLine]:
+    case = pack.case
+    lines = [
+        PackLine(_("Proposed loan"), heading=True),
+        PackLine(labelled(_("Amount"), money(case.amount, currency, locale))),
+        PackLine(
+            labelled(
+                _("Term"),
+                ngettext("{months} month", "{months} months", case.term_months).format(
+                    months=case.term_months
+                ),
+            )
+        ),
+        PackLine(labelled(_("Repayment method"), method_name(case.method))),
+        PackLine(labelled(_("Annual rate"), f"{pack.annual_rate}%")),
+    ]
+    if schedule is not None:
+        lines += [
+            PackLine(
+                labelled(_("Monthly payment"), money(schedule.first_payment, currency, locale))
+            ),
+            PackLine(
+                labelled(
+                    _("Largest installment"), money(schedule.largest_payment, currency, locale)
+                )
+            ),
+            PackLine(labelled(_("APR"), f"{schedule.apr:.2f}%")),
+            PackLine(
+                labelled(_("Total interest"), money(schedule.total_interest, currency, locale))
+            ),
+            PackLine(labelled(_("Total to repay"), money(schedule.total, currency, locale))),
+        ]
+    return lines
+
+
+def _checklist(pack: CasePack, name: Namer) -> list[PackLine]:
+    lines = [PackLine(_("Checklist"), heading=True)]
+    if not pack.checklist:
+        return [*lines, PackLine(_("Nothing recorded."))]
+    for item in pack.checklist:
+        mark = "✓" if item.ticked else "✗"
+        required = _(" (required)") if item.required else ""
+        detail = f" — {_comma(item.note, name(item.officer_id))}" if item.ticked else ""
+        lines.append(PackLine(f"{mark} {item.item_code}{required}{detail}"))
+    return lines
+
+
+def _check_ins(pack: CasePack, name: Namer, zone: str, locale: str) -> list[PackLine]:
+    lines = [PackLine(_("Check-ins at the business"), heading=True)]
+    if not pack.check_ins:
+        return [*lines, PackLine(_("Nothing recorded."))]
+    for visit in pack.check_ins:
+        where = (
+            _("{distance} m from the merchant's location")
+            if visit.measured_from == "merchant"
+            else _("{distance} m from the district's centre")
+        )
+        verdict = (
+            _("within the limit")
+            if visit.within_limit
+            else _("beyond the limit: {reason}").format(reason=visit.reason or "—")
+        )
+        lines.append(
+            PackLine(
+                labelled(
+                    _comma(name(visit.officer_id), when(visit.at, zone, locale)),
+                    _comma(where.format(distance=visit.distance_m), verdict),
+                )
+            )
+        )
+    return lines
+
+
+def _documents(pack: CasePack, name: Namer, zone: str, locale: str) -> list[PackLine]:
+    lines = [PackLine(_("Documents and photos"), heading=True)]
+    if not pack.documents:
+        return [*lines, PackLine(_("Nothing recorded."))]
+    verdicts = {
+        "ok": _("EXIF: taken at the business, at the visit"),
+        "no_exif": _("no EXIF (compressed photo)"),
+        "far": _("EXIF: taken far from the business"),
+        "stale": _("EXIF: taken long before the visit"),
+    }
+    for document in pack.documents:
+        parts = [
+            f"{document.kind} {document.id}",
+            _comma(name(document.uploaded_by), when(document.uploaded_at, zone, locale)),
+            verdicts.get(document.exif_verdict, document.exif_verdict),
+        ]
+        if document.taken_at is not None:
+            parts.append(labelled(_("camera time"), when(document.taken_at, zone, locale)))
+        if document.seen_on_other_lead:
+            parts.append(_("⚠ the same file is on another lead"))
+        lines.append(PackLine(_semicolons(parts)))
+    return lines
+
+
+def _worksheet(pack: CasePack, name: Namer, zone: str, locale: str) -> list[PackLine]:
+    sheet = pack.worksheet
+    lines = [PackLine(_("The officer's worksheet"), heading=True)]
+    if sheet is None:
+        return [*lines, PackLine(_("Nothing recorded."))]
+    lines.append(
+        PackLine(
+            _("Version {version}, {officer}, {when}").format(
+                version=sheet.version,
+                officer=name(sheet.officer_id),
+                when=when(sheet.saved_at, zone, locale),
+            )
+        )
+    )
+    lines += [PackLine(labelled(label, value)) for label, value in _figures(sheet.body)]
+    review = pack.review
+    if pack.lead.co_officer_id is not None:
+        if review is None:
+            lines.append(PackLine(_("Second officer: no review of this version.")))
+        else:
+            verdict = _("confirmed") if review.verdict == "confirmed" else _("dissent")
+            lines.append(
+                PackLine(
+                    labelled(
+                        _("Second officer"),
+                        labelled(_comma(name(review.officer_id), verdict), review.note),
+                    )
+                )
+            )
+    return lines
+
+
+def _figures(body: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Nested fields as `section / field` labels, lists by position."""
+    figures: list[tuple[str, str]] = []
+    for key, value in body.items():
+        label = f"{prefix}{key}".replace("_", " ")
+        if isinstance(value, dict):
+            figures += _figures(value, f"{label} / ")
+        elif isinstance(value, list):
+            for index, item in enumerate(value, start=1):
+                nested = item if isinstance(item, dict) else {"": item}
+                figures += _figures(nested, f"{label} {index} / ")
+        else:
+            figures.append((label.rstrip(" /"), str(value)))
+    return figures
+
+
+def _flags(pack: CasePack) -> list[PackLine]:
+    flags = list(pack.lead.flags)
+    flags += [_("check-in beyond the limit") for visit in pack.check_ins if not visit.within_limit]
+    flags += [
+        _("photo {document}: {verdict}").format(document=d.id, verdict=d.exif_verdict)
+        for d in pack.documents
+        if d.exif_verdict in ("far", "stale")
+    ]
+    flags += [
+        _("photo {document} is on another lead").format(document=d.id)
+        for d in pack.documents
+        if d.seen_on_other_lead
+    ]
+    if pack.review is not None and pack.review.verdict == "dissent":
+        flags.append(_("the second officer dissents"))
+    lines = [PackLine(_("Flags"), heading=True)]
+    return lines + ([PackLine(f"⚠ {flag}") for flag in flags] or [PackLine(_("None."))])
+
+
+def render_pack(lines: list[PackLine]) -> tuple[bytes, bytes]:
+    """The PDF and a PNG of its first page."""
+    prepare_chart_fonts()  # a no-op after start-up
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
+
+    wrapped = [PackLine(part, line.heading) for line in lines for part in _wrap(line.text)]
+    pages = [wrapped[i : i + LINES_PER_PAGE] for i in range(0, len(wrapped), LINES_PER_PAGE)]
+    pdf, png = io.BytesIO(), io.BytesIO()
+    with PdfPages(pdf) as document:
+        for number, page in enumerate(pages or [[]]):
+            figure = Figure(figsize=PAGE_SIZE)
+            for row, line in enumerate(page):
+                figure.text(
+                    0.07, 0.95 - row * 0.0190, line.text,
+                    fontsize=11 if line.heading else 9,
+                    fontweight="bold" if line.heading else "normal",
+                )  # fmt: skip
+            document.savefig(figure)
+            if number == 0:
+                figure.savefig(png, format="png", dpi=90)
+    return pdf.getvalue(), png.getvalue()
+
+
+def _wrap(text: str) -> list[str]:
+    """Lines no wider than WRAP_WIDTH, counting East Asian wide characters twice."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        current = ""
+        for char in paragraph:
+            if _width(current + char) > WRAP_WIDTH:
+                head, space, tail = current.rpartition(" ")
+                if space and not _is_wide(char):  # break Latin text between words
+                    lines.append(head)
+                    current = tail
+                else:
+                    lines.append(current)
+                    current = ""
+            current += char
+        lines.append(current)
+    return lines
+
+
+def _is_wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+def _width(text: str) -> int:
+    return sum(2 if _is_wide(char) else 1 for char in text)
