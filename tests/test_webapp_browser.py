@@ -10,16 +10,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.utils.i18n import gettext as _t
 from aiohttp.test_utils import TestServer
-from redis.asyncio import Redis
 
 from bot.background import Background
 from bot.clock import SimulatedClock
@@ -27,13 +24,11 @@ from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App
 from bot.i18n import amount, money
 from bot.schedule_cli import add_arguments, run
-from bot.update_queue import UpdateQueue
 from bot.views import calculator as calculator_views
-from bot.webapp.server import build_mini_app
-from bot.webhook import build_web_app
 from tests.support.chromium import MISSING, Page, chromium_installed, open_page
-from tests.support.mini_app import BOT_TOKEN, init_data
+from tests.support.mini_app import page_url, server
 
+__all__ = ["server"]  # the fixture
 pytestmark = pytest.mark.skipif(not chromium_installed(), reason=MISSING)
 ARTIFACTS = Path("var/test-artifacts")
 AMOUNTS = ("principal", "interest", "total", "balance")
@@ -43,23 +38,8 @@ SCHEDULE_ROWS = (
 )
 
 
-@pytest.fixture
-async def server(app: App, redis: Redis) -> AsyncIterator[TestServer]:
-    web_app = build_web_app(
-        queue=UpdateQueue(redis, consumer="test-1"),
-        redis=redis,
-        metrics=app.metrics,
-        path="/webhook",
-        secret="s3cret",
-        mini_app=build_mini_app(app.services, BOT_TOKEN),
-    )
-    async with TestServer(web_app, host="127.0.0.1") as test_server:
-        yield test_server
-
-
 def _page_url(server: TestServer, user: ChatUser, clock: SimulatedClock) -> str:
-    fragment = "tgWebAppData=" + quote(init_data(user, clock.now()), safe="")
-    return str(server.make_url("/app/")) + "#" + fragment + "&tgWebAppVersion=8.0"
+    return page_url(server, user, clock.now())
 
 
 def _cli_schedule(

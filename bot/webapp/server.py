@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.container import Services
 from bot.webapp.api import MiniAppApi
+from bot.webapp.desk import DeskApi
 from bot.webapp.gate import Gate
 
 MOUNT = "/app"
@@ -42,8 +43,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def build_mini_app(services: Services, bot_token: str) -> web.Application:
     """The sub-application to mount: `web_app.add_subapp(MOUNT, build_mini_app(...))`."""
     app = web.Application(middlewares=[_security_headers])
-    app.add_routes(MiniAppApi(services, Gate(services, bot_token)).routes())
+    gate = Gate(services, bot_token)
+    app.add_routes(MiniAppApi(services, gate).routes())
+    app.add_routes(DeskApi(services, gate).routes())
     app.router.add_get("/", _page("calculator.html"))
+    app.router.add_get("/desk", _page("desk.html"))
     app.router.add_static("/static/", STATIC_DIR)
     return app
 

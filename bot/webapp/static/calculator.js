@@ -1,32 +1,12 @@
 // The loan calculator Mini App: inputs within the bank's bounds, figures from the bot's API.
-// Telegram hands the signed init data to telegram-web-app.js; where that script is absent
-// (an ordinary browser, the tests) the same data is read from the URL fragment.
+// common.js (loaded first) holds the init data, `api` and the theme.
 "use strict";
 
-const webApp = window.Telegram && window.Telegram.WebApp;
-const initData = (webApp && webApp.initData) ||
-  new URLSearchParams(location.hash.slice(1)).get("tgWebAppData") || "";
-const $ = (id) => document.getElementById(id);
 let pending = null;
 let asked = 0;
 let unavailable = "";
 
 const SVG = "http://www.w3.org/2000/svg";
-
-async function api(path, body) {
-  const headers = { Authorization: "tma " + initData };
-  const options = body === undefined ? { headers } :
-    { method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body) };
-  const response = await fetch("api/" + path, options);
-  const answer = await response.json();
-  if (!response.ok) throw new Error(answer.detail || answer.title);
-  return answer;
-}
-
-function showProblem(message) {
-  $("problem").textContent = message;
-  $("problem").hidden = !message;
-}
 
 function pair(rangeId, numberId, min, max, step) {
   for (const id of [rangeId, numberId]) {
@@ -181,7 +161,6 @@ async function apply() {
 }
 
 async function start() {
-  if (webApp) webApp.ready();
   try {
     fill(await api("bounds"));
     await refresh();
