@@ -3,7 +3,8 @@
 Interactive: type as the current user; `[label]` presses a button, `[#2]` the second one,
 `[label]@2` a button on the message before the latest, `[label]@#1005` one on message 1005,
 `<contact>` shares your own phone, `<location LAT LON>` a location, `@as officer` switches
-user, `@clock +3d` moves the simulated clock. `--script FILE` runs such lines and prints the
+user, `@clock +3d` moves the simulated clock, `@web` prints the Mini Apps' addresses (with
+--web). `--script FILE` runs such lines and prints the
 transcript; a line that cannot be carried out stops it with exit code 1.
 """
 
@@ -131,6 +132,10 @@ class DemoChat:
         self.transcript = transcript
         self.current = self._persona(user)
         self._use(demo_bot)
+        self.busy = asyncio.Lock()  # one line at a time, and the web's deliveries between
+        self.on_web: Callable[[], None] = lambda: transcript.emit(
+            "(web) the Mini Apps are served with demo --web"
+        )
 
     def _use(self, demo_bot: DemoBot) -> None:
         self.driver: ChatDriver = demo_bot.driver
@@ -151,6 +156,10 @@ class DemoChat:
             await self.background.run_once(self.clock.now())
 
     async def perform(self, line: str, *, echo: bool) -> None:
+        async with self.busy:
+            await self._perform(line, echo=echo)
+
+    async def _perform(self, line: str, *, echo: bool) -> None:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             return
@@ -162,6 +171,9 @@ class DemoChat:
             )
         if stripped.startswith("@as "):
             self.current = self._persona(stripped[4:].strip())
+            return
+        if stripped == "@web":
+            self.on_web()
             return
         if stripped.startswith("@clock "):
             await self._move_clock(stripped[7:].strip())
@@ -253,9 +265,16 @@ async def connect_demo_redis(url: str) -> Redis:
     return fakeredis.FakeAsyncRedis()
 
 
-async def run_demo(settings: Settings, *, script: str | None, user: str) -> int:
+async def run_demo(
+    settings: Settings, *, script: str | None, user: str, web_port: int | None = None
+) -> int:
+    """With ``web_port``, the Mini Apps are served on it too (see bot.demo.web)."""
     logging.getLogger().setLevel(logging.WARNING)
-    async with demo_chat(settings, user) as chat:
+    async with demo_chat(settings, user) as chat, contextlib.AsyncExitStack() as web:
+        if web_port is not None:
+            from bot.demo.web import serve_mini_apps
+
+            await web.enter_async_context(serve_mini_apps(chat, web_port))
         if script is not None:
             return await _run_script(chat, Path(script))
         return await _interactive(chat)
@@ -309,7 +328,8 @@ async def _run_script(chat: DemoChat, path: Path) -> int:
 async def _interactive(chat: DemoChat) -> int:
     print("Demo chat. Type as the user; [label] presses a button ([label]@2 on the message")
     print("before the latest, [label]@#1005 on message 1005), <contact> shares your phone,")
-    print("@as officer switches user, @clock +1d moves time, Ctrl-D leaves.")
+    print("@as officer switches user, @clock +1d moves time, @web the Mini Apps (--web),")
+    print("Ctrl-D leaves.")
     while True:
         try:
             line = await asyncio.to_thread(input, f"{chat.current.name}> ")
