@@ -8,10 +8,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -221,6 +222,19 @@ def staff_help(supervisor: bool) -> str:
         for command, text in staff_commands(supervisor)
     ]
     return "\n".join(lines)
+
+
+def with_dashboard(
+    markup: InlineKeyboardMarkup | None, mini_app: str | None
+) -> InlineKeyboardMarkup | None:
+    """/queue's buttons, and the dashboard Mini App's under them when BOT_WEBAPP_URL is set."""
+    if mini_app is None:
+        return markup
+    button = InlineKeyboardButton(
+        text=_("📊 Dashboard"), web_app=WebAppInfo(url=urljoin(mini_app, "desk"))
+    )
+    rows = markup.inline_keyboard if markup is not None else []
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, [button]])
 
 
 def linked_keyboard() -> InlineKeyboardMarkup:

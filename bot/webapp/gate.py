@@ -7,6 +7,7 @@ import json
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from bot.container import Services
 from bot.i18n import choose_locale
@@ -50,7 +51,10 @@ class Gate:
                 )
             except InitDataRejected as error:
                 return problem(401, "Unauthorized", str(error))
-            stored = await self.services.preferences.chosen(user.user_id)
+            try:
+                stored = await self.services.preferences.chosen(user.user_id)
+            except (RedisError, OSError):  # a busy Redis: the page in Telegram's language
+                stored = None
             locale = choose_locale(stored, user.language_code, settings.default_locale)
             i18n = self.services.i18n
             with i18n.context(), i18n.use_locale(locale):

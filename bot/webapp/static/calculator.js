@@ -85,6 +85,7 @@ async function refresh() {
     show(quote.text);
     chart(quote.schedule.installments);
     compare(compared.methods);
+    if (!document.body.dataset.ready) performance.mark("calculator-ready");  // the first render
     document.body.dataset.ready = "true";
   } catch (error) {
     if (ask === asked) showProblem(error.message);
