@@ -1,12 +1,19 @@
-"""Mini App benchmark: the calculator's API on loopback, 200 concurrent clients.
+"""Mini App benchmark: the calculator's API on loopback, 200 concurrent clients, and the
+calculator's first render in headless Chromium.
 
 Side by side in one run, on the real web server (aiohttp on 127.0.0.1, the sandbox bank,
 Redis for the language preference): a static file of the page (the server's floor), then
 /app/api/schedule and /app/api/quote for a 12-month loan, each request with its own signed
 init data checked. Prints p50/p99 latency and requests/s of each, and the page's weight
-(HTML, script and styles, gzipped). Client and server share this process's event loop, so
-at 200 concurrent the latency is mostly waiting in line (Little's law: 200 / requests per s);
+(HTML, script and styles, gzipped). The clients run in a process of their own (`--same-loop`:
+in the server's event loop, as before), so the server has this process to itself; at 200
+concurrent the latency is still mostly waiting in line (Little's law: 200 / requests per s);
 one client at a time shows what one request costs.
+
+First render: a fresh headless Chromium (Debian's, as in the tests) opens the calculator
+with signed init data; the time from navigation start to the page's `calculator-ready`
+performance mark (bounds, quote and compare answered, figures, chart, table and comparison
+drawn), a few times, each browser cold.
 Usage: python bench/bench_webapp.py (BOT_BENCH_REDIS_URL, default db 10, is flushed)
 """
 
@@ -15,12 +22,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
+import multiprocessing
 import os
 import statistics
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
@@ -32,6 +41,7 @@ from bot.runtime import tune_garbage_collector
 from bot.webapp.init_data import sign
 from bot.webapp.server import MOUNT, STATIC_DIR, build_mini_app
 from integrations.sms.outbound import RecordingSmsSender
+from tests.support.chromium import chromium_installed, open_page
 
 TOKEN = "42:BENCH"
 QUERY = "principal=120000&months=12&method=equal_installments&start=2026-12-01"
@@ -45,7 +55,36 @@ def authorization(user_id: int) -> dict[str, str]:
     return {"Authorization": "tma " + sign(fields, TOKEN)}
 
 
-async def measure(name: str, base: str, path: str, clients: int, per_client: int) -> None:
+def init_data(user_id: int) -> str:
+    return authorization(user_id)["Authorization"].removeprefix("tma ")
+
+
+async def measure(
+    name: str, base: str, path: str, clients: int, per_client: int, *, same_loop: bool
+) -> None:
+    if same_loop:
+        latencies, elapsed = await load(base, path, clients, per_client)
+    else:
+        spawn = multiprocessing.get_context("spawn")
+        with spawn.Pool(1) as pool:
+            latencies, elapsed = await asyncio.to_thread(
+                pool.apply, load_in_process, (base, path, clients, per_client)
+            )
+    cuts = statistics.quantiles(latencies, n=100)
+    print(
+        f"{name:>9}: p50 {cuts[49] * 1000:6.1f} ms  p99 {cuts[98] * 1000:6.1f} ms  "
+        f"{len(latencies) / elapsed:7.0f} requests/s  ({clients} concurrent)"
+    )
+
+
+def load_in_process(
+    base: str, path: str, clients: int, per_client: int
+) -> tuple[list[float], float]:
+    return asyncio.run(load(base, path, clients, per_client))
+
+
+async def load(base: str, path: str, clients: int, per_client: int) -> tuple[list[float], float]:
+    """Each latency, and the seconds all of them took; after a warm-up."""
     latencies: list[float] = []
     connector = aiohttp.TCPConnector(limit=clients)
     async with aiohttp.ClientSession(connector=connector) as http:
@@ -64,10 +103,24 @@ async def measure(name: str, base: str, path: str, clients: int, per_client: int
         started = time.perf_counter()
         await asyncio.gather(*(client(1000 + n) for n in range(clients)))
         elapsed = time.perf_counter() - started
-    cuts = statistics.quantiles(latencies, n=100)
+    return latencies, elapsed
+
+
+async def first_render(base: str, times: int) -> None:
+    if not chromium_installed():
+        print("first render: skipped, Debian's chromium is not installed")
+        return
+    renders = []
+    for attempt in range(times):
+        fragment = "tgWebAppData=" + quote(init_data(5000 + attempt), safe="")
+        async with open_page(f"{base}/#{fragment}&tgWebAppVersion=8.0") as page:
+            await page.wait_for("document.body?.dataset.ready === 'true'", timeout=30)
+            renders.append(
+                await page.evaluate("performance.getEntriesByName('calculator-ready')[0].startTime")
+            )
     print(
-        f"{name:>9}: p50 {cuts[49] * 1000:6.1f} ms  p99 {cuts[98] * 1000:6.1f} ms  "
-        f"{len(latencies) / elapsed:7.0f} requests/s  ({clients} concurrent)"
+        f"first render: median {statistics.median(renders):.0f} ms, max {max(renders):.0f} ms"
+        f" ({times} cold browsers; navigation start to the calculator-ready mark)"
     )
 
 
@@ -79,7 +132,7 @@ def page_weight() -> None:
     print(f"page weight: {raw} bytes, {zipped} bytes gzipped ({names})")
 
 
-async def main(clients: int, per_client: int) -> None:
+async def main(clients: int, per_client: int, *, same_loop: bool, renders: int) -> None:
     url = os.environ.get("BOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
     redis = build_redis(url)
     folder = tempfile.mkdtemp()
@@ -98,10 +151,14 @@ async def main(clients: int, per_client: int) -> None:
     tune_garbage_collector()  # what `python -m bot run` does at start-up
     try:
         for concurrent, rounds in ((1, 200), (clients, per_client)):
-            await measure("static", base, "/static/calculator.css", concurrent, rounds)
-            await measure("schedule", base, "/api/schedule?" + QUERY, concurrent, rounds)
-            await measure("quote", base, "/api/quote?" + QUERY, concurrent, rounds)
+            for name, path in (
+                ("static", "/static/calculator.css"),
+                ("schedule", "/api/schedule?" + QUERY),
+                ("quote", "/api/quote?" + QUERY),
+            ):
+                await measure(name, base, path, concurrent, rounds, same_loop=same_loop)
         page_weight()
+        await first_render(base, renders)
     finally:
         await runner.cleanup()
         await bank.aclose()
@@ -113,5 +170,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--requests", type=int, default=10, help="per client")
+    parser.add_argument("--same-loop", action="store_true", help="clients in the server's loop")
+    parser.add_argument("--renders", type=int, default=5, help="first renders to time")
     args = parser.parse_args()
-    asyncio.run(main(args.clients, args.requests))
+    asyncio.run(main(args.clients, args.requests, same_loop=args.same_loop, renders=args.renders))

@@ -22,6 +22,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="a terminal chat with seeded users; no token")
     demo.add_argument("--script", help="run the lines of this file and print the transcript")
     demo.add_argument("--as", dest="user", default="merchant", help="the user to start as")
+    demo.add_argument(
+        "--web",
+        nargs="?",
+        type=int,
+        const=8088,
+        metavar="PORT",
+        help="serve the Mini Apps on localhost (port 8088, 0: any free one) and print them",
+    )
 
     schedule = commands.add_parser("schedule", help="the loan calculator on the command line")
     add_schedule_arguments(schedule)
@@ -65,7 +73,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from bot.demo.terminal import run_demo
 
-        return int(asyncio.run(run_demo(settings, script=args.script, user=args.user)))
+        demo = run_demo(settings, script=args.script, user=args.user, web_port=args.web)
+        return int(asyncio.run(demo))
     if args.command == "worker":
         from bot.background import run_worker
 

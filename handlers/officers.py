@@ -182,7 +182,9 @@ async def queue(message: Message, locale: str, services: Services) -> None:
         await message.answer(not_staff_text())
         return
     text, markup = await _queue_page(services.officers, member, 0, locale)
-    await message.answer(text, reply_markup=markup)
+    await message.answer(
+        text, reply_markup=views.with_dashboard(markup, services.settings.webapp_url)
+    )
 
 
 async def _queue_page(

@@ -172,8 +172,27 @@ async def test_pages_carry_a_content_security_policy(client: TestClient) -> None
     policy = page.headers["Content-Security-Policy"]
     assert "script-src 'self' https://telegram.org/js/telegram-web-app.js" in policy
     assert "'unsafe-inline'" not in policy
+    # Telegram's web clients (web.telegram.org/k and /a) frame the page; no one else may
+    ancestors = "frame-ancestors 'self' https://web.telegram.org https://webk.telegram.org"
+    assert ancestors in policy
+    assert "X-Frame-Options" not in page.headers
     html = await page.text()
     assert "<script>" not in html
     script = await client.get("/app/static/calculator.js")
     assert script.status == 200
     assert "Content-Security-Policy" in script.headers
+
+
+async def test_apply_needs_terms_the_product_offers(
+    client: TestClient, clock: SimulatedClock, bob: ChatUser
+) -> None:
+    headers = authorization(bob, clock.now())
+    broken = await client.post("/app/api/apply", data="not json", headers=headers)
+    assert broken.status == 400
+    assert broken.content_type == "application/problem+json"
+    too_much = {"principal": "9000000", "months": "12", "method": "equal_installments"}
+    refused = await client.post("/app/api/apply", json=too_much, headers=headers)
+    assert refused.status == 400
+    assert "more than this loan can be" in (await refused.json())["detail"]
+    unsigned = await client.post("/app/api/apply", json={**too_much, "principal": "50000"})
+    assert unsigned.status == 401

@@ -10,26 +10,25 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.utils.i18n import gettext as _t
 from aiohttp.test_utils import TestServer
-from redis.asyncio import Redis
 
+from bot.background import Background
 from bot.clock import SimulatedClock
-from bot.demo.driver import ChatUser
+from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App
 from bot.i18n import amount, money
 from bot.schedule_cli import add_arguments, run
-from bot.update_queue import UpdateQueue
-from bot.webapp.server import build_mini_app
-from bot.webhook import build_web_app
+from bot.views import calculator as calculator_views
 from tests.support.chromium import MISSING, Page, chromium_installed, open_page
-from tests.support.mini_app import BOT_TOKEN, init_data
+from tests.support.mini_app import page_url, server
 
+__all__ = ["server"]  # the fixture
 pytestmark = pytest.mark.skipif(not chromium_installed(), reason=MISSING)
 ARTIFACTS = Path("var/test-artifacts")
 AMOUNTS = ("principal", "interest", "total", "balance")
@@ -39,23 +38,8 @@ SCHEDULE_ROWS = (
 )
 
 
-@pytest.fixture
-async def server(app: App, redis: Redis) -> AsyncIterator[TestServer]:
-    web_app = build_web_app(
-        queue=UpdateQueue(redis, consumer="test-1"),
-        redis=redis,
-        metrics=app.metrics,
-        path="/webhook",
-        secret="s3cret",
-        mini_app=build_mini_app(app.services, BOT_TOKEN),
-    )
-    async with TestServer(web_app, host="127.0.0.1") as test_server:
-        yield test_server
-
-
 def _page_url(server: TestServer, user: ChatUser, clock: SimulatedClock) -> str:
-    fragment = "tgWebAppData=" + quote(init_data(user, clock.now()), safe="")
-    return str(server.make_url("/app/")) + "#" + fragment + "&tgWebAppVersion=8.0"
+    return page_url(server, user, clock.now())
 
 
 def _cli_schedule(
@@ -212,3 +196,130 @@ async def test_every_methods_schedule_on_the_page_is_the_command_lines(
                 await page.evaluate("document.getElementById('total-interest').textContent")
                 == f"Total interest: {total}"
             )
+
+
+COMPARE_ROWS = (
+    "[...document.querySelectorAll('#compare tbody tr')]"
+    ".map(row => [row.dataset.method, ...[...row.cells].map(cell => cell.textContent)])"
+)
+
+
+@pytest.mark.parametrize(("user_name", "locale"), [("bob", "en"), ("alice", "zh_Hans")])
+async def test_compare_shows_every_method_side_by_side_as_the_chat_does(
+    server: TestServer,
+    app: App,
+    clock: SimulatedClock,
+    request: pytest.FixtureRequest,
+    user_name: str,
+    locale: str,
+) -> None:
+    user: ChatUser = request.getfixturevalue(user_name)
+    calculator = app.services.calculator
+    bounds = await calculator.bounds()
+    async with open_page(_page_url(server, user, clock)) as page:
+        await page.wait_for("document.body?.dataset.ready === 'true'")
+        await _move(page, "amount", "90000")
+        await _move(page, "months", "4")
+        await page.wait_for("document.getElementById('months').value === '4'")
+        await page.wait_for(
+            "document.querySelector('#compare tbody tr')?.cells[1].textContent !== ''"
+            " && document.getElementById('loan-terms').textContent.includes('4')"
+        )
+        with app.i18n.context(), app.i18n.use_locale(locale):
+            expected = []
+            for result in calculator.compare(bounds, Decimal("90000"), 4):
+                name = calculator_views.plan_name(result.plan)
+                if result.schedule is None:
+                    shown = [name, _t("not available for this term"), "", ""]
+                else:
+                    shown = [
+                        name,
+                        calculator_views.payment_line(result.schedule, "CNY", locale),
+                        money(result.schedule.total_interest, "CNY", locale),
+                        amount(result.schedule.apr, locale) + "%",
+                    ]
+                expected.append([result.plan.plan_id, *shown])
+        wanted = json.dumps(json.dumps(expected))
+        with contextlib.suppress(TimeoutError):
+            await page.wait_for(f"JSON.stringify({COMPARE_ROWS}) === {wanted}")
+        assert await page.evaluate(COMPARE_ROWS) == expected
+        unavailable = [row[0] for row in expected if row[3] == ""]
+        assert unavailable == ["principal_every_6", "grace_3_principal_every_2"]
+        chosen = await page.evaluate("document.querySelector('#compare tr.chosen').dataset.method")
+        assert chosen == "equal_installments"
+        await page.screenshot(ARTIFACTS / f"calculator-compare-{locale}-360.png")
+
+
+async def test_the_chart_stacks_each_payments_principal_and_interest(
+    server: TestServer, app: App, bob: ChatUser, clock: SimulatedClock
+) -> None:
+    bounds = await app.services.calculator.bounds()
+    schedule = app.services.calculator.schedule(bounds, Decimal("60000"), 6, "equal_principal")
+    async with open_page(_page_url(server, bob, clock)) as page:
+        await page.wait_for("document.body?.dataset.ready === 'true'")
+        await page.evaluate(
+            "(() => { const select = document.getElementById('method');"
+            " select.value = 'equal_principal'; select.dispatchEvent(new Event('change'));"
+            " const months = document.getElementById('months'); months.value = '6';"
+            " const amount = document.getElementById('amount'); amount.value = '60000';"
+            " amount.dispatchEvent(new Event('input')); })()"
+        )
+        await page.wait_for("document.querySelectorAll('#chart rect').length === 12")
+        bars = await page.evaluate(
+            "[...document.querySelectorAll('#chart rect')].map(rect => [rect.getAttribute('class'),"
+            " rect.dataset.amount, Number(rect.getAttribute('y')),"
+            " Number(rect.getAttribute('height'))])"
+        )
+        expected = [
+            (part, str(getattr(row, part)))
+            for row in schedule.installments
+            for part in ("principal", "interest")
+        ]
+        assert [(kind, value) for kind, value, _y, _h in bars] == expected
+        # the interest sits on its principal, and the first (largest) payment fills the chart
+        for principal, interest in zip(bars[::2], bars[1::2], strict=True):
+            assert interest[2] + interest[3] == pytest.approx(principal[2])
+        assert bars[1][2] == pytest.approx(4)
+        assert bars[3][2] > bars[1][2]  # the payments fall, so the bars do
+        legend = await page.evaluate("document.querySelector('.legend').textContent")
+        assert "Principal" in legend and "Interest" in legend
+
+
+async def test_apply_with_these_numbers_continues_in_the_chat_at_the_application(
+    server: TestServer,
+    app: App,
+    bob: ChatUser,
+    clock: SimulatedClock,
+    driver: ChatDriver,
+    background: Background,
+) -> None:
+    async with open_page(_page_url(server, bob, clock)) as page:
+        await page.wait_for("document.body?.dataset.ready === 'true'")
+        await page.evaluate(
+            "(() => { const select = document.getElementById('method');"
+            " select.value = 'equal_principal'; select.dispatchEvent(new Event('change')); })()"
+        )
+        await _move(page, "amount", "75000")
+        await page.wait_for("document.getElementById('loan-terms').textContent.includes('75')")
+        await page.evaluate("document.getElementById('apply').click()")
+        handed = await page.wait_for(
+            "!document.getElementById('handed-over').hidden"
+            " && document.getElementById('handed-over').textContent"
+        )
+        assert handed.startswith("Your numbers are in the chat")
+        await page.evaluate("document.getElementById('apply').click()")  # twice: one message
+        await page.wait_for("!document.getElementById('apply').disabled")
+    await background.outbound.run_due(clock.now())
+    [summary] = driver.seen(bob)
+    assert "Equal principal" in summary.text
+    assert "¥75,000.00 for 12 months" in summary.text
+    await driver.press(bob, "Apply with these numbers")
+    assert driver.last(bob).text.startswith("📝 Loan pre-application")
+    key = StorageKey(bot_id=42, chat_id=bob.user_id, user_id=bob.user_id)
+    answers = (await app.storage.get_data(key))["apply"]["answers"]
+    assert (Decimal(answers["amount"]), answers["months"], answers["plan"]) == (
+        Decimal("75000"),
+        12,
+        "equal_principal",
+    )
+    assert len(driver.seen(bob)) == 2  # pressing Apply twice sent the numbers once

@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 from aiogram.methods import SetChatMenuButton
 from aiogram.types import MenuButtonWebApp
+from test_officer_journeys import OFFICER_EN, OFFICER_ZH, bind
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App, build_bot
 from bot.local_session import LocalSession
 from bot.webapp.menu import publish_menu_button
+from integrations.sms.outbound import RecordingSmsSender
 from tests.conftest import REDIS_URL
 
 MINI_APP_URL = "https://bot.example.com/app/"
@@ -77,3 +79,24 @@ def test_the_mini_app_address_must_be_https(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("BOT_WEBAPP_URL", "http://bot.example.com/app/")
     with pytest.raises(SettingsError, match="BOT_WEBAPP_URL"):
         load_settings(_env_file=None)
+
+
+@with_mini_app
+@pytest.mark.parametrize(
+    ("officer", "label"), [(OFFICER_EN, "📊 Dashboard"), (OFFICER_ZH, "📊 看板")]
+)
+async def test_queue_offers_the_dashboard_to_officers(
+    driver: ChatDriver, sms: RecordingSmsSender, officer: ChatUser, label: str
+) -> None:
+    await bind(driver, sms, officer, "K001")
+    await driver.send(officer, "/queue")
+    dashboard = driver.last(officer).flat_buttons()[-1]
+    assert (dashboard.text, dashboard.web_app) == (label, MINI_APP_URL + "desk")
+
+
+async def test_without_a_mini_app_url_queue_offers_no_dashboard(
+    driver: ChatDriver, sms: RecordingSmsSender
+) -> None:
+    await bind(driver, sms, OFFICER_EN, "K001")
+    await driver.send(OFFICER_EN, "/queue")
+    assert all(button.web_app is None for button in driver.last(OFFICER_EN).flat_buttons())

@@ -6,8 +6,9 @@ Interactive: type as the current user; `[label]` presses a button, `[#2]` the se
 a photo (compressed, so without EXIF) and tags it with the kind (premises, stock, books,
 licence, household, guarantor, other), `<document FILE>` sends a file as a file (a photo
 keeps its EXIF; press its kind next), `@as officer` switches user, `@clock +3d` moves the
-simulated clock. `--script FILE` runs such lines and prints the transcript; a line that
-cannot be carried out stops it with exit code 1.
+simulated clock, `@web` prints the Mini Apps' addresses (with --web). `--script FILE` runs
+such lines and prints the transcript; a line that cannot be carried out stops it with exit
+code 1.
 """
 
 from __future__ import annotations
@@ -137,6 +138,10 @@ class DemoChat:
         self.transcript = transcript
         self.current = self._persona(user)
         self._use(demo_bot)
+        self.busy = asyncio.Lock()  # one line at a time, and the web's deliveries between
+        self.on_web: Callable[[], None] = lambda: transcript.emit(
+            "(web) the Mini Apps are served with demo --web"
+        )
 
     def _use(self, demo_bot: DemoBot) -> None:
         self.driver: ChatDriver = demo_bot.driver
@@ -157,6 +162,10 @@ class DemoChat:
             await self.background.run_once(self.clock.now())
 
     async def perform(self, line: str, *, echo: bool) -> None:
+        async with self.busy:
+            await self._perform(line, echo=echo)
+
+    async def _perform(self, line: str, *, echo: bool) -> None:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             return
@@ -168,6 +177,9 @@ class DemoChat:
             )
         if stripped.startswith("@as "):
             self.current = self._persona(stripped[4:].strip())
+            return
+        if stripped == "@web":
+            self.on_web()
             return
         if stripped.startswith("@clock "):
             await self._move_clock(stripped[7:].strip())
@@ -267,9 +279,16 @@ async def connect_demo_redis(url: str) -> Redis:
     return fakeredis.FakeAsyncRedis()
 
 
-async def run_demo(settings: Settings, *, script: str | None, user: str) -> int:
+async def run_demo(
+    settings: Settings, *, script: str | None, user: str, web_port: int | None = None
+) -> int:
+    """With ``web_port``, the Mini Apps are served on it too (see bot.demo.web)."""
     logging.getLogger().setLevel(logging.WARNING)
-    async with demo_chat(settings, user) as chat:
+    async with demo_chat(settings, user) as chat, contextlib.AsyncExitStack() as web:
+        if web_port is not None:
+            from bot.demo.web import serve_mini_apps
+
+            await web.enter_async_context(serve_mini_apps(chat, web_port))
         if script is not None:
             return await _run_script(chat, Path(script))
         return await _interactive(chat)
@@ -331,7 +350,7 @@ async def _interactive(chat: DemoChat) -> int:
     print("Demo chat. Type as the user; [label] presses a button ([label]@2 on the message")
     print("before the latest, [label]@#1005 on message 1005), <contact> shares your phone,")
     print("<photo FILE kind> and <document FILE> send evidence, @as officer switches user,")
-    print("@clock +1d moves time, Ctrl-D leaves.")
+    print("@clock +1d moves time, @web the Mini Apps (--web), Ctrl-D leaves.")
     while True:
         try:
             line = await asyncio.to_thread(input, f"{chat.current.name}> ")

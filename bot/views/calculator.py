@@ -5,13 +5,16 @@ from __future__ import annotations
 import unicodedata
 from decimal import Decimal
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.amounts import AmountError, AmountErrorCode
 from bot.domain.plans import RepaymentPlan
 from bot.domain.schedule import Installment, Schedule
 from bot.i18n import amount, day, money, number
+from bot.keyboards import ApplyWith
 from bot.services.calculator import Comparison, ProductBounds
 from bot.views.documents import csv_document
 from bot.views.text import labelled, sentences
@@ -168,24 +171,10 @@ def plans_needing_longer(plans: list[RepaymentPlan], months: int) -> str:
 
 
 def summary(schedule: Schedule, plan: RepaymentPlan, currency: str, locale: str) -> str:
-    terms = schedule.terms
-
     def cash(amount: Decimal) -> str:
         return money(amount, currency, locale)
 
-    lines = [
-        f"🧮 {plan_name(plan)}",
-        ngettext(
-            "{amount} for {months} month, first payment on {date}",
-            "{amount} for {months} months, first payment on {date}",
-            terms.months,
-        ).format(
-            amount=cash(terms.principal),
-            months=terms.months,
-            date=day(schedule.installments[0].due_date, locale),
-        ),
-        "",
-    ]
+    lines = [f"🧮 {plan_name(plan)}", terms_line(schedule, currency, locale), ""]
     lines.append(payment_line(schedule, currency, locale))
     lines += [
         _("Total interest: {amount}").format(amount=cash(schedule.total_interest)),
@@ -195,6 +184,19 @@ def summary(schedule: Schedule, plan: RepaymentPlan, currency: str, locale: str)
         _("This is an estimate; the bank confirms the terms when it approves the loan."),
     ]
     return "\n".join(lines)
+
+
+def terms_line(schedule: Schedule, currency: str, locale: str) -> str:
+    terms = schedule.terms
+    return ngettext(
+        "{amount} for {months} month, first payment on {date}",
+        "{amount} for {months} months, first payment on {date}",
+        terms.months,
+    ).format(
+        amount=money(terms.principal, currency, locale),
+        months=terms.months,
+        date=day(schedule.installments[0].due_date, locale),
+    )
 
 
 def rate_line(schedule: Schedule, locale: str) -> str:
@@ -279,3 +281,13 @@ def schedule_csv(schedule: Schedule) -> bytes:
         for row in schedule.installments
     )
     return csv_document(header, rows)
+
+
+def apply_keyboard(amount: Decimal, months: int, plan_id: str) -> InlineKeyboardMarkup:
+    """The one button that starts /apply with these numbers (a Mini App's handoff)."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("📝 Apply with these numbers"),
+        callback_data=ApplyWith(amount=amount, months=months, plan=plan_id),
+    )
+    return builder.as_markup()

@@ -8,10 +8,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -220,6 +221,19 @@ def staff_help(supervisor: bool) -> str:
     return "\n".join(lines)
 
 
+def with_dashboard(
+    markup: InlineKeyboardMarkup | None, mini_app: str | None
+) -> InlineKeyboardMarkup | None:
+    """/queue's buttons, and the dashboard Mini App's under them when BOT_WEBAPP_URL is set."""
+    if mini_app is None:
+        return markup
+    button = InlineKeyboardButton(
+        text=_("📊 Dashboard"), web_app=WebAppInfo(url=urljoin(mini_app, "desk"))
+    )
+    rows = markup.inline_keyboard if markup is not None else []
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, [button]])
+
+
 def linked_keyboard() -> InlineKeyboardMarkup:
     button = InlineKeyboardButton(
         text=_("Unlink this chat"), callback_data=StaffUnlink(step=UnlinkStep.ASK).pack()
@@ -333,7 +347,7 @@ def duration(left: timedelta) -> str:
     return _("{hours} h {minutes} min").format(hours=minutes // 60, minutes=minutes % 60)
 
 
-def _local(value: datetime, facts_zone: str, locale: str) -> str:
+def local_moment(value: datetime, facts_zone: str, locale: str) -> str:
     return moment(value.astimezone(ZoneInfo(facts_zone)).replace(tzinfo=None), locale)
 
 
@@ -366,7 +380,9 @@ def card_text(facts: LeadFacts, viewer: Viewer, locale: str, detailed: bool = Fa
     if facts.deadline is not None and facts.deadline_left is not None and not facts.closed:
         lines.append(_deadline_line(facts, locale))
     if lead.visit_at is not None:
-        lines.append(_("Visit: {when}").format(when=_local(lead.visit_at, facts.timezone, locale)))
+        lines.append(
+            _("Visit: {when}").format(when=local_moment(lead.visit_at, facts.timezone, locale))
+        )
     if detailed:
         lines.extend(_detail_lines(lead))
     return "\n".join(lines)
@@ -434,7 +450,7 @@ def _judgement_lines(lead: Lead) -> list[str]:
 
 def _deadline_line(facts: LeadFacts, locale: str) -> str:
     assert facts.deadline is not None and facts.deadline_left is not None
-    when = _local(facts.deadline, facts.timezone, locale)
+    when = local_moment(facts.deadline, facts.timezone, locale)
     if facts.overdue is not None:
         return _overdue_line(facts.claimed, when, facts.overdue)
     left = duration(facts.deadline_left)
@@ -612,7 +628,7 @@ def times_keyboard(lead_id: str, slots: list[datetime]) -> InlineKeyboardMarkup:
 def claim_reminder(lead_id: str, escalation: datetime, timezone: str, locale: str) -> str:
     return _(
         "⏰ Lead {lead} is still waiting for your claim. At {when} it goes to your supervisor."
-    ).format(lead=lead_id, when=_local(escalation, timezone, locale))
+    ).format(lead=lead_id, when=local_moment(escalation, timezone, locale))
 
 
 def queue_page(
@@ -630,7 +646,7 @@ def queue_page(
         "",
     ]
     for number, item in enumerate(shown, start=page * QUEUE_PAGE_SIZE + 1):
-        lines.append(f"{number}. " + _queue_line(item, currency, timezone, locale))
+        lines.append(f"{number}. " + queue_line(item, currency, timezone, locale))
     builder = InlineKeyboardBuilder()
     rows: list[int] = []
     for number, item in enumerate(shown, start=page * QUEUE_PAGE_SIZE + 1):
@@ -661,8 +677,8 @@ def queue_page(
     return "\n".join(lines), builder.as_markup() if has_buttons else None
 
 
-def _queue_line(item: QueueItem, currency: str, timezone: str, locale: str) -> str:
-    when = _local(item.deadline, timezone, locale) if item.deadline else _("no deadline")
+def queue_line(item: QueueItem, currency: str, timezone: str, locale: str) -> str:
+    when = local_moment(item.deadline, timezone, locale) if item.deadline else _("no deadline")
     if item.lead is not None:
         lead = item.lead
         return _("Lead {lead} {name}, {amount}, {status} · {when}").format(
@@ -769,7 +785,7 @@ def proposed_step(step: ProposedStep | None, timezone: str, locale: str) -> str:
     if step is None:
         return _("Every step of the timetable for this kind has been taken.")
     return _("Next: {step}, by {when}. The follow-up task is moved to that day.").format(
-        step=collection_step_name(step.step), when=_local(step.at, timezone, locale)
+        step=collection_step_name(step.step), when=local_moment(step.at, timezone, locale)
     )
 
 
@@ -778,34 +794,38 @@ def team_page(rows: list[TeamRow], locale: str) -> str:
         return _("None of your officers has linked Telegram yet.")
     lines = [_("Your team (officers who use the bot): this week / this month"), ""]
     for row in rows:
-        lines += [
-            f"👤 {row.name}",
-            _("open leads {week} / {month}").format(
-                week=row.week.open_leads, month=row.month.open_leads
-            ),
-            _("median time to claim {week} / {month}").format(
-                week=_duration(row.week.median_to_claim), month=_duration(row.month.median_to_claim)
-            ),
-            _("median time to first contact {week} / {month}").format(
-                week=_duration(row.week.median_to_contact),
-                month=_duration(row.month.median_to_contact),
-            ),
-            _("approved of those decided {week} / {month}").format(
-                week=_share(row.week.approved_share, locale),
-                month=_share(row.month.approved_share, locale),
-            ),
-            _("overdue loans owned: {count}").format(count=row.overdue_loans),
-            "",
-        ]
+        lines += [f"👤 {row.name}", *team_lines(row, locale), ""]
     return "\n".join(lines).rstrip()
 
 
-def _duration(value: timedelta | None) -> str:
+def team_lines(row: TeamRow, locale: str) -> list[str]:
+    """One officer's figures, this week / this month: /team's lines, and the dashboard's."""
+    return [
+        _("open leads {week} / {month}").format(
+            week=row.week.open_leads, month=row.month.open_leads
+        ),
+        _("median time to claim {week} / {month}").format(
+            week=median_text(row.week.median_to_claim),
+            month=median_text(row.month.median_to_claim),
+        ),
+        _("median time to first contact {week} / {month}").format(
+            week=median_text(row.week.median_to_contact),
+            month=median_text(row.month.median_to_contact),
+        ),
+        _("approved of those decided {week} / {month}").format(
+            week=share_text(row.week.approved_share, locale),
+            month=share_text(row.month.approved_share, locale),
+        ),
+        _("overdue loans owned: {count}").format(count=row.overdue_loans),
+    ]
+
+
+def median_text(value: timedelta | None) -> str:
     if value is None:
         return "—"
     minutes = int(value.total_seconds() // 60)
     return _("{hours} h {minutes} min").format(hours=minutes // 60, minutes=minutes % 60)
 
 
-def _share(value: Decimal | None, locale: str) -> str:
+def share_text(value: Decimal | None, locale: str) -> str:
     return "—" if value is None else format_percent(value, locale=locale)

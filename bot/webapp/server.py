@@ -13,10 +13,18 @@ from aiohttp import web
 
 from bot.container import Services
 from bot.webapp.api import MiniAppApi
+from bot.webapp.desk import DeskApi
+from bot.webapp.gate import Gate
 
 MOUNT = "/app"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
+# Telegram's web clients show a Mini App in a frame; the phone and desktop apps do not frame it
+TELEGRAM_WEB_CLIENTS = (
+    "https://web.telegram.org",
+    "https://webk.telegram.org",
+    "https://webz.telegram.org",
+)
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'none'",
@@ -26,6 +34,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "connect-src 'self'",
         "base-uri 'none'",
         "form-action 'none'",
+        "frame-ancestors 'self' " + " ".join(TELEGRAM_WEB_CLIENTS),
     ]
 )
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -34,14 +43,20 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def build_mini_app(services: Services, bot_token: str) -> web.Application:
     """The sub-application to mount: `web_app.add_subapp(MOUNT, build_mini_app(...))`."""
     app = web.Application(middlewares=[_security_headers])
-    app.add_routes(MiniAppApi(services, bot_token).routes())
-    app.router.add_get("/", _index)
+    gate = Gate(services, bot_token)
+    app.add_routes(MiniAppApi(services, gate).routes())
+    app.add_routes(DeskApi(services, gate).routes())
+    app.router.add_get("/", _page("calculator.html"))
+    app.router.add_get("/desk", _page("desk.html"))
     app.router.add_static("/static/", STATIC_DIR)
     return app
 
 
-async def _index(_request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC_DIR / "calculator.html")
+def _page(name: str) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
+    async def page(_request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC_DIR / name)
+
+    return page
 
 
 @web.middleware

@@ -40,13 +40,21 @@ class TeamFigures:
         """Per officer of the supervisor who uses the bot: this week's and month's numbers."""
         if not member.is_supervisor:
             raise refusal(member, "team", "team")
+        return await self._rows(await self.directory.team_of(member))
+
+    async def own(self, member: StaffMember) -> views.TeamRow:
+        """The officer's own row of the supervisor's /team."""
+        [row] = await self._rows([member])
+        return row
+
+    async def _rows(self, officers: list[StaffMember]) -> list[views.TeamRow]:
         zone = self.policy.calendar.zone
         today = self.clock.now().astimezone(zone).date()
         week = datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time(), zone)
         month = datetime.combine(today.replace(day=1), datetime.min.time(), zone)
         history = await self.history.routed_since(min(week, month))
         rows = []
-        for officer in await self.directory.team_of(member):
+        for officer in officers:
             tasks = await self.bank.list_officer_tasks(officer.officer_id)
             overdue = sum(task.kind is TaskKind.OVERDUE_FOLLOW_UP for task in tasks)
             rows.append(
@@ -58,6 +66,17 @@ class TeamFigures:
                 )
             )
         return rows
+
+    async def overdue_book(self, member: StaffMember) -> list[views.OverdueCase]:
+        """Every overdue follow-up of the supervisor's team, the longest overdue first."""
+        if not member.is_supervisor:
+            raise refusal(member, "overdue_book", "team")
+        cases = [
+            case
+            for officer in await self.directory.team_of(member)
+            for case in await self.overdue(officer)
+        ]
+        return sorted(cases, key=lambda case: -case.loan.days_overdue)
 
     async def overdue(self, member: StaffMember) -> list[views.OverdueCase]:
         """The officer's overdue follow-ups: the loan, and the borrower's kind if recorded."""

@@ -1,0 +1,125 @@
+// The officers' and supervisors' dashboard: the queue, the figures and the overdue book, each
+// read from the bot's API (which checks the role on every call). common.js is loaded first.
+"use strict";
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function svgElement(name, attributes) {
+  const element = document.createElementNS(SVG_NS, name);
+  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
+  return element;
+}
+
+// Horizontal bars, one per row, long labels above their bar: readable at 360 px.
+function bars(svg, rows) {
+  svg.replaceChildren();
+  const width = 340;
+  const largest = Math.max(...rows.map((row) => row.count), 1);
+  rows.forEach((row, index) => {
+    const top = index * 34;
+    const label = svgElement("text", { x: 0, y: top + 11 });
+    label.textContent = row.label;
+    const length = Math.max((row.count / largest) * (width - 40), row.count ? 2 : 0);
+    const bar = svgElement("rect", { x: 0, y: top + 15, width: length, height: 14, class: "bar" });
+    bar.dataset.count = String(row.count);
+    const count = svgElement("text", { x: length + 4, y: top + 26 });
+    count.textContent = String(row.count);
+    svg.append(label, bar, count);
+  });
+  svg.setAttribute("viewBox", `0 0 ${width} ${rows.length * 34}`);
+}
+
+function paragraph(text, className) {
+  const line = document.createElement("p");
+  line.textContent = text;
+  if (className) line.className = className;
+  return line;
+}
+
+function showQueue(items, labels) {
+  const list = $("queue");
+  list.replaceChildren();
+  for (const item of items) {
+    const entry = document.createElement("li");
+    entry.dataset.sla = item.sla;
+    const badge = document.createElement("span");
+    badge.className = "sla " + item.sla;
+    badge.textContent = item.sla_text;
+    entry.append(badge, item.text);
+    if (item.lead) {
+      const open = document.createElement("button");
+      open.type = "button";
+      open.textContent = labels.open;
+      open.addEventListener("click", () => openCard(item.lead));
+      entry.append(open);
+    }
+    list.append(entry);
+  }
+  if (!items.length) list.append(paragraph(labels.empty_queue, "hint"));
+  $("queue-box").hidden = false;
+}
+
+async function openCard(lead) {
+  try {
+    const answer = await api("desk/open", { lead });
+    $("notice").textContent = answer.text;
+    $("notice").hidden = false;
+    if (webApp && webApp.close) webApp.close();
+  } catch (error) {
+    showProblem(error.message);
+  }
+}
+
+function showFigures(officers) {
+  const box = $("figures");
+  box.replaceChildren();
+  for (const officer of officers) {
+    const block = document.createElement("div");
+    block.className = "officer";
+    if (officer.name) block.append(paragraph("👤 " + officer.name, "name"));
+    for (const line of officer.lines) block.append(paragraph(line));
+    box.append(block);
+  }
+  $("figures-box").hidden = false;
+}
+
+function showOverdue(book, labels) {
+  bars($("by-days"), book.by_days);
+  bars($("by-classification"), book.by_classification);
+  const list = $("overdue");
+  list.replaceChildren();
+  for (const item of book.cases) {
+    const entry = document.createElement("li");
+    entry.dataset.loan = item.loan;
+    entry.textContent = item.text;
+    list.append(entry);
+  }
+  if (!book.cases.length) list.append(paragraph(labels.no_overdue, "hint"));
+  $("overdue-box").hidden = false;
+}
+
+async function start() {
+  try {
+    const me = await api("desk/me");
+    const labels = me.labels;
+    document.documentElement.lang = me.locale.replace("_", "-");
+    document.title = $("title").textContent = labels.title;
+    $("queue-title").textContent = labels.queue;
+    $("overdue-title").textContent = labels.overdue;
+    $("classification-title").textContent = labels.classification;
+    const supervisor = me.role === "supervisor";
+    $("figures-title").textContent = supervisor ? labels.team : labels.week;
+    const [queue, figures, overdue] = await Promise.all([
+      api("desk/queue"), api(supervisor ? "desk/team" : "desk/week"), api("desk/overdue"),
+    ]);
+    showQueue(queue.items, labels);
+    showFigures(supervisor ? figures.officers : [{ name: "", lines: figures.lines }]);
+    showOverdue(overdue, labels);
+    performance.mark("desk-ready");  // the first render, for bench/bench_webapp.py
+    document.body.dataset.ready = "true";
+  } catch (error) {
+    showProblem(error.message);
+  }
+}
+
+start();
