@@ -14,6 +14,7 @@ from itertools import accumulate, repeat
 from operator import attrgetter, sub
 
 from bot.domain.due_dates import add_months
+from bot.domain.frozen import set_in_one_write
 
 MAX_ANNUAL_RATE = Decimal(100)
 MAX_MONTHS = 360
@@ -85,7 +86,8 @@ _QUANTA = tuple(Decimal(1).scaleb(-digits) for digits in range(MAX_CURRENCY_DIGI
 
 class _Derived:
     """What validation computes that the schedule reuses, kept in slots that are not
-    dataclass fields: equality, ``repr``, ``replace`` and ``asdict`` never see them."""
+    dataclass fields: equality, ``repr``, ``replace`` and ``asdict`` never see them (the
+    fields themselves are in the instance's ``__dict__``, see ``set_in_one_write``)."""
 
     __slots__ = ("manual_opening",)
     # manual method: what is left to repay at the start of each month (validating the sum
@@ -93,7 +95,8 @@ class _Derived:
     manual_opening: tuple[Decimal, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@set_in_one_write
+@dataclass(frozen=True)
 class LoanTerms(_Derived):
     """A loan to schedule; invalid terms raise ``ScheduleError`` on construction.
 

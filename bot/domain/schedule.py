@@ -35,6 +35,7 @@ from typing import NamedTuple, TypeVar
 
 from bot.domain.apr import annual_percentage_rate
 from bot.domain.due_dates import due_dates, first_interest_start
+from bot.domain.frozen import set_in_one_write
 from bot.domain.loan_terms import (
     InterestPeriod,
     LoanTerms,
@@ -75,6 +76,7 @@ class Installment(NamedTuple):
     balance: Decimal
 
 
+@set_in_one_write
 @dataclass(frozen=True)
 class Schedule:
     """The installments of ``terms``; totals and payment range derive from them."""
