@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)  # worker's /metrics
     webapp_url: str | None = Field(default=None, pattern=r"^https://")  # Mini App, public
     webapp_init_data_max_age_seconds: int = Field(default=3600, ge=1)
+    # SIGTERM: how long in-flight updates and jobs may take to finish before they are cut
+    # (and handed back to the queue); below the orchestrator's grace period (compose: 30 s)
+    shutdown_timeout_seconds: float = Field(default=20.0, gt=0)
+    log_format: Literal["text", "json"] = "text"  # json: one object per line (bot/logs.py)
 
     @field_validator("holidays", "working_weekends", mode="before")
     @classmethod
