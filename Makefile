@@ -7,8 +7,10 @@ CATALOGS := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/messages.po))
 
 .PHONY: demo test fonts chromium lint lock catalogs messages messages-review bench clean
 
+# A real Redis, like the tests: BOT_REDIS_URL if it answers, else a private redis-server.
 demo: $(INSTALLED) $(CATALOGS) fonts
-	$(BIN)/python -m bot demo
+	BOT_REDIS_URL="$$(bash scripts/ensure-redis.sh "$${BOT_REDIS_URL:-redis://127.0.0.1:6379/0}")" \
+		$(BIN)/python -m bot demo
 
 test: $(INSTALLED) $(CATALOGS) fonts chromium
 	$(BIN)/ruff check .

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
+from typing import Any
 
 from bot.bank_notices import BankNotices
 from bot.clock import Clock, SystemClock
@@ -22,7 +23,7 @@ from bot.money_notices import build_in_doubt_resolver
 from bot.offer_notices import offer_notices
 from bot.pipeline.delivery import OutboundDelivery
 from bot.pipeline.health_server import serve_health
-from bot.runtime import stop_on_signals, tune_garbage_collector
+from bot.runtime import finish_within, stop_on_signals, tune_garbage_collector
 from bot.services.bank_feed import BankFeedReader
 from bot.sms_channel import outbound_sms
 from bot.supervision import Heartbeats, sleep_unless_stopped, supervise
@@ -38,6 +39,7 @@ SENDING_CONSUMERS = 16
 DIGEST_CHECK_SECONDS = 30  # how soon after opening time the officers' digests are queued
 IN_DOUBT_CHECK_SECONDS = 5  # how often the bank is asked about payments whose answer was lost
 ADOPT_SECONDS = 60
+FIRST = asyncio.FIRST_COMPLETED
 
 
 class Background:
@@ -160,11 +162,18 @@ async def run_worker(settings: Settings, clock: Clock | None = None) -> None:
     heartbeats = Heartbeats()
     stop = stop_on_signals()
     tune_garbage_collector()
+    serving: asyncio.Future[Any] = asyncio.gather(
+        background.serve(stop, heartbeats),
+        serve_health(process.redis, heartbeats, metrics, settings.worker_metrics_port, stop),
+    )
+    stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
     try:
-        await asyncio.gather(
-            background.serve(stop, heartbeats),
-            serve_health(process.redis, heartbeats, metrics, settings.worker_metrics_port, stop),
-        )
+        await asyncio.wait([serving, stopped], return_when=FIRST)
+        # each loop finishes the job in hand; a job cut after the timeout stays active until
+        # the outbox's sweep queues it again, and the delivery record keeps it to one send
+        if await finish_within(serving, settings.shutdown_timeout_seconds):
+            log.info("shutdown: every job in hand finished")
     finally:
+        stopped.cancel()
         await bot.session.close()
         await process.aclose()

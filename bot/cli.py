@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.logs import configure_logging
 from bot.schedule_cli import add_arguments as add_schedule_arguments
 from bot.schedule_cli import run as run_schedule
 
@@ -35,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_schedule_arguments(schedule)
 
     commands.add_parser("worker", help="reminders, SLA escalations and outbox delivery")
+    health = commands.add_parser("healthcheck", help="exit 0 when this process's /healthz is 200")
+    health.add_argument(
+        "--worker", action="store_true", help="the worker's (port BOT_WORKER_METRICS_PORT)"
+    )
     sandbox = commands.add_parser("sandbox", help="the embedded sandbox bank")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     serve = sandbox_commands.add_parser("serve", help="serve the sandbox bank's REST API")
@@ -44,9 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging()
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
@@ -61,6 +63,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "schedule":
         return run_schedule(args)
     settings = load_settings()
+    configure_logging(settings.log_format)
     if args.command in ("run", "worker"):
         settings.require_token()
     if args.command in ("run", "worker", "sandbox"):
@@ -82,6 +85,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "sandbox":
         return _serve_sandbox(settings, args.host, args.port)
+    if args.command == "healthcheck":
+        return _healthcheck(settings, worker=args.worker)
     print(f"`{args.command}` is not built yet.", file=sys.stderr)
     return 2
 
@@ -96,3 +101,13 @@ def _serve_sandbox(settings: Settings, host: str, port: int) -> int:
     print(f"sandbox bank API on http://{host}:{port} (OpenAPI: /openapi.json)", file=sys.stderr)
     asyncio.run(serve(host, port, str(settings.sandbox_db), token, outbound_sms(settings)))
     return 0
+
+
+def _healthcheck(settings: Settings, *, worker: bool) -> int:
+    """The containers' health check: 0 when /healthz on loopback answers 200, else 1."""
+    from bot.health import probe
+
+    port = settings.worker_metrics_port if worker else settings.webhook_port
+    if port is None:
+        raise SettingsError("BOT_WORKER_METRICS_PORT is not set: the worker serves no /healthz")
+    return 0 if probe(f"http://127.0.0.1:{port}/healthz") else 1

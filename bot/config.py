@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # apart (a share of the larger) the officer's and the merchant's figures are flagged
     worksheet_installment_share: Decimal = Field(default=Decimal("0.7"), gt=0, le=1)
     cross_check_tolerance: Decimal = Field(default=Decimal("0.3"), gt=0, lt=1)
+    # SIGTERM: how long in-flight updates and jobs may take to finish before they are cut
+    # (and handed back to the queue); below the orchestrator's grace period (compose: 30 s)
+    shutdown_timeout_seconds: float = Field(default=20.0, gt=0)
+    log_format: Literal["text", "json"] = "text"  # json: one object per line (bot/logs.py)
 
     @field_validator("holidays", "working_weekends", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ process is making progress; otherwise 503 with the reasons, as JSON:
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -51,3 +52,12 @@ def health_routes(
         return web.Response(body=await exposition(), content_type="text/plain", charset="utf-8")
 
     return [web.get("/healthz", healthz), web.get("/metrics", metrics)]
+
+
+def probe(url: str, timeout: float = 3.0) -> bool:
+    """Whether `url` answers 200 (a container's health check; no event loop needed)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return bool(response.status == 200)
+    except (OSError, ValueError):  # refused, timed out, or an HTTP error status
+        return False

@@ -19,7 +19,14 @@ from babel.numbers import format_decimal
 from bot.config import SUPPORTED_LOCALES
 from integrations.bank.money import format_money
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+# Installed from the wheel, the compiled catalogs are inside the package; in a checkout
+# they are compiled beside it (make catalogs).
+_PACKAGED_LOCALES = Path(__file__).resolve().parent / "locales"
+LOCALES_DIR = (
+    _PACKAGED_LOCALES
+    if _PACKAGED_LOCALES.is_dir()
+    else Path(__file__).resolve().parent.parent / "locales"
+)
 LOCALE_NAMES = {"zh_Hans": "简体中文", "en": "English", "ru": "Русский"}
 
 

@@ -30,7 +30,7 @@ from bot.factory import (
     publish_commands,
 )
 from bot.health import health_routes
-from bot.runtime import stop_on_signals, tune_garbage_collector
+from bot.runtime import finish_within, stop_on_signals, tune_garbage_collector
 from bot.services.bank_pushes import BankPushes, RedisDeliveryLog
 from bot.sms_channel import SmsCommandChannel, SmsInbox, outbound_sms, sms_auth
 from bot.supervision import Backoff, Heartbeats, supervise
@@ -47,6 +47,7 @@ POLL_TIMEOUT_SECONDS = 25
 POLL_ALLOWANCE_SECONDS = 90.0  # a long poll takes up to 25 s; no round for this long is stuck
 POLL_BACKOFF = Backoff(first_delay=0.5, max_delay=5.0)
 POLLING = "polling"
+REQUESTS_GRACE_SECONDS = 2.0
 
 
 async def run(settings: Settings, *, webhook: bool) -> None:
@@ -76,7 +77,8 @@ async def run(settings: Settings, *, webhook: bool) -> None:
             await _serve_polling(settings, app, bot, queue, stop, heartbeats)
     finally:
         stop.set()
-        await asyncio.gather(*loops)
+        if await finish_within(asyncio.gather(*loops), settings.shutdown_timeout_seconds):
+            log.info("shutdown: everything in hand finished")
         await app.storage.drain()
         await bank.aclose()
         await bot.session.close()
@@ -145,7 +147,8 @@ async def _serve_webhook(
 
 @contextlib.asynccontextmanager
 async def _serving(web_app: web.Application, settings: Settings) -> AsyncIterator[None]:
-    runner = web.AppRunner(web_app)
+    # on stop the port closes at once; requests under way get a moment to be queued
+    runner = web.AppRunner(web_app, shutdown_timeout=REQUESTS_GRACE_SECONDS)
     await runner.setup()
     await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
     log.info("web server on %s:%s", settings.webhook_host, settings.webhook_port)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import signal
+from collections.abc import Awaitable
+
+log = logging.getLogger(__name__)
 
 GC_THRESHOLDS = (50_000, 50, 1_000)
 
@@ -31,3 +35,21 @@ def stop_on_signals() -> asyncio.Event:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     return stop
+
+
+async def finish_within(work: Awaitable[object], seconds: float) -> bool:
+    """Let `work` (loops told to stop) finish; cancel it after `seconds`. True if it finished.
+
+    Cancelling reaches every task `work` gathers: an update queue hands back what it had not
+    finished, a handler cut before its answer leaves the update unmarked for the next run.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.wait_for(asyncio.shield(task), seconds)
+    except TimeoutError:
+        log.warning("shutdown: work still running after %.0fs; cutting it short", seconds)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return False
+    return True

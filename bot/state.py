@@ -12,7 +12,8 @@ When Redis drops in the middle, the update goes back to the queue instead: its i
 mark and the lock are released (again until Redis is back) so that the retry runs it, and
 a reply lost on the way cannot leave the mark behind for the lock's whole lifetime; unless
 part of its answer already reached the user: then it is marked done (again until Redis is
-back), so that the retry does not answer twice. An update whose first request to Telegram
+back), so that the retry does not answer twice; an update cut short by a shutdown is
+treated the same way. An update whose first request to Telegram
 failed on Telegram's side (a 5xx) goes back to the queue too: nothing reached
 the user yet, so the state it wrote goes back to how the update found it and the queue
 runs it again (up to its dead-letter bound) instead of leaving it unanswered.
@@ -444,7 +445,7 @@ class UpdateGate(FSMContextMiddleware):
         reset = _attempt.set(attempt)
         try:
             result = await handler(event, data)
-        except UNREACHABLE:
+        except (*UNREACHABLE, asyncio.CancelledError):  # Redis away, or cut by shutdown
             if attempt.answered:  # the answer is out: done, so that the retry does not repeat it
                 await ending.done(keep_changes=False)
             else:

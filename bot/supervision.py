@@ -107,6 +107,7 @@ async def supervise(
                 reason,
                 failures,
                 where_it_failed(error),
+                extra={"ref": reference, "loop": name},
             )
             if heartbeats is not None:
                 heartbeats.failed(name, reason)

@@ -99,8 +99,10 @@ class UpdateQueue:
             await supervise(
                 self.stream, one_round, stop, backoff=RECOVERY_BACKOFF, heartbeats=heartbeats
             )
-        finally:
             await self.drain()
+        except asyncio.CancelledError:
+            await self.hand_back()  # shutdown ran out of time
+            raise
 
     async def serve_round(self, handle: Handle, block_ms: int, *, reclaim: bool = False) -> None:
         try:
@@ -124,6 +126,27 @@ class UpdateQueue:
     async def drain(self) -> None:
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def hand_back(self) -> None:
+        """Cut what is in flight and put every entry this consumer holds back on the stream,
+        where any consumer takes it at once (not after `reclaim_idle_ms`). A handler cut
+        after its answer left has marked the update done: the next run skips it."""
+        for task in self._in_flight:
+            task.cancel()
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
+        held: Any = await self.redis.xreadgroup(
+            self.group, self.consumer, {self.stream: "0"}, count=10_000
+        )
+        entries = [entry for _stream, items in held or [] for entry in items]
+        for entry_id, fields in entries:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                if fields:
+                    pipe.xadd(self.stream, dict(fields))
+                pipe.xack(self.stream, self.group, entry_id)
+                pipe.xdel(self.stream, entry_id)
+                await pipe.execute()
+        if entries:
+            log.warning("shutdown: %d unfinished updates handed back", len(entries))
 
     async def reclaim(self, handle: Handle) -> None:
         """Take over entries another (dead) consumer left unacknowledged for too long."""

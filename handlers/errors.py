@@ -20,13 +20,15 @@ log = logging.getLogger("bot.errors")
 async def apologize(event: ErrorEvent, bot: Bot, i18n: I18n, locale: str | None = None) -> bool:
     reference = secrets.token_hex(4).upper()
     update = event.update
+    error_name = type(event.exception).__name__
     log.error(
         "handler failed ref=%s update_id=%s type=%s error=%s\n%s",
         reference,
         update.update_id,
         update.event_type,
-        type(event.exception).__name__,
+        error_name,
         where_it_failed(event.exception),
+        extra={"ref": reference, "update_id": update.update_id, "error": error_name},
     )
     with i18n.context(), i18n.use_locale(locale or i18n.default_locale):
         text = _(
@@ -39,5 +41,5 @@ async def apologize(event: ErrorEvent, bot: Bot, i18n: I18n, locale: str | None 
             elif update.message is not None:
                 await bot.send_message(update.message.chat.id, text)
         except TelegramAPIError:
-            log.warning("could not deliver the apology ref=%s", reference)
+            log.warning("could not deliver the apology ref=%s", reference, extra={"ref": reference})
     return True

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Prints a Redis URL that answers: BOT_TEST_REDIS_URL (default 127.0.0.1:6379) if it does,
-# otherwise a local redis-server started on a free port (installing it first if missing).
+# Prints a Redis URL that answers: the argument, else BOT_TEST_REDIS_URL (default
+# 127.0.0.1:6379/9), if it does; otherwise a local redis-server started on a free port
+# (installing the Debian package first if missing). `make test` and `make demo` use it.
 set -euo pipefail
-url="${BOT_TEST_REDIS_URL:-redis://127.0.0.1:6379/9}"
+url="${1:-${BOT_TEST_REDIS_URL:-redis://127.0.0.1:6379/9}}"
 python=".venv/bin/python"
 answers() {
     "$python" - "$1" <<'PY'

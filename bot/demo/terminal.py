@@ -43,7 +43,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from bot.background import Background
 from bot.clock import SimulatedClock
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.demo.driver import ChatDriver, ChatUser, DriverError
 from bot.demo.personas import PERSONAS
 from bot.demo.wiring import DEMO_TOKEN, DemoBot, DemoWiring
@@ -263,8 +263,9 @@ DEMO_DATABASE = 15
 
 async def connect_demo_redis(url: str) -> Redis:
     """Database 15 of the configured Redis, emptied: the demo's bank is seeded anew each run,
-    so nothing kept from an earlier run may refer to it. Without a Redis, an in-memory one
-    (with a one-line warning)."""
+    so nothing kept from an earlier run may refer to it. `make demo` starts a private
+    redis-server when none answers; without one, the dev extra's in-memory Redis (with a
+    one-line warning), or an error saying what to do."""
     pool = ConnectionPool.from_url(url, socket_connect_timeout=1)
     pool.connection_kwargs["db"] = DEMO_DATABASE
     redis = Redis(connection_pool=pool)
@@ -273,8 +274,12 @@ async def connect_demo_redis(url: str) -> Redis:
         return redis
     except (RedisError, OSError):
         await redis.aclose()
-    import fakeredis
-
+    try:
+        import fakeredis
+    except ImportError:
+        raise SettingsError(
+            f"no Redis answers at {url}: start one (`make demo` does) or set BOT_REDIS_URL"
+        ) from None
     print(f"warning: no Redis at {url}; the demo keeps its state in memory", file=sys.stderr)
     return fakeredis.FakeAsyncRedis()
 

@@ -51,6 +51,8 @@ class Faults:
     gone: set[int] = field(default_factory=set)  # message ids that can no longer be edited
     down: bool = False  # every method answers 502, as when Telegram's front end is down
     server_errors: dict[int, int] = field(default_factory=dict)  # chat -> 502s to give
+    # seconds each sent message takes; one whose request is cut meanwhile is not delivered
+    slow: float = 0.0
 
 
 class StandInBotApi:
@@ -119,6 +121,10 @@ class StandInBotApi:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         params = {key: _decode(value) for key, value in (await request.post()).items()}
+        if self.faults.slow and method in SENDING:
+            await asyncio.sleep(self.faults.slow)
+            if request.transport is None or request.transport.is_closing():
+                return _error(499, "Client Closed Request")
         call = Call(method, params, time.monotonic())
         if method in self.when_called:
             self.when_called.pop(method)()
