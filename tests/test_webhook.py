@@ -206,12 +206,12 @@ async def test_health_tells_a_stuck_consumer_from_an_idle_one(
     now = [1000.0]
     heartbeats = Heartbeats(clock=lambda: now[0])
     idle = UpdateQueue(
-        redis, consumer="idle", keys=StreamKeys("idle:updates", "idle:dead", "handlers")
+        redis, consumer="idle", keys=StreamKeys("idle:updates", "idle:dead", "handlers", "idle")
     )
     stuck = UpdateQueue(
         redis,
         consumer="stuck",
-        keys=StreamKeys("stuck:updates", "stuck:dead", "handlers"),
+        keys=StreamKeys("stuck:updates", "stuck:dead", "handlers", "stuck"),
         concurrency=1,
     )
     web_app = build_web_app(
