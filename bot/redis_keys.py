@@ -12,7 +12,7 @@ job keys take them as an opaque argument.
 On Redis Cluster every key that one script or transaction touches must be in one hash
 slot. In the cluster layout (`use_cluster_layout`, chosen by the factory when the bot talks
 to a cluster) every key is the single-Redis key behind a hash tag, `{tag}:key`, so one
-Redis keeps the very bytes it always had. The tag is the user's (`{u:<id>}`, `_user_tag`)
+Redis keeps the very bytes it always had. The tag is the user's (`{u:<bucket>}`, `_user_tag`)
 for what the update gate's scripts touch together (lock, in-progress mark, state, data,
 language), so each update's keys are in its user's slot and users spread over the shards;
 it is the owner's (`{outbound}`, `{money}`, `{leads}`...) where one script or transaction
@@ -68,9 +68,14 @@ def _user(user_id: int) -> str:
     return str(user_id)
 
 
+USER_BUCKETS = 16384  # as many as a cluster has slots
+
+
 def _user_tag(user_id: int) -> str:
-    """The hash tag of the slot that holds what the update gate touches for one user."""
-    return f"u:{user_id}"
+    """The hash tag of the slot that holds what the update gate touches for one user: the
+    user's bucket, so that a mark that outlives the conversation (the update's done mark)
+    does not name the user."""
+    return f"u:{user_id % USER_BUCKETS}"
 
 
 def _customer(customer_id: str) -> str:
