@@ -74,8 +74,9 @@ USER_BUCKETS = 16384  # as many as a cluster has slots
 def _user_tag(user_id: int) -> str:
     """The hash tag of the slot that holds what the update gate touches for one user: the
     user's bucket, so that a mark that outlives the conversation (the update's done mark)
-    does not name the user."""
-    return f"u:{user_id % USER_BUCKETS}"
+    does not name the user (times an odd number, modulo a power of two: every bucket is
+    used, and a bucket is not the id)."""
+    return f"u:{user_id * 40503 % USER_BUCKETS}"
 
 
 def _customer(customer_id: str) -> str:

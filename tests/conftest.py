@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -62,9 +62,19 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+def new_client() -> Redis:
+    return build_cluster_redis(CLUSTER_NODES) if CLUSTER_NODES else Redis.from_url(REDIS_URL)
+
+
+@pytest.fixture
+def redis_client() -> Callable[[], Redis]:
+    """Makes another client of the tests' Redis (or cluster), as a second process has."""
+    return new_client
+
+
 @pytest.fixture
 async def redis() -> AsyncIterator[Redis]:
-    client = build_cluster_redis(CLUSTER_NODES) if CLUSTER_NODES else Redis.from_url(REDIS_URL)
+    client = new_client()
     await client.flushdb()
     yield client
     await client.flushdb()

@@ -408,7 +408,8 @@ def test_on_a_cluster_what_one_script_or_transaction_touches_shares_a_slot() -> 
 
 
 def test_on_a_cluster_a_key_is_the_single_redis_key_behind_its_tag() -> None:
-    single = redis_keys.SENDER.record("lead:9:received")
+    with layout(cluster=False):
+        single = redis_keys.SENDER.record("lead:9:received")
     with cluster_layout():
         tagged = redis_keys.SENDER.record("lead:9:received")
         partitions = {redis_keys.update_partition(index).stream for index in range(8)}
