@@ -68,6 +68,7 @@ class UpdateQueue:
     ) -> None:
         self.redis = redis
         self.consumer = consumer
+        self.name = keys.name  # for heartbeats and logs, the same on a cluster
         self.stream = keys.stream
         self.group = keys.group
         self.dead = keys.dead
@@ -102,7 +103,7 @@ class UpdateQueue:
         no updates arriving is not being stuck.
         """
         if heartbeats is not None:
-            heartbeats.register(self.stream, ROUND_ALLOWANCE_SECONDS)
+            heartbeats.register(self.name, ROUND_ALLOWANCE_SECONDS)
         rounds = itertools.count(1)
         reclaim_every = max(1, self.reclaim_idle_ms // (2 * block_ms))
 
@@ -111,7 +112,7 @@ class UpdateQueue:
 
         try:
             await supervise(
-                self.stream, one_round, stop, backoff=RECOVERY_BACKOFF, heartbeats=heartbeats
+                self.name, one_round, stop, backoff=RECOVERY_BACKOFF, heartbeats=heartbeats
             )
         finally:
             await self.drain()
