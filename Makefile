@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/messages.po))
 
-.PHONY: demo test fonts chromium lint lock catalogs messages messages-review bench clean
+.PHONY: demo test test-cluster fonts chromium lint lock catalogs messages messages-review bench clean
 
 # A real Redis, like the tests: BOT_REDIS_URL if it answers, else a private redis-server.
 demo: $(INSTALLED) $(CATALOGS) fonts
@@ -16,6 +16,24 @@ test: $(INSTALLED) $(CATALOGS) fonts chromium
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	BOT_TEST_REDIS_URL="$$(bash scripts/ensure-redis.sh)" $(BIN)/python -m pytest
+
+# The journeys and fault tests against a local 3-master Redis Cluster on loopback (ports
+# 7101-7103, or CLUSTER_PORTS), started for the run and stopped after it, pass or fail.
+CLUSTER_PORTS ?= 7101 7102 7103
+# (the journeys and fault tests that pass on a cluster today; see the cluster notes in README)
+CLUSTER_TESTS ?= tests/test_foundation_journeys.py tests/test_application_journeys.py \
+	tests/test_money_command_journeys.py tests/test_repayment_journeys.py \
+	tests/test_accounts_journeys.py tests/test_officer_journeys.py \
+	tests/test_reminders_journeys.py tests/test_outbound_pipeline.py \
+	tests/test_send_rate_limiter.py tests/test_lead_delivery.py tests/test_bank_feed.py \
+	tests/test_reference_data.py tests/test_webhook.py tests/test_redis_faults.py \
+	tests/test_sms_commands.py tests/test_redis_keys.py
+
+test-cluster: $(INSTALLED) $(CATALOGS) fonts
+	@nodes="$$(BOT_TEST_CLUSTER_PORTS="$(CLUSTER_PORTS)" bash scripts/redis-cluster.sh start)" && \
+	status=0; BOT_TEST_REDIS_CLUSTER_NODES="$$nodes" BOT_TEST_REDIS_URL="$$(bash scripts/ensure-redis.sh)" \
+		$(BIN)/python -m pytest $(CLUSTER_TESTS) || status=$$?; \
+	BOT_TEST_CLUSTER_PORTS="$(CLUSTER_PORTS)" bash scripts/redis-cluster.sh stop; exit $$status
 
 # The chart's CJK font (a Debian package), installed when missing, like Redis for the tests.
 fonts:

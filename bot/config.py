@@ -25,7 +25,10 @@ class Settings(BaseSettings):
     )
 
     token: SecretStr | None = None
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_url: str = "redis://127.0.0.1:6379/0"  # one Redis (or a Sentinel-managed endpoint)
+    # A Redis Cluster instead: some of its nodes, host:port,host:port (the rest are found)
+    redis_cluster_nodes: Annotated[tuple[str, ...], NoDecode] = ()
+    update_partitions: int = Field(default=1, ge=1, le=1024)  # streams of incoming updates
     redis_max_connections: int = Field(default=64, ge=2)  # per process; callers wait for one
     redis_pool_timeout: float = Field(default=5.0, gt=0)  # then the call fails (webhook: 503)
     api_base_url: str = TELEGRAM_API_BASE_URL
@@ -70,6 +73,22 @@ class Settings(BaseSettings):
     def _comma_separated_dates(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("redis_cluster_nodes", mode="before")
+    @classmethod
+    def _comma_separated_nodes(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("redis_cluster_nodes")
+    @classmethod
+    def _host_and_port(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for node in value:
+            host, _, port = node.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"{node!r} is not host:port")
         return value
 
     @field_validator("timezone")

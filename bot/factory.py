@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
@@ -14,6 +15,7 @@ from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 
@@ -26,6 +28,7 @@ from bot.pipeline.delivery import OutboundDelivery, RetryPolicy
 from bot.pipeline.outbox import SaqOutbox
 from bot.pipeline.sender import BankPhones, Sender
 from bot.redis_batch import UNREACHABLE
+from bot.redis_keys import use_cluster_layout
 from bot.reminder_config import ReminderSettings
 from bot.retry import SharedFloodControl
 from bot.services.accounts import AccountsService, CustomerDirectory
@@ -99,8 +102,37 @@ def build_redis(url: str, *, max_connections: int = 64, pool_timeout: float = 5.
     return Redis.from_pool(pool)
 
 
+def build_cluster_redis(nodes: tuple[str, ...], *, max_connections: int = 64) -> Redis:
+    """A Redis Cluster client (the nodes it starts from find the rest; MOVED and failovers
+    are followed), with the keys in the cluster layout from now on in this process.
+
+    Typed as `Redis`: it takes the same commands, pipelines (one slot per transaction) and
+    scripts; what differs (no pub/sub, pipelines by slot) is handled where it is used."""
+    use_cluster_layout(True)
+    cluster = RedisCluster(
+        startup_nodes=[ClusterNode(*_host_port(node)) for node in nodes],
+        max_connections=max_connections,
+        socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
+        socket_keepalive=True,
+        health_check_interval=REDIS_HEALTH_CHECK_SECONDS,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=2),
+    )
+    return cast(Redis, cluster)
+
+
+def _host_port(node: str) -> tuple[str, int]:
+    host, _, port = node.rpartition(":")
+    return host, int(port)
+
+
 def build_process_redis(settings: Settings) -> Redis:
-    """The Redis client of a long-running process (run, worker), pool sized by its settings."""
+    """The Redis client of a long-running process (run, worker), pool sized by its settings:
+    the cluster when its nodes are set, else the one Redis."""
+    if settings.redis_cluster_nodes:
+        return build_cluster_redis(
+            settings.redis_cluster_nodes, max_connections=settings.redis_max_connections
+        )
     return build_redis(
         settings.redis_url,
         max_connections=settings.redis_max_connections,

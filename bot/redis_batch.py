@@ -5,6 +5,9 @@ per-request work and the event-loop wake-ups, not Redis itself. Batching the cal
 coroutines issue in one turn into a single pipeline pays those once per batch. Each
 script still runs atomically on its own; a failed batch fails each of its callers.
 
+On Redis Cluster the batch is a cluster pipeline: redis-py splits it by node and follows
+MOVED; each script's keys are in one slot (see `bot.redis_keys`).
+
 A call that must land (the end of an update: it marks the update done and unlocks the
 user) is sent again while Redis is unreachable, for as long as the caller allows.
 """
@@ -17,6 +20,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError, NoScriptError, ResponseError, TimeoutError
 
@@ -112,6 +116,17 @@ class ScriptBatcher:
         self._settle(batch, results)
 
     async def _pipeline(self, batch: list[Call]) -> list[Any]:
+        if isinstance(self.redis, RedisCluster):
+            return await self._cluster_pipeline(batch)
+        return await self._packed_pipeline(batch)
+
+    async def _cluster_pipeline(self, batch: list[Call]) -> list[Any]:
+        pipe = self.redis.pipeline()
+        for script, keys, args, _future in batch:
+            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        return await pipe.execute(raise_on_error=False)
+
+    async def _packed_pipeline(self, batch: list[Call]) -> list[Any]:
         """One write of every EVALSHA and one read of the replies, packed here because
         redis-py's per-command machinery costs more than the round trip it rides on."""
         packed = b"".join(

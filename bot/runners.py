@@ -34,7 +34,7 @@ from bot.runtime import finish_within, stop_on_signals, tune_garbage_collector
 from bot.services.bank_pushes import BankPushes, RedisDeliveryLog
 from bot.sms_channel import SmsCommandChannel, SmsInbox, outbound_sms, sms_auth
 from bot.supervision import Backoff, Heartbeats, supervise
-from bot.update_queue import UpdateQueue
+from bot.update_queue import IncomingUpdates, PartitionedUpdates
 from bot.webapp.menu import publish_menu_button
 from bot.webapp.server import MOUNT as MINI_APP_MOUNT
 from bot.webapp.server import build_mini_app
@@ -61,7 +61,7 @@ async def run(settings: Settings, *, webhook: bool) -> None:
     bank = build_bank(settings, clock, sms)
     app = build_dispatcher(settings, redis, storage, Outside(bank, clock))
     consumer_name = f"{socket.gethostname()}-{os.getpid()}"
-    queue = UpdateQueue(redis, consumer=consumer_name)
+    queue = PartitionedUpdates(redis, consumer_name, settings.update_partitions)
     heartbeats = Heartbeats()
     stop = stop_on_signals()
     tune_garbage_collector()
@@ -113,7 +113,7 @@ async def _serve_webhook(
     settings: Settings,
     app: App,
     bot: Bot,
-    queue: UpdateQueue,
+    queue: PartitionedUpdates,
     secret: str,
     stop: asyncio.Event,
     inbox: SmsInbox | None,
@@ -173,7 +173,7 @@ async def _serve_polling(
     settings: Settings,
     app: App,
     bot: Bot,
-    queue: UpdateQueue,
+    queue: PartitionedUpdates,
     stop: asyncio.Event,
     heartbeats: Heartbeats,
 ) -> None:
@@ -199,7 +199,7 @@ class Poller:
     asks with an offset past it, so the offset moves past an update only once the queue holds
     it: while Redis is away the same updates are asked for again, after a backoff."""
 
-    def __init__(self, bot: Bot, queue: UpdateQueue, allowed_updates: list[str]) -> None:
+    def __init__(self, bot: Bot, queue: IncomingUpdates, allowed_updates: list[str]) -> None:
         self.bot = bot
         self.queue = queue
         self.allowed_updates = allowed_updates

@@ -411,7 +411,9 @@ class UpdateGate(FSMContextMiddleware):
         bot = cast(Bot, data["bot"])
         update = cast(Update, event)
         user = cast(User | None, data.get("event_from_user"))
-        dedupe = UPDATE_GATE.dedupe(bot.id, update.update_id)
+        dedupe = UPDATE_GATE.dedupe(
+            bot.id, update.update_id, user.id if user is not None else update.update_id
+        )
         context = self.resolve_event_context(bot, data)
         data["fsm_storage"] = self.storage
         if context is None or user is None:

@@ -9,6 +9,10 @@ failing goes to a dead-letter stream after `max_deliveries` so it cannot block t
 itself; entries this consumer had taken when a round or a handler failed are taken up again
 as soon as nothing is in flight; a stream or group that vanished (the database was emptied)
 is created again.
+
+`PartitionedUpdates` spreads the updates over N such streams by chat (each with its
+consumer group, on a cluster each in its own slot), so that no one stream or shard carries
+every update; a chat's updates always land in the same partition.
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
+from aiogram.types import Update
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from bot.redis_keys import UPDATES, StreamKeys
+from bot.redis_keys import UPDATES, StreamKeys, update_partition
 from bot.supervision import Backoff, Heartbeats, supervise
 
 log = logging.getLogger(__name__)
@@ -41,6 +47,14 @@ class QueueStats:
     oldest_age_seconds: float  # how long the oldest unhandled entry has waited (0 when empty)
 
 
+class IncomingUpdates(Protocol):
+    """Where the webhook and the poller put updates (one stream, or its partitions)."""
+
+    async def put(self, raw_update: bytes) -> None: ...
+
+    async def stats(self) -> QueueStats: ...
+
+
 class UpdateQueue:
     def __init__(
         self,
@@ -54,6 +68,7 @@ class UpdateQueue:
     ) -> None:
         self.redis = redis
         self.consumer = consumer
+        self.name = keys.name  # for heartbeats and logs, the same on a cluster
         self.stream = keys.stream
         self.group = keys.group
         self.dead = keys.dead
@@ -88,7 +103,7 @@ class UpdateQueue:
         no updates arriving is not being stuck.
         """
         if heartbeats is not None:
-            heartbeats.register(self.stream, ROUND_ALLOWANCE_SECONDS)
+            heartbeats.register(self.name, ROUND_ALLOWANCE_SECONDS)
         rounds = itertools.count(1)
         reclaim_every = max(1, self.reclaim_idle_ms // (2 * block_ms))
 
@@ -97,7 +112,7 @@ class UpdateQueue:
 
         try:
             await supervise(
-                self.stream, one_round, stop, backoff=RECOVERY_BACKOFF, heartbeats=heartbeats
+                self.name, one_round, stop, backoff=RECOVERY_BACKOFF, heartbeats=heartbeats
             )
             await self.drain()
         except asyncio.CancelledError:
@@ -250,3 +265,56 @@ class UpdateQueue:
             pipe.xack(self.stream, self.group, entry_id)
             pipe.xdel(self.stream, entry_id)
             await pipe.execute()
+
+
+def partition_of(update: Update, partitions: int) -> int:
+    """The partition of an update: by its chat (else its user, else its own id)."""
+    context = UserContextMiddleware.resolve_event_context(update)
+    if context.chat is not None:
+        owner = context.chat.id
+    elif context.user is not None:
+        owner = context.user.id
+    else:
+        owner = update.update_id
+    return owner % partitions
+
+
+class PartitionedUpdates:
+    """The incoming updates in `partitions` streams; one consumer serves them all.
+
+    With one partition it is the one stream the bot always had, and an update is queued
+    without being parsed again."""
+
+    def __init__(
+        self, redis: Redis, consumer: str, partitions: int = 1, *, concurrency: int = 64
+    ) -> None:
+        share = max(1, concurrency // partitions)
+        self.partitions = [
+            UpdateQueue(redis, consumer, keys=update_partition(index), concurrency=share)
+            for index in range(partitions)
+        ]
+
+    async def put(self, raw_update: bytes) -> None:
+        index = 0
+        if len(self.partitions) > 1:
+            index = partition_of(Update.model_validate_json(raw_update), len(self.partitions))
+        await self.partitions[index].put(raw_update)
+
+    async def serve(
+        self,
+        handle: Handle,
+        stop: asyncio.Event,
+        block_ms: int = 1000,
+        heartbeats: Heartbeats | None = None,
+    ) -> None:
+        await asyncio.gather(
+            *(queue.serve(handle, stop, block_ms, heartbeats) for queue in self.partitions)
+        )
+
+    async def stats(self) -> QueueStats:
+        every = [await queue.stats() for queue in self.partitions]
+        return QueueStats(
+            depth=sum(stats.depth for stats in every),
+            pending=sum(stats.pending for stats in every),
+            oldest_age_seconds=max(stats.oldest_age_seconds for stats in every),
+        )

@@ -23,7 +23,7 @@ from bot.health import Exposition, health_routes
 from bot.services.bank_pushes import BankPushes
 from bot.supervision import Heartbeats
 from bot.telemetry import Metrics
-from bot.update_queue import UpdateQueue
+from bot.update_queue import IncomingUpdates
 from bot.webapp.server import MOUNT as MINI_APP_MOUNT
 from integrations.bank.webhook_signing import WebhookRejected
 
@@ -61,7 +61,7 @@ def check_update(body: bytes) -> int:
 
 def build_web_app(
     *,
-    queue: UpdateQueue,
+    queue: IncomingUpdates,
     redis: Redis,
     metrics: Metrics,
     path: str,
@@ -106,7 +106,7 @@ def build_web_app(
     return app
 
 
-def with_queue_metrics(metrics: Metrics, queue: UpdateQueue) -> Exposition:
+def with_queue_metrics(metrics: Metrics, queue: IncomingUpdates) -> Exposition:
     """The process's metrics, plus the update queue's depth and lag read at scrape time."""
     registry = CollectorRegistry()
     depth = Gauge("bot_update_queue_depth", "Updates queued, not handled yet", registry=registry)

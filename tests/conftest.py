@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,12 +15,25 @@ from bot.background import Background, local_background
 from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser
-from bot.factory import App, Outside, build_bank, build_bot, build_dispatcher, build_storage
+from bot.factory import (
+    App,
+    Outside,
+    build_bank,
+    build_bot,
+    build_cluster_redis,
+    build_dispatcher,
+    build_storage,
+)
 from bot.local_session import LocalSession
+from bot.redis_keys import use_cluster_layout
 from integrations.bank.protocol import BankAdapter
 from integrations.sms.outbound import RecordingSmsSender
 
 REDIS_URL = os.environ.get("BOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+# host:port,... of a Redis Cluster (make test-cluster): the `redis` fixture and the settings
+# use it instead of REDIS_URL, and the keys are in the cluster layout
+CLUSTER_NODES = tuple(filter(None, os.environ.get("BOT_TEST_REDIS_CLUSTER_NODES", "").split(",")))
+use_cluster_layout(bool(CLUSTER_NODES))
 
 ALICE_ZH = ChatUser("alice", 5001, "小李", "zh-hans", "+8613900000011")
 BOB_EN = ChatUser("bob", 5002, "Bob", "en", "+8613900000012")
@@ -42,13 +55,26 @@ def redis_url() -> str:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(  # type: ignore[call-arg]
-        _env_file=None, redis_url=REDIS_URL, sandbox_db=tmp_path / "sandbox.db"
+        _env_file=None,
+        redis_url=REDIS_URL,
+        redis_cluster_nodes=CLUSTER_NODES,
+        sandbox_db=tmp_path / "sandbox.db",
     )
+
+
+def new_client() -> Redis:
+    return build_cluster_redis(CLUSTER_NODES) if CLUSTER_NODES else Redis.from_url(REDIS_URL)
+
+
+@pytest.fixture
+def redis_client() -> Callable[[], Redis]:
+    """Makes another client of the tests' Redis (or cluster), as a second process has."""
+    return new_client
 
 
 @pytest.fixture
 async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
+    client = new_client()
     await client.flushdb()
     yield client
     await client.flushdb()

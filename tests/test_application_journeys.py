@@ -21,6 +21,7 @@ from bot.demo.personas import PERSONAS
 from bot.factory import App, Outside, build_bot, build_dispatcher, build_storage
 from bot.i18n import locale_from_language_code
 from bot.local_session import LocalSession
+from bot.redis_keys import LATER
 from bot.services.lead_outbox import LeadDelivery
 from bot.supervision import supervise
 from integrations.bank.errors import BankUnavailable
@@ -483,7 +484,7 @@ async def test_drafts_expire_after_the_configured_days(
     await start_application(driver, BEN)
     await driver.send(BEN, "Ben Chen")
     await app.storage.drain()
-    data_keys = [key for key in await redis.keys(f"fsm:*{BEN.user_id}*:data")]
+    data_keys = [key for key in await redis.keys(f"*fsm:*{BEN.user_id}*:data")]
     assert data_keys
     ttl = await redis.ttl(data_keys[0])
     assert settings.draft_ttl_seconds - 60 < ttl <= settings.draft_ttl_seconds
@@ -538,12 +539,12 @@ async def test_what_the_store_before_the_pipeline_owed_is_still_sent(
 ) -> None:
     due = clock.now() + timedelta(days=1)
     payload = {"kind": "reapply", "user_id": BEN.user_id, "locale": "en", "details": {}}
-    await redis.zadd("merchants:later", {f"{BEN.user_id}:reapply": due.timestamp()})
-    await redis.hset("merchants:later:payload", f"{BEN.user_id}:reapply", json.dumps(payload))  # type: ignore[misc]  # redis-py 7 types
+    await redis.zadd(LATER.legacy_due, {f"{BEN.user_id}:reapply": due.timestamp()})
+    await redis.hset(LATER.legacy_payload, f"{BEN.user_id}:reapply", json.dumps(payload))  # type: ignore[misc]  # redis-py 7 types
     await background.adopt_earlier_stores(clock.now())
     await background.run_once(clock.now())
     assert driver.seen(BEN) == []
     clock.advance(timedelta(days=1))
     await background.run_once(clock.now())
     assert driver.last(BEN).text.startswith("You asked me to remind you")
-    assert not await redis.exists("merchants:later")
+    assert not await redis.exists(LATER.legacy_due)

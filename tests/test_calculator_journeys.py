@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.methods import SendDocument, SendPhoto
 from redis.asyncio import Redis
 
@@ -10,6 +11,7 @@ from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import Outside, build_bot, build_dispatcher, build_storage
+from bot.redis_keys import conversation_key_builder
 from integrations.bank.protocol import BankAdapter
 
 
@@ -176,7 +178,8 @@ async def test_every_answer_is_in_redis_before_the_reply(
     driver: ChatDriver, redis: Redis, bob: ChatUser
 ) -> None:
     seen_before_reply: list[bytes | None] = []
-    state_key = f"fsm:{bob.user_id}:{bob.user_id}:default:state"
+    conversation = StorageKey(bot_id=driver.bot.id, chat_id=bob.user_id, user_id=bob.user_id)
+    state_key = conversation_key_builder().build(conversation, "state")
 
     async def record(make_request, bot, method):  # type: ignore[no-untyped-def]
         seen_before_reply.append(await redis.get(state_key))

@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App, publish_commands
+from bot.redis_keys import UPDATE_GATE
 
 
 async def test_start_greets_in_chinese_with_the_main_menu(
@@ -108,7 +109,7 @@ async def test_language_is_kept_apart_from_conversation_state(
 ) -> None:
     await driver.send(bob, "/language")
     await driver.press(bob, "Русский")
-    assert await redis.get(f"fsm:locale:{bob.user_id}") == b"ru"
+    assert await redis.get(UPDATE_GATE.locale(bob.user_id)) == b"ru"
     await driver.send(bob, "/start")  # /start clears the conversation state
     assert driver.last(bob).text.startswith("Здравствуйте, Bob!")
 

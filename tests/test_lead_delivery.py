@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -76,12 +76,16 @@ def messenger_for(app: App) -> LeadMessenger:
 
 
 async def test_while_the_bank_is_down_one_process_probes_with_one_lead_then_all_go(
-    redis: Redis, redis_url: str, switched: SwitchedBank, driver: ChatDriver, app: App
+    redis: Redis,
+    redis_client: Callable[[], Redis],
+    switched: SwitchedBank,
+    driver: ChatDriver,
+    app: App,
 ) -> None:
     outbox = LeadOutbox(redis)
     for number in range(3):
         await outbox.enqueue(entry(number))
-    other_redis = Redis.from_url(redis_url)
+    other_redis = redis_client()
     one = LeadDelivery(redis, switched, consumer="worker-1", backoff=Backoff(first_delay=0))  # type: ignore[arg-type]
     other = LeadDelivery(other_redis, switched, consumer="worker-2", backoff=Backoff(first_delay=0))  # type: ignore[arg-type]
     messenger = messenger_for(app)

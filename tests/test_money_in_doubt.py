@@ -28,6 +28,7 @@ from redis.asyncio import Redis
 from bot.clock import SimulatedClock
 from bot.demo.driver import ChatUser
 from bot.local_session import LocalSession
+from bot.redis_keys import MONEY
 from integrations.bank.models import OperationState, TransferRequest
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import seed
@@ -190,7 +191,7 @@ async def test_a_sent_operation_outlives_its_code_until_the_bank_answers(
 ) -> None:
     merchant = SPEAKERS["ru"]
     await confirm_while_the_bank_is_silent(world, sms, merchant, Fault.DROP_ANSWER)
-    assert await redis.ttl(f"money:pending:{await world.merchant_id()}") == -1  # no expiry
+    assert await redis.ttl(MONEY.pending(await world.merchant_id())) == -1  # no expiry
 
     clock.advance(timedelta(hours=3))  # far past the code's 5 minutes
     await world.driver.send(merchant, "ZZ 张三 100")

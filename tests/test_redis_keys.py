@@ -4,6 +4,7 @@ and no key is spelt anywhere else in the bot."""
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import enum
 import inspect
@@ -15,8 +16,27 @@ from datetime import date
 from pathlib import Path
 
 from aiogram.fsm.storage.base import StorageKey
+from hypothesis import given
+from hypothesis import strategies as st
+from redis.crc import key_slot
 
 from bot import redis_keys
+from bot.domain.reminders import Priority as ReminderPriority
+from bot.services.outbound import Priority
+
+CLUSTER = redis_keys.cluster_layout()  # how the test run started (make test-cluster: on)
+
+
+@contextlib.contextmanager
+def layout(*, cluster: bool) -> Iterator[None]:
+    """The keys as one Redis (the families below are checked in that layout) or a cluster
+    has them, whichever layout the run uses."""
+    redis_keys.use_cluster_layout(cluster)
+    try:
+        yield
+    finally:
+        redis_keys.use_cluster_layout(CLUSTER)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = ("bot", "handlers", "integrations")
@@ -93,6 +113,11 @@ def _arguments(method: typing.Any, markers: Markers) -> Iterator[list[object]]:
 
 def families() -> list[Family]:
     """Every key the module can make, as a pattern, found by calling it with markers."""
+    with layout(cluster=False):
+        return _families()
+
+
+def _families() -> list[Family]:
     markers = Markers()
     found: list[Family] = []
     for owner_name, owner in vars(redis_keys).items():
@@ -102,6 +127,10 @@ def families() -> list[Family]:
             if field.metadata.get("redis_key", True):
                 name = f"{owner_name}.{field.name}"
                 found.append(Family(name, markers.pattern(getattr(owner, field.name))))
+        for property_name, member in inspect.getmembers(type(owner)):
+            if isinstance(member, property):
+                key = getattr(owner, property_name)
+                found.append(Family(f"{owner_name}.{property_name}", markers.pattern(key)))
         for method_name, method in inspect.getmembers(owner, inspect.ismethod):
             if not method_name.startswith("_"):
                 for arguments in _arguments(method, markers):
@@ -109,6 +138,10 @@ def families() -> list[Family]:
                     members = [a.name for a in arguments if isinstance(a, enum.Enum)]
                     name = f"{owner_name}.{method_name}{members or ''}"
                     found.append(Family(name, markers.pattern(key)))
+    for index in (markers.int_(),):
+        partition = redis_keys.update_partition(index)
+        for name, key in (("stream", partition.stream), ("dead", partition.dead)):
+            found.append(Family(f"update partition {name}", markers.pattern(key)))
     builder = redis_keys.conversation_key_builder()
     parts: tuple[typing.Literal["state", "data", "lock"], ...] = ("state", "data", "lock")
     for part, thread, business in itertools.product(
@@ -178,6 +211,7 @@ def test_no_two_key_families_can_make_the_same_key() -> None:
     assert clashes == []
 
 
+@layout(cluster=False)
 def test_the_keys_are_the_ones_a_running_redis_already_holds() -> None:
     builder = redis_keys.conversation_key_builder()
     conversation = StorageKey(bot_id=1, chat_id=2, user_id=3)
@@ -186,6 +220,9 @@ def test_the_keys_are_the_ones_a_running_redis_already_holds() -> None:
     assert redis_keys.SENDER.record("lead:9:received") == "outbound:record:lead:9:received"
     assert redis_keys.MONEY.chat_origin(5) == "money:chat:5"
     assert redis_keys.LEADS.phone(4) == "bot:leads:user:4:phone"
+    assert redis_keys.UPDATE_GATE.dedupe(42, 8, 3) == "fsm:update:42:8"
+    assert redis_keys.update_partition(0).stream == "bot:updates"
+    assert redis_keys.OUTBOUND.queue(Priority.BULK) == "outbound-bulk"
 
 
 # Outside the keys module, a string that starts with one of its namespaces and a colon, or
@@ -281,3 +318,100 @@ def test_the_scan_finds_a_key_spelt_by_hand() -> None:
         "m.py:4: 'anything:new' passed to Redis",
         "m.py:5: 'brand:' passed to Redis",
     ]
+
+
+def cluster_layout() -> contextlib.AbstractContextManager[None]:
+    return layout(cluster=True)
+
+
+def _slots(*keys: str) -> set[int]:
+    return {key_slot(key.encode()) for key in keys}
+
+
+@given(
+    user_id=st.integers(1, 2**40),
+    chat_id=st.integers(-(2**45), 2**40),
+    update_id=st.integers(0, 2**31),
+)
+def test_on_a_cluster_every_key_of_one_update_shares_its_users_slot(
+    user_id: int, chat_id: int, update_id: int
+) -> None:
+    with cluster_layout():
+        builder = redis_keys.conversation_key_builder()
+        conversation = StorageKey(bot_id=42, chat_id=chat_id, user_id=user_id)
+        keys = [builder.build(conversation, part) for part in ("lock", "state", "data")]
+        keys += [
+            redis_keys.UPDATE_GATE.dedupe(42, update_id, user_id),
+            redis_keys.UPDATE_GATE.locale(user_id),
+        ]
+    assert len(_slots(*keys)) == 1
+
+
+def test_on_a_cluster_users_spread_over_the_slots() -> None:
+    with cluster_layout():
+        locales = [redis_keys.UPDATE_GATE.locale(user_id) for user_id in range(5001, 6001)]
+    assert len(_slots(*locales)) > 900
+
+
+def test_on_a_cluster_what_one_script_or_transaction_touches_shares_a_slot() -> None:
+    with cluster_layout():
+        groups = {
+            "send a message": [
+                redis_keys.SENDER.rate_global,
+                redis_keys.SENDER.rate_chat(5001),
+                redis_keys.SENDER.record("lead:9:received"),
+                redis_keys.SENDER.legacy_sent("lead:9:received"),
+                redis_keys.SENDER.claim("lead:9:received"),
+                redis_keys.SENDER.revision("card:9"),
+                redis_keys.SENDER.dead,
+            ],
+            "schedule a message": [redis_keys.OUTBOUND.due, redis_keys.OUTBOUND.due_payload],
+            "money in doubt": [
+                redis_keys.MONEY.pending("CU1"),
+                redis_keys.MONEY.done("CU1"),
+                redis_keys.MONEY.in_doubt,
+                redis_keys.MONEY.chat_origin(5001),
+                redis_keys.MONEY.phone_origin("+8613900000011"),
+            ],
+            "link a chat": [redis_keys.ACCOUNTS.reader("CU1"), redis_keys.ACCOUNTS.customer_of(5)],
+            "submit a lead": [
+                redis_keys.LEADS.submitted("k1"),
+                redis_keys.LEAD_OUTBOX.stream,
+                redis_keys.LEAD_OUTBOX.dead,
+                redis_keys.LEADS.user(5001),
+                redis_keys.LEADS.phone(5001),
+                redis_keys.LEADS.bank_down,
+            ],
+            "reindex a loan": [
+                *(redis_keys.REMINDERS.due(priority) for priority in ReminderPriority),
+                redis_keys.REMINDERS.loan("LN1"),
+            ],
+            "an SLA timer": [redis_keys.OFFICERS.sla("LD1"), redis_keys.OFFICERS.sla_due],
+            "a parked event": [
+                redis_keys.BANK_FEED.parked("notices"),
+                redis_keys.BANK_FEED.retry("notices"),
+                redis_keys.BANK_FEED.dead("notices"),
+            ],
+            "a partition": [
+                redis_keys.update_partition(3).stream,
+                redis_keys.update_partition(3).dead,
+            ],
+        }
+        queue = redis_keys.OUTBOUND.queue(Priority.BULK)
+        job_key = redis_keys.saq_job_key(queue, "reminder:LN1:1")
+        groups["a saq job"] = [
+            f"saq:{queue}:incomplete",
+            f"saq:job:{queue}:{job_key}",
+            f"saq:abort:{job_key}",
+        ]
+    assert {name: len(_slots(*keys)) for name, keys in groups.items()} == dict.fromkeys(groups, 1)
+
+
+def test_on_a_cluster_a_key_is_the_single_redis_key_behind_its_tag() -> None:
+    with layout(cluster=False):
+        single = redis_keys.SENDER.record("lead:9:received")
+    with cluster_layout():
+        tagged = redis_keys.SENDER.record("lead:9:received")
+        partitions = {redis_keys.update_partition(index).stream for index in range(8)}
+    assert tagged == "{outbound}:" + single
+    assert len(_slots(*partitions)) == 8

@@ -68,9 +68,9 @@ async def unreachable() -> AsyncIterator[HttpBankAdapter]:
 
 
 @pytest.fixture
-async def second_redis(redis_url: str) -> AsyncIterator[Redis]:
+async def second_redis(redis_client: Callable[[], Redis]) -> AsyncIterator[Redis]:
     """Another process's connection to the same Redis."""
-    client = Redis.from_url(redis_url)
+    client = redis_client()
     yield client
     await client.aclose()
 

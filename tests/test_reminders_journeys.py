@@ -22,7 +22,7 @@ from bot.demo.driver import ChatDriver, ChatUser
 from bot.domain.reminders import Priority as ReminderPriority
 from bot.factory import App, Outside, build_dispatcher, build_services, build_storage
 from bot.local_session import LocalSession
-from bot.redis_keys import REMINDERS
+from bot.redis_keys import REMINDERS, SENDER
 from bot.reminder_config import ReminderSettings
 from integrations.bank.models import RepaymentRequest, RepaymentTerms
 from integrations.bank.protocol import BankAdapter
@@ -248,7 +248,8 @@ async def test_a_reminder_the_sender_before_the_pipeline_sent_is_not_sent_again(
     await driver.send(MERCHANT, "/loans")
     for priority in ReminderPriority:
         for member in await redis.zrange(REMINDERS.due(priority), 0, -1):
-            await redis.set(f"send:done:reminder:{member.decode()}", "sent")  # its old mark
+            old_mark = SENDER.legacy_sent(f"reminder:{member.decode()}")
+            await redis.set(old_mark, "sent")
     await time.to("2026-12-05 09:00")
     assert reminders(driver, MERCHANT) == []
 

@@ -60,6 +60,17 @@ def test_holidays_are_a_comma_separated_list_of_dates(monkeypatch: pytest.Monkey
         load_settings(_env_file=None)
 
 
+def test_cluster_nodes_are_a_comma_separated_list_of_hosts_and_ports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings(_env_file=None).redis_cluster_nodes == ()
+    monkeypatch.setenv("BOT_REDIS_CLUSTER_NODES", "10.0.0.1:7000, redis-2:7001")
+    assert load_settings(_env_file=None).redis_cluster_nodes == ("10.0.0.1:7000", "redis-2:7001")
+    monkeypatch.setenv("BOT_REDIS_CLUSTER_NODES", "10.0.0.1")
+    with pytest.raises(SettingsError, match=r"^BOT_REDIS_CLUSTER_NODES is invalid.*host:port"):
+        load_settings(_env_file=None)
+
+
 def test_a_missing_token_points_to_the_demo() -> None:
     with pytest.raises(SettingsError, match=r"BOT_TOKEN is not set.*make demo"):
         Settings(_env_file=None).require_token()  # type: ignore[call-arg]

@@ -228,7 +228,7 @@ async def test_a_replay_inside_the_window_is_a_duplicate_and_the_memory_outlasts
     replay = await gateway.post("/inbound", data=payload, headers=headers)
     assert (replay.status, (await replay.json())["status"]) == (200, "duplicate")
     assert len(sms.messages_to(PHONE)) == 1
-    assert await redis.ttl("sms:seen:gw-replay") > 2 * 300
+    assert await redis.ttl(SMS.seen("gw-replay")) > 2 * 300
 
 
 async def test_the_window_is_configurable(app: App, redis: Redis, sms: RecordingSmsSender) -> None:

@@ -18,10 +18,15 @@ from redis.asyncio import Redis
 from bot.clock import SimulatedClock
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App, build_redis
-from bot.redis_keys import BANK_FEED, StreamKeys
+from bot.redis_keys import BANK_FEED, UPDATES, StreamKeys, update_partition
 from bot.services.bank_pushes import BankPushes, RedisDeliveryLog
 from bot.supervision import Heartbeats
-from bot.update_queue import ROUND_ALLOWANCE_SECONDS, UpdateQueue
+from bot.update_queue import (
+    ROUND_ALLOWANCE_SECONDS,
+    PartitionedUpdates,
+    UpdateQueue,
+    partition_of,
+)
 from bot.webhook import SECRET_HEADER, build_web_app
 from integrations.bank.webhook_signing import WebhookVerifier, signed_headers
 
@@ -61,7 +66,7 @@ async def test_requests_without_the_right_secret_are_refused(
     missing = await client.post("/webhook", json=body)
     wrong = await client.post("/webhook", json=body, headers={SECRET_HEADER: "guess"})
     assert (missing.status, wrong.status) == (401, 403)
-    assert await redis.exists("bot:updates") == 0
+    assert await redis.exists(UPDATES.stream) == 0
 
 
 async def test_a_queued_update_is_answered_and_leaves_the_queue(
@@ -76,7 +81,7 @@ async def test_a_queued_update_is_answered_and_leaves_the_queue(
         "/webhook", json=_raw(driver, bob, "/help"), headers={SECRET_HEADER: SECRET}
     )
     assert response.status == 200
-    assert await redis.xlen("bot:updates") == 1
+    assert await redis.xlen(UPDATES.stream) == 1
 
     stop = asyncio.Event()
     serving = asyncio.create_task(queue.serve(_handler(app, driver), stop, block_ms=50))
@@ -87,7 +92,7 @@ async def test_a_queued_update_is_answered_and_leaves_the_queue(
     stop.set()
     await serving
     assert "/calc: what a loan costs" in driver.last(bob).text
-    assert await redis.xlen("bot:updates") == 0
+    assert await redis.xlen(UPDATES.stream) == 0
 
 
 NOT_UPDATES = {
@@ -112,7 +117,7 @@ async def test_a_body_that_is_not_an_update_is_a_bad_request(
 ) -> None:
     response = await client.post("/webhook", data=body, headers={SECRET_HEADER: SECRET})
     assert response.status == 400
-    assert await redis.exists("bot:updates") == 0
+    assert await redis.exists(UPDATES.stream) == 0
 
 
 JSON_VALUES = st.recursive(
@@ -160,7 +165,7 @@ async def test_no_body_makes_the_webhook_fail(
     response = await client.post("/webhook", data=body, headers={SECRET_HEADER: SECRET})
     assert response.status in (200, 400)
     if response.status == 200:  # what was queued is an update the consumer can handle
-        _id, fields = (await redis.xrange("bot:updates"))[-1]
+        _id, fields = (await redis.xrange(UPDATES.stream))[-1]
         assert Update.model_validate_json(fields[b"update"]).update_id >= 0
 
 
@@ -206,12 +211,12 @@ async def test_health_tells_a_stuck_consumer_from_an_idle_one(
     now = [1000.0]
     heartbeats = Heartbeats(clock=lambda: now[0])
     idle = UpdateQueue(
-        redis, consumer="idle", keys=StreamKeys("idle:updates", "idle:dead", "handlers")
+        redis, consumer="idle", keys=StreamKeys("idle:updates", "idle:dead", "handlers", "idle")
     )
     stuck = UpdateQueue(
         redis,
         consumer="stuck",
-        keys=StreamKeys("stuck:updates", "stuck:dead", "handlers"),
+        keys=StreamKeys("stuck:updates", "stuck:dead", "handlers", "stuck"),
         concurrency=1,
     )
     web_app = build_web_app(
@@ -274,14 +279,14 @@ async def test_an_update_taken_by_a_crashed_process_is_handled_by_another(
     crashed = UpdateQueue(redis, consumer="crashed", reclaim_idle_ms=0)
     await crashed.prepare()
     await crashed.put(json.dumps(_raw(driver, bob, "/help")).encode())
-    taken = await redis.xreadgroup("handlers", "crashed", {"bot:updates": ">"}, count=10)
+    taken = await redis.xreadgroup("handlers", "crashed", {UPDATES.stream: ">"}, count=10)
     assert len(taken[0][1]) == 1  # the crashed process took it and never acknowledged it
 
     survivor = UpdateQueue(redis, consumer="survivor", reclaim_idle_ms=0)
     await survivor.reclaim(_handler(app, driver))
     await survivor.drain()
     assert "/calc: what a loan costs" in driver.last(bob).text
-    assert await redis.xlen("bot:updates") == 0
+    assert await redis.xlen(UPDATES.stream) == 0
 
 
 async def test_an_update_whose_handling_fails_stays_queued(
@@ -299,14 +304,14 @@ async def test_an_update_whose_handling_fails_stays_queued(
 
     await queue.read_new(failing, block_ms=10)
     await queue.drain()
-    assert await redis.xlen("bot:updates") == 1
+    assert await redis.xlen(UPDATES.stream) == 1
     await queue.reclaim(failing)
     await queue.drain()
     await queue.reclaim(failing)  # third delivery: over the limit, buried
     await queue.drain()
     assert attempts == 2
-    assert await redis.xlen("bot:updates") == 0
-    assert await redis.xlen("bot:updates:dead") == 1
+    assert await redis.xlen(UPDATES.stream) == 0
+    assert await redis.xlen(UPDATES.dead) == 1
 
 
 async def test_bank_pushes_are_verified_and_wake_the_feed_reader(
@@ -342,3 +347,40 @@ async def test_bank_pushes_are_verified_and_wake_the_feed_reader(
         assert (await again.json())["duplicate"] is True
         assert (forged.status, stale.status) == (401, 401)
     assert await redis.exists(BANK_FEED.pending)  # the reader reads the feed at once
+
+
+async def test_updates_in_partitions_keep_a_chat_in_one_and_are_all_answered(
+    app: App, redis: Redis, driver: ChatDriver, alice: ChatUser, bob: ChatUser
+) -> None:
+    updates = PartitionedUpdates(redis, "test-1", partitions=4)
+    web_app = build_web_app(
+        queue=updates, redis=redis, metrics=app.metrics, path="/webhook", secret=SECRET
+    )
+    async with TestClient(TestServer(web_app)) as test_client:
+        for user, text in ((alice, "/help"), (bob, "/help"), (bob, "/start")):
+            answer = await test_client.post(
+                "/webhook", json=_raw(driver, user, text), headers={SECRET_HEADER: SECRET}
+            )
+            assert answer.status == 200
+    lengths = [await redis.xlen(update_partition(index).stream) for index in range(4)]
+    assert lengths[alice.user_id % 4] == 1 and lengths[bob.user_id % 4] == 2
+    assert sum(lengths) == 3
+    assert (await updates.stats()).depth == 3
+
+    stop = asyncio.Event()
+    serving = asyncio.create_task(updates.serve(_handler(app, driver), stop, block_ms=50))
+    for _ in range(200):
+        if driver.seen(alice) and len(driver.seen(bob)) >= 2:
+            break
+        await asyncio.sleep(0.02)
+    stop.set()
+    await serving
+    assert "/calc" in driver.seen(alice)[0].text
+    assert driver.last(bob).text.startswith("Hello, Bob")
+    assert (await updates.stats()).depth == 0
+
+
+def test_a_chat_is_always_in_the_same_partition(driver: ChatDriver, bob: ChatUser) -> None:
+    texts = ("/help", "/start", "/calc", "12000")
+    partitions = {partition_of(driver.text_update(bob, text), 7) for text in texts}
+    assert partitions == {bob.user_id % 7}

@@ -19,13 +19,14 @@ from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from saq import Job
 from saq.job import Status
 from saq.queue.redis import RedisQueue
 from saq.utils import now as saq_now_ms
 
 from bot.clock import Clock
-from bot.redis_keys import OUTBOUND
+from bot.redis_keys import OUTBOUND, saq_job_key
 from bot.services.outbound import OutgoingMessage, Priority
 from bot.services.sender import DeliveryRecord
 
@@ -39,7 +40,21 @@ PROMOTE_BATCH = 500
 
 class OutboxQueue(RedisQueue):
     """saq's Redis queue, with the notice of a job's new status sent in the same round trip
-    as the status (saq sends it after): two fewer round trips per message."""
+    as the status (saq sends it after): two fewer round trips per message.
+
+    On Redis Cluster saq works once each queue is in one slot (a hash tag in its name and
+    in its jobs' keys, see `bot.redis_keys.saq_queue_name`), but redis-py's cluster client
+    has no pub/sub: saq's notices of a job's status (which it waits for while it aborts a
+    swept job) go through `pubsub`, a plain connection to one node (a cluster carries
+    PUBLISH to every node)."""
+
+    def __init__(self, redis: Redis, name: str, pubsub: Redis | None = None) -> None:
+        super().__init__(pubsub or redis, name=name)
+        self.redis = redis
+        self._notices = pubsub
+
+    async def notify(self, job: Job) -> None:
+        await (self._notices or self.redis).publish(job.id, job.status)
 
     async def _update(self, job: Job, status: Status | None = None, **kwargs: Any) -> None:
         if status is None:  # saq reads the stored status first
@@ -48,8 +63,7 @@ class OutboxQueue(RedisQueue):
         job.status = status
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(job.id, self.serialize(job))
-            pipe.publish(job.id, job.status)
-            await pipe.execute()
+            await self._execute_and_notify(pipe, job)
 
     async def _finish(
         self, job: Job, status: Status, *, result: Any = None, error: str | None = None
@@ -58,8 +72,17 @@ class OutboxQueue(RedisQueue):
             pipe.lrem(self.namespace("active"), 1, job.id)
             pipe.zrem(self.namespace("incomplete"), job.id)
             pipe.setex(job.id, job.ttl, self.serialize(job))  # every job here has a ttl
-            pipe.publish(job.id, job.status)
+            await self._execute_and_notify(pipe, job)
+
+    async def _execute_and_notify(self, pipe: Any, job: Job) -> None:
+        """The transaction and the notice in one round trip; on a cluster the notice right
+        after, on its own connection."""
+        if self._notices is not None:
             await pipe.execute()
+            await self.notify(job)
+            return
+        pipe.publish(job.id, job.status)
+        await pipe.execute()
 
 
 class SaqOutbox:
@@ -69,7 +92,8 @@ class SaqOutbox:
         self.redis = redis
         self.clock = clock
         self.record = record
-        self.queues = {p: OutboxQueue(redis, name=OUTBOUND.queue(p)) for p in sorted(Priority)}
+        pubsub = _pubsub_client(redis)
+        self.queues = {p: OutboxQueue(redis, OUTBOUND.queue(p), pubsub) for p in sorted(Priority)}
 
     async def enqueue(self, message: OutgoingMessage) -> bool:
         """Queue the message durably; False when its key was queued before.
@@ -158,15 +182,16 @@ class SaqOutbox:
             await queue.sweep()
 
     async def _queue(self, message: OutgoingMessage) -> bool:
+        queue = self.queues[message.priority]
         job = Job(
             function=JOB_FUNCTION,
             kwargs={"message": encode(message)},
-            key=message.key,
+            key=saq_job_key(queue.name, message.key),
             timeout=JOB_TIMEOUT_SECONDS,
             retries=JOB_RETRIES,
             ttl=JOB_KEEP_SECONDS,
         )
-        return await self.queues[message.priority].enqueue(job) is not None
+        return await queue.enqueue(job) is not None
 
     async def _schedule(self, message: OutgoingMessage, at: datetime) -> bool:
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -174,6 +199,14 @@ class SaqOutbox:
             pipe.hsetnx(OUTBOUND.due_payload, message.key, json.dumps(encode(message)))
             added, _stored = await pipe.execute()
         return bool(added)
+
+
+def _pubsub_client(redis: Redis) -> Redis | None:
+    """For a cluster, a plain client of the first node it was given (for saq's pub/sub)."""
+    if not isinstance(redis, RedisCluster):
+        return None
+    node = next(iter(redis.nodes_manager.startup_nodes.values()))
+    return Redis(host=node.host, port=node.port)
 
 
 def encode(message: OutgoingMessage) -> dict[str, Any]:
