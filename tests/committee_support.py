@@ -65,7 +65,13 @@ def review_row(
 
 
 def requirement_rows(*items: str) -> Callable[[sqlite3.Connection, Context], None]:
+    """The product requires exactly these checklist items (in place of the seeded ones)."""
+
     def insert(connection: sqlite3.Connection, context: Context) -> None:
+        connection.execute(
+            "DELETE FROM checklist_requirements WHERE product_code = ?",
+            (context.config.product_code,),
+        )
         for item in items:
             connection.execute(
                 "INSERT INTO checklist_requirements (product_code, item_code) VALUES (?, ?)",
@@ -88,6 +94,23 @@ def tick_row(
     return insert
 
 
+def ready_rows(lead_id: str, officer_id: str) -> Callable[[sqlite3.Connection, Context], None]:
+    """A worksheet and a tick on every checklist item the product requires (the seeded
+    sandbox requires some), as the officer's visit would leave them."""
+    worksheet = worksheet_row(lead_id, officer_id)
+
+    def insert(connection: sqlite3.Connection, context: Context) -> None:
+        worksheet(connection, context)
+        required = connection.execute(
+            "SELECT item_code FROM checklist_requirements WHERE product_code = ?",
+            (context.config.product_code,),
+        ).fetchall()
+        for (item,) in required:
+            tick_row(lead_id, officer_id, item)(connection, context)
+
+    return insert
+
+
 async def member_ids(bank: BankAdapter, committee_code: str = "BRANCH") -> list[str]:
     """The committee's members, the chair first."""
     committees = {committee.code: committee for committee in await bank.list_committees()}
@@ -98,7 +121,7 @@ async def approve_by_committee(
     bank: BankAdapter, admin: Admin, lead_id: str, officer_id: str
 ) -> CommitteeCase:
     """A claimed lead without a co-investigator, made ready, sent and approved by all."""
-    await admin(worksheet_row(lead_id, officer_id))
+    await admin(ready_rows(lead_id, officer_id))
     case = await bank.send_to_committee(
         lead_id, CommitteeSubmission(officer_id=officer_id, recommendation="建议批准")
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import pytest
-from committee_support import worksheet_row
+from committee_support import ready_rows
 from test_officer_journeys import OFFICER_EN, OFFICER_ZH, Desk, bind, forge, submit
 
 from bot.background import Background
@@ -54,7 +54,7 @@ class Committee:
     driver: ChatDriver
 
     async def ready(self, lead_id: str, officer_id: str = "OF000002") -> None:
-        await self.bank.run(worksheet_row(lead_id, officer_id))
+        await self.bank.run(ready_rows(lead_id, officer_id))
 
     async def case(self, case_id: str = "CC000001") -> CommitteeCase:
         return await self.bank.get_committee_case(case_id)
