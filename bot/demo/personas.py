@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from bot.demo.driver import ChatUser
 from integrations.bank.sandbox import seed
+from integrations.bank.sandbox.committee_seed import BRANCH_SEATS
+
+CHAIR, MEMBER2, MEMBER3 = BRANCH_SEATS  # the branch committee, C101 to C103
 
 PERSONAS: dict[str, ChatUser] = {
     user.name: user
@@ -13,5 +16,8 @@ PERSONAS: dict[str, ChatUser] = {
         ChatUser("officer", 20001, "李经理", "zh-hans", seed.OFFICER_PHONE),
         ChatUser("officer2", 20002, "王经理", "zh-hans", seed.OFFICER2_PHONE),
         ChatUser("supervisor", 20003, "赵主管", "zh-hans", seed.SUPERVISOR_PHONE),
+        ChatUser("chair", 20101, CHAIR.name, "zh-hans", CHAIR.phone),
+        ChatUser("member2", 20102, MEMBER2.name, "zh-hans", MEMBER2.phone),
+        ChatUser("member3", 20103, MEMBER3.name, "zh-hans", MEMBER3.phone),
     )
 }
