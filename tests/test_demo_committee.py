@@ -16,6 +16,7 @@ def test_the_committee_tour_runs_to_the_payout(redis_url: str) -> None:
         "bot -> officer3: 线索 LD000001 · 与 李经理 双人调查 · 待认领",
         "bot -> officer: (edited) 已存入线索 LD000001，类别：经营场所。✓ 拍摄时间和地点",
         "bot -> officer3: ✅ 线索 LD000001 已于",
+        "最高一期还款：¥9,995.49 (可承受)",
         "bot -> (alert): 您已确认线索 LD000001 调查表第 1 版。",
         "bot -> officer: 线索 LD000001 已作为案件 CC000001 提交贷审会，委员们已收到。",
         "bot -> chair: 🗂 支行贷审会：案件 CC000001（线索 LD000001）",
