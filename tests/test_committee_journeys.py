@@ -129,6 +129,22 @@ async def test_the_case_is_blocked_until_ready_then_reaches_every_member(
     assert (await committee.bank.get_lead(lead_id)).status == LeadStatus.COMMITTEE
 
 
+@pytest.mark.parametrize(
+    ("presenter", "item"), [(OFFICER_ZH, "查银行账户"), (OFFICER_EN, "Bank accounts")]
+)
+async def test_a_missing_checklist_item_is_named_in_words(
+    committee: Committee, sms: RecordingSmsSender, presenter: ChatUser, item: str
+) -> None:
+    lead_id = await claimed_lead(committee, sms, presenter)
+    await committee.ready(lead_id)  # the seeded product requires the bank accounts checked
+
+    await committee.driver.press(presenter, SEND[presenter.language_code])
+
+    refusal = committee.driver.last(presenter).text
+    assert NOT_READY[presenter.language_code] in refusal
+    assert item in refusal and "bank_accounts" not in refusal
+
+
 async def test_a_member_who_votes_twice_has_one_ballot_until_the_decision(
     committee: Committee, sms: RecordingSmsSender
 ) -> None:

@@ -45,7 +45,7 @@ from bot.background import Background
 from bot.clock import SimulatedClock
 from bot.config import Settings, SettingsError
 from bot.demo.driver import ChatDriver, ChatUser, DriverError
-from bot.demo.personas import PERSONAS
+from bot.demo.personas import PERSONAS, seat_the_colleague
 from bot.demo.wiring import DEMO_TOKEN, DemoBot, DemoWiring
 from bot.factory import build_bank, build_bot, build_storage
 from bot.local_session import LocalSession
@@ -320,6 +320,7 @@ async def demo_chat(
             update={"bank_adapter": "sandbox", "sandbox_db": Path(folder) / "sandbox.db"}
         )
         bank = build_bank(fresh_bank, clock, sms)
+        await seat_the_colleague(bank)
         wiring = DemoWiring(settings, redis, storage, bank, clock, bot, session, sms)
         try:
             yield DemoChat(wiring, await wiring.fresh(), sms, transcript, user)

@@ -21,6 +21,7 @@ from bot.domain.plans import PLANS_BY_ID
 from bot.i18n import moment, money
 from bot.views.calculator import plan_name
 from bot.views.text import labelled
+from bot.views.visits import item_label
 from integrations.bank.committee_models import (
     CaseStatus,
     CommitteeCase,
@@ -300,7 +301,7 @@ def missing_label(item: str) -> str:
         "co_review": _("the co-investigator's review of the latest worksheet"),
     }
     if kind == "checklist":
-        return _("checklist item {item}").format(item=code)
+        return _("checklist item {item}").format(item=item_label(code))
     return labels.get(kind, item)
 
 
