@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import pytest
-from committee_support import ready_rows
+from committee_support import ready_rows, worksheet_row
 from test_officer_journeys import OFFICER_EN, OFFICER_ZH, Desk, bind, forge, submit
 
 from bot.background import Background
@@ -136,7 +136,7 @@ async def test_a_missing_checklist_item_is_named_in_words(
     committee: Committee, sms: RecordingSmsSender, presenter: ChatUser, item: str
 ) -> None:
     lead_id = await claimed_lead(committee, sms, presenter)
-    await committee.ready(lead_id)  # the seeded product requires the bank accounts checked
+    await committee.bank.run(worksheet_row(lead_id, "OF000002"))  # no checklist ticked
 
     await committee.driver.press(presenter, SEND[presenter.language_code])
 
