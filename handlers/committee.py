@@ -105,59 +105,60 @@ async def case_button(
 
 
 async def recommendation_given(message: Message, state: FSMContext, services: Services) -> None:
-    text = (message.text or "").strip()
-    if not text:
-        await message.answer(_("Send the recommendation as text, or /cancel."))
-        return
-    lead_id = str((await state.get_data()).get("committee_lead", ""))
-    await leave_flow(state)
-    member = await services.officers.directory.by_chat(message.chat.id)
-    if member is None:
-        await message.answer(not_staff_text())
-        return
-    try:
-        case = await services.committee.desk.send(member, lead_id, text[:1000])
-    except NotReadyYet as missing:
-        await message.answer(views.not_ready_text(missing.missing))
-        return
-    except Refused:
-        await message.answer(_refused_text())
-        return
-    except DeskError as error:
-        await message.answer(_bank_text(error))
-        return
-    await message.answer(
-        _("Lead {lead} went to the committee as case {case}; its members have it now.").format(
-            lead=lead_id, case=case.id
+    case = await _pass_text_to_desk(
+        message, state, services, "committee_lead", services.committee.desk.send,
+        _("Send the recommendation as text, or /cancel."),
+    )  # fmt: skip
+    if case is not None:
+        await message.answer(
+            _("Lead {lead} went to the committee as case {case}; its members have it now.").format(
+                lead=case.lead_id, case=case.id
+            )
         )
-    )
 
 
 async def answer_given(message: Message, state: FSMContext, services: Services) -> None:
+    case = await _pass_text_to_desk(
+        message, state, services, "committee_case", services.committee.desk.answer,
+        _("Send the answer as text, or /cancel."),
+    )  # fmt: skip
+    if case is not None:
+        await message.answer(
+            _("Your answer went to the committee with the case, now case {case}.").format(
+                case=case.id
+            )
+        )
+
+
+async def _pass_text_to_desk(
+    message: Message,
+    state: FSMContext,
+    services: Services,
+    ref_key: str,
+    call: Callable[[StaffMember, str, str], Awaitable[CommitteeCase]],
+    empty_text: str,
+) -> CommitteeCase | None:
+    """The officer's text (a recommendation or an answer) for the lead or case the form
+    holds under `ref_key`; the refusals are told here and None returned."""
     text = (message.text or "").strip()
     if not text:
-        await message.answer(_("Send the answer as text, or /cancel."))
-        return
-    case_id = str((await state.get_data()).get("committee_case", ""))
+        await message.answer(empty_text)
+        return None
+    ref = str((await state.get_data()).get(ref_key, ""))
     await leave_flow(state)
     member = await services.officers.directory.by_chat(message.chat.id)
     if member is None:
         await message.answer(not_staff_text())
-        return
+        return None
     try:
-        case = await services.committee.desk.answer(member, case_id, text[:1000])
+        return await call(member, ref, text[:1000])
     except NotReadyYet as missing:
         await message.answer(views.not_ready_text(missing.missing))
-        return
     except Refused:
         await message.answer(_refused_text())
-        return
     except DeskError as error:
         await message.answer(_bank_text(error))
-        return
-    await message.answer(
-        _("Your answer went to the committee with the case, now case {case}.").format(case=case.id)
-    )
+    return None
 
 
 # --- the members ------------------------------------------------------------------------------
