@@ -283,7 +283,7 @@ class OfficerKeys:
 
     @property
     def routed_leads(self) -> str:
-        """lead -> when it was last routed"""
+        """lead -> when it was last routed (or found no officer)"""
         return _tagged(_OFFICERS, "officers:routed")
 
     @property
@@ -320,6 +320,10 @@ class OfficerKeys:
     def transitions(self, lead_id: str) -> str:
         """The lead's status changes, by event id."""
         return _tagged(_OFFICERS, _join("officers", "transitions", lead_id))
+
+    def lead_place(self, lead_id: str) -> str:
+        """The lead's territory and district, for the supervisor's funnel."""
+        return _tagged(_OFFICERS, _join("officers", "lead_place", lead_id))
 
 
 _LEADS = "leads"

@@ -30,9 +30,11 @@ from bot.i18n import day, moment
 from bot.keyboards import out_of_date
 from bot.routing import FeatureRouter
 from bot.services.officers import OfficerServices
+from bot.services.officers.lead_actions import ReassignRefused
 from bot.services.officers.staff import DeskError, NotStaff, Refused, StaffMember, refusal
 from bot.services.officers.tasks import DayNotOffered
 from bot.state import leave_flow
+from bot.views import desk as desk_views
 from bot.views import officers as views
 from bot.views.officers import (
     OFFICER_PREFIXES,
@@ -153,7 +155,7 @@ async def unlink(
         try:
             await services.officers.binding.unbind(member)
         except DeskError as error:
-            await callback.answer(_bank_refusal(error), show_alert=True)
+            await callback.answer(views.bank_refusal(error), show_alert=True)
             return
         await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=member.chat_id))
         await callback.message.edit_text(
@@ -246,7 +248,7 @@ async def task_button(
         await callback.answer(_("This task is not yours to act on."), show_alert=True)
         return
     except DeskError as error:
-        await callback.answer(_bank_refusal(error), show_alert=True)
+        await callback.answer(views.bank_refusal(error), show_alert=True)
         return
     if isinstance(callback.message, Message):
         text, markup = await _queue_page(services.officers, member, callback_data.page, locale)
@@ -318,7 +320,7 @@ async def task_note_given(
         await message.answer(_("This task is not yours to act on."))
         return
     except DeskError as error:
-        await message.answer(_bank_refusal(error))
+        await message.answer(views.bank_refusal(error))
         return
     await message.answer(
         _("Task {task} moved to {day}.").format(task=task.id, day=day(task.due_on, locale))
@@ -366,7 +368,7 @@ async def kind_chosen(
         await callback.answer(_("This task is not yours to act on."), show_alert=True)
         return
     except DeskError as error:
-        await callback.answer(_bank_refusal(error), show_alert=True)
+        await callback.answer(views.bank_refusal(error), show_alert=True)
         return
     zone = services.officers.policy.calendar.timezone
     if isinstance(callback.message, Message):
@@ -429,20 +431,14 @@ async def lead_button(
         await ACTIONS[callback_data.action](press)
     except OutOfDate:
         await out_of_date(callback)
+    except ReassignRefused as refused:
+        await callback.answer(desk_views.not_reassignable(refused.reason), show_alert=True)
     except Refused:
         await callback.answer(_("This lead is not yours to act on."), show_alert=True)
     except DeskError as error:
-        await callback.answer(_bank_refusal(error), show_alert=True)
+        await callback.answer(views.bank_refusal(error), show_alert=True)
         if error.code != "already_claimed":  # the winner's claim redraws every card itself
             await _redraw(press)
-
-
-def _bank_refusal(error: DeskError) -> str:
-    if error.code == "already_claimed":
-        return _("{name} has already claimed this lead.").format(name=error.claimed_by_name)
-    if error.code == "invalid_state":
-        return _("Not possible at this stage of the lead.")
-    return _("The bank cannot be reached right now. Try again in a minute.")
 
 
 async def _redraw(press: Press) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,9 @@ from integrations.bank.models import (
     OfficerTask,
     TaskKind,
 )
+
+if TYPE_CHECKING:  # the officers' services draw their cards with these views
+    from bot.services.officers.staff import DeskError
 
 QUEUE_PAGE_SIZE = 5
 CLOSED = (LeadStatus.DECLINED, LeadStatus.WITHDRAWN, LeadStatus.DISBURSED)
@@ -254,6 +257,19 @@ def unlink_keyboard() -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def not_yours() -> str:
+    return _("This lead is not yours to act on.")
+
+
+def bank_refusal(error: DeskError) -> str:
+    """What the bank's no to an officer's action means for the officer."""
+    if error.code == "already_claimed":
+        return _("{name} has already claimed this lead.").format(name=error.claimed_by_name)
+    if error.code == "invalid_state":
+        return _("Not possible at this stage of the lead.")
+    return _("The bank cannot be reached right now. Try again in a minute.")
 
 
 def status_label(status: LeadStatus) -> str:

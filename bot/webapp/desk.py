@@ -2,7 +2,9 @@
 
 The role is the bank binding's (the staff directory that /officer fills from the bank),
 looked up on every call: a chat not bound as staff gets 403, and so does an officer at the
-supervisor's figures. A lead of the queue opens its card in the chat, where its buttons act.
+supervisor's figures. A lead of the queue opens its card in the chat, where its buttons act;
+the one change the page makes itself is the supervisor's reassignment, through the service
+the chat's Reassign buttons use, with the same checks and the same notices to the officers.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.container import Services
-from bot.services.officers.staff import StaffMember
+from bot.services.officers.lead_actions import ReassignRefused
+from bot.services.officers.staff import DeskError, Refused, StaffMember
 from bot.views import desk as desk_views
 from bot.views import officers as views
 from bot.webapp.gate import Gate, problem
@@ -24,6 +28,23 @@ from bot.webapp.init_data import WebAppUser
 from integrations.bank.models import LoanClassification
 
 OPEN_BODY_LIMIT = 256
+BankId = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")  # a lead's or an officer's id at the bank
+# the bot's answer to a refused reassignment, by why
+REFUSED_STATUS = {
+    "no_lead": 404,
+    "outside_territory": 403,
+    "not_in_team": 403,
+    "not_open": 409,
+    "same_officer": 409,
+}
+
+
+class ReassignBody(BaseModel):
+    """POST /api/desk/reassign: which lead goes to which officer of the team."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    lead: str = BankId
+    officer: str = BankId
 
 
 @dataclass(frozen=True)
@@ -49,6 +70,9 @@ class DeskApi:
             web.get("/api/desk/week", staff(self.week)),
             web.get("/api/desk/overdue", staff(self.overdue)),
             web.get("/api/desk/team", supervisors(self.team)),
+            web.get("/api/desk/funnel", supervisors(self.funnel)),
+            web.get("/api/desk/reassignable", supervisors(self.reassignable)),
+            web.post("/api/desk/reassign", supervisors(self.reassign)),
             web.post("/api/desk/open", staff(self.open_card)),
         ]
 
@@ -108,6 +132,52 @@ class DeskApi:
                 ]
             }
         )
+
+    async def funnel(self, call: StaffCall) -> web.Response:
+        funnel = await self.services.officers.team.funnel(call.member)
+        return web.json_response(desk_views.funnel_document(funnel, call.locale))
+
+    async def reassignable(self, call: StaffCall) -> web.Response:
+        """The leads the supervisor may move, each with the officers it may go to."""
+        officers = self.services.officers
+        team = {m.officer_id: m.name for m in await officers.directory.team_of(call.member)}
+        leads = []
+        for lead in await officers.actions.reassignable(call.member):
+            holder = team.get(lead.officer_id or "", lead.officer_id)
+            choices = await officers.cards.reassign_choices(call.member, lead)
+            leads.append(
+                {
+                    "lead": lead.id,
+                    "text": desk_views.reassign_line(lead, holder, officers.currency, call.locale),
+                    "officers": [{"id": to, "name": name} for to, name in choices],
+                }
+            )
+        return web.json_response({"leads": leads})
+
+    async def reassign(self, call: StaffCall) -> web.Response:
+        """As the chat's Reassign button: the bank moves the lead, every card is redrawn and
+        the officer it goes to gets it as a new lead."""
+        try:
+            body = ReassignBody.model_validate_json(
+                await call.request.content.read(OPEN_BODY_LIMIT)
+            )
+        except ValidationError:
+            return problem(400, "Bad Request", desk_views.reassign_unreadable())
+        officers = self.services.officers
+        try:
+            lead = await officers.actions.reassign(call.member, body.lead, body.officer)
+        except ReassignRefused as refused:
+            status = REFUSED_STATUS[refused.reason.value]
+            return problem(status, "Refused", desk_views.not_reassignable(refused.reason))
+        except Refused:
+            return problem(403, "Forbidden", views.not_yours())
+        except DeskError as error:
+            status = 409 if error.code in ("already_claimed", "invalid_state") else 503
+            return problem(status, "Conflict", views.bank_refusal(error))
+        await officers.cards.refresh(lead)
+        target = await officers.directory.by_officer(lead.officer_id)
+        name = target.name if target is not None else body.officer
+        return web.json_response({"lead": lead.id, "text": desk_views.reassigned(name)})
 
     async def overdue(self, call: StaffCall) -> web.Response:
         team = self.services.officers.team

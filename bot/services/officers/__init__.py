@@ -92,7 +92,7 @@ def build_officer_services(
         currency=currency,
         directory=directory,
         binding=StaffBinding(bank, directory, news),
-        actions=LeadActions(bank, registry),
+        actions=LeadActions(bank, registry, directory),
         cards=cards,
         sla=sla,
         tasks=OfficerTasks(bank, clock, policy, timers, news),

@@ -118,7 +118,7 @@ class LeadCards:
     ) -> tuple[str, InlineKeyboardMarkup | None]:
         facts = await self.facts.facts(lead)
         role = card.role if card else CardRole.WORKER
-        team = await self._reassign_choices(member, lead) if role is CardRole.SUPERVISOR else []
+        team = await self.reassign_choices(member, lead) if role is CardRole.SUPERVISOR else []
         locale = await self.directory.locale_of(member)
         reason = card.reason if card else None
         viewer = views.Viewer(member.officer_id, role is CardRole.SUPERVISOR, reason)
@@ -127,7 +127,8 @@ class LeadCards:
             markup = views.card_keyboard(facts, viewer, team, detailed)
         return text, markup
 
-    async def _reassign_choices(self, member: StaffMember, lead: Lead) -> list[tuple[str, str]]:
+    async def reassign_choices(self, member: StaffMember, lead: Lead) -> list[tuple[str, str]]:
+        """The supervisor's officers the lead may go to: (officer id, name)."""
         return [
             (other.officer_id, other.name)
             for other in await self.directory.team_of(member)

@@ -45,6 +45,7 @@ class OfficerFeed:
             return
         await self.history.record(event)
         lead = await self.bank.get_lead(event.lead_id)
+        await self.history.locate(lead)
         await self.sla.track(lead, event.at)
         await self.cards.refresh(lead)
         if lead.status is LeadStatus.UNASSIGNED:

@@ -5,20 +5,48 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import datetime
+from enum import StrEnum
 
 from bot.services.officers.cards import CardRegistry
-from bot.services.officers.staff import DeskError, StaffMember, refusal
+from bot.services.officers.staff import DeskError, Refused, StaffDirectory, StaffMember, refusal
 from integrations.bank.errors import BankError, NotFound
-from integrations.bank.models import Lead, OfficerSettableStatus, StatusUpdate, VisitBooking
+from integrations.bank.models import (
+    Lead,
+    LeadStatus,
+    OfficerSettableStatus,
+    StatusUpdate,
+    VisitBooking,
+)
 from integrations.bank.protocol import BankAdapter
 
 NOTE_LIMIT = 500
+# a supervisor moves a lead nobody has claimed, or one claimed and not yet contacted
+REASSIGNABLE = (LeadStatus.ROUTED, LeadStatus.UNASSIGNED, LeadStatus.CLAIMED)
+
+
+class NotReassignable(StrEnum):
+    NO_LEAD = "no_lead"
+    OUTSIDE_TERRITORY = "outside_territory"
+    NOT_OPEN = "not_open"
+    NOT_IN_TEAM = "not_in_team"
+    SAME_OFFICER = "same_officer"
+
+
+class ReassignRefused(Refused):
+    """Why the supervisor may not give this lead to this officer."""
+
+    def __init__(self, reason: NotReassignable) -> None:
+        super().__init__("reassign")
+        self.reason = reason
 
 
 class LeadActions:
-    def __init__(self, bank: BankAdapter, registry: CardRegistry) -> None:
+    def __init__(
+        self, bank: BankAdapter, registry: CardRegistry, directory: StaffDirectory
+    ) -> None:
         self.bank = bank
         self.registry = registry
+        self.directory = directory
 
     async def lead_for(self, member: StaffMember, lead_id: str, action: str) -> Lead:
         """The lead, if this officer may see it: on it, or a supervisor it was escalated to."""
@@ -70,11 +98,52 @@ class LeadActions:
         return await _guarded(member, lead_id, "visit", call)
 
     async def reassign(self, member: StaffMember, lead_id: str, officer_id: str) -> Lead:
+        """To an officer of the supervisor's team, a lead of its territory that is not yet
+        contacted; the bank checks the same again."""
         if not member.is_supervisor:
             raise refusal(member, lead_id, "reassign")
-        await self.lead_for(member, lead_id, "reassign")
+        try:
+            lead: Lead | None = await self.bank.get_lead(lead_id)
+        except NotFound:
+            lead = None
+        team = {officer.officer_id for officer in await self.directory.team_of(member)}
+        reason = _not_reassignable(
+            lead, await self.directory.territories_of(member), officer_id in team, officer_id
+        )
+        if reason is not None:
+            refusal(member, lead_id, "reassign")
+            raise ReassignRefused(reason)
         call = self.bank.reassign_lead(lead_id, member.officer_id, officer_id)
         return await _guarded(member, lead_id, "reassign", call)
+
+    async def reassignable(self, member: StaffMember) -> list[Lead]:
+        """The leads of the supervisor's territory a supervisor may move: nobody's yet, or
+        claimed and not contacted; the oldest first."""
+        if not member.is_supervisor:
+            raise refusal(member, "leads", "reassign")
+        leads = {lead.id: lead for lead in await self.bank.list_unclaimed_leads(member.officer_id)}
+        territories = await self.directory.territories_of(member)
+        for officer in await self.directory.team_of(member):
+            for lead in await self.bank.list_officer_queue(officer.officer_id):
+                if lead.status is LeadStatus.CLAIMED and lead.territory_code in territories:
+                    leads.setdefault(lead.id, lead)
+        return sorted(leads.values(), key=lambda lead: (lead.submitted_at, lead.id))
+
+
+def _not_reassignable(
+    lead: Lead | None, territories: frozenset[str], in_team: bool, officer_id: str
+) -> NotReassignable | None:
+    if lead is None:
+        return NotReassignable.NO_LEAD
+    if lead.territory_code not in territories:
+        return NotReassignable.OUTSIDE_TERRITORY
+    if lead.status not in REASSIGNABLE:
+        return NotReassignable.NOT_OPEN
+    if not in_team:
+        return NotReassignable.NOT_IN_TEAM
+    if officer_id == lead.officer_id:
+        return NotReassignable.SAME_OFFICER
+    return None
 
 
 async def _guarded(member: StaffMember, lead_id: str, action: str, call: Awaitable[Lead]) -> Lead:

@@ -1,13 +1,15 @@
-"""Team figures: the supervisor's /team numbers and the officer's overdue borrowers."""
+"""Team figures: the supervisor's /team numbers and funnel, the officer's overdue borrowers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from redis.asyncio import Redis
 
 from bot.clock import Clock
 from bot.domain.collection import BorrowerKind, ProposedStep, next_step
+from bot.domain.funnel import Funnel, TrackedLead, funnel
 from bot.domain.team import officer_stats
 from bot.domain.working_hours import SlaPolicy
 from bot.redis_keys import OFFICERS
@@ -15,8 +17,18 @@ from bot.services.officers.history import LeadHistory
 from bot.services.officers.staff import StaffDirectory, StaffMember, refusal, text_of
 from bot.services.officers.tasks import task_call
 from bot.views import officers as views
-from integrations.bank.models import TaskKind
+from integrations.bank.errors import NotFound
+from integrations.bank.models import District, TaskKind
 from integrations.bank.protocol import BankAdapter
+
+
+@dataclass(frozen=True)
+class TeamFunnel:
+    """The supervisor's territory this week and this month, and its districts."""
+
+    week: Funnel
+    month: Funnel
+    districts: tuple[District, ...]
 
 
 class TeamFigures:
@@ -48,11 +60,9 @@ class TeamFigures:
         return row
 
     async def _rows(self, officers: list[StaffMember]) -> list[views.TeamRow]:
-        zone = self.policy.calendar.zone
-        today = self.clock.now().astimezone(zone).date()
-        week = datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time(), zone)
-        month = datetime.combine(today.replace(day=1), datetime.min.time(), zone)
-        history = await self.history.routed_since(min(week, month))
+        week, month = self._windows()
+        leads = await self.history.routed_since(min(week, month))
+        history = [step for lead in leads for step in lead.transitions]
         rows = []
         for officer in officers:
             tasks = await self.bank.list_officer_tasks(officer.officer_id)
@@ -66,6 +76,41 @@ class TeamFigures:
                 )
             )
         return rows
+
+    async def funnel(self, member: StaffMember) -> TeamFunnel:
+        """From new lead to payout in the territories of the supervisor's team."""
+        if not member.is_supervisor:
+            raise refusal(member, "funnel", "team")
+        territories = await self.directory.territories_of(member)
+        week, month = self._windows()
+        recorded = await self.history.routed_since(min(week, month))
+        leads = [await self._placed(lead) for lead in recorded]
+        now = self.clock.now()
+        districts = await self.bank.list_districts()
+        return TeamFunnel(
+            funnel(leads, territories, week, now, self.policy),
+            funnel(leads, territories, month, now, self.policy),
+            tuple(d for d in districts if d.territory_code in territories),
+        )
+
+    async def _placed(self, lead: TrackedLead) -> TrackedLead:
+        """The lead with its place, asked of the bank once for a lead recorded without it."""
+        if lead.territory_code is not None:
+            return lead
+        try:
+            found = await self.bank.get_lead(lead.lead_id)
+        except NotFound:  # its personal data deleted: in no territory
+            return lead
+        await self.history.locate(found)
+        return replace(lead, territory_code=found.territory_code, district_code=found.district_code)
+
+    def _windows(self) -> tuple[datetime, datetime]:
+        """When this week (from Monday) and this month began, in the bank's time zone."""
+        zone = self.policy.calendar.zone
+        today = self.clock.now().astimezone(zone).date()
+        week = datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time(), zone)
+        month = datetime.combine(today.replace(day=1), datetime.min.time(), zone)
+        return week, month
 
     async def overdue_book(self, member: StaffMember) -> list[views.OverdueCase]:
         """Every overdue follow-up of the supervisor's team, the longest overdue first."""

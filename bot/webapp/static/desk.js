@@ -98,6 +98,102 @@ function showOverdue(book, labels) {
   $("overdue-box").hidden = false;
 }
 
+// label | this week | this month, one row per stage (or district)
+function countTable(table, rows, labels, className) {
+  const head = document.createElement("tr");
+  for (const text of ["", labels.this_week, labels.this_month]) {
+    const cell = document.createElement("th");
+    cell.textContent = text;
+    head.append(cell);
+  }
+  table.replaceChildren(head);
+  rows.forEach((row, index) => {
+    const line = document.createElement("tr");
+    if (className) line.className = className(index);
+    for (const value of [row.label, row.week, row.month]) {
+      const cell = document.createElement("td");
+      cell.textContent = String(value);
+      line.append(cell);
+    }
+    table.append(line);
+  });
+}
+
+function showFunnel(funnel, labels) {
+  const rows = [...funnel.stages, ...funnel.breaches];
+  const stages = funnel.stages.length;
+  countTable($("funnel"), rows, labels,
+    (index) => index < stages ? "stage" : index === stages ? "breach" : "breach-part");
+  bars($("funnel-chart"), funnel.stages.map((stage) => ({ label: stage.label, count: stage.month })));
+  countTable($("districts"), funnel.districts, labels);
+  $("funnel-box").hidden = false;
+}
+
+let chosen = null;  // the reassignment waiting for its confirmation
+
+function showReassignable(leads, labels) {
+  const list = $("reassign");
+  list.replaceChildren();
+  for (const lead of leads) {
+    const entry = document.createElement("li");
+    entry.dataset.lead = lead.lead;
+    const text = document.createElement("span");
+    text.textContent = lead.text;
+    const officers = document.createElement("select");
+    for (const officer of lead.officers) officers.append(new Option(officer.name, officer.id));
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = labels.reassign;
+    button.disabled = !lead.officers.length;
+    button.addEventListener("click", () => {
+      const officer = officers.selectedOptions[0];
+      chosen = { lead: lead.lead, officer: officer.value };
+      $("confirm-question").textContent = labels.confirm_question
+        .replace("{lead}", lead.lead).replace("{name}", officer.textContent);
+      $("confirm").hidden = false;
+    });
+    entry.append(text, officers, button);
+    list.append(entry);
+  }
+  if (!leads.length) list.append(paragraph(labels.nothing_to_reassign, "hint"));
+  $("reassign-box").hidden = false;
+}
+
+async function reassign(labels) {
+  const request = chosen;
+  chosen = null;
+  $("confirm").hidden = true;
+  if (!request) return;
+  try {
+    const answer = await api("desk/reassign", request);
+    showProblem("");
+    $("notice").textContent = answer.text;
+    $("notice").hidden = false;
+  } catch (error) {
+    showProblem(error.message);
+  }
+  const [leads, funnel, queue] = await Promise.all([
+    api("desk/reassignable"), api("desk/funnel"), api("desk/queue"),
+  ]);
+  showReassignable(leads.leads, labels);
+  showFunnel(funnel, labels);
+  showQueue(queue.items, labels);
+  document.body.dataset.reassigned = request.lead;
+}
+
+async function startSupervisor(labels) {
+  $("funnel-title").textContent = labels.funnel;
+  $("districts-title").textContent = labels.districts;
+  $("reassign-title").textContent = labels.reassign_title;
+  $("confirm-yes").textContent = labels.confirm;
+  $("confirm-no").textContent = labels.cancel;
+  $("confirm-yes").addEventListener("click", () => reassign(labels));
+  $("confirm-no").addEventListener("click", () => { chosen = null; $("confirm").hidden = true; });
+  const [funnel, leads] = await Promise.all([api("desk/funnel"), api("desk/reassignable")]);
+  showFunnel(funnel, labels);
+  showReassignable(leads.leads, labels);
+}
+
 async function start() {
   try {
     const me = await api("desk/me");
@@ -115,6 +211,7 @@ async function start() {
     showQueue(queue.items, labels);
     showFigures(supervisor ? figures.officers : [{ name: "", lines: figures.lines }]);
     showOverdue(overdue, labels);
+    if (supervisor) await startSupervisor(labels);
     performance.mark("desk-ready");  // the first render, for bench/bench_webapp.py
     document.body.dataset.ready = "true";
   } catch (error) {
