@@ -37,6 +37,12 @@ STAGE_OF: dict[str, Stage] = {
     "disbursed": Stage.PAID_OUT,
 }
 
+# the order of a lead's life, for changes recorded at the same moment
+LIFE = (
+    "routed", "unassigned", "claimed", "contacted", "visit_booked", "visited", "committee",
+    "approved", "declined", "withdrawn", "disbursed",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class TrackedLead:
@@ -72,7 +78,7 @@ def funnel(
     late_claims = late_contacts = 0
     districts: Counter[str] = Counter()
     for lead in leads:
-        steps = sorted(lead.transitions, key=lambda step: step.at)
+        steps = sorted(lead.transitions, key=_in_order)
         if lead.territory_code not in territories or not steps or steps[0].at < since:
             continue
         known = [STAGE_OF[step.status] for step in steps if step.status in STAGE_OF]
@@ -82,6 +88,10 @@ def funnel(
         late_contacts += _late_contacts(steps, now, policy)
         districts[lead.district_code or ""] += 1
     return Funnel(tuple(reached), late_claims, late_contacts, dict(districts))
+
+
+def _in_order(step: Transition) -> tuple[datetime, int]:
+    return step.at, LIFE.index(step.status) if step.status in LIFE else len(LIFE)
 
 
 def _late_claims(steps: list[Transition], now: datetime, policy: SlaPolicy) -> int:

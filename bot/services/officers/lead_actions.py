@@ -107,9 +107,8 @@ class LeadActions:
         except NotFound:
             lead = None
         team = {officer.officer_id for officer in await self.directory.team_of(member)}
-        reason = _not_reassignable(
-            lead, await self.directory.territories_of(member), officer_id in team, officer_id
-        )
+        ours = lead is not None and await self._in_territory(member, lead)
+        reason = _not_reassignable(lead, ours, officer_id in team, officer_id)
         if reason is not None:
             refusal(member, lead_id, "reassign")
             raise ReassignRefused(reason)
@@ -122,20 +121,29 @@ class LeadActions:
         if not member.is_supervisor:
             raise refusal(member, "leads", "reassign")
         leads = {lead.id: lead for lead in await self.bank.list_unclaimed_leads(member.officer_id)}
-        territories = await self.directory.territories_of(member)
         for officer in await self.directory.team_of(member):
             for lead in await self.bank.list_officer_queue(officer.officer_id):
-                if lead.status is LeadStatus.CLAIMED and lead.territory_code in territories:
+                if lead.status is LeadStatus.CLAIMED and lead.officer_id == officer.officer_id:
                     leads.setdefault(lead.id, lead)
         return sorted(leads.values(), key=lambda lead: (lead.submitted_at, lead.id))
 
+    async def _in_territory(self, member: StaffMember, lead: Lead) -> bool:
+        """As the bank has it: the lead's officer is one the supervisor leads, or the lead
+        waits among the supervisor's unclaimed leads."""
+        if lead.officer_id is not None:
+            officer = await self.bank.get_officer(lead.officer_id)
+            if officer.supervisor_id == member.officer_id:
+                return True
+        unclaimed = await self.bank.list_unclaimed_leads(member.officer_id)
+        return any(waiting.id == lead.id for waiting in unclaimed)
+
 
 def _not_reassignable(
-    lead: Lead | None, territories: frozenset[str], in_team: bool, officer_id: str
+    lead: Lead | None, in_territory: bool, in_team: bool, officer_id: str
 ) -> NotReassignable | None:
     if lead is None:
         return NotReassignable.NO_LEAD
-    if lead.territory_code not in territories:
+    if not in_territory:
         return NotReassignable.OUTSIDE_TERRITORY
     if lead.status not in REASSIGNABLE:
         return NotReassignable.NOT_OPEN

@@ -119,10 +119,6 @@ class StaffDirectory:
     async def team_of(self, supervisor: StaffMember) -> list[StaffMember]:
         return [m for m in await self.everyone() if m.supervisor_id == supervisor.officer_id]
 
-    async def territories_of(self, supervisor: StaffMember) -> frozenset[str]:
-        """The supervisor's territory: where the officers of the team work."""
-        return frozenset(officer.territory_code for officer in await self.team_of(supervisor))
-
     async def locale_of(self, member: StaffMember) -> str:
         return await self.preferences.chosen(member.chat_id) or member.locale
 

@@ -81,10 +81,10 @@ class TeamFigures:
         """From new lead to payout in the territories of the supervisor's team."""
         if not member.is_supervisor:
             raise refusal(member, "funnel", "team")
-        territories = await self.directory.territories_of(member)
         week, month = self._windows()
         recorded = await self.history.routed_since(min(week, month))
         leads = [await self._placed(lead) for lead in recorded]
+        territories = await self._territories(member, leads)
         now = self.clock.now()
         districts = await self.bank.list_districts()
         return TeamFunnel(
@@ -92,6 +92,25 @@ class TeamFigures:
             funnel(leads, territories, month, now, self.policy),
             tuple(d for d in districts if d.territory_code in territories),
         )
+
+    async def _territories(self, member: StaffMember, leads: list[TrackedLead]) -> frozenset[str]:
+        """Where the supervisor's officers work, as the bank has them: the team's officers
+        who use the bot, and those the recorded leads went to."""
+        known = {
+            officer.officer_id: officer.territory_code
+            for officer in await self.directory.team_of(member)
+        }
+        named = {
+            step.officer_id
+            for lead in leads
+            for step in lead.transitions
+            if step.officer_id is not None and step.officer_id not in known
+        }
+        for officer_id in named:
+            officer = await self.bank.get_officer(officer_id)
+            if officer.supervisor_id == member.officer_id:
+                known[officer.id] = officer.territory_code
+        return frozenset(known.values())
 
     async def _placed(self, lead: TrackedLead) -> TrackedLead:
         """The lead with its place, asked of the bank once for a lead recorded without it."""

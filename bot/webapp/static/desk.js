@@ -109,7 +109,7 @@ function countTable(table, rows, labels, className) {
   table.replaceChildren(head);
   rows.forEach((row, index) => {
     const line = document.createElement("tr");
-    if (className) line.className = className(index);
+    if (className) line.className = className(row, index);
     for (const value of [row.label, row.week, row.month]) {
       const cell = document.createElement("td");
       cell.textContent = String(value);
@@ -122,8 +122,9 @@ function countTable(table, rows, labels, className) {
 function showFunnel(funnel, labels) {
   const rows = [...funnel.stages, ...funnel.breaches];
   const stages = funnel.stages.length;
+  const kind = (index) => index < stages ? "stage" : index === stages ? "breach" : "breach-part";
   countTable($("funnel"), rows, labels,
-    (index) => index < stages ? "stage" : index === stages ? "breach" : "breach-part");
+    (row, index) => kind(index) + (index >= stages && row.month > 0 ? " late" : ""));
   bars($("funnel-chart"), funnel.stages.map((stage) => ({ label: stage.label, count: stage.month })));
   countTable($("districts"), funnel.districts, labels);
   $("funnel-box").hidden = false;
