@@ -21,6 +21,7 @@ from test_officer_journeys import (
     Desk,
     bind,
     card_of,
+    forge,
     submit,
 )
 
@@ -29,6 +30,7 @@ from bot.clock import SimulatedClock
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App
 from bot.redis_keys import OFFICERS
+from bot.views.officers import LeadAction, LeadVerb
 from integrations.bank.models import (
     District,
     LeadStatus,
@@ -284,6 +286,26 @@ async def test_forged_ids_and_other_territories_are_refused_and_change_nothing(
         assert await bank.get_lead(lead_id) == lead
     status, listed = await _call(server, SUPERVISOR_EN, clock, "reassignable")
     assert [item["lead"] for item in listed["leads"]] == [ours]
+
+
+async def test_the_chats_reassign_button_is_refused_for_the_same_reasons(
+    app: App,
+    driver: ChatDriver,
+    sms: RecordingSmsSender,
+    bank: SandboxBank,
+    desk: Desk,
+) -> None:
+    await _team(driver, sms, SUPERVISOR_ZH)
+    await bank.run(_west_territory)
+    theirs = await submit(bank, district="PIDU")
+    await desk.deliver()
+    to = await _officer_id(app, OFFICER2_ZH)
+    before = await bank.get_lead(theirs)
+    await forge(
+        driver, SUPERVISOR_ZH, LeadAction(action=LeadVerb.REASSIGN, lead=theirs, arg=to).pack()
+    )
+    assert driver.session.alerts[-1] == "这条线索不在您团队的片区内。"
+    assert await bank.get_lead(theirs) == before
 
 
 def _west_territory(connection: sqlite3.Connection, _context: Context) -> None:

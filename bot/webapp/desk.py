@@ -19,7 +19,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.container import Services
-from bot.services.officers.lead_actions import ReassignRefused
+from bot.services.officers.lead_actions import NotReassignable, ReassignRefused
 from bot.services.officers.staff import DeskError, Refused, StaffMember
 from bot.views import desk as desk_views
 from bot.views import officers as views
@@ -29,13 +29,13 @@ from integrations.bank.models import LoanClassification
 
 OPEN_BODY_LIMIT = 256
 BankId = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")  # a lead's or an officer's id at the bank
-# the bot's answer to a refused reassignment, by why
-REFUSED_STATUS = {
-    "no_lead": 404,
-    "outside_territory": 403,
-    "not_in_team": 403,
-    "not_open": 409,
-    "same_officer": 409,
+# the answer to a refused reassignment, by why
+REFUSED: dict[NotReassignable, tuple[int, str]] = {
+    NotReassignable.NO_LEAD: (404, "Not Found"),
+    NotReassignable.OUTSIDE_TERRITORY: (403, "Forbidden"),
+    NotReassignable.NOT_IN_TEAM: (403, "Forbidden"),
+    NotReassignable.NOT_OPEN: (409, "Conflict"),
+    NotReassignable.SAME_OFFICER: (409, "Conflict"),
 }
 
 
@@ -140,10 +140,9 @@ class DeskApi:
     async def reassignable(self, call: StaffCall) -> web.Response:
         """The leads the supervisor may move, each with the officers it may go to."""
         officers = self.services.officers
-        team = {m.officer_id: m.name for m in await officers.directory.team_of(call.member)}
         leads = []
         for lead in await officers.actions.reassignable(call.member):
-            holder = team.get(lead.officer_id or "", lead.officer_id)
+            holder = await officers.cards.facts.officer_name(lead.officer_id)
             choices = await officers.cards.reassign_choices(call.member, lead)
             leads.append(
                 {
@@ -167,8 +166,8 @@ class DeskApi:
         try:
             lead = await officers.actions.reassign(call.member, body.lead, body.officer)
         except ReassignRefused as refused:
-            status = REFUSED_STATUS[refused.reason.value]
-            return problem(status, "Refused", desk_views.not_reassignable(refused.reason))
+            status, title = REFUSED[refused.reason]
+            return problem(status, title, desk_views.not_reassignable(refused.reason))
         except Refused:
             return problem(403, "Forbidden", views.not_yours())
         except DeskError as error:

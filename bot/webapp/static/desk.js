@@ -126,6 +126,8 @@ function showFunnel(funnel, labels) {
   countTable($("funnel"), rows, labels,
     (row, index) => kind(index) + (index >= stages && row.month > 0 ? " late" : ""));
   bars($("funnel-chart"), funnel.stages.map((stage) => ({ label: stage.label, count: stage.month })));
+  $("funnel-chart-title").textContent = labels.this_month;
+  $("funnel-chart").setAttribute("aria-label", labels.funnel + ": " + labels.this_month);
   countTable($("districts"), funnel.districts, labels);
   $("funnel-box").hidden = false;
 }
