@@ -389,7 +389,7 @@ async def note_given(message: Message, state: FSMContext, services: Services) ->
     try:
         lead = await services.officers.actions.add_note(member, lead_id, note)
     except Refused:
-        await message.answer(_("This lead is not yours to act on."))
+        await message.answer(views.not_yours())
         return
     await services.officers.cards.refresh(lead)
     await message.answer(_("Note saved on lead {lead}.").format(lead=lead.id))
@@ -434,7 +434,7 @@ async def lead_button(
     except ReassignRefused as refused:
         await callback.answer(desk_views.not_reassignable(refused.reason), show_alert=True)
     except Refused:
-        await callback.answer(_("This lead is not yours to act on."), show_alert=True)
+        await callback.answer(views.not_yours(), show_alert=True)
     except DeskError as error:
         await callback.answer(views.bank_refusal(error), show_alert=True)
         if error.code != "already_claimed":  # the winner's claim redraws every card itself

@@ -1,5 +1,6 @@
 """What an officer does to a lead. The bank decides who may do what; we check first that
-the officer is on the lead (or is the supervisor it was escalated to) and log refusals."""
+the officer is on the lead (or is the supervisor it was escalated to; for a reassignment,
+the supervisor of the lead's territory and of the officer it goes to) and log refusals."""
 
 from __future__ import annotations
 
