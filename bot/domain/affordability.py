@@ -88,7 +88,7 @@ def shortest_term(terms: LoanTerms, budget: Decimal, max_months: int) -> int | N
 
 
 def _earlier_installments_fit(schedule: Schedule, budget: Decimal) -> bool:
-    return all(row.total <= budget for row in schedule.installments[:-1])
+    return all(total <= budget for total in schedule.totals[:-1])
 
 
 def _last_true(predicate: Callable[[int], bool], true_at: int, false_at: int) -> int:

@@ -59,6 +59,11 @@ __all__ = [
 ]
 
 ZERO = Decimal(0)
+# Bound once, like ``loan_terms``'s: an enum member's lookup is a Python call on Python 3.11.
+_EQUAL_INSTALLMENTS = RepaymentMethod.EQUAL_INSTALLMENTS
+_EQUAL_PRINCIPAL = RepaymentMethod.EQUAL_PRINCIPAL
+_FLAT, _MANUAL = RepaymentMethod.FLAT, RepaymentMethod.MANUAL
+_DAILY, _SAME_AS_REPAYMENT = InterestPeriod.DAILY, InterestPeriod.SAME_AS_REPAYMENT
 RATE_DIGITS = 12  # Fineract's MoneyHelper MathContext precision
 PMT_DAYS_IN_MONTH = 30
 # Amounts are at most 10^12 with at most 4 decimals (16 digits), and a period's rate has at most
@@ -79,10 +84,23 @@ class Installment(NamedTuple):
 @set_in_one_write
 @dataclass(frozen=True)
 class Schedule:
-    """The installments of ``terms``; totals and payment range derive from them."""
+    """The installments of ``terms``, kept as columns in period order: the totals, the payment
+    range and the APR read the columns, and the rows are built once, when first read (most
+    schedules, e.g. an affordability search's, are never read row by row)."""
 
     terms: LoanTerms
-    installments: tuple[Installment, ...]
+    due_dates: tuple[date, ...]
+    principals: tuple[Decimal, ...]
+    interests: tuple[Decimal, ...]
+    totals: tuple[Decimal, ...]
+    balances: tuple[Decimal, ...]
+
+    @cached_property
+    def installments(self) -> tuple[Installment, ...]:
+        rows = zip(
+            count(1), self.due_dates, self.principals, self.interests, self.totals, self.balances
+        )
+        return tuple(map(tuple.__new__, repeat(Installment), rows))
 
     @property
     def method(self) -> RepaymentMethod:
@@ -94,7 +112,7 @@ class Schedule:
 
     @cached_property
     def total_interest(self) -> Decimal:
-        return sum([row.interest for row in self.installments], ZERO)
+        return sum(self.interests, ZERO)
 
     @property
     def total(self) -> Decimal:
@@ -102,20 +120,20 @@ class Schedule:
 
     @property
     def first_payment(self) -> Decimal:
-        return self.installments[0].total
+        return self.totals[0]
 
     @property
     def last_payment(self) -> Decimal:
-        return self.installments[-1].total
+        return self.totals[-1]
 
     @cached_property
     def largest_payment(self) -> Decimal:
-        return max([row.total for row in self.installments])
+        return max(self.totals)
 
     @cached_property
     def apr(self) -> Decimal:
         """Annual percentage rate (年化利率) from the cash flows, percent with 2 decimals."""
-        payments = [(row.due_date, row.total) for row in self.installments]
+        payments = list(zip(self.due_dates, self.totals, strict=True))
         return annual_percentage_rate(self.terms.principal, self.terms.start, payments)
 
 
@@ -131,20 +149,38 @@ def build_schedule(terms: LoanTerms) -> Schedule:
 def _build(terms: LoanTerms) -> Schedule:
     money = _rounder(terms)
     dates = due_dates(terms.start, terms.periods, terms.months_per_period, terms.first_due)
-    if terms.method is RepaymentMethod.FLAT:
+    if terms.method is _FLAT:
         principals, interests, balances = _flat_columns(terms, money, dates)
     else:
         rates = _period_rates(terms, dates)
-        if terms.method is RepaymentMethod.EQUAL_INSTALLMENTS and _is_plain_annuity(terms, money):
-            return Schedule(terms, _plain_annuity(terms, money, rates, dates))
-        if terms.method is RepaymentMethod.EQUAL_INSTALLMENTS:
+        if terms.method is _EQUAL_INSTALLMENTS and _is_plain_annuity(terms, money):
+            return _plain_annuity(terms, money, rates, dates)
+        if terms.method is _EQUAL_INSTALLMENTS:
             principals, interests, balances = _equal_installment_columns(terms, money, rates)
         else:
             principals, interests, balances = _fixed_principal_columns(terms, money, rates)
         interests = _bill_interest(interests, terms, money.zero)
-    totals = map(add, principals, interests)
-    rows = zip(count(1), dates, principals, interests, totals, balances)
-    return Schedule(terms, tuple(map(tuple.__new__, repeat(Installment), rows)))
+    return _schedule(terms, dates, principals, interests, balances, map(add, principals, interests))
+
+
+def _schedule(
+    terms: LoanTerms,
+    dates: tuple[date, ...],
+    principals: list[Decimal],
+    interests: list[Decimal],
+    balances: list[Decimal],
+    totals: Iterable[Decimal],
+) -> Schedule:
+    """The schedule of the columns; a loan repaid early has fewer rows than due dates."""
+    rows = len(principals)
+    return Schedule(
+        terms,
+        dates if rows == len(dates) else dates[:rows],
+        tuple(principals),
+        tuple(interests),
+        tuple(totals),
+        tuple(balances),
+    )
 
 
 def schedule_constants(terms: LoanTerms) -> tuple[Decimal, ...]:
@@ -172,11 +208,11 @@ def _exactly(compute: Callable[[LoanTerms], _T], terms: LoanTerms) -> _T:
 
 def _constants(terms: LoanTerms) -> tuple[Decimal, ...]:
     money = _rounder(terms)
-    if terms.method is RepaymentMethod.EQUAL_INSTALLMENTS:
+    if terms.method is _EQUAL_INSTALLMENTS:
         return (_equal_installment(terms, money, _principal_periods(terms).paying),)
-    if terms.method is RepaymentMethod.EQUAL_PRINCIPAL:
+    if terms.method is _EQUAL_PRINCIPAL:
         return (_equal_principal(terms, money)[-1],)
-    if terms.method is RepaymentMethod.FLAT:
+    if terms.method is _FLAT:
         dates = due_dates(terms.start, terms.periods, 1, terms.first_due)
         return (_equal_principal(terms, money)[-1], *_flat_interest(terms, money, dates))
     return ()
@@ -278,11 +314,11 @@ def _is_plain_annuity(terms: LoanTerms, money: _Rounder) -> bool:
 
 def _plain_annuity(
     terms: LoanTerms, money: _Rounder, rates: tuple[Decimal, ...], dates: tuple[date, ...]
-) -> tuple[Installment, ...]:
-    """The rows ``_equal_installment_columns`` and ``_bill_interest`` give a plain annuity, with
-    one check of the balances after the loop instead of one per period (the general loop, when
-    the check fails, finds where an installment rounded up repays the loan early); every total
-    but the last is the installment itself."""
+) -> Schedule:
+    """The schedule ``_equal_installment_columns`` and ``_bill_interest`` give a plain annuity,
+    with the balances checked once after the loop instead of once per period (the general loop,
+    when the check fails, finds where an installment rounded up repays the loan early); every
+    total but the last is the installment itself."""
     installment = _equal_installment(terms, money, len(rates))
     quantum, mode, _, zero = money
     balance = terms.principal
@@ -298,19 +334,27 @@ def _plain_annuity(
         add_principal(principal)
         add_interest(interest)
         add_balance(balance)
-    if balances and min(balances) <= zero:
-        principals, interests, balances = _equal_installment_columns(terms, money, rates)
-        totals: Iterable[Decimal] = map(add, principals, interests)
-    else:
-        if principals and min(principals) < zero:
+    if balances and not _repays_steadily(terms, principals, balances):
+        if min(balances) <= zero:
+            principals, interests, balances = _equal_installment_columns(terms, money, rates)
+            return _schedule(
+                terms, dates, principals, interests, balances, map(add, principals, interests)
+            )
+        if min(principals) < zero:
             _raise_below_interest(principals, interests, installment)
-        interest = (balance * rates[-1]).quantize(quantum, mode)
-        principals.append(balance)
-        interests.append(interest)
-        add_balance(zero)
-        totals = chain(repeat(installment, len(principals) - 1), (balance + interest,))
-    rows = zip(count(1), dates, principals, interests, totals, balances)
-    return tuple(map(tuple.__new__, repeat(Installment), rows))
+    interest = (balance * rates[-1]).quantize(quantum, mode)
+    principals.append(balance)
+    interests.append(interest)
+    add_balance(zero)
+    totals = chain(repeat(installment, len(principals) - 1), (balance + interest,))
+    return _schedule(terms, dates, principals, interests, balances, totals)
+
+
+def _repays_steadily(terms: LoanTerms, principals: list[Decimal], balances: list[Decimal]) -> bool:
+    """Whether every principal is positive and every balance too, from the first principal and
+    the last balance: at one rate for every period, a positive principal lowers the balance,
+    so the next interest is no higher and the next principal no lower (the balances fall)."""
+    return terms.interest_period is _SAME_AS_REPAYMENT and principals[0] > 0 and balances[-1] > 0
 
 
 def _fixed_principal_columns(
@@ -319,7 +363,7 @@ def _fixed_principal_columns(
     """Principal, interest accrued and balance of each period when the principal is known
     up front: interest is the opening balance of the period times its rate. Valid manual
     amounts repay the loan in the last month, from the balances their validation computed."""
-    if terms.method is RepaymentMethod.MANUAL:
+    if terms.method is _MANUAL:
         principals, opening = list(terms.manual_principal), list(terms.manual_opening)
     else:
         principals, opening = _repay(_scheduled_principal(terms, money), terms.principal)
@@ -328,7 +372,7 @@ def _fixed_principal_columns(
 
 
 def _scheduled_principal(terms: LoanTerms, money: _Rounder) -> list[Decimal]:
-    if terms.method is RepaymentMethod.EQUAL_PRINCIPAL:
+    if terms.method is _EQUAL_PRINCIPAL:
         return _equal_principal(terms, money)
     return [money.zero] * (terms.periods - 1) + [terms.principal]
 
@@ -426,7 +470,7 @@ def _flat_interest(
 
 
 def _flat_term_rate(terms: LoanTerms, maturity: date) -> Decimal:
-    if terms.interest_period is InterestPeriod.DAILY:
+    if terms.interest_period is _DAILY:
         days = (maturity - terms.start).days
         return _daily_rate(terms.annual_rate, terms.days_in_year, terms.rounding) * days
     return _monthly_rate(terms.annual_rate, terms.rounding) * terms.months
@@ -487,7 +531,7 @@ def _annuity_factor(
 ) -> Decimal:
     """PMT per unit of principal, rate / (1 - (1 + rate)^-periods), at the monthly rate (30
     days' interest for daily interest); zero at 0% (the caller divides exactly instead)."""
-    if interest_period is InterestPeriod.DAILY:
+    if interest_period is _DAILY:
         daily = _daily_rate(annual_rate, days_in_year, rounding)
         rate = _rate_context(rounding).multiply(daily, PMT_DAYS_IN_MONTH)
     else:
@@ -498,7 +542,7 @@ def _annuity_factor(
 
 
 def _period_rates(terms: LoanTerms, dates: tuple[date, ...]) -> tuple[Decimal, ...]:
-    if terms.interest_period is InterestPeriod.DAILY:
+    if terms.interest_period is _DAILY:
         interest_start = first_interest_start(terms.start, terms.first_due, terms.months_per_period)
         return _daily_period_rates(
             terms.annual_rate, terms.days_in_year, terms.rounding, interest_start, dates

@@ -211,11 +211,11 @@ def payment_line(schedule: Schedule, currency: str, locale: str) -> str:
     def cash(amount: Decimal) -> str:
         return money(amount, currency, locale)
 
-    if len(schedule.installments) == 1:
+    if len(schedule.totals) == 1:
         return _("One payment: {amount}").format(amount=cash(schedule.first_payment))
     if schedule.first_payment == schedule.largest_payment == schedule.last_payment:
         return _("Each payment: {amount}").format(amount=cash(schedule.first_payment))
-    if len({row.total for row in schedule.installments[:-1]}) == 1:
+    if len(set(schedule.totals[:-1])) == 1:
         return _("Each payment: {amount}, the last one {last}").format(
             amount=cash(schedule.first_payment), last=cash(schedule.last_payment)
         )

@@ -104,7 +104,7 @@ class LeadFactsSource:
             )
         except (KeyError, ScheduleError):
             return None
-        return schedule.installments[0].total
+        return schedule.first_payment
 
 
 def _cash_flow_share(details: dict[str, Any]) -> Decimal | None:
