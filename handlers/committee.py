@@ -210,10 +210,7 @@ async def _pack(press: Press) -> None:
     facts = await press.desk.pack(press.member, press.data.case)
     currency = press.services.settings.currency
     zone = press.services.officers.policy.calendar.timezone
-    places = (facts.district, facts.industry)
-    lines = pack_lines(
-        facts.pack, facts.names, facts.schedule, currency, zone, press.locale, places
-    )
+    lines = pack_lines(facts, currency, zone, press.locale)
     pdf, png = await asyncio.to_thread(render_pack, lines)
     await press.callback.answer()
     case_id = facts.pack.case.id

@@ -18,6 +18,7 @@ from bot.background import Background
 from bot.clock import SimulatedClock
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App
+from bot.views.committee_pack import pack_lines
 from integrations.bank.committee_models import CaseStatus, CommitteeCase
 from integrations.bank.models import LeadStatus
 from integrations.bank.protocol import BankAdapter
@@ -280,6 +281,36 @@ async def test_the_case_pack_is_a_pdf_with_a_first_page_preview(
     assert document.file_name == "CC000001.pdf"
     pdf = document.file_bytes or b""
     assert pdf.startswith(b"%PDF") and b"WenQuanYi" in pdf  # the CJK font is embedded
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown", "hidden"),
+    [
+        ("en", ["✓ Tax receipts (required) — 已核实", "Rent: CN¥3,000.00",
+                "Monthly sales: CN¥60,000.00", "Stock at cost: CN¥80,000.00"],
+         ["✓ tax", "good_day", "stock /"]),
+        ("ru", ["✓ Налоговые квитанции (обязательно)", "Аренда: 3\u00a0000,00\u00a0CN¥"],
+         ["✓ tax", "rent"]),
+        ("zh_Hans", ["✓ 查纳税凭证", "租金：¥3,000.00", "月销售额：¥60,000.00"], ["✓ tax"]),
+    ],
+)  # fmt: skip
+async def test_the_case_pack_names_checklist_items_and_figures_in_the_readers_language(
+    committee: Committee, sms: RecordingSmsSender, app: App, locale: str,
+    shown: list[str], hidden: list[str],
+) -> None:  # fmt: skip
+    await sent_case(committee, sms)
+    services = app.services
+    member = await services.officers.directory.by_chat(MEMBER_EN.user_id)
+    assert member is not None
+    facts = await services.committee.desk.pack(member, "CC000001")
+
+    with services.i18n.context(), services.i18n.use_locale(locale):
+        lines = pack_lines(facts, "CNY", "Asia/Shanghai", locale)
+    text = "\n".join(line.text for line in lines)
+    for expected in shown:
+        assert expected in text
+    for code in hidden:
+        assert code not in text
 
 
 async def test_reminders_in_working_hours_to_members_then_the_chair(
