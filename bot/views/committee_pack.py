@@ -1,16 +1,13 @@
 """The case pack: one PDF (and a PNG of its first page for the chat's preview) in the
 reader's language, drawn with matplotlib in the charts' fonts so Chinese renders.
 
-`pack_lines` writes the text in the current language (gettext): the bank sends the facts
-with their codes (checklist items, document kinds, flags, the worksheet's JSON) and the
-chat's own views name them, as the officers saw them; `render_pack` only draws it (CPU
-work: run it in a thread)."""
+`pack_lines` and `pack_photos` write it in the current language (gettext): the bank sends
+the facts with their codes (checklist items, document kinds, flags, the worksheet's JSON)
+and the chat's own views name them, as the officers saw them; `committee_pdf.render_pack`
+only draws it."""
 
 from __future__ import annotations
 
-import io
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,8 +18,8 @@ from bot.domain.fieldwork import ExifVerdict
 from bot.domain.schedule import Schedule
 from bot.i18n import money
 from bot.services.committee.desk import PackFacts
-from bot.views.chart import prepare_chart_fonts
 from bot.views.committee import method_name, when
+from bot.views.committee_pdf import PackLine, PackPhoto
 from bot.views.officers import flag_label
 from bot.views.text import labelled
 from bot.views.visits import item_label, kind_label
@@ -31,18 +28,7 @@ from integrations.bank.committee_models import CasePack
 from integrations.bank.fieldwork_models import DocumentKind
 from integrations.bank.models import Named
 
-LINES_PER_PAGE = 48
-WRAP_WIDTH = 88  # in narrow characters; a Chinese character counts two
-PAGE_SIZE = (8.27, 11.69)  # A4, inches
 Namer = Callable[[str | None], str]
-# the chat's emoji (✅, 🚩, the variation selector): the pack's fonts draw none of them
-EMOJI = re.compile("[\u2705\ufe0f\U0001f000-\U0001faff] ?")
-
-
-@dataclass(frozen=True)
-class PackLine:
-    text: str
-    heading: bool = False
 
 
 def pack_lines(facts: PackFacts, currency: str, zone: str, locale: str) -> list[PackLine]:
@@ -268,54 +254,14 @@ def _flags(pack: CasePack) -> list[PackLine]:
     return lines + ([PackLine(f"⚠ {flag}") for flag in flags] or [PackLine(_("None."))])
 
 
-def render_pack(lines: list[PackLine]) -> tuple[bytes, bytes]:
-    """The PDF and a PNG of its first page."""
-    prepare_chart_fonts()  # a no-op after start-up
-    from matplotlib.backends.backend_pdf import PdfPages
-    from matplotlib.figure import Figure
-
-    wrapped = [
-        PackLine(part, line.heading) for line in lines for part in _wrap(EMOJI.sub("", line.text))
-    ]
-    pages = [wrapped[i : i + LINES_PER_PAGE] for i in range(0, len(wrapped), LINES_PER_PAGE)]
-    pdf, png = io.BytesIO(), io.BytesIO()
-    with PdfPages(pdf) as document:
-        for number, page in enumerate(pages or [[]]):
-            figure = Figure(figsize=PAGE_SIZE)
-            for row, line in enumerate(page):
-                figure.text(
-                    0.07, 0.95 - row * 0.0190, line.text,
-                    fontsize=11 if line.heading else 9,
-                    fontweight="bold" if line.heading else "normal",
-                )  # fmt: skip
-            document.savefig(figure)
-            if number == 0:
-                figure.savefig(png, format="png", dpi=90)
-    return pdf.getvalue(), png.getvalue()
-
-
-def _wrap(text: str) -> list[str]:
-    """Lines no wider than WRAP_WIDTH, counting East Asian wide characters twice."""
-    lines: list[str] = []
-    for paragraph in text.splitlines() or [""]:
-        current = ""
-        for char in paragraph:
-            if _width(current + char) > WRAP_WIDTH:
-                head, space, tail = current.rpartition(" ")
-                if space and not _is_wide(char):  # break Latin text between words
-                    lines.append(head)
-                    current = tail
-                else:
-                    lines.append(current)
-                    current = ""
-            current += char
-        lines.append(current)
-    return lines
-
-
-def _is_wide(char: str) -> bool:
-    return unicodedata.east_asian_width(char) in ("W", "F")
-
-
-def _width(text: str) -> int:
-    return sum(2 if _is_wide(char) else 1 for char in text)
+def pack_photos(facts: PackFacts) -> list[PackPhoto]:
+    """The lead's files the bank gave back, captioned in the reader's language."""
+    photos = []
+    for document in facts.pack.documents:
+        content = facts.files.get(document.id)
+        if content is not None:
+            caption = _semicolons(
+                [f"{_kind(document.kind)} {document.id}", _verdict(document.exif_verdict)]
+            )
+            photos.append(PackPhoto(caption, content))
+    return photos

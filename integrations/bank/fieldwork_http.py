@@ -8,7 +8,6 @@ from integrations.bank.fieldwork_models import (
     Checklist,
     ChecklistTickRequest,
     Document,
-    DocumentFile,
     DocumentUpload,
 )
 from integrations.bank.http_transport import HttpTransport
@@ -28,8 +27,8 @@ class HttpFieldwork(HttpTransport):
     async def list_documents(self, lead_id: str) -> list[Document]:
         return await self._get(f"/v1/leads/{_segment(lead_id)}/documents", list[Document])
 
-    async def download_document(self, document_id: str) -> DocumentFile:
-        return await self._get(f"/v1/documents/{_segment(document_id)}/content", DocumentFile)
+    async def read_document(self, document_id: str) -> bytes:
+        return await self._get_bytes(f"/v1/documents/{_segment(document_id)}/content")
 
     async def get_checklist(self, lead_id: str) -> Checklist:
         return await self._get(f"/v1/leads/{_segment(lead_id)}/checklist", Checklist)

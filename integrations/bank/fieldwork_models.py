@@ -1,7 +1,7 @@
 """The visit's data at the bank: check-ins, evidence documents and the checklist.
 
-A document's content travels as base64 in JSON (`DocumentUpload.content`,
-`DocumentFile.content`); in the process it is plain bytes.
+A document's content travels as base64 in JSON (`DocumentUpload.content`) and as the raw
+bytes of the response when it is read (`read_document`).
 """
 
 from __future__ import annotations
@@ -87,13 +87,6 @@ class Document(Model):
     distance_m: int | None  # from the photo's GPS to the business
     exif_verdict: ExifVerdict
     same_file: list[SameFile]
-
-
-class DocumentFile(Model):
-    model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
-
-    document: Document
-    content: bytes = Field(repr=False)
 
 
 class ChecklistTickRequest(Request):

@@ -117,6 +117,10 @@ class HttpTransport:
     ) -> T:
         return _parse(await self._call("GET", path, query=query, safe=True), response_type)
 
+    async def _get_bytes(self, path: str) -> bytes:
+        """A file: the response's raw body."""
+        return await self._call("GET", path, safe=True)
+
     async def _post(
         self,
         path: str,

@@ -23,6 +23,8 @@ from integrations.bank.protocol import BankAdapter
 
 API_VERSION = "1.0.0"
 PROBLEM_JSON = "application/problem+json"
+OCTET_STREAM = "application/octet-stream"
+BINARY = {"type": "string", "format": "binary"}
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_CHAT_USER_ID = 2**53
 PATH_EXAMPLES: dict[str, str | int] = {  # ids as the seeded sandbox has them
@@ -107,7 +109,7 @@ class Route:
     summary: str
     tag: str
     handler: Handler
-    response: Any  # a type for TypeAdapter; None answers 204 No Content
+    response: Any  # a type for TypeAdapter; None answers 204 No Content; bytes: raw (a file)
     body: type[BaseModel] | None = None
     query: tuple[Parameter, ...] = ()
     path_types: dict[str, Parameter] = field(default_factory=dict)
@@ -395,7 +397,7 @@ def openapi_document() -> dict[str, Any]:
     keyed += [
         (route.operation_id, "serialization", type_adapter(route.response))
         for route in ROUTES
-        if route.response is not None
+        if route.response not in (None, bytes)
     ]
     schemas, definitions = TypeAdapter.json_schemas(
         keyed, ref_template="#/components/schemas/{model}"
@@ -451,6 +453,8 @@ def _operation(route: Route, schemas: Schemas) -> dict[str, Any]:
 def _success(route: Route, schemas: Schemas) -> dict[str, Any]:
     if route.response is None:
         return {"204": {"description": "Done"}}
+    if route.response is bytes:
+        return {"200": {"description": "The file", "content": {OCTET_STREAM: {"schema": BINARY}}}}
     schema = schemas[(route.operation_id, "serialization")]
     return {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}}
 

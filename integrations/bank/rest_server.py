@@ -24,6 +24,7 @@ from integrations.bank.masking import mask_phone
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.rest_api import (
     IDEMPOTENCY_HEADER,
+    OCTET_STREAM,
     PROBLEM_JSON,
     ROUTES,
     Call,
@@ -110,6 +111,8 @@ def _endpoint(bank: BankAdapter, route: Route) -> WebHandler:
         result = await route.handler(bank, call)
         if route.response is None:
             return web.Response(status=204)
+        if route.response is bytes:
+            return web.Response(body=result, content_type=OCTET_STREAM)
         payload = type_adapter(route.response).dump_json(result)
         return web.Response(body=payload, content_type="application/json")
 

@@ -33,6 +33,7 @@ from integrations.bank.protocol import BankAdapter
 
 T = TypeVar("T")
 DECIDED = (CaseStatus.APPROVED, CaseStatus.DECLINED)
+PACK_PHOTOS = 12  # the first files of the lead whose thumbnails the pack shows
 
 
 class NotReadyYet(Exception):
@@ -53,6 +54,7 @@ class PackFacts:
     district: District | None
     industry: Industry | None
     assessment: Assessment | None  # the case's worksheet version read by the bot's domain
+    files: dict[str, bytes]  # document id -> its bytes, for the thumbnails (the first files)
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,19 @@ class CommitteeDesk:
             districts.get(pack.lead.district_code),
             industries.get(pack.lead.industry_code),
             await self._assessment(pack),
+            await self._files(pack),
         )
+
+    async def _files(self, pack: CasePack) -> dict[str, bytes]:
+        files = {}
+        for document in pack.documents[:PACK_PHOTOS]:
+            try:
+                files[document.id] = await self.bank.read_document(document.id)
+            except NotFound:  # the file is gone from the store: the pack names it without it
+                continue
+            except BankError as error:
+                raise DeskError.from_bank(error) from None
+        return files
 
     async def _assessment(self, pack: CasePack) -> Assessment | None:
         worksheet = read_worksheet(pack.worksheet.body) if pack.worksheet is not None else None
