@@ -22,7 +22,9 @@ class HttpFieldwork(HttpTransport):
         return await self._get(f"/v1/leads/{_segment(lead_id)}/check-ins", list[CheckIn])
 
     async def upload_document(self, lead_id: str, upload: DocumentUpload) -> Document:
-        return await self._post(f"/v1/leads/{_segment(lead_id)}/documents", upload, Document)
+        query = upload.model_dump(mode="json", exclude={"content"})
+        path = f"/v1/leads/{_segment(lead_id)}/documents"
+        return await self._post_file(path, upload.content, query, Document)
 
     async def list_documents(self, lead_id: str) -> list[Document]:
         return await self._get(f"/v1/leads/{_segment(lead_id)}/documents", list[Document])

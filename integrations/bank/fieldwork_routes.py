@@ -1,5 +1,5 @@
-"""The visit's REST routes: check-ins, the document store (upload and download, the
-content base64 in JSON), the checklist."""
+"""The visit's REST routes: check-ins, the document store (upload and download, the file's
+raw bytes as the body), the checklist."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ FIELDWORK_ROUTES: tuple[Route, ...] = (
            "visits", lambda bank, call: bank.list_check_ins(call.params["lead_id"]),
            list[f.CheckIn]),
     _route("POST", "/v1/leads/{lead_id}/documents", "uploadDocument",
-           "Store an evidence file with the lead (base64 content; size and type limits)",
-           "visits", lambda bank, call: bank.upload_document(call.params["lead_id"], call.body),
-           f.Document, body=f.DocumentUpload),
+           "Store an evidence file with the lead: the body is the file (octet-stream), the "
+           "officer and kind are in the query; size and type limits", "visits",
+           lambda bank, call: bank.upload_document(call.params["lead_id"], call.body),
+           f.Document, body=f.DocumentUpload, file_field="content"),
     _route("GET", "/v1/leads/{lead_id}/documents", "listDocuments",
            "A lead's evidence files with their EXIF verdicts and the same file elsewhere",
            "visits", lambda bank, call: bank.list_documents(call.params["lead_id"]),

@@ -114,6 +114,7 @@ class Route:
     query: tuple[Parameter, ...] = ()
     path_types: dict[str, Parameter] = field(default_factory=dict)
     needs_idempotency_key: bool = False
+    file_field: str | None = None  # the body is this field of `body`, raw; the rest the query
 
     @property
     def path_parameters(self) -> tuple[Parameter, ...]:
@@ -404,7 +405,8 @@ def openapi_document() -> dict[str, Any]:
     )
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, schemas)
+        operation = _operation(route, schemas, definitions.get("$defs", {}))
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {"title": "Micro-loan bank API", "version": API_VERSION},
@@ -417,7 +419,7 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
-def _operation(route: Route, schemas: Schemas) -> dict[str, Any]:
+def _operation(route: Route, schemas: Schemas, definitions: dict[str, Any]) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": route.operation_id,
         "summary": route.summary,
@@ -440,7 +442,10 @@ def _operation(route: Route, schemas: Schemas) -> dict[str, Any]:
                 "schema": {"type": "string", "pattern": "^[!-~]{1,200}$"},
             }
         )
-    if route.body is not None:
+    if route.file_field is not None:
+        operation["parameters"] += _file_query(route, definitions)
+        operation["requestBody"] = {"required": True, "content": {OCTET_STREAM: {"schema": BINARY}}}
+    elif route.body is not None:
         operation["requestBody"] = {
             "required": True,
             "content": {
@@ -448,6 +453,18 @@ def _operation(route: Route, schemas: Schemas) -> dict[str, Any]:
             },
         }
     return operation
+
+
+def _file_query(route: Route, definitions: dict[str, Any]) -> list[dict[str, Any]]:
+    """A file upload's other fields, as query parameters."""
+    assert route.body is not None
+    model = definitions[route.body.__name__]
+    required = set(model.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": schema}
+        for name, schema in model["properties"].items()
+        if name != route.file_field
+    ]
 
 
 def _success(route: Route, schemas: Schemas) -> dict[str, Any]:

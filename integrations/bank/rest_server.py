@@ -35,7 +35,7 @@ from integrations.bank.rest_api import (
 from integrations.sms.outbound import ConsoleSmsSender, SmsSender
 
 OPENAPI_PATH = "/openapi.json"
-UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024  # a document in base64, and its JSON
+UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + 64 * 1024  # a document, raw, is the largest body
 log = logging.getLogger(__name__)
 WebHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -105,7 +105,7 @@ def _endpoint(bank: BankAdapter, route: Route) -> WebHandler:
     async def endpoint(request: web.Request) -> web.Response:
         call = Call(
             params=_parameters(request, route),
-            body=await _body(request, route.body),
+            body=await _body(request, route),
             idempotency_key=_idempotency_key(request, route),
         )
         result = await route.handler(bank, call)
@@ -125,10 +125,14 @@ def _parameters(request: web.Request, route: Route) -> dict[str, Any]:
     return values
 
 
-async def _body(request: web.Request, model: type[BaseModel] | None) -> BaseModel | None:
+async def _body(request: web.Request, route: Route) -> BaseModel | None:
+    model = route.body
     if model is None:
         return None
     try:
+        if route.file_field is not None:  # the file raw, its other fields in the query
+            fields = {**request.query, route.file_field: await request.read()}
+            return model.model_validate(fields)
         return model.model_validate_json(await request.read())
     except ValidationError as error:
         raise InvalidRequest(_validation_summary(error)) from None
