@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
@@ -17,7 +18,6 @@ from aiogram.utils.i18n import ngettext
 from bot.domain.fieldwork import ExifVerdict
 from bot.domain.schedule import Schedule
 from bot.i18n import money
-from bot.services.committee.desk import PackFacts
 from bot.views.committee import method_name, when
 from bot.views.committee_pdf import PackLine, PackPhoto
 from bot.views.officers import flag_label
@@ -27,6 +27,9 @@ from bot.views.worksheets import assessment_lines, recorded_lines
 from integrations.bank.committee_models import CasePack
 from integrations.bank.fieldwork_models import DocumentKind
 from integrations.bank.models import Named
+
+if TYPE_CHECKING:  # a type only: the views import no service
+    from bot.services.committee.desk import PackFacts
 
 Namer = Callable[[str | None], str]
 
