@@ -47,7 +47,7 @@ from bot.services.reminders import ReminderService
 from bot.services.sender import DeadLetters, DeliveryRecord, SendRateLimiter
 from bot.services.timeline import LeadTimeline
 from bot.services.visits import VisitDesk
-from bot.services.worksheets import WorksheetDesk, WorksheetPolicy
+from bot.services.worksheets import CoInvestigatorNews, WorksheetDesk, WorksheetPolicy
 from bot.state import (
     ReplyNotDelivered,
     SnapshotRedisStorage,
@@ -55,6 +55,7 @@ from bot.state import (
     WriteStateBeforeSending,
 )
 from bot.telemetry import Metrics, MetricsMiddleware, WorkerMetrics
+from bot.views import worksheets as worksheet_views
 from bot.views.application import ChatLeadMessenger
 from bot.views.chart import prepare_chart_fonts
 from bot.views.later import LaterTexts
@@ -257,6 +258,11 @@ def build_services(
         currency=settings.currency, timezone=settings.timezone,
         holidays=settings.holidays, working_weekends=settings.working_weekends,
     )  # fmt: skip
+    worksheets = WorksheetDesk(
+        outside.bank, redis, calculator,
+        WorksheetPolicy(settings.worksheet_installment_share, settings.cross_check_tolerance),
+        CoInvestigatorNews(officers.directory, outbox, i18n, worksheet_views.co_saved_notice),
+    )  # fmt: skip
     return Services(
         settings=settings,
         reminder_settings=reminder_settings,
@@ -273,11 +279,8 @@ def build_services(
         delivery=delivery,
         lead_messenger=messenger,
         officers=officers,
-        committee=build_committee_services(redis, officers, i18n, calculator, outbox),
-        worksheets=WorksheetDesk(
-            outside.bank, redis, calculator,
-            WorksheetPolicy(settings.worksheet_installment_share, settings.cross_check_tolerance),
-        ),
+        committee=build_committee_services(redis, officers, i18n, calculator, outbox, worksheets),
+        worksheets=worksheets,
         offers=OfferService(outside.bank, redis),
         timeline=LeadTimeline(outside.bank),
         visits=VisitDesk(

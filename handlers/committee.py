@@ -30,7 +30,8 @@ from bot.services.committee.desk import CommitteeDesk, NotReadyYet, TermsRefused
 from bot.services.officers.staff import DeskError, Refused, StaffMember, refusal
 from bot.state import leave_flow
 from bot.views import committee as views
-from bot.views.committee_pack import pack_lines, render_pack
+from bot.views.committee_pack import pack_lines, pack_photos
+from bot.views.committee_pdf import render_pack
 from handlers.officers import not_staff_text
 from integrations.bank.committee_models import CommitteeCase, VoteKind, VoteRequest
 from integrations.bank.models import DeclineReason, RepaymentMethod
@@ -210,11 +211,9 @@ async def _pack(press: Press) -> None:
     facts = await press.desk.pack(press.member, press.data.case)
     currency = press.services.settings.currency
     zone = press.services.officers.policy.calendar.timezone
-    places = (facts.district, facts.industry)
-    lines = pack_lines(
-        facts.pack, facts.names, facts.schedule, currency, zone, press.locale, places
-    )
-    pdf, png = await asyncio.to_thread(render_pack, lines)
+    lines = pack_lines(facts, currency, zone, press.locale)
+    photos = pack_photos(facts)
+    pdf, png = await asyncio.to_thread(render_pack, lines, photos, _("Photos"))
     await press.callback.answer()
     case_id = facts.pack.case.id
     await press.bot.send_photo(

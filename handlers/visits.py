@@ -39,6 +39,7 @@ from handlers.officers import not_staff_text
 from integrations.bank.fieldwork_models import MAX_UPLOAD_BYTES, DocumentKind
 
 LEAD, PLACE, FILES, ITEM = "visit_lead", "visit_place", "visit_files", "visit_item"
+LIVE = "visit_live"  # FSM data: the message of the live location this check-in is shared by
 
 
 class VisitForm(StatesGroup):
@@ -244,7 +245,22 @@ async def location_given(
         message.location.longitude,
         live=message.location.live_period is not None,
     )
+    await state.update_data({LIVE: message.message_id if place.live else None})
     await _check_in_at(message, state, locale, services, place, reason="")
+
+
+async def live_location_moved(
+    message: Message, state: FSMContext, locale: str, services: Services
+) -> None:
+    """Telegram edits a live location's message as the officer moves. After a check-in
+    refused as too far, the latest position checks in as soon as it is within the limit (no
+    reason needed then); until then it quietly becomes the position a reason goes with.
+    Edits of another message, or after the check-in (the form is left), change nothing."""
+    assert message.location is not None  # the filter
+    if (await state.get_data()).get(LIVE) != message.message_id:
+        return
+    place = Place(message.location.latitude, message.location.longitude, live=True)
+    await _check_in_at(message, state, locale, services, place, reason="", moved=True)
 
 
 async def location_text(message: Message, state: FSMContext) -> None:
@@ -277,6 +293,7 @@ async def _check_in_at(
     services: Services,
     place: Place,
     reason: str,
+    moved: bool = False,  # a live location's update: no new refusal when still too far
 ) -> None:
     lead_id = (await state.get_data()).get(LEAD, "")
     member = await _member(services, message.chat.id)
@@ -289,8 +306,9 @@ async def _check_in_at(
     except TooFar as far:
         await state.set_state(VisitForm.reason)
         await state.update_data({PLACE: vars(place)})
-        text = views.too_far(far.distance_m, far.limit_m, locale)
-        await message.answer(text, reply_markup=_cancel_keyboard())
+        if not moved:
+            text = views.too_far(far.distance_m, far.limit_m, locale)
+            await message.answer(text, reply_markup=_cancel_keyboard())
         return
     except (Refused, DeskError) as error:
         await leave_flow(state)
@@ -356,6 +374,9 @@ def build_router() -> Router:
     router.message.filter(RouterEntry(forms=(VisitForm,)))
     router.message.register(
         location_given, StateFilter(VisitForm.location, VisitForm.reason), _has("location")
+    )
+    router.edited_message.register(
+        live_location_moved, StateFilter(VisitForm.reason), _has("location")
     )
     router.message.register(location_text, StateFilter(VisitForm.location))
     router.message.register(reason_given, StateFilter(VisitForm.reason))

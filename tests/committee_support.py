@@ -18,7 +18,24 @@ from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox.context import Context
 
 Admin = Callable[[Callable[[sqlite3.Connection, Context], Any]], Awaitable[Any]]
-WORKSHEET_BODY = {"monthly_sales": "60000", "gross_margin": "0.25", "household_spending": "4000"}
+# a worksheet as the bot's form saves it (bot/domain/worksheet.py): 60,000 of sales a month
+WORKSHEET_BODY = {
+    "sales": {
+        "good_day": "3000", "ordinary_day": "2000", "bad_day": "1000", "days_worked": 30,
+        "good_days": 5, "bad_days": 5, "seasonality": "steady",
+    },
+    "product_lines": [{"name": "粮油", "share": "1", "margin": "0.25"}],
+    "costs": {
+        "rent": "3000", "wages": "2000", "utilities": "500", "transport": "300", "taxes": "200",
+        "other": "0",
+    },
+    "household": {"spending": "4000", "other_income": "0"},
+    "balance": {
+        "cash_and_bank": "10000", "receivables": "0", "stock": "80000", "equipment": "20000",
+        "other_business_assets": "0", "household_assets": "100000", "payables": "5000",
+        "loans": {"balance": "0", "monthly_payment": "0"}, "other_liabilities": "0",
+    },
+}  # fmt: skip
 
 
 def worksheet_row(

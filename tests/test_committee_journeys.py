@@ -18,11 +18,14 @@ from bot.background import Background
 from bot.clock import SimulatedClock
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App
+from bot.views.committee_pack import pack_lines, pack_photos
 from integrations.bank.committee_models import CaseStatus, CommitteeCase
+from integrations.bank.fieldwork_models import DocumentKind, DocumentUpload
 from integrations.bank.models import LeadStatus
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import SandboxBank
 from integrations.sms.outbound import RecordingSmsSender
+from tests.support.photos import photo
 
 CHAIR_ZH = ChatUser("chair", 7101, "陈主任", "zh-hans", "+8613800000201")
 MEMBER_EN = ChatUser("member", 7102, "Liu", "en", "+8613800000202")
@@ -267,19 +270,66 @@ async def test_ask_for_more_goes_to_the_presenter_who_answers_and_resubmits(
     assert (await committee.case()).status is CaseStatus.MORE_INFO
 
 
-async def test_the_case_pack_is_a_pdf_with_a_first_page_preview(
-    committee: Committee, sms: RecordingSmsSender
+async def test_the_case_pack_is_a_pdf_with_thumbnails_of_the_photos(
+    committee: Committee, sms: RecordingSmsSender, app: App
 ) -> None:
     driver = committee.driver
-    await sent_case(committee, sms)
+    lead_id = await claimed_lead(committee, sms, OFFICER_EN)
+    for content, kind in (
+        (photo(shade=5), DocumentKind.PREMISES),
+        (b"%PDF-1.4\n%%EOF\n", DocumentKind.LICENCE),
+    ):
+        upload = DocumentUpload(officer_id="OF000002", kind=kind, content=content)
+        await committee.bank.upload_document(lead_id, upload)
+    await committee.ready(lead_id)
+    await driver.press(OFFICER_EN, SEND["en"])
+    await driver.send(OFFICER_EN, "经营稳定，建议批准")
+    await committee.desk.deliver()
 
     await vote(driver, CHAIR_ZH, PACK["zh-hans"])
 
-    photo, document = driver.seen(CHAIR_ZH)[-2:]
-    assert photo.file_bytes is not None and photo.file_bytes.startswith(b"\x89PNG")
+    preview, document = driver.seen(CHAIR_ZH)[-2:]
+    assert preview.file_bytes is not None and preview.file_bytes.startswith(b"\x89PNG")
     assert document.file_name == "CC000001.pdf"
     pdf = document.file_bytes or b""
     assert pdf.startswith(b"%PDF") and b"WenQuanYi" in pdf  # the CJK font is embedded
+    assert pdf.count(b"/Subtype /Image") == 1  # the photo's thumbnail; the PDF is only named
+    member = await app.services.officers.directory.by_chat(CHAIR_ZH.user_id)
+    assert member is not None
+    facts = await app.services.committee.desk.pack(member, "CC000001")
+    with app.services.i18n.context(), app.services.i18n.use_locale("zh_Hans"):
+        captions = [shown.caption for shown in pack_photos(facts)]
+    assert captions[0].startswith("经营场所 DC000001；无 EXIF") and "DC000002" in captions[1]
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown", "hidden"),
+    [
+        ("en", ["✓ Tax receipts (required) — 已核实", "Rent: CN¥3,000.00",
+                "Monthly sales: CN¥60,000.00", "Stock at cost: CN¥80,000.00"],
+         ["✓ tax", "good_day", "stock /"]),
+        ("ru", ["✓ Налоговые квитанции (обязательно)", "Аренда: 3\u00a0000,00\u00a0CN¥"],
+         ["✓ tax", "rent"]),
+        ("zh_Hans", ["✓ 查纳税凭证", "租金：¥3,000.00", "月销售额：¥60,000.00"], ["✓ tax"]),
+    ],
+)  # fmt: skip
+async def test_the_case_pack_names_checklist_items_and_figures_in_the_readers_language(
+    committee: Committee, sms: RecordingSmsSender, app: App, locale: str,
+    shown: list[str], hidden: list[str],
+) -> None:  # fmt: skip
+    await sent_case(committee, sms)
+    services = app.services
+    member = await services.officers.directory.by_chat(MEMBER_EN.user_id)
+    assert member is not None
+    facts = await services.committee.desk.pack(member, "CC000001")
+
+    with services.i18n.context(), services.i18n.use_locale(locale):
+        lines = pack_lines(facts, "CNY", "Asia/Shanghai", locale)
+    text = "\n".join(line.text for line in lines)
+    for expected in shown:
+        assert expected in text
+    for code in hidden:
+        assert code not in text
 
 
 async def test_reminders_in_working_hours_to_members_then_the_chair(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.views.committee_pack import WRAP_WIDTH, _width, _wrap
+from bot.views.committee_pdf import WRAP_WIDTH, _width, _wrap
 
 
 @given(text=st.text(alphabet=st.sampled_from("ab 中文,"), max_size=300))

@@ -130,6 +130,51 @@ async def test_a_live_location_near_the_shop_checks_in_at_once(
     assert check_in.live and check_in.within_limit
 
 
+@pytest.mark.parametrize(("user", "lang"), LANGUAGES)
+async def test_a_live_location_too_far_checks_in_once_it_comes_within_the_limit(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: Desk,
+    user: ChatUser, lang: str,
+) -> None:  # fmt: skip
+    says = SAYS[lang]
+    lead_id = await claimed_with_visit(driver, sms, bank, desk, user, says)
+    await driver.press(user, says["check_in"])
+    far = north(JINNIU, 1500)
+    shared = await driver.share_live_location(user, far.latitude, far.longitude)
+    assert says["far"] in driver.last(user).text
+    refusals = len(driver.seen(user))
+
+    closer = north(JINNIU, 900)  # still too far: no new refusal, nothing recorded
+    await driver.move_live_location(user, shared, closer.latitude, closer.longitude)
+    near = north(JINNIU, 100)
+    await driver.move_live_location(user, shared - 1, near.latitude, near.longitude)  # not it
+    assert len(driver.seen(user)) == refusals and await bank.list_check_ins(lead_id) == []
+
+    await driver.move_live_location(user, shared, near.latitude, near.longitude)
+    assert says["checked"] in driver.last(user).text
+    [check_in] = await bank.list_check_ins(lead_id)
+    assert check_in.live and check_in.within_limit and check_in.distance_m == 100
+    assert check_in.reason == ""
+    await driver.move_live_location(user, shared, far.latitude, far.longitude)  # after: ignored
+    assert len(await bank.list_check_ins(lead_id)) == 1
+
+
+async def test_a_reason_after_the_live_location_moved_goes_with_the_latest_position(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: Desk
+) -> None:
+    says = SAYS["en"]
+    lead_id = await claimed_with_visit(driver, sms, bank, desk, OFFICER_EN, says)
+    await driver.press(OFFICER_EN, says["check_in"])
+    far = north(JINNIU, 1500)
+    shared = await driver.share_live_location(OFFICER_EN, far.latitude, far.longitude)
+    closer = north(JINNIU, 800)
+    await driver.move_live_location(OFFICER_EN, shared, closer.latitude, closer.longitude)
+
+    await driver.send(OFFICER_EN, "The shop is behind the market")
+    [check_in] = await bank.list_check_ins(lead_id)
+    assert (check_in.distance_m, check_in.within_limit) == (800, False)
+    assert check_in.reason == "The shop is behind the market"
+
+
 async def test_check_in_waits_for_a_booked_visit(
     driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter, desk: Desk
 ) -> None:

@@ -172,7 +172,10 @@ async def test_the_worksheet_flags_a_30_percent_sales_mismatch_and_the_colleague
     saved = await bank.latest_worksheet(lead_id)
     assert saved.body["household"]["spending"] == "2500"
 
-    await driver.press(COLLEAGUE_EN, "Review worksheet", _card_id(driver, COLLEAGUE_EN, lead_id))
+    await deliver(desk, driver)  # the co-investigator hears of the version, in English
+    notice = driver.last(COLLEAGUE_EN)
+    assert f"李经理 saved worksheet version 1 of lead {lead_id}." in notice.text
+    await driver.press(COLLEAGUE_EN, "Review worksheet", notice.message_id)
     shown = driver.last(COLLEAGUE_EN).text
     assert f"Worksheet version 1 of lead {lead_id}, by 李经理" in shown
     assert "declared CN¥55,000.00, worksheet CN¥38,200.00" in shown
@@ -224,8 +227,11 @@ async def test_the_colleague_dissents_with_a_note_before_and_after_checking_in(
     await driver.press(OFFICER_ZH, "调查表")
     await fill(driver, OFFICER_ZH, ANSWERS, "全年平稳")
     await driver.press(OFFICER_ZH, "保存")
+    await deliver(desk, driver)  # the co-investigator hears of the version, in Chinese
+    notice = driver.last(COLLEAGUE_ZH)
+    assert f"李经理保存了线索 {lead_id} 的调查表第 1 版。" in notice.text
 
-    await driver.press(COLLEAGUE_ZH, "审阅调查表", _card_id(driver, COLLEAGUE_ZH, lead_id))
+    await driver.press(COLLEAGUE_ZH, "审阅调查表", notice.message_id)
     await driver.press(COLLEAGUE_ZH, "不同意")
     await driver.send(COLLEAGUE_ZH, "库存比看到的少")
     assert "请先到店签到" in driver.last(COLLEAGUE_ZH).text

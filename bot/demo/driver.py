@@ -118,11 +118,24 @@ class ChatDriver:
             Update(update_id=self._update_id(), message=self._message(user, document=document))
         )
 
-    async def share_live_location(self, user: ChatUser, latitude: float, longitude: float) -> None:
+    async def share_live_location(self, user: ChatUser, latitude: float, longitude: float) -> int:
+        """The shared message's number: `move_live_location` edits it."""
         location = Location(latitude=latitude, longitude=longitude, live_period=900)
-        await self._feed(
-            Update(update_id=self._update_id(), message=self._message(user, location=location))
-        )
+        message = self._message(user, location=location)
+        await self._feed(Update(update_id=self._update_id(), message=message))
+        return message.message_id
+
+    async def move_live_location(
+        self, user: ChatUser, message_id: int, latitude: float, longitude: float
+    ) -> None:
+        """What Telegram sends as a live location moves: an edit of the shared message."""
+        location = Location(latitude=latitude, longitude=longitude, live_period=900)
+        now = datetime.now(UTC)
+        moved = Message(
+            message_id=message_id, date=now, edit_date=int(now.timestamp()), chat=user.chat(),
+            from_user=user.as_telegram_user(), location=location,
+        )  # fmt: skip
+        await self._feed(Update(update_id=self._update_id(), edited_message=moved))
 
     async def press(self, user: ChatUser, label: str, message_id: int | None = None) -> None:
         """`label`: part of a button's text, or `#N` for the N-th button in reading order.

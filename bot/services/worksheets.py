@@ -4,11 +4,13 @@ and the co-investigator's review, which the bank alone accepts or refuses."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 
 from bot.domain.cross_checks import CrossChecks, cross_check, declared_in
@@ -19,7 +21,8 @@ from bot.domain.worksheet import Figures, Proposal, Worksheet, figures, read_wor
 from bot.domain.worksheet_form import WORKSHEET, WorksheetAnswers, WorksheetDraft, answers_of
 from bot.redis_keys import WORKSHEETS
 from bot.services.calculator import LoanCalculator
-from bot.services.officers.staff import DeskError, StaffMember, refusal
+from bot.services.officers.staff import DeskError, StaffDirectory, StaffMember, refusal
+from bot.services.outbound import Outbox, OutgoingMessage, Priority
 from integrations.bank.errors import BankError, NotFound
 from integrations.bank.models import Lead, LeadStatus
 from integrations.bank.protocol import BankAdapter
@@ -32,6 +35,8 @@ from integrations.bank.worksheet_models import (
 )
 
 T = TypeVar("T")
+# (the saved version, the presenter's name) -> the co-investigator's message and its button
+SavedNotice = Callable[[WorksheetVersion, str], tuple[str, InlineKeyboardMarkup]]
 DRAFT_SECONDS = 14 * 86_400
 CLOSED = (LeadStatus.DECLINED, LeadStatus.WITHDRAWN, LeadStatus.DISBURSED)
 
@@ -53,6 +58,29 @@ class Assessment:
     version: WorksheetVersion | None = None  # None: not saved yet
 
 
+@dataclass(frozen=True)
+class CoInvestigatorNews:
+    """Tells the lead's co-investigator, in their language, that a version waits for them."""
+
+    directory: StaffDirectory
+    outbox: Outbox
+    i18n: I18n
+    render: SavedNotice
+
+    async def saved(self, lead: Lead, version: WorksheetVersion, presenter: str) -> None:
+        member = await self.directory.by_officer(lead.co_officer_id)
+        if member is None:
+            return  # no co-investigator, or not linked in the chat
+        with self.i18n.context(), self.i18n.use_locale(await self.directory.locale_of(member)):
+            text, markup = self.render(version, presenter)
+        key = f"worksheet:saved:{lead.id}:{version.version}:{member.officer_id}"
+        await self.outbox.enqueue(
+            OutgoingMessage(
+                key=key, chat_id=member.chat_id, text=text, markup=markup, priority=Priority.URGENT
+            )
+        )
+
+
 class WorksheetDesk:
     def __init__(
         self,
@@ -60,11 +88,13 @@ class WorksheetDesk:
         redis: Redis,
         calculator: LoanCalculator,
         policy: WorksheetPolicy,
+        news: CoInvestigatorNews,
     ) -> None:
         self.bank = bank
         self.redis = redis
         self.calculator = calculator
         self.policy = policy
+        self.news = news
 
     # --- the presenting officer --------------------------------------------------------------
 
@@ -99,6 +129,7 @@ class WorksheetDesk:
         save = WorksheetSave(officer_id=member.officer_id, body=worksheet.model_dump(mode="json"))
         version = await self._guarded(member, lead.id, self.bank.save_worksheet(lead.id, save))
         await self.drop(member, lead.id)
+        await self.news.saved(lead, version, member.name)
         return version
 
     # --- reading -----------------------------------------------------------------------------

@@ -1,54 +1,45 @@
 """The case pack: one PDF (and a PNG of its first page for the chat's preview) in the
 reader's language, drawn with matplotlib in the charts' fonts so Chinese renders.
 
-`pack_lines` writes the text in the current language (gettext); `render_pack` only draws
-it (CPU work: run it in a thread). The worksheet is shown as labelled figures whatever its
-fields are: the worksheet's own form names them."""
+`pack_lines` and `pack_photos` write it in the current language (gettext): the bank sends
+the facts with their codes (checklist items, document kinds, flags, the worksheet's JSON)
+and the chat's own views name them, as the officers saw them; `committee_pdf.render_pack`
+only draws it."""
 
 from __future__ import annotations
 
-import io
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from bot.domain.fieldwork import ExifVerdict
 from bot.domain.schedule import Schedule
 from bot.i18n import money
-from bot.views.chart import prepare_chart_fonts
 from bot.views.committee import method_name, when
+from bot.views.committee_pdf import PackLine, PackPhoto
+from bot.views.officers import flag_label
 from bot.views.text import labelled
+from bot.views.visits import item_label, kind_label
+from bot.views.worksheets import assessment_lines, recorded_lines
 from integrations.bank.committee_models import CasePack
+from integrations.bank.fieldwork_models import DocumentKind
 from integrations.bank.models import Named
 
-LINES_PER_PAGE = 48
-WRAP_WIDTH = 88  # in narrow characters; a Chinese character counts two
-PAGE_SIZE = (8.27, 11.69)  # A4, inches
+if TYPE_CHECKING:  # a type only: the views import no service
+    from bot.services.committee.desk import PackFacts
+
 Namer = Callable[[str | None], str]
 
 
-@dataclass(frozen=True)
-class PackLine:
-    text: str
-    heading: bool = False
-
-
-def pack_lines(
-    pack: CasePack,
-    names: dict[str, str],
-    schedule: Schedule | None,
-    currency: str,
-    zone: str,
-    locale: str,
-    places: tuple[Named | None, Named | None] = (None, None),
-) -> list[PackLine]:
-    """`places`: the lead's district and industry, named in the reader's language."""
+def pack_lines(facts: PackFacts, currency: str, zone: str, locale: str) -> list[PackLine]:
+    """The pack's text in the reader's language: every code named as the chat names it."""
+    pack = facts.pack
 
     def name(officer_id: str | None) -> str:
-        return names.get(officer_id or "", officer_id or "—")
+        return facts.names.get(officer_id or "", officer_id or "—")
 
     case, lead = pack.case, pack.lead
     lines = [
@@ -64,17 +55,17 @@ def pack_lines(
         ),
         PackLine(_("Applicant and business"), heading=True),
         PackLine(labelled(_("Applicant"), _comma(lead.applicant_name, lead.masked_phone))),
-        PackLine(labelled(_("District"), _named(places[0], lead.district_code, locale))),
-        PackLine(labelled(_("Industry"), _named(places[1], lead.industry_code, locale))),
+        PackLine(labelled(_("District"), _named(facts.district, lead.district_code, locale))),
+        PackLine(labelled(_("Industry"), _named(facts.industry, lead.industry_code, locale))),
         PackLine(labelled(_("Purpose"), lead.purpose or "—")),
         PackLine(labelled(_("Score"), str(lead.score) if lead.score is not None else "—")),
-        *_loan(pack, schedule, currency, locale),
+        *_loan(pack, facts.schedule, currency, locale),
         PackLine(_("Recommendation"), heading=True),
         PackLine(case.recommendation),
         *_checklist(pack, name),
         *_check_ins(pack, name, zone, locale),
         *_documents(pack, name, zone, locale),
-        *_worksheet(pack, name, zone, locale),
+        *_worksheet(facts, name, Reader(currency, zone, locale)),
         *_flags(pack),
     ]
     return lines
@@ -138,7 +129,7 @@ def _checklist(pack: CasePack, name: Namer) -> list[PackLine]:
         mark = "✓" if item.ticked else "✗"
         required = _(" (required)") if item.required else ""
         detail = f" — {_comma(item.note, name(item.officer_id))}" if item.ticked else ""
-        lines.append(PackLine(f"{mark} {item.item_code}{required}{detail}"))
+        lines.append(PackLine(f"{mark} {item_label(item.item_code)}{required}{detail}"))
     return lines
 
 
@@ -172,17 +163,11 @@ def _documents(pack: CasePack, name: Namer, zone: str, locale: str) -> list[Pack
     lines = [PackLine(_("Documents and photos"), heading=True)]
     if not pack.documents:
         return [*lines, PackLine(_("Nothing recorded."))]
-    verdicts = {
-        "ok": _("EXIF: taken at the business, at the visit"),
-        "no_exif": _("no EXIF (compressed photo)"),
-        "far": _("EXIF: taken far from the business"),
-        "stale": _("EXIF: taken long before the visit"),
-    }
     for document in pack.documents:
         parts = [
-            f"{document.kind} {document.id}",
+            f"{_kind(document.kind)} {document.id}",
             _comma(name(document.uploaded_by), when(document.uploaded_at, zone, locale)),
-            verdicts.get(document.exif_verdict, document.exif_verdict),
+            _verdict(document.exif_verdict),
         ]
         if document.taken_at is not None:
             parts.append(labelled(_("camera time"), when(document.taken_at, zone, locale)))
@@ -192,8 +177,32 @@ def _documents(pack: CasePack, name: Namer, zone: str, locale: str) -> list[Pack
     return lines
 
 
-def _worksheet(pack: CasePack, name: Namer, zone: str, locale: str) -> list[PackLine]:
-    sheet = pack.worksheet
+def _kind(code: str) -> str:
+    try:
+        return kind_label(DocumentKind(code))
+    except ValueError:  # a kind this bot does not know yet
+        return code
+
+
+def _verdict(code: str) -> str:
+    verdicts: dict[str, str] = {
+        ExifVerdict.OK: _("EXIF: taken at the business, at the visit"),
+        ExifVerdict.NO_EXIF: _("no EXIF (compressed photo)"),
+        ExifVerdict.FAR: _("EXIF: taken far from the business"),
+        ExifVerdict.STALE: _("EXIF: taken long before the visit"),
+    }
+    return verdicts.get(code, code)  # a StrEnum key matches its value
+
+
+@dataclass(frozen=True)
+class Reader:
+    currency: str
+    zone: str
+    locale: str
+
+
+def _worksheet(facts: PackFacts, name: Namer, reader: Reader) -> list[PackLine]:
+    pack, sheet, assessment = facts.pack, facts.pack.worksheet, facts.assessment
     lines = [PackLine(_("The officer's worksheet"), heading=True)]
     if sheet is None:
         return [*lines, PackLine(_("Nothing recorded."))]
@@ -202,11 +211,16 @@ def _worksheet(pack: CasePack, name: Namer, zone: str, locale: str) -> list[Pack
             _("Version {version}, {officer}, {when}").format(
                 version=sheet.version,
                 officer=name(sheet.officer_id),
-                when=when(sheet.saved_at, zone, locale),
+                when=when(sheet.saved_at, reader.zone, reader.locale),
             )
         )
     )
-    lines += [PackLine(labelled(label, value)) for label, value in _figures(sheet.body)]
+    if assessment is None:
+        lines.append(PackLine(_("This version does not read as a worksheet of this bot.")))
+    else:
+        recorded = recorded_lines(assessment.worksheet, reader.currency, reader.locale)
+        rebuilt = assessment_lines(assessment, reader.currency, reader.locale)
+        lines += [PackLine(text) for text in (*recorded, "", *rebuilt)]
     review = pack.review
     if pack.lead.co_officer_id is not None:
         if review is None:
@@ -224,27 +238,11 @@ def _worksheet(pack: CasePack, name: Namer, zone: str, locale: str) -> list[Pack
     return lines
 
 
-def _figures(body: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """Nested fields as `section / field` labels, lists by position."""
-    figures: list[tuple[str, str]] = []
-    for key, value in body.items():
-        label = f"{prefix}{key}".replace("_", " ")
-        if isinstance(value, dict):
-            figures += _figures(value, f"{label} / ")
-        elif isinstance(value, list):
-            for index, item in enumerate(value, start=1):
-                nested = item if isinstance(item, dict) else {"": item}
-                figures += _figures(nested, f"{label} {index} / ")
-        else:
-            figures.append((label.rstrip(" /"), str(value)))
-    return figures
-
-
 def _flags(pack: CasePack) -> list[PackLine]:
-    flags = list(pack.lead.flags)
+    flags = [flag_label(flag) for flag in pack.lead.flags]
     flags += [_("check-in beyond the limit") for visit in pack.check_ins if not visit.within_limit]
     flags += [
-        _("photo {document}: {verdict}").format(document=d.id, verdict=d.exif_verdict)
+        _("photo {document}: {verdict}").format(document=d.id, verdict=_verdict(d.exif_verdict))
         for d in pack.documents
         if d.exif_verdict in ("far", "stale")
     ]
@@ -259,52 +257,14 @@ def _flags(pack: CasePack) -> list[PackLine]:
     return lines + ([PackLine(f"⚠ {flag}") for flag in flags] or [PackLine(_("None."))])
 
 
-def render_pack(lines: list[PackLine]) -> tuple[bytes, bytes]:
-    """The PDF and a PNG of its first page."""
-    prepare_chart_fonts()  # a no-op after start-up
-    from matplotlib.backends.backend_pdf import PdfPages
-    from matplotlib.figure import Figure
-
-    wrapped = [PackLine(part, line.heading) for line in lines for part in _wrap(line.text)]
-    pages = [wrapped[i : i + LINES_PER_PAGE] for i in range(0, len(wrapped), LINES_PER_PAGE)]
-    pdf, png = io.BytesIO(), io.BytesIO()
-    with PdfPages(pdf) as document:
-        for number, page in enumerate(pages or [[]]):
-            figure = Figure(figsize=PAGE_SIZE)
-            for row, line in enumerate(page):
-                figure.text(
-                    0.07, 0.95 - row * 0.0190, line.text,
-                    fontsize=11 if line.heading else 9,
-                    fontweight="bold" if line.heading else "normal",
-                )  # fmt: skip
-            document.savefig(figure)
-            if number == 0:
-                figure.savefig(png, format="png", dpi=90)
-    return pdf.getvalue(), png.getvalue()
-
-
-def _wrap(text: str) -> list[str]:
-    """Lines no wider than WRAP_WIDTH, counting East Asian wide characters twice."""
-    lines: list[str] = []
-    for paragraph in text.splitlines() or [""]:
-        current = ""
-        for char in paragraph:
-            if _width(current + char) > WRAP_WIDTH:
-                head, space, tail = current.rpartition(" ")
-                if space and not _is_wide(char):  # break Latin text between words
-                    lines.append(head)
-                    current = tail
-                else:
-                    lines.append(current)
-                    current = ""
-            current += char
-        lines.append(current)
-    return lines
-
-
-def _is_wide(char: str) -> bool:
-    return unicodedata.east_asian_width(char) in ("W", "F")
-
-
-def _width(text: str) -> int:
-    return sum(2 if _is_wide(char) else 1 for char in text)
+def pack_photos(facts: PackFacts) -> list[PackPhoto]:
+    """The lead's files the bank gave back, captioned in the reader's language."""
+    photos = []
+    for document in facts.pack.documents:
+        content = facts.files.get(document.id)
+        if content is not None:
+            caption = _semicolons(
+                [f"{_kind(document.kind)} {document.id}", _verdict(document.exif_verdict)]
+            )
+            photos.append(PackPhoto(caption, content))
+    return photos

@@ -20,7 +20,7 @@ from bot.domain.amounts import AmountError
 from bot.domain.cross_checks import CheckCode, CrossCheck
 from bot.domain.forms.definition import Filled, Invalid
 from bot.domain.plans import PLANS_BY_ID
-from bot.domain.worksheet import Seasonality
+from bot.domain.worksheet import Seasonality, Worksheet
 from bot.domain.worksheet_form import WORKSHEET, WORKSHEET_FORM, WorksheetAnswers
 from bot.i18n import listing, money
 from bot.views.calculator import amount_error, plan_name
@@ -299,6 +299,62 @@ def _ratio(value: Decimal | None, locale: str) -> str:
     return format_decimal(value, format="#,##0.00", locale=locale) if value is not None else "—"
 
 
+def recorded_lines(worksheet: Worksheet, currency: str, locale: str) -> list[str]:
+    """What the officer recorded at the business, section by section (the committee's pack)."""
+
+    def cash(value: Decimal) -> str:
+        return money(value, currency, locale)
+
+    sales, costs, home, sheet = (
+        worksheet.sales,
+        worksheet.costs,
+        worksheet.household,
+        worksheet.balance,
+    )
+    days = _("good {good}, ordinary {ordinary}, bad {bad}").format(
+        good=cash(sales.good_day), ordinary=cash(sales.ordinary_day), bad=cash(sales.bad_day)
+    )
+    worked = _("{worked} worked: {good} good, {bad} bad").format(
+        worked=sales.days_worked, good=sales.good_days, bad=sales.bad_days
+    )
+    lines = [
+        str(SECTION_TITLES["sales"]),
+        labelled(_("Sales a day"), days),
+        labelled(_("Days a month"), worked),
+        labelled(_("Season"), season_label(sales.seasonality)),
+        str(SECTION_TITLES["margin"]),
+    ]
+    for line in worksheet.product_lines:
+        share = _("{share} of the sales, margin {margin}").format(
+            share=_percent(line.share, locale), margin=_percent(line.margin, locale)
+        )
+        lines.append(labelled(line.name, share))
+    sections = {
+        "costs": (
+            (_("Rent"), costs.rent), (_("Wages"), costs.wages),
+            (_("Utilities"), costs.utilities), (_("Transport"), costs.transport),
+            (_("Taxes and fees"), costs.taxes), (_("Other business costs"), costs.other),
+        ),
+        "household": (
+            (_("Household spending"), home.spending),
+            (_("Other household income"), home.other_income),
+        ),
+        "balance": (
+            (_("Cash and bank"), sheet.cash_and_bank), (_("Receivables"), sheet.receivables),
+            (_("Stock at cost"), sheet.stock), (_("Equipment and vehicles"), sheet.equipment),
+            (_("Other business assets"), sheet.other_business_assets),
+            (_("Household assets"), sheet.household_assets), (_("Payables"), sheet.payables),
+            (_("Loans owed"), sheet.loans.balance),
+            (_("Loan payments a month"), sheet.loans.monthly_payment),
+            (_("Other liabilities"), sheet.other_liabilities),
+        ),
+    }  # fmt: skip
+    for section, figures in sections.items():
+        lines.append(str(SECTION_TITLES[section]))
+        lines += [labelled(label, cash(value)) for label, value in figures]
+    return lines
+
+
 # --- the co-investigator's review -----------------------------------------------------------
 
 
@@ -333,6 +389,16 @@ def co_review_keyboard(lead_id: str, version: int) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def co_saved_notice(version: WorksheetVersion, presenter: str) -> tuple[str, InlineKeyboardMarkup]:
+    """What the co-investigator hears when the presenter saves a version, with its button."""
+    text = _(
+        "📋 {officer} saved worksheet version {version} of lead {lead}. "
+        "Review it: confirm it, or record your dissent for the committee."
+    ).format(officer=presenter, version=version.version, lead=version.lead_id)
+    data = WorksheetOpen(action=OpenVerb.REVIEW, lead=version.lead_id)
+    return text, InlineKeyboardMarkup(inline_keyboard=[[button(_("🔎 Review worksheet"), data)]])
 
 
 def no_worksheet_text(lead_id: str) -> str:

@@ -8,7 +8,6 @@ from integrations.bank.fieldwork_models import (
     Checklist,
     ChecklistTickRequest,
     Document,
-    DocumentFile,
     DocumentUpload,
 )
 from integrations.bank.http_transport import HttpTransport
@@ -23,13 +22,15 @@ class HttpFieldwork(HttpTransport):
         return await self._get(f"/v1/leads/{_segment(lead_id)}/check-ins", list[CheckIn])
 
     async def upload_document(self, lead_id: str, upload: DocumentUpload) -> Document:
-        return await self._post(f"/v1/leads/{_segment(lead_id)}/documents", upload, Document)
+        query = upload.model_dump(mode="json", exclude={"content"})
+        path = f"/v1/leads/{_segment(lead_id)}/documents"
+        return await self._post_file(path, upload.content, query, Document)
 
     async def list_documents(self, lead_id: str) -> list[Document]:
         return await self._get(f"/v1/leads/{_segment(lead_id)}/documents", list[Document])
 
-    async def download_document(self, document_id: str) -> DocumentFile:
-        return await self._get(f"/v1/documents/{_segment(document_id)}/content", DocumentFile)
+    async def read_document(self, document_id: str) -> bytes:
+        return await self._get_bytes(f"/v1/documents/{_segment(document_id)}/content")
 
     async def get_checklist(self, lead_id: str) -> Checklist:
         return await self._get(f"/v1/leads/{_segment(lead_id)}/checklist", Checklist)

@@ -1,7 +1,8 @@
 """The visit's data at the bank: check-ins, evidence documents and the checklist.
 
-A document's content travels as base64 in JSON (`DocumentUpload.content`,
-`DocumentFile.content`); in the process it is plain bytes.
+A document's content travels over REST as raw bytes (application/octet-stream) both ways:
+the upload's body, the other fields of `DocumentUpload` in its query, and `read_document`'s
+response.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
 from bot.domain.fieldwork import ChecklistGroup, ExifVerdict
 from integrations.bank.models import Identifier, Model, Request, Text
@@ -52,9 +53,7 @@ class DocumentKind(StrEnum):
 
 
 class DocumentUpload(Request):
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", ser_json_bytes="base64", val_json_bytes="base64"
-    )
+    """Over REST the request's body is `content`, raw; the other fields are its query."""
 
     officer_id: Identifier
     kind: DocumentKind
@@ -87,13 +86,6 @@ class Document(Model):
     distance_m: int | None  # from the photo's GPS to the business
     exif_verdict: ExifVerdict
     same_file: list[SameFile]
-
-
-class DocumentFile(Model):
-    model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
-
-    document: Document
-    content: bytes = Field(repr=False)
 
 
 class ChecklistTickRequest(Request):

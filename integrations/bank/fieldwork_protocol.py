@@ -11,7 +11,6 @@ from integrations.bank.fieldwork_models import (
     Checklist,
     ChecklistTickRequest,
     Document,
-    DocumentFile,
     DocumentUpload,
 )
 
@@ -33,7 +32,8 @@ class FieldworkOperations(Protocol):
     async def list_documents(self, lead_id: str) -> list[Document]:
         """Oldest first, each with the other leads holding the same file."""
 
-    async def download_document(self, document_id: str) -> DocumentFile: ...
+    async def read_document(self, document_id: str) -> bytes:
+        """The file's bytes as stored (its metadata: `list_documents`); NotFound else."""
 
     async def get_checklist(self, lead_id: str) -> Checklist:
         """Every item in the checklist's order, required ones as the lead's product says."""

@@ -1,5 +1,5 @@
-"""The visit's REST routes: check-ins, the document store (upload and download, the
-content base64 in JSON), the checklist."""
+"""The visit's REST routes: check-ins, the document store (upload and download, the file's
+raw bytes as the body), the checklist."""
 
 from __future__ import annotations
 
@@ -15,17 +15,17 @@ FIELDWORK_ROUTES: tuple[Route, ...] = (
            "visits", lambda bank, call: bank.list_check_ins(call.params["lead_id"]),
            list[f.CheckIn]),
     _route("POST", "/v1/leads/{lead_id}/documents", "uploadDocument",
-           "Store an evidence file with the lead (base64 content; size and type limits)",
-           "visits", lambda bank, call: bank.upload_document(call.params["lead_id"], call.body),
-           f.Document, body=f.DocumentUpload),
+           "Store an evidence file with the lead: the body is the file (octet-stream), the "
+           "officer and kind are in the query; size and type limits", "visits",
+           lambda bank, call: bank.upload_document(call.params["lead_id"], call.body),
+           f.Document, body=f.DocumentUpload, file_field="content"),
     _route("GET", "/v1/leads/{lead_id}/documents", "listDocuments",
            "A lead's evidence files with their EXIF verdicts and the same file elsewhere",
            "visits", lambda bank, call: bank.list_documents(call.params["lead_id"]),
            list[f.Document]),
-    _route("GET", "/v1/documents/{document_id}/content", "downloadDocument",
-           "An evidence file and its metadata (base64 content)", "visits",
-           lambda bank, call: bank.download_document(call.params["document_id"]),
-           f.DocumentFile),
+    _route("GET", "/v1/documents/{document_id}/content", "readDocument",
+           "An evidence file's bytes as stored (application/octet-stream)", "visits",
+           lambda bank, call: bank.read_document(call.params["document_id"]), bytes),
     _route("GET", "/v1/leads/{lead_id}/checklist", "getChecklist",
            "The pre-loan checklist with ticks, notes and the product's required items",
            "visits", lambda bank, call: bank.get_checklist(call.params["lead_id"]),

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from integrations.bank.errors import BankError, BankUnavailable, error_from_problem
 from integrations.bank.resilience import CircuitBreaker, RetryPolicy
-from integrations.bank.rest_api import IDEMPOTENCY_HEADER, PROBLEM_JSON, type_adapter
+from integrations.bank.rest_api import IDEMPOTENCY_HEADER, OCTET_STREAM, PROBLEM_JSON, type_adapter
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=10, sock_connect=3)
@@ -65,15 +65,21 @@ class HttpTransport:
         path: str,
         *,
         body: BaseModel | None = None,
+        file: bytes | None = None,
         query: dict[str, str] | None = None,
         idempotency_key: str | None = None,
         safe: bool,
     ) -> bytes:
-        """One logical call; `safe` says whether repeating it cannot do anything twice."""
+        """One logical call; `safe` says whether repeating it cannot do anything twice.
+        The body is `body` as JSON, or `file` raw."""
         headers = dict(self._headers)
         if idempotency_key is not None:
             headers[IDEMPOTENCY_HEADER] = idempotency_key
-        request = _Request(method, path, headers, _json(body), query)
+        payload = _json(body)
+        if file is not None:
+            headers["Content-Type"] = OCTET_STREAM
+            payload = file
+        request = _Request(method, path, headers, payload, query)
         attempts = self._retry.attempts if safe else 1
         for attempt in range(1, attempts):
             try:
@@ -116,6 +122,18 @@ class HttpTransport:
         self, path: str, response_type: type[T], query: dict[str, str] | None = None
     ) -> T:
         return _parse(await self._call("GET", path, query=query, safe=True), response_type)
+
+    async def _post_file(
+        self, path: str, file: bytes, query: dict[str, str], response_type: type[T]
+    ) -> T:
+        """A file as the body, raw, and what goes with it in the query; not repeated."""
+        return _parse(
+            await self._call("POST", path, file=file, query=query, safe=False), response_type
+        )
+
+    async def _get_bytes(self, path: str) -> bytes:
+        """A file: the response's raw body."""
+        return await self._call("GET", path, safe=True)
 
     async def _post(
         self,

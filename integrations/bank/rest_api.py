@@ -23,6 +23,8 @@ from integrations.bank.protocol import BankAdapter
 
 API_VERSION = "1.0.0"
 PROBLEM_JSON = "application/problem+json"
+OCTET_STREAM = "application/octet-stream"
+BINARY = {"type": "string", "format": "binary"}
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_CHAT_USER_ID = 2**53
 PATH_EXAMPLES: dict[str, str | int] = {  # ids as the seeded sandbox has them
@@ -107,11 +109,12 @@ class Route:
     summary: str
     tag: str
     handler: Handler
-    response: Any  # a type for TypeAdapter; None answers 204 No Content
+    response: Any  # a type for TypeAdapter; None answers 204 No Content; bytes: raw (a file)
     body: type[BaseModel] | None = None
     query: tuple[Parameter, ...] = ()
     path_types: dict[str, Parameter] = field(default_factory=dict)
     needs_idempotency_key: bool = False
+    file_field: str | None = None  # the body is this field of `body`, raw; the rest the query
 
     @property
     def path_parameters(self) -> tuple[Parameter, ...]:
@@ -395,14 +398,15 @@ def openapi_document() -> dict[str, Any]:
     keyed += [
         (route.operation_id, "serialization", type_adapter(route.response))
         for route in ROUTES
-        if route.response is not None
+        if route.response not in (None, bytes)
     ]
     schemas, definitions = TypeAdapter.json_schemas(
         keyed, ref_template="#/components/schemas/{model}"
     )
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, schemas)
+        operation = _operation(route, schemas, definitions.get("$defs", {}))
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {"title": "Micro-loan bank API", "version": API_VERSION},
@@ -415,7 +419,7 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
-def _operation(route: Route, schemas: Schemas) -> dict[str, Any]:
+def _operation(route: Route, schemas: Schemas, definitions: dict[str, Any]) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": route.operation_id,
         "summary": route.summary,
@@ -438,7 +442,10 @@ def _operation(route: Route, schemas: Schemas) -> dict[str, Any]:
                 "schema": {"type": "string", "pattern": "^[!-~]{1,200}$"},
             }
         )
-    if route.body is not None:
+    if route.file_field is not None:
+        operation["parameters"] += _file_query(route, definitions)
+        operation["requestBody"] = {"required": True, "content": {OCTET_STREAM: {"schema": BINARY}}}
+    elif route.body is not None:
         operation["requestBody"] = {
             "required": True,
             "content": {
@@ -448,9 +455,23 @@ def _operation(route: Route, schemas: Schemas) -> dict[str, Any]:
     return operation
 
 
+def _file_query(route: Route, definitions: dict[str, Any]) -> list[dict[str, Any]]:
+    """A file upload's other fields, as query parameters."""
+    assert route.body is not None
+    model = definitions[route.body.__name__]
+    required = set(model.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": schema}
+        for name, schema in model["properties"].items()
+        if name != route.file_field
+    ]
+
+
 def _success(route: Route, schemas: Schemas) -> dict[str, Any]:
     if route.response is None:
         return {"204": {"description": "Done"}}
+    if route.response is bytes:
+        return {"200": {"description": "The file", "content": {OCTET_STREAM: {"schema": BINARY}}}}
     schema = schemas[(route.operation_id, "serialization")]
     return {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}}
 

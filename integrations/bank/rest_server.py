@@ -24,6 +24,7 @@ from integrations.bank.masking import mask_phone
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.rest_api import (
     IDEMPOTENCY_HEADER,
+    OCTET_STREAM,
     PROBLEM_JSON,
     ROUTES,
     Call,
@@ -34,7 +35,7 @@ from integrations.bank.rest_api import (
 from integrations.sms.outbound import ConsoleSmsSender, SmsSender
 
 OPENAPI_PATH = "/openapi.json"
-UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024  # a document in base64, and its JSON
+UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + 64 * 1024  # a document, raw, is the largest body
 log = logging.getLogger(__name__)
 WebHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -104,12 +105,14 @@ def _endpoint(bank: BankAdapter, route: Route) -> WebHandler:
     async def endpoint(request: web.Request) -> web.Response:
         call = Call(
             params=_parameters(request, route),
-            body=await _body(request, route.body),
+            body=await _body(request, route),
             idempotency_key=_idempotency_key(request, route),
         )
         result = await route.handler(bank, call)
         if route.response is None:
             return web.Response(status=204)
+        if route.response is bytes:
+            return web.Response(body=result, content_type=OCTET_STREAM)
         payload = type_adapter(route.response).dump_json(result)
         return web.Response(body=payload, content_type="application/json")
 
@@ -122,10 +125,14 @@ def _parameters(request: web.Request, route: Route) -> dict[str, Any]:
     return values
 
 
-async def _body(request: web.Request, model: type[BaseModel] | None) -> BaseModel | None:
+async def _body(request: web.Request, route: Route) -> BaseModel | None:
+    model = route.body
     if model is None:
         return None
     try:
+        if route.file_field is not None:  # the file raw, its other fields in the query
+            fields = {**request.query, route.file_field: await request.read()}
+            return model.model_validate(fields)
         return model.model_validate_json(await request.read())
     except ValidationError as error:
         raise InvalidRequest(_validation_summary(error)) from None

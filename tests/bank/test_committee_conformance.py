@@ -290,7 +290,7 @@ async def test_the_pack_shows_what_the_officers_recorded_to_members_only(bank: B
     assert pack.case.id == case_id and pack.lead.id == lead_id
     assert "look_stock" in [line.item_code for line in pack.checklist]  # ticked, not required
     assert pack.check_ins[0].within_limit
-    assert pack.worksheet is not None and pack.worksheet.body["monthly_sales"] == "60000"
+    assert pack.worksheet is not None and pack.worksheet.body["sales"]["good_day"] == "3000"
     assert pack.annual_rate > 0
     with pytest.raises(Forbidden):
         await bank.adapter.get_case_pack(case_id, bank.seeded.officer2_id)

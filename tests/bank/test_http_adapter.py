@@ -15,10 +15,12 @@ from aiohttp.test_utils import TestServer
 
 from integrations.bank import errors
 from integrations.bank.errors import BankUnavailable, Unauthorized, error_from_problem, problem_body
+from integrations.bank.fieldwork_models import DocumentKind, DocumentUpload
 from integrations.bank.http_adapter import HttpBankAdapter
-from integrations.bank.models import TransferRequest
+from integrations.bank.models import LeadSubmission, RepaymentMethod, TransferRequest
 from integrations.bank.resilience import BreakerState, CircuitBreaker, RetryPolicy
-from integrations.bank.sandbox.seed import PAYEE_ALIAS
+from integrations.bank.sandbox.seed import NEWCOMER_PHONE, PAYEE_ALIAS
+from tests.support.photos import photo
 
 from .support import TOKEN, ServerThread, ledger_problems, open_sandbox
 
@@ -173,6 +175,59 @@ async def test_an_unreachable_bank_is_unavailable() -> None:
     async with HttpBankAdapter("http://127.0.0.1:9", TOKEN, retry=FAST_RETRIES) as adapter:
         with pytest.raises(BankUnavailable):
             await adapter.list_products()
+
+
+async def test_a_file_travels_raw_both_ways_with_its_fields_in_the_query(
+    stub_bank: StubBank, tmp_path: Path
+) -> None:
+    """No base64: the upload's body is the file itself, and so is the answer to a read."""
+    sandbox, *_ = await open_sandbox(tmp_path / "bank.db")
+    lead = await sandbox.submit_lead(
+        LeadSubmission(
+            applicant_name="孙新", phone=NEWCOMER_PHONE, district_code="JINNIU",
+            industry_code="retail", amount=Decimal(50000), term_months=12,
+            method=RepaymentMethod.EQUAL_INSTALLMENT,
+        ),
+        idempotency_key="raw-file",
+    )  # fmt: skip
+    assert lead.officer_id is not None
+    await sandbox.claim_lead(lead.id, lead.officer_id)
+    content = photo(shade=9)
+    seen: list[tuple[str, str, bytes, str]] = []
+    with ServerThread(sandbox) as bank_server:
+        url = await stub_bank(recording(bank_server.url, seen))
+        async with HttpBankAdapter(url, TOKEN, retry=FAST_RETRIES) as adapter:
+            upload = DocumentUpload(
+                officer_id=lead.officer_id, kind=DocumentKind.STOCK, file_name="货架.jpg",
+                content=content,
+            )  # fmt: skip
+            document = await adapter.upload_document(lead.id, upload)
+            read = await adapter.read_document(document.id)
+    await sandbox.aclose()
+
+    (sent_query, sent_type, sent_body, _), (_, _, _, answer_type) = seen
+    assert (sent_type, sent_body) == ("application/octet-stream", content)
+    assert f"officer_id={lead.officer_id}" in sent_query and "kind=stock" in sent_query
+    assert (document.kind, document.file_name, document.size) == ("stock", "货架.jpg", len(content))
+    assert (read, answer_type) == (content, "application/octet-stream")
+
+
+def recording(upstream: str, seen: list[tuple[str, str, bytes, str]]) -> Handler:
+    """A proxy noting each request's query, content type and body, and the answer's type."""
+
+    async def proxy(request: web.Request) -> web.Response:
+        body = await request.read()
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(
+                request.method, upstream + request.path_qs, headers=request.headers, data=body
+            ) as answer,
+        ):
+            answered = await answer.read()
+        seen.append((request.query_string, request.content_type, body, answer.content_type))
+        return web.Response(status=answer.status, body=answered, content_type=answer.content_type)
+
+    return proxy
 
 
 async def test_a_wrong_token_is_unauthorized(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from bot.services.committee.notices import CommitteeNotices
 from bot.services.committee.sla import CaseTimers, CommitteeSla
 from bot.services.officers import OfficerServices
 from bot.services.outbound import Outbox
+from bot.services.worksheets import WorksheetDesk
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,13 @@ def build_committee_services(
     i18n: I18n,
     calculator: LoanCalculator,
     outbox: Outbox,
+    worksheets: WorksheetDesk,
 ) -> CommitteeServices:
     notices = CommitteeNotices(
         officers.bank, officers.directory, i18n, outbox, calculator, officers.currency,
         officers.policy.calendar.timezone,
     )  # fmt: skip
     sla = CommitteeSla(officers.bank, CaseTimers(redis), officers.policy.calendar, notices)
-    return CommitteeServices(CommitteeDesk(officers.bank, calculator, notices, sla), sla)
+    return CommitteeServices(
+        CommitteeDesk(officers.bank, calculator, notices, sla, worksheets), sla
+    )

@@ -13,10 +13,12 @@ from bot.domain.committee import Affordability, affordability
 from bot.domain.loan_terms import ScheduleError
 from bot.domain.plans import PLANS_BY_ID
 from bot.domain.schedule import Schedule
+from bot.domain.worksheet import read_worksheet
 from bot.services.calculator import LoanCalculator
 from bot.services.committee.notices import CommitteeNotices
 from bot.services.committee.sla import CommitteeSla
 from bot.services.officers.staff import DeskError, StaffMember, refusal
+from bot.services.worksheets import Assessment, WorksheetDesk
 from integrations.bank.committee_models import (
     CaseAnswer,
     CasePack,
@@ -31,6 +33,7 @@ from integrations.bank.protocol import BankAdapter
 
 T = TypeVar("T")
 DECIDED = (CaseStatus.APPROVED, CaseStatus.DECLINED)
+PACK_PHOTOS = 12  # the first files of the lead whose thumbnails the pack shows
 
 
 class NotReadyYet(Exception):
@@ -50,6 +53,8 @@ class PackFacts:
     names: dict[str, str]  # officer id -> name, of everyone the pack mentions
     district: District | None
     industry: Industry | None
+    assessment: Assessment | None  # the case's worksheet version read by the bot's domain
+    files: dict[str, bytes]  # document id -> its bytes, for the thumbnails (the first files)
 
 
 @dataclass(frozen=True)
@@ -65,9 +70,11 @@ class CommitteeDesk:
         calculator: LoanCalculator,
         notices: CommitteeNotices,
         sla: CommitteeSla,
+        worksheets: WorksheetDesk,
     ) -> None:
         self.bank = bank
         self.calculator = calculator
+        self.worksheets = worksheets
         self.notices = notices
         self.sla = sla
 
@@ -147,7 +154,24 @@ class CommitteeDesk:
             await self._names(pack),
             districts.get(pack.lead.district_code),
             industries.get(pack.lead.industry_code),
+            await self._assessment(pack),
+            await self._files(pack),
         )
+
+    async def _files(self, pack: CasePack) -> dict[str, bytes]:
+        files = {}
+        for document in pack.documents[:PACK_PHOTOS]:
+            try:
+                files[document.id] = await self.bank.read_document(document.id)
+            except NotFound:  # the file is gone from the store: the pack names it without it
+                continue
+            except BankError as error:
+                raise DeskError.from_bank(error) from None
+        return files
+
+    async def _assessment(self, pack: CasePack) -> Assessment | None:
+        worksheet = read_worksheet(pack.worksheet.body) if pack.worksheet is not None else None
+        return await self.worksheets.assess(pack.lead, worksheet) if worksheet else None
 
     async def _schedule(self, case: CommitteeCase) -> Schedule | None:
         try:

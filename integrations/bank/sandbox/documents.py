@@ -17,7 +17,6 @@ from bot.domain.fieldwork import ExifFacts, ExifVerdict, distance_m, exif_verdic
 from integrations.bank.errors import DocumentRefused, NotFound
 from integrations.bank.fieldwork_models import (
     Document,
-    DocumentFile,
     DocumentKind,
     DocumentUpload,
     SameFile,
@@ -130,15 +129,13 @@ def list_documents(connection: sqlite3.Connection, lead_id: str) -> list[Documen
     return [_document(connection, row) for row in rows]
 
 
-def download_document(
-    connection: sqlite3.Connection, data_dir: Path, document_id: str
-) -> DocumentFile:
+def read_document(connection: sqlite3.Connection, data_dir: Path, document_id: str) -> bytes:
     row = _row(connection, document_id)
+    path: Path = data_dir / row["storage_path"]
     try:
-        content = (data_dir / row["storage_path"]).read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise NotFound("document", "the document's file is missing") from None
-    return DocumentFile(document=_document(connection, row), content=content)
 
 
 def _row(connection: sqlite3.Connection, document_id: str) -> sqlite3.Row:

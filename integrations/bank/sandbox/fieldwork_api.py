@@ -11,7 +11,6 @@ from integrations.bank.fieldwork_models import (
     Checklist,
     ChecklistTickRequest,
     Document,
-    DocumentFile,
     DocumentUpload,
 )
 from integrations.bank.sandbox import documents, fieldwork
@@ -35,9 +34,9 @@ class SandboxFieldwork(SandboxCore):
     async def list_documents(self, lead_id: str) -> list[Document]:
         return await self._run_plain(partial(documents.list_documents, lead_id=lead_id))
 
-    async def download_document(self, document_id: str) -> DocumentFile:
+    async def read_document(self, document_id: str) -> bytes:
         return await self._run_plain(
-            partial(documents.download_document, data_dir=self.data_dir, document_id=document_id)
+            partial(documents.read_document, data_dir=self.data_dir, document_id=document_id)
         )
 
     async def get_checklist(self, lead_id: str) -> Checklist:
