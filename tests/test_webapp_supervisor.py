@@ -159,7 +159,7 @@ async def test_the_funnel_counts_this_week_and_month_with_breaches_and_districts
     stages = [(row["label"], row["week"], row["month"]) for row in funnel["stages"]]
     assert stages[:2] == [("新线索", 0, 2), ("已认领", 0, 1)]  # this week began today
     breaches = [(row["label"], row["month"]) for row in funnel["breaches"]]
-    assert breaches == [("超时（SLA）次数", 1), ("未按时认领", 1), ("未按时联系", 0)]
+    assert breaches == [("超时次数", 1), ("未按时认领", 1), ("未按时联系", 0)]
 
 
 async def test_the_funnel_knows_the_territory_of_an_officer_who_does_not_use_the_bot(
