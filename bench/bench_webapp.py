@@ -8,7 +8,9 @@ init data checked. Prints p50/p99 latency and requests/s of each, and the page's
 (HTML, script and styles, gzipped). The clients run in a process of their own (`--same-loop`:
 in the server's event loop, as before), so the server has this process to itself; at 200
 concurrent the latency is still mostly waiting in line (Little's law: 200 / requests per s);
-one client at a time shows what one request costs.
+one client at a time shows what one request costs. Then an open loop: the same users each
+on a fixed timetable (``--rates`` requests/s together), latencies from each request's
+scheduled time: what 200 merchants moving sliders at that pace would see.
 
 First render: a fresh headless Chromium (Debian's, as in the tests) opens the calculator
 with signed init data; the time from navigation start to the page's `calculator-ready`
@@ -83,6 +85,61 @@ def load_in_process(
     return asyncio.run(load(base, path, clients, per_client))
 
 
+async def measure_open(
+    name: str, base: str, path: str, users: int, rate: float, seconds: float
+) -> None:
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Pool(1) as pool:
+        latencies, late = await asyncio.to_thread(
+            pool.apply, open_load_in_process, (base, path, users, rate, seconds)
+        )
+    cuts = statistics.quantiles(latencies, n=100)
+    print(
+        f"{name:>9}: p50 {cuts[49] * 1000:6.1f} ms  p99 {cuts[98] * 1000:6.1f} ms  "
+        f"at {rate:,.0f} requests/s from {users} users ({late} sent late)"
+    )
+
+
+def open_load_in_process(
+    base: str, path: str, users: int, rate: float, seconds: float
+) -> tuple[list[float], int]:
+    return asyncio.run(open_load(base, path, users, rate, seconds))
+
+
+async def open_load(
+    base: str, path: str, users: int, rate: float, seconds: float
+) -> tuple[list[float], int]:
+    """Open loop: ``users`` clients each send on a fixed timetable (together ``rate`` requests
+    a second, the users' start times spread over one interval), whatever the answers take; a
+    latency counts from the request's scheduled time, so a server falling behind shows in it
+    (no coordinated omission). Also how many requests left more than 5 ms after their time."""
+    latencies: list[float] = []
+    late = 0
+    interval = users / rate
+    connector = aiohttp.TCPConnector(limit=users)
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def user(user_id: int, offset: float, began: float) -> None:
+            nonlocal late
+            headers = authorization(user_id)
+            due = began + offset
+            while due < began + seconds:
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                late += time.perf_counter() - due > 0.005
+                async with http.get(base + path, headers=headers) as response:
+                    await response.read()
+                    assert response.status == 200, (path, response.status)
+                latencies.append(time.perf_counter() - due)
+                due += interval
+
+        await asyncio.gather(*(user(1000 + n, 0, time.perf_counter()) for n in range(10)))
+        latencies.clear()
+        late = 0
+        began = time.perf_counter()
+        await asyncio.gather(*(user(1000 + n, n * interval / users, began) for n in range(users)))
+    return latencies, late
+
+
 async def load(base: str, path: str, clients: int, per_client: int) -> tuple[list[float], float]:
     """Each latency, and the seconds all of them took; after a warm-up."""
     latencies: list[float] = []
@@ -132,7 +189,15 @@ def page_weight() -> None:
     print(f"page weight: {raw} bytes, {zipped} bytes gzipped ({names})")
 
 
-async def main(clients: int, per_client: int, *, same_loop: bool, renders: int) -> None:
+async def main(
+    clients: int,
+    per_client: int,
+    *,
+    same_loop: bool,
+    renders: int,
+    rates: list[float],
+    seconds: float,
+) -> None:
     url = os.environ.get("BOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
     redis = build_redis(url)
     folder = tempfile.mkdtemp()
@@ -157,8 +222,15 @@ async def main(clients: int, per_client: int, *, same_loop: bool, renders: int) 
                 ("quote", "/api/quote?" + QUERY),
             ):
                 await measure(name, base, path, concurrent, rounds, same_loop=same_loop)
+        for name, path in (
+            ("static", "/static/calculator.css"),
+            ("schedule", "/api/schedule?" + QUERY),
+        ):
+            for rate in rates:
+                await measure_open(name, base, path, clients, rate, seconds)
         page_weight()
-        await first_render(base, renders)
+        if renders:
+            await first_render(base, renders)
     finally:
         await runner.cleanup()
         await bank.aclose()
@@ -172,5 +244,18 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=10, help="per client")
     parser.add_argument("--same-loop", action="store_true", help="clients in the server's loop")
     parser.add_argument("--renders", type=int, default=5, help="first renders to time")
+    parser.add_argument(
+        "--rates", default="100,200,400", help="open-loop requests/s from --clients users"
+    )
+    parser.add_argument("--seconds", type=float, default=10, help="each open-loop run")
     args = parser.parse_args()
-    asyncio.run(main(args.clients, args.requests, same_loop=args.same_loop, renders=args.renders))
+    asyncio.run(
+        main(
+            args.clients,
+            args.requests,
+            same_loop=args.same_loop,
+            renders=args.renders,
+            rates=[float(rate) for rate in args.rates.split(",")],
+            seconds=args.seconds,
+        )
+    )

@@ -24,21 +24,66 @@ DAYS_IN_UNIT_MONTH = 30
 MONTHS_IN_YEAR = 12
 _TOLERANCE = Decimal("1e-20")
 _MAX_STEPS = 100
-_CONTEXT = Context(prec=30)
+DECIMAL_CONTEXT = Context(prec=30)
+_FLOAT_STEP = 1e-15
+_FLOAT_MARGIN = 1e-6  # in hundredths of a percent
+_FLOAT_RATE_LIMIT = 1e6  # a month's rate beyond which the floats are not trusted
 
 
 def annual_percentage_rate(
     principal: Decimal, start: date, payments: Sequence[tuple[date, Decimal]]
 ) -> Decimal:
     """APR in percent (e.g. ``Decimal("12.68")``) of ``principal`` paid out on ``start``."""
-    with localcontext(_CONTEXT):
-        flows = [_Flow(*months_between(start, due), amount) for due, amount in payments if amount]
-        monthly = _monthly_internal_rate(principal, flows)
-        yearly = (1 + monthly) ** MONTHS_IN_YEAR - 1
-        return (yearly * 100).quantize(APR_PLACES, ROUND_HALF_UP)
+    with localcontext(DECIMAL_CONTEXT):
+        flows = cash_flows(start, payments)
+        quick = apr_in_floats(principal, flows)
+        return apr_in_decimals(principal, flows) if quick is None else quick
 
 
-class _Flow(NamedTuple):
+def cash_flows(start: date, payments: Sequence[tuple[date, Decimal]]) -> list[CashFlow]:
+    return [CashFlow(*months_between(start, due), amount) for due, amount in payments if amount]
+
+
+def apr_in_decimals(principal: Decimal, flows: Sequence[CashFlow]) -> Decimal:
+    """The APR from the monthly rate in 30-digit decimals (in ``DECIMAL_CONTEXT``)."""
+    monthly = _monthly_internal_rate(principal, flows)
+    yearly = (1 + monthly) ** MONTHS_IN_YEAR - 1
+    return (yearly * 100).quantize(APR_PLACES, ROUND_HALF_UP)
+
+
+def apr_in_floats(principal: Decimal, flows: Sequence[CashFlow]) -> Decimal | None:
+    """The APR by the same Newton steps in floats, when their answer is certain: the root comes
+    within about 1e-16 of the exact one, so the APR within about 1e-11 of a hundredth of a
+    percent; unless that lies within 1e-6 of a rounding boundary, both round to the same two
+    places. None when it does, or when the floats misbehave: the decimals then decide."""
+    owed = float(principal)
+    cash = [
+        (float(flow.amount), flow.whole_months + flow.odd_days / DAYS_IN_UNIT_MONTH)
+        for flow in flows
+    ]
+    paid_for_months = sum(amount * months for amount, months in cash)
+    if not paid_for_months:
+        return None
+    rate = (sum(amount for amount, _ in cash) - owed) / paid_for_months
+    for _ in range(_MAX_STEPS):
+        value, slope = -owed, 0.0
+        for amount, months in cash:
+            present = amount * (1 + rate) ** -months
+            value += present
+            slope -= months * present / (1 + rate)
+        step = value / slope
+        rate -= step
+        if not -1 < rate < _FLOAT_RATE_LIMIT:
+            return None
+        if abs(step) < _FLOAT_STEP:
+            hundredths = ((1 + rate) ** MONTHS_IN_YEAR - 1) * 100 * 100
+            if abs(hundredths % 1 - 0.5) < _FLOAT_MARGIN:
+                return None
+            return (Decimal(hundredths) / 100).quantize(APR_PLACES, ROUND_HALF_UP)
+    return None
+
+
+class CashFlow(NamedTuple):
     whole_months: int
     odd_days: int
     amount: Decimal
@@ -48,7 +93,7 @@ class _Flow(NamedTuple):
         return self.whole_months + Decimal(self.odd_days) / DAYS_IN_UNIT_MONTH
 
 
-def _monthly_internal_rate(principal: Decimal, flows: Sequence[_Flow]) -> Decimal:
+def _monthly_internal_rate(principal: Decimal, flows: Sequence[CashFlow]) -> Decimal:
     """Newton's method. The net present value falls and is convex in the rate, so from a start
     below the root the steps rise monotonically to it. The start (total interest over the sum
     of payment x months) is below the root because (1 + i)^-t >= 1 - i t."""

@@ -45,6 +45,8 @@ def first_interest_start(start: date, first_due: date | None, months_per_period:
 def months_between(start: date, end: date) -> tuple[int, int]:
     """Whole months from ``start`` to ``end`` (anchored on start's day) and the days left over."""
     whole = (end.year - start.year) * 12 + end.month - start.month
-    while whole > 0 and add_months(start, whole) > end:
+    anchor = add_months(start, whole)
+    while whole > 0 and anchor > end:
         whole -= 1
-    return whole, (end - add_months(start, whole)).days
+        anchor = add_months(start, whole)
+    return whole, (end - anchor).days

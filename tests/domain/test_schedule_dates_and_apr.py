@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import Decimal, localcontext
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bot.domain import apr as apr_module
 from bot.domain.apr import annual_percentage_rate
 from bot.domain.due_dates import add_months, due_dates, months_between
 from bot.domain.schedule import InterestPeriod, LoanTerms, RepaymentMethod, build_schedule
@@ -138,3 +141,38 @@ def test_apr_of_interest_free_money_is_zero() -> None:
 def test_apr_shows_what_the_nominal_rate_hides(method: RepaymentMethod, apr: str) -> None:
     terms = LoanTerms(Decimal(100000), Decimal(12), 12, method, date(2026, 1, 15))
     assert build_schedule(terms).apr == Decimal(apr)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    principal=st.integers(100_000, 100_000_000),
+    rate=st.integers(0, 3600),
+    months=st.integers(1, 60),
+    method=st.sampled_from([m for m in RepaymentMethod if m is not RepaymentMethod.MANUAL]),
+    start_offset=st.integers(0, 400),
+    first_due_days=st.none() | st.integers(1, 59),
+)
+def test_the_apr_in_floats_equals_the_apr_in_decimals(
+    principal: int,
+    rate: int,
+    months: int,
+    method: RepaymentMethod,
+    start_offset: int,
+    first_due_days: int | None,
+) -> None:
+    """The float route answers only when it is certain; then it gives the decimals' APR."""
+    start = date(2026, 1, 1) + timedelta(days=start_offset)
+    first_due = None if first_due_days is None else start + timedelta(days=first_due_days)
+    if method is RepaymentMethod.BULLET:  # a bullet loan has no first due date to choose
+        first_due = None
+    terms = LoanTerms(
+        Decimal(principal) / 100, Decimal(rate) / 100, months, method, start, first_due=first_due
+    )
+    schedule = build_schedule(terms)
+    payments = list(zip(schedule.due_dates, schedule.totals, strict=True))
+    with localcontext(apr_module.DECIMAL_CONTEXT):
+        flows = apr_module.cash_flows(terms.start, payments)
+        in_floats = apr_module.apr_in_floats(terms.principal, flows)
+        in_decimals = apr_module.apr_in_decimals(terms.principal, flows)
+    assert in_floats is None or in_floats == in_decimals
+    assert schedule.apr == in_decimals
