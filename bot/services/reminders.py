@@ -10,13 +10,13 @@ again.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -44,7 +44,7 @@ class ReminderKey:
     due_date: date
     step: Step
 
-    @property
+    @cached_property
     def member(self) -> str:
         parts = (self.customer_id, self.loan_id, self.installment, self.due_date, self.step.code)
         return "|".join(str(part) for part in parts)
@@ -169,9 +169,12 @@ def _replace(
         for priority in Priority:
             pipe.zrem(REMINDERS.due(priority), *old)
         pipe.delete(members_key)
-    for key, fires_at in planned:
-        pipe.zadd(REMINDERS.due(key.step.priority), {key.member: fires_at.timestamp()})
-        pipe.sadd(members_key, key.member)
+    for priority in Priority:
+        scored = {k.member: at.timestamp() for k, at in planned if k.step.priority is priority}
+        if scored:
+            pipe.zadd(REMINDERS.due(priority), scored)
+    if planned:
+        pipe.sadd(members_key, *(key.member for key, _at in planned))
 
 
 class ReminderService:
@@ -197,9 +200,11 @@ class ReminderService:
     async def index_loans(self, loans: Sequence[Loan], now: datetime) -> None:
         """For each loan the oldest overdue installment and the next one to come (later ones
         are indexed as the reminders of earlier ones go out or get paid), less the steps
-        whose message was queued: a few round trips for all of them."""
+        whose message was queued: a few round trips for all of them. Only a step that fell
+        due can have been queued (a later one that a worker with a clock ahead queued is
+        refused by the outbox's record when it falls due here)."""
         plans = {loan.id: self._plan(loan, now) for loan in loans}
-        keys = [key.message_key for planned in plans.values() for key, _at in planned]
+        keys = [k.message_key for planned in plans.values() for k, at in planned if at <= now]
         queued = await self.record.queued_among(keys)
         await self.index.replace_loans(
             {
@@ -224,8 +229,8 @@ class ReminderService:
 
     async def check(self, keys: Sequence[ReminderKey], now: datetime) -> Checked:
         """What to send for each key out of quiet hours (none when paid, stale, muted or
-        unbound), with every loan looked up: readers and mutes in one round trip each, the
-        bank once per loan."""
+        unbound), with every loan looked up: readers, mutes and the bank's loans in one
+        round trip each."""
         readers = await self.directory.readers(sorted({key.customer_id for key in keys}))
         wanted = [
             key
@@ -252,13 +257,7 @@ class ReminderService:
 
     async def _loans(self, loan_ids: list[str]) -> dict[str, Loan]:
         """The loans the bank still knows (one it no longer does gets no reminder)."""
-        found = await asyncio.gather(
-            *(self.bank.get_loan(loan_id) for loan_id in loan_ids), return_exceptions=True
-        )
-        for answer in found:
-            if isinstance(answer, BaseException) and not isinstance(answer, NotFound):
-                raise answer
-        return {loan.id: loan for loan in found if isinstance(loan, Loan)}
+        return {loan.id: loan for loan in await self.bank.get_loans(loan_ids)} if loan_ids else {}
 
     async def check_payment(
         self, customer_id: str, loan_id: str, number: int
