@@ -57,12 +57,13 @@ class ReminderWorker:
     def _message(self, due: DueReminder) -> OutgoingMessage:
         locale = due.reader.locale
         with self.i18n.context(), self.i18n.use_locale(locale):
+            text = views.reminder(due, self.currency, locale)
             return OutgoingMessage(
                 key=due.key.message_key,
                 chat_id=due.reader.chat_id,
-                text=views.reminder(due, self.currency, locale),
+                text=text,
                 markup=views.reminder_buttons(due),
-                sms_text=views.sms_reminder(due, self.currency, locale),
+                sms_text=views.sms_reminder(due, text),
                 customer_id=due.key.customer_id,
                 priority=Priority.BULK,
             )

@@ -82,9 +82,12 @@ class OutboxQueue(RedisQueue):
             for job in jobs
         ]
         answers = await self._evalsha_all(calls)
-        if any(isinstance(answer, NoScriptError) for answer in answers):  # script cache lost
+        lost = [i for i, answer in enumerate(answers) if isinstance(answer, NoScriptError)]
+        if lost:  # Redis lost its script cache (a restart): those again, the script loaded
             await self.redis.script_load(ENQUEUE_SCRIPT)
-            answers = await self._evalsha_all(calls)
+            again = await self._evalsha_all([calls[i] for i in lost])
+            for i, answer in zip(lost, again, strict=True):
+                answers[i] = answer
         for answer in answers:
             if isinstance(answer, Exception):
                 raise answer

@@ -19,7 +19,6 @@ from enum import StrEnum
 from functools import cached_property
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 
 from bot.domain.reminders import (
     Priority,
@@ -112,20 +111,45 @@ class Mutes:
         return frozenset(chat for chat, muted in zip(chat_ids, found, strict=True) if muted)
 
 
+# KEYS: the due sets by priority, then each loan's member set; ARGV, for each loan in turn:
+# its number of steps, then member, score and due set (1-based) of each
+REPLACE_SCRIPT = """
+local at = 1
+for i = #PRIORITIES + 1, #KEYS do
+    local old = redis.call('SMEMBERS', KEYS[i])
+    if #old > 0 then
+        for p = 1, #PRIORITIES do redis.call('ZREM', KEYS[p], unpack(old)) end
+        redis.call('DEL', KEYS[i])
+    end
+    for _ = 1, tonumber(ARGV[at]) do
+        redis.call('ZADD', KEYS[tonumber(ARGV[at + 3])], ARGV[at + 2], ARGV[at + 1])
+        redis.call('SADD', KEYS[i], ARGV[at + 1])
+        at = at + 3
+    end
+    at = at + 1
+end
+return 0
+""".replace("#PRIORITIES", str(len(Priority)))
+
+
 class ReminderIndex:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        self._replace = redis.register_script(REPLACE_SCRIPT)
 
     async def replace_loans(self, plans: dict[str, list[tuple[ReminderKey, datetime]]]) -> None:
-        """Each loan's steps in the index become `plans[loan_id]`: two round trips for all."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for loan_id in plans:
-                pipe.smembers(REMINDERS.loan(loan_id))
-            olds: list[set[bytes]] = await pipe.execute()
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for (loan_id, planned), old in zip(plans.items(), olds, strict=True):
-                _replace(pipe, REMINDERS.loan(loan_id), old, planned)
-            await pipe.execute()
+        """Each loan's steps in the index become `plans[loan_id]`: one script for all (the
+        index's keys share one slot)."""
+        if not plans:
+            return
+        keys = [REMINDERS.due(priority) for priority in sorted(Priority)]
+        keys += [REMINDERS.loan(loan_id) for loan_id in plans]
+        args: list[str | int | float] = []
+        for planned in plans.values():
+            args.append(len(planned))
+            for key, fires_at in planned:
+                args += [key.member, fires_at.timestamp(), int(key.step.priority) + 1]
+        await self._replace(keys=keys, args=args)
 
     async def schedule(self, key: ReminderKey, fires_at: datetime) -> None:
         await self.redis.zadd(REMINDERS.due(key.step.priority), {key.member: fires_at.timestamp()})
@@ -160,21 +184,6 @@ class ReminderIndex:
                 if members:
                     pipe.zrem(REMINDERS.due(priority), *members)
             await pipe.execute()
-
-
-def _replace(
-    pipe: Pipeline, members_key: str, old: set[bytes], planned: list[tuple[ReminderKey, datetime]]
-) -> None:
-    if old:
-        for priority in Priority:
-            pipe.zrem(REMINDERS.due(priority), *old)
-        pipe.delete(members_key)
-    for priority in Priority:
-        scored = {k.member: at.timestamp() for k, at in planned if k.step.priority is priority}
-        if scored:
-            pipe.zadd(REMINDERS.due(priority), scored)
-    if planned:
-        pipe.sadd(members_key, *(key.member for key, _at in planned))
 
 
 class ReminderService:

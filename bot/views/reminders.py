@@ -76,9 +76,10 @@ def _penalty(due: DueReminder, currency: str, locale: str) -> str:
     )
 
 
-def sms_reminder(due: DueReminder, currency: str, locale: str) -> str:
+def sms_reminder(due: DueReminder, reminder_text: str) -> str:
+    """The reminder (`reminder`'s text) by SMS: with how to repay by text."""
     return sentences(
-        reminder(due, currency, locale),
+        reminder_text,
         _("To repay, text: HK {reference} {amount}").format(
             reference=due.key.loan_id, amount=due.to_settle
         ),
