@@ -101,16 +101,18 @@ async def test_a_batch_is_queued_like_its_messages_one_by_one(world: World, redi
     batch = [
         message("news:1", "first"),  # queued before
         message("reminder:2", "bulk", priority=Priority.BULK),
+        message("reminder:5", "bulk after", priority=Priority.BULK),  # in the batch's order
         message("card:3", "urgent", priority=Priority.URGENT),
         message("news:4", "later", not_before=world.clock.now() + timedelta(hours=1)),
+        message("card:3", "urgent", priority=Priority.URGENT),  # twice in the batch
     ]
-    assert await outbox.enqueue_all(batch) == [False, True, True, True]
-    assert await outbox.enqueue_all(batch) == [False, False, False, False]
+    assert await outbox.enqueue_all(batch) == [False, True, True, True, True, False]
+    assert await outbox.enqueue_all(batch) == [False] * len(batch)
     await world.run_due()
-    assert world.telegram.texts_to(CHAT) == ["urgent", "first", "bulk"]
+    assert world.telegram.texts_to(CHAT) == ["urgent", "first", "bulk", "bulk after"]
     world.clock.advance(timedelta(hours=1))
     await world.run_due()
-    assert world.telegram.texts_to(CHAT) == ["urgent", "first", "bulk", "later"]
+    assert world.telegram.texts_to(CHAT)[-1] == "later"
 
 
 async def test_urgent_messages_go_before_bulk_ones(world: World) -> None:

@@ -159,7 +159,10 @@ class SaqOutbox:
         records set), whatever their number; same order, same guarantees."""
         queued_before = await self.record.queued_among([m.key for m in messages])
         now = self.clock.now()
-        fresh = [m for m in messages if m.key not in queued_before]
+        firsts: dict[str, OutgoingMessage] = {}  # a key twice in the batch: the first counts
+        for message in messages:
+            firsts.setdefault(message.key, message)
+        fresh = [m for m in firsts.values() if m.key not in queued_before]
         later = [m for m in fresh if m.not_before is not None and m.not_before > now]
         written = {m.key: await self._schedule(m, m.not_before) for m in later if m.not_before}
         for priority, queue in self.queues.items():
@@ -169,7 +172,7 @@ class SaqOutbox:
                 written.update(zip((m.key for m in batch), answers, strict=True))
         keys = [key for key, done in written.items() if done]
         accepted = dict(zip(keys, await self.record.accept_all(keys), strict=True))
-        return [accepted.get(m.key, False) for m in messages]
+        return [accepted.get(m.key, False) and firsts[m.key] is m for m in messages]
 
     async def withdraw(self, key_prefix: str) -> int:
         """Drop messages not due yet whose key starts with `key_prefix` (moved or forgotten)."""
