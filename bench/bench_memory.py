@@ -4,9 +4,10 @@ The whole product's dispatcher (update gate, i18n, metrics, every feature router
 3-step form of bench/bench_updates.py behind it, on a real Redis, replies to a null session.
 Each update arrives as raw JSON through `feed_raw_update`, as the update queue hands it
 over, and is built only when its turn comes (no pre-built updates held). Users go through in
-waves of 200 concurrent users; resident memory is sampled every 10,000 users. Growth is
-measured from after a warm-up of 1,000 users (imports, caches, pools filled). Target: under
-50 MB for 100,000 users: state lives in Redis, not in the process.
+waves of 200 concurrent users; resident memory is sampled at 10,000, 25,000, 50,000, 75,000
+and 100,000 users (and at `--users`). Growth is measured from after a warm-up of 1,000 users
+(imports, caches, pools filled). Target: under 50 MB for 100,000 users: state lives in
+Redis, not in the process.
 
 Usage: PYTHONPATH=$PWD .venv/bin/python bench/bench_memory.py [--users 100000]
 Redis: BOT_BENCH_REDIS_URL (default redis://127.0.0.1:6379/10, flushed).
@@ -33,7 +34,7 @@ from integrations.sms.outbound import RecordingSmsSender
 
 WAVE = 200
 STEPS = 3
-SAMPLE_EVERY = 10_000
+SAMPLES = (10_000, 25_000, 50_000, 75_000, 100_000)
 WARM_UP = 1_000
 
 
@@ -92,9 +93,9 @@ async def main(users: int) -> None:
     print("| users | RSS MB | growth MB | updates/s so far |")
     print("|---:|---:|---:|---:|")
     done = 0
-    while done < users:
-        await through(2_000_000 + done, SAMPLE_EVERY)
-        done += SAMPLE_EVERY
+    for mark in sorted({*(m for m in SAMPLES if m < users), users}):
+        await through(2_000_000 + done, mark - done)
+        done = mark
         rate = done * STEPS / (time.perf_counter() - started)
         print(f"| {done:,} | {rss_mb():.1f} | {rss_mb() - base:+.1f} | {rate:,.0f} |", flush=True)
     gc.collect()

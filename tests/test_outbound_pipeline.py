@@ -94,6 +94,27 @@ async def test_a_key_queued_twice_is_delivered_once(world: World) -> None:
     assert await world.services.outbox.record.was_sent("news:1")
 
 
+async def test_a_batch_is_queued_like_its_messages_one_by_one(world: World, redis: Redis) -> None:
+    outbox = world.services.outbox
+    assert await world.enqueue(message("news:1", "first"))
+    await redis.script_flush()  # Redis lost its scripts (a restart): the batch loads them again
+    batch = [
+        message("news:1", "first"),  # queued before
+        message("reminder:2", "bulk", priority=Priority.BULK),
+        message("reminder:5", "bulk after", priority=Priority.BULK),  # in the batch's order
+        message("card:3", "urgent", priority=Priority.URGENT),
+        message("news:4", "later", not_before=world.clock.now() + timedelta(hours=1)),
+        message("card:3", "urgent", priority=Priority.URGENT),  # twice in the batch
+    ]
+    assert await outbox.enqueue_all(batch) == [False, True, True, True, True, False]
+    assert await outbox.enqueue_all(batch) == [False] * len(batch)
+    await world.run_due()
+    assert world.telegram.texts_to(CHAT) == ["urgent", "first", "bulk", "bulk after"]
+    world.clock.advance(timedelta(hours=1))
+    await world.run_due()
+    assert world.telegram.texts_to(CHAT)[-1] == "later"
+
+
 async def test_urgent_messages_go_before_bulk_ones(world: World) -> None:
     await world.enqueue(message("reminder:1", "bulk", priority=Priority.BULK))
     await world.enqueue(message("status:1", "normal", priority=Priority.NORMAL))

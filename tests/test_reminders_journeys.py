@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -13,6 +14,7 @@ import pytest
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.methods import SendMessage
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from test_repayment_products import set_terms
 
 from bot.background import Background, local_background
@@ -22,8 +24,11 @@ from bot.demo.driver import ChatDriver, ChatUser
 from bot.domain.reminders import Priority as ReminderPriority
 from bot.factory import App, Outside, build_dispatcher, build_services, build_storage
 from bot.local_session import LocalSession
+from bot.pipeline.outbox import SaqOutbox
 from bot.redis_keys import REMINDERS, SENDER
 from bot.reminder_config import ReminderSettings
+from bot.services.outbound import OutgoingMessage
+from bot.worker import ReminderWorker
 from integrations.bank.models import RepaymentRequest, RepaymentTerms
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import seed
@@ -279,3 +284,59 @@ async def test_overdue_reminders_show_the_penalty_interest_of_products_that_char
         "⚠️ 贷款 LN000001 的 ¥2,665.46 已于 2026年12月8日到期，银行尚未收到。请今天还款。"
         "已经还了？请点击「我已还款」。截至今日罚息 ¥1.18，今日还清本期共需 ¥2,666.64。"
     )
+
+
+class CrashingOutbox:
+    """The outbox as a worker process sees it that dies after queuing the first `survive`
+    messages of a batch (all of them: it dies before the keys leave the index)."""
+
+    def __init__(self, outbox: SaqOutbox, survive: int) -> None:
+        self.outbox, self.survive = outbox, survive
+
+    async def enqueue(self, message: OutgoingMessage) -> bool:
+        return await self.outbox.enqueue(message)
+
+    async def enqueue_all(self, messages: Sequence[OutgoingMessage]) -> list[bool]:
+        assert len(messages) == 2  # both chats' reminders in one batch
+        await self.outbox.enqueue_all(messages[: self.survive])
+        raise RedisConnectionError("the worker process died")
+
+
+@pytest.mark.parametrize("survive", [0, 1, 2])
+async def test_a_worker_dying_in_the_middle_of_a_batch_leaves_each_reminder_sent_once(
+    survive: int,
+    driver: ChatDriver,
+    settings: Settings,
+    redis: Redis,
+    bank: BankAdapter,
+    clock: SimulatedClock,
+    session: LocalSession,
+    sms: RecordingSmsSender,
+    time: Time,
+) -> None:
+    await time.to("2026-11-22 22:30")  # quiet hours: nothing is sent yet
+    await driver.send(MERCHANT, "/loans")
+    await driver.send(LIU_EN, "/loans")
+    await driver.share_contact(LIU_EN)
+    code = re.search(r"\d{6}", sms.last_to(LIU_EN.phone) or "")
+    assert code is not None
+    await driver.send(LIU_EN, code.group())
+    clock.move_to(datetime(2026, 12, 5, 1, 0, tzinfo=UTC))
+    site = Site(settings, redis, bank, clock, session, sms)
+    dying = site.worker()
+    reminders_of = dying.services.reminders
+    crashing = ReminderWorker(
+        reminders_of, CrashingOutbox(dying.services.outbox, survive), dying.services.i18n,
+        settings.currency, budget=100,
+    )  # fmt: skip
+    with pytest.raises(RedisConnectionError):
+        await crashing.tick(clock.now())
+
+    restarted = site.worker()
+    for minutes in (0, 1, 30):
+        clock.move_to(datetime(2026, 12, 5, 1, minutes, tzinfo=UTC))
+        await restarted.run_once(clock.now())
+    assert len(reminders(driver, MERCHANT)) == 1
+    assert len(reminders(driver, LIU_EN)) == 1
+    assert await restarted.reminders.tick(clock.now()) == 0  # nothing left to queue
+    assert await restarted.services.outbox.waiting() == 0

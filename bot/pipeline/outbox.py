@@ -14,12 +14,14 @@ the demo's simulated clock; with the system clock the two behave alike.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import NoScriptError
 from saq import Job
 from saq.job import Status
 from saq.queue.redis import RedisQueue
@@ -36,6 +38,17 @@ JOB_RETRIES = 100  # saq's cap, for its sweeps; the delivery policy counts real 
 JOB_KEEP_SECONDS = 3600
 NEXT_QUEUE_WAIT_SECONDS = 0.001  # how long a look at a more urgent queue may block
 PROMOTE_BATCH = 500
+# saq 0.26's enqueue script (`RedisQueue._enqueue`), for many jobs in one pipeline: the job
+# is written and queued unless a job of its key is queued, running or being aborted.
+ENQUEUE_SCRIPT = """
+if not redis.call('ZSCORE', KEYS[1], KEYS[2]) and redis.call('EXISTS', KEYS[4]) == 0 then
+    redis.call('SET', KEYS[2], ARGV[1])
+    redis.call('ZADD', KEYS[1], ARGV[2], KEYS[2])
+    if ARGV[2] == '0' then redis.call('RPUSH', KEYS[3], KEYS[2]) end
+    return 1
+end
+return nil
+"""
 
 
 class OutboxQueue(RedisQueue):
@@ -52,6 +65,39 @@ class OutboxQueue(RedisQueue):
         super().__init__(pubsub or redis, name=name)
         self.redis = redis
         self._notices = pubsub
+        self._enqueue_all = redis.register_script(ENQUEUE_SCRIPT)
+
+    async def enqueue_all(self, jobs: Sequence[Job]) -> list[bool]:
+        """saq's `enqueue` for many jobs in one round trip; False for a job already there."""
+        for job in jobs:
+            job.queue = self
+            job.queued = saq_now_ms()
+            job.status = Status.QUEUED
+            await self._before_enqueue(job)
+        calls = [
+            (
+                [self._incomplete, job.id, self._queued, job.abort_id],
+                [self.serialize(job), job.scheduled],
+            )
+            for job in jobs
+        ]
+        answers = await self._evalsha_all(calls)
+        lost = [i for i, answer in enumerate(answers) if isinstance(answer, NoScriptError)]
+        if lost:  # Redis lost its script cache (a restart): those again, the script loaded
+            await self.redis.script_load(ENQUEUE_SCRIPT)
+            again = await self._evalsha_all([calls[i] for i in lost])
+            for i, answer in zip(lost, again, strict=True):
+                answers[i] = answer
+        for answer in answers:
+            if isinstance(answer, Exception):
+                raise answer
+        return [bool(answer) for answer in answers]
+
+    async def _evalsha_all(self, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for keys, args in calls:
+                pipe.execute_command("EVALSHA", self._enqueue_all.sha, len(keys), *keys, *args)
+            return list(await pipe.execute(raise_on_error=False))
 
     async def notify(self, job: Job) -> None:
         await (self._notices or self.redis).publish(job.id, job.status)
@@ -107,6 +153,26 @@ class SaqOutbox:
         else:
             queued = await self._queue(message)
         return queued and await self.record.accept(message.key)
+
+    async def enqueue_all(self, messages: Sequence[OutgoingMessage]) -> list[bool]:
+        """`enqueue` for many messages in a few round trips (records read, jobs written,
+        records set), whatever their number; same order, same guarantees."""
+        queued_before = await self.record.queued_among([m.key for m in messages])
+        now = self.clock.now()
+        firsts: dict[str, OutgoingMessage] = {}  # a key twice in the batch: the first counts
+        for message in messages:
+            firsts.setdefault(message.key, message)
+        fresh = [m for m in firsts.values() if m.key not in queued_before]
+        later = [m for m in fresh if m.not_before is not None and m.not_before > now]
+        written = {m.key: await self._schedule(m, m.not_before) for m in later if m.not_before}
+        for priority, queue in self.queues.items():
+            batch = [m for m in fresh if m.priority is priority and m.key not in written]
+            if batch:
+                answers = await queue.enqueue_all([self._job(queue, m) for m in batch])
+                written.update(zip((m.key for m in batch), answers, strict=True))
+        keys = [key for key, done in written.items() if done]
+        accepted = dict(zip(keys, await self.record.accept_all(keys), strict=True))
+        return [accepted.get(m.key, False) and firsts[m.key] is m for m in messages]
 
     async def withdraw(self, key_prefix: str) -> int:
         """Drop messages not due yet whose key starts with `key_prefix` (moved or forgotten)."""
@@ -183,7 +249,11 @@ class SaqOutbox:
 
     async def _queue(self, message: OutgoingMessage) -> bool:
         queue = self.queues[message.priority]
-        job = Job(
+        return await queue.enqueue(self._job(queue, message)) is not None
+
+    @staticmethod
+    def _job(queue: OutboxQueue, message: OutgoingMessage) -> Job:
+        return Job(
             function=JOB_FUNCTION,
             kwargs={"message": encode(message)},
             key=saq_job_key(queue.name, message.key),
@@ -191,7 +261,6 @@ class SaqOutbox:
             retries=JOB_RETRIES,
             ttl=JOB_KEEP_SECONDS,
         )
-        return await queue.enqueue(job) is not None
 
     async def _schedule(self, message: OutgoingMessage, at: datetime) -> bool:
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -98,10 +98,19 @@ class CustomerDirectory:
             await pipe.execute()
 
     async def reader(self, customer_id: str) -> Reader | None:
-        fields = await self.redis.hgetall(ACCOUNTS.reader(customer_id))  # type: ignore[misc]  # redis-py 7 types
-        if not fields:
-            return None
-        return Reader(chat_id=int(fields[b"chat"]), locale=_text(fields[b"locale"]))
+        return (await self.readers([customer_id])).get(customer_id)
+
+    async def readers(self, customer_ids: Sequence[str]) -> dict[str, Reader]:
+        """`reader` for many customers in one round trip; the unbound ones left out."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for customer_id in customer_ids:
+                pipe.hgetall(ACCOUNTS.reader(customer_id))
+            found: list[dict[bytes, bytes]] = await pipe.execute()
+        return {
+            customer_id: Reader(chat_id=int(fields[b"chat"]), locale=_text(fields[b"locale"]))
+            for customer_id, fields in zip(customer_ids, found, strict=True)
+            if fields
+        }
 
     async def forget_chat(self, chat_id: int) -> None:
         customer = await self.redis.getdel(ACCOUNTS.customer_of(chat_id))

@@ -9,6 +9,7 @@ to a command given by SMS). The implementation lives with the job engine.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
@@ -61,6 +62,12 @@ class OutgoingMessage:
 class Outbox(Protocol):
     async def enqueue(self, message: OutgoingMessage) -> bool:
         """Queue the message durably; False when its key was queued before."""
+        ...
+
+
+class BatchOutbox(Outbox, Protocol):
+    async def enqueue_all(self, messages: Sequence[OutgoingMessage]) -> list[bool]:
+        """`enqueue` for many messages, in their order, in a few round trips for all."""
         ...
 
 

@@ -11,10 +11,12 @@ again.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from redis.asyncio import Redis
 
@@ -22,8 +24,6 @@ from bot.domain.reminders import (
     Priority,
     ReminderPolicy,
     Step,
-    in_quiet_hours,
-    outside_quiet_hours,
     pending_steps,
     superseded,
 )
@@ -43,7 +43,7 @@ class ReminderKey:
     due_date: date
     step: Step
 
-    @property
+    @cached_property
     def member(self) -> str:
         parts = (self.customer_id, self.loan_id, self.installment, self.due_date, self.step.code)
         return "|".join(str(part) for part in parts)
@@ -103,23 +103,53 @@ class Mutes:
     async def muted(self, chat_id: int) -> bool:
         return bool(await self.redis.sismember(REMINDERS.muted, str(chat_id)))  # type: ignore[misc]  # redis-py 7 types
 
+    async def muted_among(self, chat_ids: Sequence[int]) -> frozenset[int]:
+        """The muted chats among `chat_ids`, in one round trip."""
+        if not chat_ids:
+            return frozenset()
+        found = await self.redis.smismember(REMINDERS.muted, [str(c) for c in chat_ids])  # type: ignore[misc]  # redis-py 7 types
+        return frozenset(chat for chat, muted in zip(chat_ids, found, strict=True) if muted)
+
+
+# KEYS: the due sets by priority, then each loan's member set; ARGV, for each loan in turn:
+# its number of steps, then member, score and due set (1-based) of each
+REPLACE_SCRIPT = """
+local at = 1
+for i = #PRIORITIES + 1, #KEYS do
+    local old = redis.call('SMEMBERS', KEYS[i])
+    if #old > 0 then
+        for p = 1, #PRIORITIES do redis.call('ZREM', KEYS[p], unpack(old)) end
+        redis.call('DEL', KEYS[i])
+    end
+    for _ = 1, tonumber(ARGV[at]) do
+        redis.call('ZADD', KEYS[tonumber(ARGV[at + 3])], ARGV[at + 2], ARGV[at + 1])
+        redis.call('SADD', KEYS[i], ARGV[at + 1])
+        at = at + 3
+    end
+    at = at + 1
+end
+return 0
+""".replace("#PRIORITIES", str(len(Priority)))
+
 
 class ReminderIndex:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        self._replace = redis.register_script(REPLACE_SCRIPT)
 
-    async def replace_loan(self, loan_id: str, planned: list[tuple[ReminderKey, datetime]]) -> None:
-        members_key = REMINDERS.loan(loan_id)
-        old = await self.redis.smembers(members_key)  # type: ignore[misc]  # redis-py 7 types
-        async with self.redis.pipeline(transaction=True) as pipe:
-            if old:
-                for priority in Priority:
-                    pipe.zrem(REMINDERS.due(priority), *old)
-                pipe.delete(members_key)
+    async def replace_loans(self, plans: dict[str, list[tuple[ReminderKey, datetime]]]) -> None:
+        """Each loan's steps in the index become `plans[loan_id]`: one script for all (the
+        index's keys share one slot)."""
+        if not plans:
+            return
+        keys = [REMINDERS.due(priority) for priority in sorted(Priority)]
+        keys += [REMINDERS.loan(loan_id) for loan_id in plans]
+        args: list[str | int | float] = []
+        for planned in plans.values():
+            args.append(len(planned))
             for key, fires_at in planned:
-                pipe.zadd(REMINDERS.due(key.step.priority), {key.member: fires_at.timestamp()})
-                pipe.sadd(members_key, key.member)
-            await pipe.execute()
+                args += [key.member, fires_at.timestamp(), int(key.step.priority) + 1]
+        await self._replace(keys=keys, args=args)
 
     async def schedule(self, key: ReminderKey, fires_at: datetime) -> None:
         await self.redis.zadd(REMINDERS.due(key.step.priority), {key.member: fires_at.timestamp()})
@@ -147,8 +177,13 @@ class ReminderIndex:
         await self.redis.delete(REMINDERS.legacy_jobs)
         return len(entries)
 
-    async def remove(self, key: ReminderKey) -> None:
-        await self.redis.zrem(REMINDERS.due(key.step.priority), key.member)
+    async def remove_all(self, keys: Sequence[ReminderKey]) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for priority in Priority:
+                members = [key.member for key in keys if key.step.priority is priority]
+                if members:
+                    pipe.zrem(REMINDERS.due(priority), *members)
+            await pipe.execute()
 
 
 class ReminderService:
@@ -169,52 +204,69 @@ class ReminderService:
         self.mutes = Mutes(redis)
 
     async def index_customer(self, customer_id: str, now: datetime) -> None:
-        for loan in await self.bank.list_loans(customer_id):
-            await self.index_loan(loan, now)
+        await self.index_loans(await self.bank.list_loans(customer_id), now)
 
-    async def index_loan(self, loan: Loan, now: datetime) -> None:
-        """The oldest overdue installment and the next one to come; later ones are indexed
-        as the reminders of earlier ones go out or get paid."""
-        planned: list[tuple[ReminderKey, datetime]] = []
-        if loan.status is LoanStatus.ACTIVE:
-            for installment in _to_remind(loan, now.astimezone(self.policy.zone).date()):
-                for item in pending_steps(installment.due_date, self.policy, now):
-                    key = ReminderKey(
-                        loan.customer_id,
-                        loan.id,
-                        installment.number,
-                        installment.due_date,
-                        item.step,
-                    )
-                    if not await self.record.was_queued(key.message_key):
-                        planned.append((key, item.fires_at))
-        await self.index.replace_loan(loan.id, planned)
-
-    async def due_now(self, key: ReminderKey, now: datetime) -> DueReminder | None:
-        """What to send for a key, or None when it is no longer to be sent (paid, stale,
-        muted, unbound). In quiet hours it goes back to the index for their end."""
-        if in_quiet_hours(now, self.policy):
-            await self.index.schedule(key, outside_quiet_hours(now, self.policy))
-            return None
-        reader = await self.directory.reader(key.customer_id)
-        if reader is None or superseded(key.step, key.due_date, self.policy, now):
-            return None
-        if key.step.optional and await self.mutes.muted(reader.chat_id):
-            return None
-        loan = await self.bank.get_loan(key.loan_id)
-        installment = _installment(loan, key.installment)
-        if installment is None or installment.status is InstallmentStatus.PAID:
-            await self.index_loan(loan, now)
-            return None
-        today = now.astimezone(self.policy.zone).date()
-        return DueReminder(
-            key,
-            reader,
-            loan,
-            installment.total - installment.paid,
-            (today - key.due_date).days,
-            installment.penalty,
+    async def index_loans(self, loans: Sequence[Loan], now: datetime) -> None:
+        """For each loan the oldest overdue installment and the next one to come (later ones
+        are indexed as the reminders of earlier ones go out or get paid), less the steps
+        whose message was queued: a few round trips for all of them. Only a step that fell
+        due can have been queued (a later one that a worker with a clock ahead queued is
+        refused by the outbox's record when it falls due here)."""
+        plans = {loan.id: self._plan(loan, now) for loan in loans}
+        keys = [k.message_key for planned in plans.values() for k, at in planned if at <= now]
+        queued = await self.record.queued_among(keys)
+        await self.index.replace_loans(
+            {
+                loan_id: [(key, at) for key, at in planned if key.message_key not in queued]
+                for loan_id, planned in plans.items()
+            }
         )
+
+    def _plan(self, loan: Loan, now: datetime) -> list[tuple[ReminderKey, datetime]]:
+        if loan.status is not LoanStatus.ACTIVE:
+            return []
+        return [
+            (
+                ReminderKey(
+                    loan.customer_id, loan.id, installment.number, installment.due_date, item.step
+                ),
+                item.fires_at,
+            )
+            for installment in _to_remind(loan, now.astimezone(self.policy.zone).date())
+            for item in pending_steps(installment.due_date, self.policy, now)
+        ]
+
+    async def check(self, keys: Sequence[ReminderKey], now: datetime) -> Checked:
+        """What to send for each key out of quiet hours (none when paid, stale, muted or
+        unbound), with every loan looked up: readers, mutes and the bank's loans in one
+        round trip each."""
+        readers = await self.directory.readers(sorted({key.customer_id for key in keys}))
+        wanted = [
+            key
+            for key in keys
+            if key.customer_id in readers
+            and not superseded(key.step, key.due_date, self.policy, now)
+        ]
+        muted = await self.mutes.muted_among(
+            sorted({readers[key.customer_id].chat_id for key in wanted if key.step.optional})
+        )
+        wanted = [
+            key
+            for key in wanted
+            if not (key.step.optional and readers[key.customer_id].chat_id in muted)
+        ]
+        loans = await self._loans(sorted({key.loan_id for key in wanted}))
+        today = now.astimezone(self.policy.zone).date()
+        due = [
+            _due(key, readers[key.customer_id], loans[key.loan_id], today)
+            for key in wanted
+            if key.loan_id in loans
+        ]
+        return Checked([d for d in due if d is not None], list(loans.values()))
+
+    async def _loans(self, loan_ids: list[str]) -> dict[str, Loan]:
+        """The loans the bank still knows (one it no longer does gets no reminder)."""
+        return {loan.id: loan for loan in await self.bank.get_loans(loan_ids)} if loan_ids else {}
 
     async def check_payment(
         self, customer_id: str, loan_id: str, number: int
@@ -226,6 +278,26 @@ class ReminderService:
             if loan.customer_id == customer_id and installment is not None:
                 return _payment_check(installment)
         return None
+
+
+@dataclass(frozen=True)
+class Checked:
+    due: list[DueReminder]
+    loans: list[Loan]  # every loan looked up, to index again once the reminders are queued
+
+
+def _due(key: ReminderKey, reader: Reader, loan: Loan, today: date) -> DueReminder | None:
+    installment = _installment(loan, key.installment)
+    if installment is None or installment.status is InstallmentStatus.PAID:
+        return None
+    return DueReminder(
+        key,
+        reader,
+        loan,
+        installment.total - installment.paid,
+        (today - key.due_date).days,
+        installment.penalty,
+    )
 
 
 def _to_remind(loan: Loan, today: date) -> list[Installment]:

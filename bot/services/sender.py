@@ -12,7 +12,7 @@ the stream of messages given up on, with a reason and no personal data.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -166,6 +166,13 @@ class DeliveryRecord:
             await self.redis.set(SENDER.record(key), Outcome.QUEUED, nx=True, ex=KEEP_SECONDS)
         )
 
+    async def accept_all(self, keys: Sequence[str]) -> list[bool]:
+        """`accept` for many keys in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.set(SENDER.record(key), Outcome.QUEUED, nx=True, ex=KEEP_SECONDS)
+            return [bool(answer) for answer in await pipe.execute()]
+
     async def forget(self, key: str) -> None:
         """A queued message that was withdrawn before it was due."""
         await self.redis.delete(SENDER.record(key))
@@ -173,6 +180,14 @@ class DeliveryRecord:
     async def was_queued(self, key: str) -> bool:
         """Queued, being sent or delivered: producers need not queue it again."""
         return bool(await self.redis.exists(SENDER.record(key), SENDER.legacy_sent(key)))
+
+    async def queued_among(self, keys: Sequence[str]) -> set[str]:
+        """The keys among `keys` that `was_queued`, in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.exists(SENDER.record(key), SENDER.legacy_sent(key))
+            answers = await pipe.execute()
+        return {key for key, found in zip(keys, answers, strict=True) if found}
 
     async def was_sent(self, key: str) -> bool:
         """Delivered (or given up on): nothing more to do for this key."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -76,9 +76,10 @@ def _penalty(due: DueReminder, currency: str, locale: str) -> str:
     )
 
 
-def sms_reminder(due: DueReminder, currency: str, locale: str) -> str:
+def sms_reminder(due: DueReminder, reminder_text: str) -> str:
+    """The reminder (`reminder`'s text) by SMS: with how to repay by text."""
     return sentences(
-        reminder(due, currency, locale),
+        reminder_text,
         _("To repay, text: HK {reference} {amount}").format(
             reference=due.key.loan_id, amount=due.to_settle
         ),
@@ -86,20 +87,18 @@ def sms_reminder(due: DueReminder, currency: str, locale: str) -> str:
 
 
 def reminder_buttons(due: DueReminder) -> InlineKeyboardMarkup:
+    """Built directly, not with InlineKeyboardBuilder: a day's reminders are drawn by the
+    thousand, and the builder's copies were most of the time it took."""
     key = due.key
-    builder = InlineKeyboardBuilder()
-    for action, label in (("repay", _("💸 Repay now")), ("paid", _("✅ I have paid"))):
-        builder.button(
-            text=label,
-            callback_data=ReminderButton(action=action, loan=key.loan_id, number=key.installment),
-        )
+
+    def button(action: str, label: str) -> InlineKeyboardButton:
+        data = ReminderButton(action=action, loan=key.loan_id, number=key.installment)
+        return InlineKeyboardButton(text=label, callback_data=data.pack())
+
+    rows = [[button("repay", _("💸 Repay now")), button("paid", _("✅ I have paid"))]]
     if key.step.optional:
-        builder.button(
-            text=_("🔕 Mute reminders before due dates"),
-            callback_data=ReminderButton(action="mute", loan=key.loan_id, number=key.installment),
-        )
-    builder.adjust(2, 1)
-    return builder.as_markup()
+        rows.append([button("mute", _("🔕 Mute reminders before due dates"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def payment_check(check: PaymentCheck | None, currency: str, locale: str) -> str:

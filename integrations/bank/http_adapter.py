@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import date
 
 from integrations.bank import models as m
 from integrations.bank.committee_http import HttpCommittee
+from integrations.bank.errors import NotFound
 from integrations.bank.fieldwork_http import HttpFieldwork
 from integrations.bank.http_transport import HttpTransport
 from integrations.bank.http_transport import segment as _segment
@@ -74,6 +77,14 @@ class HttpBankAdapter(HttpFieldwork, HttpWorksheets, HttpCommittee, HttpOffers, 
 
     async def get_loan(self, loan_id: str) -> m.Loan:
         return await self._get(f"/v1/loans/{_segment(loan_id)}", m.Loan)
+
+    async def get_loans(self, loan_ids: Sequence[str]) -> list[m.Loan]:
+        """The REST API has no batch route: one request per loan, all at once."""
+        found = await asyncio.gather(*map(self.get_loan, loan_ids), return_exceptions=True)
+        for answer in found:
+            if isinstance(answer, BaseException) and not isinstance(answer, NotFound):
+                raise answer
+        return [loan for loan in found if isinstance(loan, m.Loan)]
 
     async def payoff_quote(self, loan_id: str, on: date | None = None) -> m.PayoffQuote:
         query = {} if on is None else {"on": on.isoformat()}

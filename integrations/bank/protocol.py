@@ -7,6 +7,7 @@ with a different request raises `IdempotencyConflict`. When the answer to a paym
 `operation_status(key)` tells what the bank did with it.
 """
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Protocol, runtime_checkable
 
@@ -97,6 +98,10 @@ class BankAdapter(
     async def list_loans(self, customer_id: str) -> list[Loan]: ...
 
     async def get_loan(self, loan_id: str) -> Loan: ...
+
+    async def get_loans(self, loan_ids: Sequence[str]) -> list[Loan]:
+        """`get_loan` for many loans (a day's reminders), in their order; the ones the bank
+        does not know are left out."""
 
     async def payoff_quote(self, loan_id: str, on: date | None = None) -> PayoffQuote:
         """What closes the loan on `on` (default today in the bank's time zone), in parts:

@@ -405,6 +405,18 @@ async def test_the_second_customer_is_overdue_and_classified(bank: BankWorld) ->
     ]  # fmt: skip
 
 
+async def test_loans_looked_up_together_come_in_order_without_the_unknown(
+    bank: BankWorld,
+) -> None:
+    ids = [bank.seeded.overdue_loan_id, "LN999999", bank.seeded.merchant_loan_id]
+
+    loans = await bank.adapter.get_loans(ids)
+
+    assert [loan.id for loan in loans] == [ids[0], ids[2]]
+    assert loans[0] == await bank.adapter.get_loan(ids[0])
+    assert await bank.adapter.get_loans([]) == []
+
+
 async def test_repaying_everything_closes_the_loan(bank: BankWorld) -> None:
     loan = await bank.adapter.get_loan(bank.seeded.merchant_loan_id)
     await fund_merchant(bank, str(loan.payoff_amount))

@@ -6,7 +6,7 @@ Each call is one SQLite transaction run in a worker thread; SMS go out after the
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import partial
 from typing import TypeVar
@@ -148,6 +148,9 @@ class SandboxBank(
 
     async def get_loan(self, loan_id: str) -> Loan:
         return await self.run(partial(loans.get_loan, loan_id=loan_id))
+
+    async def get_loans(self, loan_ids: Sequence[str]) -> list[Loan]:
+        return await self.run(partial(loans.get_loans, loan_ids=loan_ids))
 
     async def payoff_quote(self, loan_id: str, on: date | None = None) -> PayoffQuote:
         return await self.run(partial(repayments.payoff_quote, loan_id=loan_id, on=on))

@@ -4,6 +4,7 @@ that raises due and overdue events (and overdue follow-up tasks) as the clock mo
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -114,6 +115,14 @@ def _insert_loan(
 
 def get_loan(connection: sqlite3.Connection, context: Context, loan_id: str) -> Loan:
     return _loan_model(connection, context, _loan_row(connection, loan_id))
+
+
+def get_loans(
+    connection: sqlite3.Connection, context: Context, loan_ids: Sequence[str]
+) -> list[Loan]:
+    """In one transaction; the loans not found are left out."""
+    rows = (fetch_one(connection, "SELECT * FROM loans WHERE id = ?", (i,)) for i in loan_ids)
+    return [_loan_model(connection, context, row) for row in rows if row is not None]
 
 
 def list_loans(connection: sqlite3.Connection, context: Context, customer_id: str) -> list[Loan]:
