@@ -27,12 +27,12 @@ from bot.i18n import money
 from bot.keyboards import out_of_date
 from bot.routing import FeatureRouter
 from bot.services.committee.desk import CommitteeDesk, NotReadyYet, TermsRefused
-from bot.services.officers.staff import DeskError, Refused, StaffMember, refusal
+from bot.services.officers.staff import DeskError, Refused, StaffMember
 from bot.state import leave_flow
 from bot.views import committee as views
 from bot.views.committee_pack import pack_lines, pack_photos
 from bot.views.committee_pdf import render_pack
-from handlers.officers import not_staff_text
+from handlers.officers import not_staff_text, staff_pressing
 from integrations.bank.committee_models import CommitteeCase, VoteKind, VoteRequest
 from integrations.bank.models import DeclineReason, RepaymentMethod
 
@@ -72,10 +72,8 @@ async def case_button(
     state: FSMContext,
     services: Services,
 ) -> None:
-    member = await services.officers.directory.by_chat(callback.from_user.id)
+    member = await staff_pressing(callback, services, callback_data.ref, callback_data.verb)
     if member is None:
-        refusal(member, callback_data.ref, callback_data.verb)
-        await callback.answer(not_staff_text(), show_alert=True)
         return
     desk = services.committee.desk
     try:
@@ -188,10 +186,8 @@ async def vote_button(
     locale: str,
     services: Services,
 ) -> None:
-    member = await services.officers.directory.by_chat(callback.from_user.id)
+    member = await staff_pressing(callback, services, callback_data.case, callback_data.verb)
     if member is None:
-        refusal(member, callback_data.case, callback_data.verb)
-        await callback.answer(not_staff_text(), show_alert=True)
         return
     press = Press(
         callback, bot, callback_data, member,

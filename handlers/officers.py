@@ -64,6 +64,18 @@ def not_staff_text() -> str:
     return _("This is for the bank's loan officers. Officers link their account with /officer.")
 
 
+async def staff_pressing(
+    callback: CallbackQuery, services: Services, subject_id: str, action: str
+) -> StaffMember | None:
+    """The staff member who pressed the button; None, the press refused (logged) and
+    answered with the not-staff alert, when the chat is no staff member's."""
+    member = await services.officers.directory.by_chat(callback.from_user.id)
+    if member is None:
+        refusal(member, subject_id, action)
+        await callback.answer(not_staff_text(), show_alert=True)
+    return member
+
+
 # --- binding ------------------------------------------------------------------------------
 
 
@@ -210,10 +222,8 @@ async def queue_page(
 
 
 async def open_card(callback: CallbackQuery, callback_data: QueueOpen, services: Services) -> None:
-    member = await services.officers.directory.by_chat(callback.from_user.id)
+    member = await staff_pressing(callback, services, callback_data.lead, "open")
     if member is None:
-        refusal(member, callback_data.lead, "open")
-        await callback.answer(not_staff_text(), show_alert=True)
         return
     lead = await services.officers.tasks.queued_lead(member, callback_data.lead)
     if lead is None:
@@ -227,10 +237,8 @@ async def open_card(callback: CallbackQuery, callback_data: QueueOpen, services:
 async def task_button(
     callback: CallbackQuery, callback_data: TaskAction, locale: str, services: Services
 ) -> None:
-    member = await services.officers.directory.by_chat(callback.from_user.id)
+    member = await staff_pressing(callback, services, callback_data.task, "task")
     if member is None:
-        refusal(member, callback_data.task, "task")
-        await callback.answer(not_staff_text(), show_alert=True)
         return
     tasks = services.officers.tasks
     try:
@@ -264,10 +272,8 @@ async def task_day(
     services: Services,
 ) -> None:
     """The day is checked now and again when the note comes; the note completes the move."""
-    member = await services.officers.directory.by_chat(callback.from_user.id)
+    member = await staff_pressing(callback, services, callback_data.task, "task")
     if member is None:
-        refusal(member, callback_data.task, "task")
-        await callback.answer(not_staff_text(), show_alert=True)
         return
     try:
         chosen = _parsed(callback_data.day, "%Y%m%d").date()
@@ -357,10 +363,8 @@ async def team(message: Message, locale: str, services: Services) -> None:
 async def kind_chosen(
     callback: CallbackQuery, callback_data: KindChoice, locale: str, services: Services
 ) -> None:
-    member = await services.officers.directory.by_chat(callback.from_user.id)
+    member = await staff_pressing(callback, services, callback_data.task, "classify")
     if member is None:
-        refusal(member, callback_data.task, "classify")
-        await callback.answer(not_staff_text(), show_alert=True)
         return
     try:
         step = await services.officers.team.classify(member, callback_data.task, callback_data.kind)
@@ -421,10 +425,8 @@ async def lead_button(
     locale: str,
     services: Services,
 ) -> None:
-    member = await services.officers.directory.by_chat(callback.from_user.id)
+    member = await staff_pressing(callback, services, callback_data.lead, callback_data.action)
     if member is None:
-        refusal(member, callback_data.lead, callback_data.action)
-        await callback.answer(not_staff_text(), show_alert=True)
         return
     press = Press(callback, callback_data, member, services.officers, bot, state, locale)
     try:

@@ -30,12 +30,12 @@ from bot.container import Services
 from bot.filters import RouterEntry
 from bot.keyboards import out_of_date
 from bot.routing import FeatureRouter
-from bot.services.officers.staff import DeskError, Refused, StaffMember, refusal
+from bot.services.officers.staff import DeskError, Refused, StaffMember
 from bot.services.visits import FileRefused, Place, TooFar, VisitDesk
 from bot.state import leave_flow
 from bot.views import visits as views
 from bot.views.visits import VISIT_PREFIXES, VisitAction, VisitVerb
-from handlers.officers import not_staff_text
+from handlers.officers import not_staff_text, staff_pressing
 from integrations.bank.fieldwork_models import MAX_UPLOAD_BYTES, DocumentKind
 
 LEAD, PLACE, FILES, ITEM = "visit_lead", "visit_place", "visit_files", "visit_item"
@@ -104,10 +104,8 @@ async def visit_button(
     locale: str,
     services: Services,
 ) -> None:
-    member = await _member(services, callback.from_user.id)
+    member = await staff_pressing(callback, services, callback_data.lead, callback_data.action)
     if member is None:
-        refusal(member, callback_data.lead, callback_data.action)
-        await callback.answer(not_staff_text(), show_alert=True)
         return
     press = Press(callback, callback_data, member, services.visits, services, bot, state, locale)
     try:

@@ -7,19 +7,20 @@ destination are POSTs with a JSON body, so access logs stay clean.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
 from integrations.bank import models as m
-from integrations.bank.errors import PROBLEM_TYPE_PREFIX, InvalidDate, InvalidRequest, NotFound
-from integrations.bank.protocol import BankAdapter
+from integrations.bank.committee_routes import COMMITTEE_ROUTES
+from integrations.bank.errors import PROBLEM_TYPE_PREFIX, InvalidDate
+from integrations.bank.fieldwork_routes import FIELDWORK_ROUTES
+from integrations.bank.offer_routes import OFFER_ROUTES
+from integrations.bank.rest_routes import Call, Parameter, Route
+from integrations.bank.worksheet_routes import WORKSHEET_ROUTES
 
 API_VERSION = "1.0.0"
 PROBLEM_JSON = "application/problem+json"
@@ -27,99 +28,6 @@ OCTET_STREAM = "application/octet-stream"
 BINARY = {"type": "string", "format": "binary"}
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_CHAT_USER_ID = 2**53
-PATH_EXAMPLES: dict[str, str | int] = {  # ids as the seeded sandbox has them
-    "customer_id": "CU000001",
-    "account_id": "AC000001",
-    "loan_id": "LN000001",
-    "lead_id": "LD000001",
-    "officer_id": "OF000002",
-    "supervisor_id": "OF000001",
-    "task_id": "TK000001",
-    "challenge_id": "CH000001",
-    "offer_id": "OR000001",
-    "chat_user_id": 10001,
-    "case_id": "CC000001",
-}
-
-
-@dataclass(frozen=True)
-class Call:
-    """What a handler gets from a request, already validated."""
-
-    params: dict[str, Any]
-    body: Any
-    idempotency_key: str
-
-
-Handler = Callable[[BankAdapter, Call], Awaitable[Any]]
-
-
-@dataclass(frozen=True)
-class Parameter:
-    name: str
-    location: Literal["path", "query"]
-    kind: Literal["string", "integer"] = "string"
-    required: bool = True
-    minimum: int = 1
-    maximum: int = 64  # the longest string, or the largest integer
-
-    def parse(self, raw: str | None) -> str | int | None:
-        if raw is None:
-            if self.required:
-                raise InvalidRequest(f"{self.name} is required")
-            return None
-        if self.kind == "string":
-            return self._text(raw)
-        return self._integer(raw)
-
-    def _text(self, raw: str) -> str:
-        if not self.minimum <= len(raw) <= self.maximum:
-            raise self._refusal(f"{self.name} must be {self.minimum}-{self.maximum} characters")
-        return raw
-
-    def _integer(self, raw: str) -> int:
-        if not re.fullmatch(r"-?[0-9]{1,19}", raw) or not (
-            self.minimum <= int(raw) <= self.maximum
-        ):
-            raise self._refusal(f"{self.name} must be an integer {self.minimum}-{self.maximum}")
-        return int(raw)
-
-    def _refusal(self, detail: str) -> InvalidRequest | NotFound:
-        return (
-            NotFound(self.name.removesuffix("_id"), detail)
-            if self.location == "path"
-            else (InvalidRequest(detail))
-        )
-
-    def schema(self) -> dict[str, Any]:
-        example = PATH_EXAMPLES.get(self.name)
-        return self._bounds() | ({"examples": [example]} if example is not None else {})
-
-    def _bounds(self) -> dict[str, Any]:
-        if self.kind == "integer":
-            return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
-        return {"type": "string", "minLength": self.minimum, "maxLength": self.maximum}
-
-
-@dataclass(frozen=True)
-class Route:
-    method: Literal["GET", "POST", "DELETE"]
-    path: str
-    operation_id: str
-    summary: str
-    tag: str
-    handler: Handler
-    response: Any  # a type for TypeAdapter; None answers 204 No Content; bytes: raw (a file)
-    body: type[BaseModel] | None = None
-    query: tuple[Parameter, ...] = ()
-    path_types: dict[str, Parameter] = field(default_factory=dict)
-    needs_idempotency_key: bool = False
-    file_field: str | None = None  # the body is this field of `body`, raw; the rest the query
-
-    @property
-    def path_parameters(self) -> tuple[Parameter, ...]:
-        names = re.findall(r"{(\w+)}", self.path)
-        return tuple(self.path_types.get(name, Parameter(name, "path")) for name in names)
 
 
 def type_adapter(python_type: Any) -> TypeAdapter[Any]:
@@ -130,19 +38,6 @@ def type_adapter(python_type: Any) -> TypeAdapter[Any]:
 @cache
 def _type_adapter(python_type: Any) -> TypeAdapter[Any]:
     return TypeAdapter(python_type)
-
-
-def _route(
-    method: Literal["GET", "POST", "DELETE"],
-    path: str,
-    operation_id: str,
-    summary: str,
-    tag: str,
-    handler: Handler,
-    response: Any,
-    **options: Any,
-) -> Route:
-    return Route(method, path, operation_id, summary, tag, handler, response, **options)
 
 
 CHAT_USER = {
@@ -177,181 +72,175 @@ def _page_size(call: Call, default: int) -> int:
 
 
 REFERENCE_ROUTES = (
-    _route("GET", "/v1/products", "listProducts", "Loan products", "reference",
-           lambda bank, call: bank.list_products(), list[m.LoanProduct]),
-    _route("GET", "/v1/districts", "listDistricts", "Districts and their territory", "reference",
-           lambda bank, call: bank.list_districts(), list[m.District]),
-    _route("GET", "/v1/industries", "listIndustries", "Industries and their team", "reference",
-           lambda bank, call: bank.list_industries(), list[m.Industry]),
-    _route("GET", "/v1/billers", "listBillers", "Billers", "reference",
-           lambda bank, call: bank.list_billers(), list[m.Biller]),
+    Route("GET", "/v1/products", "listProducts", "Loan products", "reference",
+          lambda bank, call: bank.list_products(), list[m.LoanProduct]),
+    Route("GET", "/v1/districts", "listDistricts", "Districts and their territory", "reference",
+          lambda bank, call: bank.list_districts(), list[m.District]),
+    Route("GET", "/v1/industries", "listIndustries", "Industries and their team", "reference",
+          lambda bank, call: bank.list_industries(), list[m.Industry]),
+    Route("GET", "/v1/billers", "listBillers", "Billers", "reference",
+          lambda bank, call: bank.list_billers(), list[m.Biller]),
 )  # fmt: skip
 
 PEOPLE_ROUTES = (
-    _route("POST", "/v1/customers/lookup", "findCustomerByPhone", "Find a customer by phone",
-           "people", lambda bank, call: bank.find_customer_by_phone(call.body.phone),
-           m.Customer, body=m.PhoneQuery),
-    _route("GET", "/v1/customers/{customer_id}", "getCustomer", "A customer", "people",
-           lambda bank, call: bank.get_customer(call.params["customer_id"]), m.Customer),
-    _route("GET", "/v1/officers/{officer_id}", "getOfficer", "An officer", "people",
-           lambda bank, call: bank.get_officer(call.params["officer_id"]), m.Officer),
-    _route("POST", "/v1/bindings/challenges", "startBinding",
-           "Send a binding code by SMS to the customer's or officer's phone", "binding",
-           lambda bank, call: bank.start_binding(call.body), m.CodeChallenge,
-           body=m.BindingStart),
-    _route("POST", "/v1/bindings/challenges/{challenge_id}/confirm", "confirmBinding",
-           "Confirm a binding with the code", "binding",
-           lambda bank, call: bank.confirm_binding(call.params["challenge_id"], call.body.code),
-           m.Binding, body=m.CodeEntry),
-    _route("GET", "/v1/bindings/{chat_user_id}", "getBinding", "The chat user's binding",
-           "binding", lambda bank, call: bank.get_binding(call.params["chat_user_id"]),
-           m.Binding, path_types=CHAT_USER),
-    _route("DELETE", "/v1/bindings/{chat_user_id}", "unbind", "Remove the chat user's binding",
-           "binding", lambda bank, call: bank.unbind(call.params["chat_user_id"]), None,
-           path_types=CHAT_USER),
+    Route("POST", "/v1/customers/lookup", "findCustomerByPhone", "Find a customer by phone",
+          "people", lambda bank, call: bank.find_customer_by_phone(call.body.phone),
+          m.Customer, body=m.PhoneQuery),
+    Route("GET", "/v1/customers/{customer_id}", "getCustomer", "A customer", "people",
+          lambda bank, call: bank.get_customer(call.params["customer_id"]), m.Customer),
+    Route("GET", "/v1/officers/{officer_id}", "getOfficer", "An officer", "people",
+          lambda bank, call: bank.get_officer(call.params["officer_id"]), m.Officer),
+    Route("POST", "/v1/bindings/challenges", "startBinding",
+          "Send a binding code by SMS to the customer's or officer's phone", "binding",
+          lambda bank, call: bank.start_binding(call.body), m.CodeChallenge,
+          body=m.BindingStart),
+    Route("POST", "/v1/bindings/challenges/{challenge_id}/confirm", "confirmBinding",
+          "Confirm a binding with the code", "binding",
+          lambda bank, call: bank.confirm_binding(call.params["challenge_id"], call.body.code),
+          m.Binding, body=m.CodeEntry),
+    Route("GET", "/v1/bindings/{chat_user_id}", "getBinding", "The chat user's binding",
+          "binding", lambda bank, call: bank.get_binding(call.params["chat_user_id"]),
+          m.Binding, path_types=CHAT_USER),
+    Route("DELETE", "/v1/bindings/{chat_user_id}", "unbind", "Remove the chat user's binding",
+          "binding", lambda bank, call: bank.unbind(call.params["chat_user_id"]), None,
+          path_types=CHAT_USER),
 )  # fmt: skip
 
 ACCOUNT_ROUTES = (
-    _route("GET", "/v1/customers/{customer_id}/accounts", "listAccounts",
-           "Accounts with available balances", "accounts",
-           lambda bank, call: bank.list_accounts(call.params["customer_id"]), list[m.Account]),
-    _route("GET", "/v1/customers/{customer_id}/accounts/{account_id}/transactions",
-           "listTransactions", "Statement, newest first, by cursor", "accounts",
-           lambda bank, call: bank.list_transactions(
-               call.params["customer_id"], call.params["account_id"],
-               limit=_page_size(call, 20), cursor=call.params.get("cursor")),
-           m.TransactionPage, query=STATEMENT_QUERY),
-    _route("GET", "/v1/customers/{customer_id}/limits", "getLimits",
-           "Payment limits and what remains today and this month", "accounts",
-           lambda bank, call: bank.get_limits(call.params["customer_id"]), m.LimitStatus),
-    _route("GET", "/v1/customers/{customer_id}/loans", "listLoans", "Loans with schedules",
-           "loans", lambda bank, call: bank.list_loans(call.params["customer_id"]),
-           list[m.Loan]),
-    _route("GET", "/v1/loans/{loan_id}", "getLoan", "A loan with its schedule", "loans",
-           lambda bank, call: bank.get_loan(call.params["loan_id"]), m.Loan),
-    _route("GET", "/v1/loans/{loan_id}/payoff-quote", "getPayoffQuote",
-           "What closes the loan on a date (default today): overdue, principal, interest to "
-           "the date, fees, penalty", "loans",
-           lambda bank, call: bank.payoff_quote(call.params["loan_id"], _day(call, "on")),
-           m.PayoffQuote, query=PAYOFF_QUERY),
+    Route("GET", "/v1/customers/{customer_id}/accounts", "listAccounts",
+          "Accounts with available balances", "accounts",
+          lambda bank, call: bank.list_accounts(call.params["customer_id"]), list[m.Account]),
+    Route("GET", "/v1/customers/{customer_id}/accounts/{account_id}/transactions",
+          "listTransactions", "Statement, newest first, by cursor", "accounts",
+          lambda bank, call: bank.list_transactions(
+              call.params["customer_id"], call.params["account_id"],
+              limit=_page_size(call, 20), cursor=call.params.get("cursor")),
+          m.TransactionPage, query=STATEMENT_QUERY),
+    Route("GET", "/v1/customers/{customer_id}/limits", "getLimits",
+          "Payment limits and what remains today and this month", "accounts",
+          lambda bank, call: bank.get_limits(call.params["customer_id"]), m.LimitStatus),
+    Route("GET", "/v1/customers/{customer_id}/loans", "listLoans", "Loans with schedules",
+          "loans", lambda bank, call: bank.list_loans(call.params["customer_id"]),
+          list[m.Loan]),
+    Route("GET", "/v1/loans/{loan_id}", "getLoan", "A loan with its schedule", "loans",
+          lambda bank, call: bank.get_loan(call.params["loan_id"]), m.Loan),
+    Route("GET", "/v1/loans/{loan_id}/payoff-quote", "getPayoffQuote",
+          "What closes the loan on a date (default today): overdue, principal, interest to "
+          "the date, fees, penalty", "loans",
+          lambda bank, call: bank.payoff_quote(call.params["loan_id"], _day(call, "on")),
+          m.PayoffQuote, query=PAYOFF_QUERY),
 )  # fmt: skip
 
 PAYMENT_ROUTES = (
-    _route("GET", "/v1/customers/{customer_id}/payees", "listPayees", "Saved payees",
-           "payments", lambda bank, call: bank.list_payees(call.params["customer_id"]),
-           list[m.Payee]),
-    _route("POST", "/v1/customers/{customer_id}/payee-check", "checkPayee",
-           "The registered name behind a destination, before paying", "payments",
-           lambda bank, call: bank.check_payee(call.params["customer_id"],
-                                               call.body.destination),
-           m.PayeeCheck, body=m.PayeeQuery),
-    _route("POST", "/v1/operation-codes", "requestOperationCode",
-           "Send a code by SMS bound to exactly this operation", "payments",
-           lambda bank, call: bank.request_operation_code(call.body), m.CodeChallenge,
-           body=m.OperationIntent),
-    _route("POST", "/v1/operation-codes/{challenge_id}/verify", "verifyOperationCode",
-           "Consume the code for this operation", "payments",
-           lambda bank, call: bank.verify_operation_code(
-               call.params["challenge_id"], call.body.code, call.body.intent),
-           None, body=m.OperationCodeCheck),
-    _route("POST", "/v1/transfers", "transfer", "Transfer to a saved payee or an account",
-           "payments", lambda bank, call: bank.transfer(
-               call.body, idempotency_key=call.idempotency_key),
-           m.Receipt, body=m.TransferRequest, needs_idempotency_key=True),
-    _route("POST", "/v1/bill-payments", "payBill", "Pay a bill", "payments",
-           lambda bank, call: bank.pay_bill(call.body, idempotency_key=call.idempotency_key),
-           m.Receipt, body=m.BillPaymentRequest, needs_idempotency_key=True),
-    _route("POST", "/v1/top-ups", "topUp", "Mobile top-up", "payments",
-           lambda bank, call: bank.top_up(call.body, idempotency_key=call.idempotency_key),
-           m.Receipt, body=m.TopUpRequest, needs_idempotency_key=True),
-    _route("POST", "/v1/repayments", "repayLoan",
-           "Repay a loan: an installment, the overdue, the payoff, or a partial prepayment",
-           "payments", lambda bank, call: bank.repay_loan(
-               call.body, idempotency_key=call.idempotency_key),
-           m.Receipt, body=m.RepaymentRequest, needs_idempotency_key=True),
-    _route("POST", "/v1/operations/status", "getOperationStatus",
-           "What became of the payment sent with this idempotency key (posted, refused, or "
-           "unknown; unknown closes the key)", "payments",
-           lambda bank, call: bank.operation_status(call.body.idempotency_key),
-           m.OperationStatus, body=m.OperationStatusQuery),
+    Route("GET", "/v1/customers/{customer_id}/payees", "listPayees", "Saved payees",
+          "payments", lambda bank, call: bank.list_payees(call.params["customer_id"]),
+          list[m.Payee]),
+    Route("POST", "/v1/customers/{customer_id}/payee-check", "checkPayee",
+          "The registered name behind a destination, before paying", "payments",
+          lambda bank, call: bank.check_payee(call.params["customer_id"],
+                                              call.body.destination),
+          m.PayeeCheck, body=m.PayeeQuery),
+    Route("POST", "/v1/operation-codes", "requestOperationCode",
+          "Send a code by SMS bound to exactly this operation", "payments",
+          lambda bank, call: bank.request_operation_code(call.body), m.CodeChallenge,
+          body=m.OperationIntent),
+    Route("POST", "/v1/operation-codes/{challenge_id}/verify", "verifyOperationCode",
+          "Consume the code for this operation", "payments",
+          lambda bank, call: bank.verify_operation_code(
+              call.params["challenge_id"], call.body.code, call.body.intent),
+          None, body=m.OperationCodeCheck),
+    Route("POST", "/v1/transfers", "transfer", "Transfer to a saved payee or an account",
+          "payments", lambda bank, call: bank.transfer(
+              call.body, idempotency_key=call.idempotency_key),
+          m.Receipt, body=m.TransferRequest, needs_idempotency_key=True),
+    Route("POST", "/v1/bill-payments", "payBill", "Pay a bill", "payments",
+          lambda bank, call: bank.pay_bill(call.body, idempotency_key=call.idempotency_key),
+          m.Receipt, body=m.BillPaymentRequest, needs_idempotency_key=True),
+    Route("POST", "/v1/top-ups", "topUp", "Mobile top-up", "payments",
+          lambda bank, call: bank.top_up(call.body, idempotency_key=call.idempotency_key),
+          m.Receipt, body=m.TopUpRequest, needs_idempotency_key=True),
+    Route("POST", "/v1/repayments", "repayLoan",
+          "Repay a loan: an installment, the overdue, the payoff, or a partial prepayment",
+          "payments", lambda bank, call: bank.repay_loan(
+              call.body, idempotency_key=call.idempotency_key),
+          m.Receipt, body=m.RepaymentRequest, needs_idempotency_key=True),
+    Route("POST", "/v1/operations/status", "getOperationStatus",
+          "What became of the payment sent with this idempotency key (posted, refused, or "
+          "unknown; unknown closes the key)", "payments",
+          lambda bank, call: bank.operation_status(call.body.idempotency_key),
+          m.OperationStatus, body=m.OperationStatusQuery),
 )  # fmt: skip
 
 LEAD_ROUTES = (
-    _route("POST", "/v1/leads", "submitLead", "Submit and route a lead", "leads",
-           lambda bank, call: bank.submit_lead(call.body, idempotency_key=call.idempotency_key),
-           m.Lead, body=m.LeadSubmission, needs_idempotency_key=True),
-    _route("GET", "/v1/leads/{lead_id}", "getLead", "A lead", "leads",
-           lambda bank, call: bank.get_lead(call.params["lead_id"]), m.Lead),
-    _route("GET", "/v1/leads/{lead_id}/events", "listLeadEvents", "A lead's history", "leads",
-           lambda bank, call: bank.list_lead_events(call.params["lead_id"]), list[m.LeadEvent]),
-    _route("GET", "/v1/officers/{officer_id}/queue", "listOfficerQueue",
-           "Open leads of an officer", "leads",
-           lambda bank, call: bank.list_officer_queue(call.params["officer_id"]), list[m.Lead]),
-    _route("GET", "/v1/supervisors/{supervisor_id}/unclaimed-leads", "listUnclaimedLeads",
-           "Leads nobody has claimed in the supervisor's territories", "leads",
-           lambda bank, call: bank.list_unclaimed_leads(call.params["supervisor_id"]),
-           list[m.Lead]),
-    _route("POST", "/v1/leads/{lead_id}/claim", "claimLead", "Claim a lead (one winner)",
-           "leads", lambda bank, call: bank.claim_lead(call.params["lead_id"],
-                                                       call.body.officer_id),
-           m.Lead, body=m.ClaimRequest),
-    _route("POST", "/v1/leads/{lead_id}/pass", "passLead", "Pass a lead on, with a reason",
-           "leads", lambda bank, call: bank.pass_lead(
-               call.params["lead_id"], call.body.officer_id, call.body.reason),
-           m.Lead, body=m.PassRequest),
-    _route("POST", "/v1/leads/{lead_id}/reassign", "reassignLead", "Reassign (supervisor)",
-           "leads", lambda bank, call: bank.reassign_lead(
-               call.params["lead_id"], call.body.supervisor_id, call.body.officer_id),
-           m.Lead, body=m.ReassignRequest),
-    _route("POST", "/v1/leads/{lead_id}/status", "updateLeadStatus", "Update the status",
-           "leads", lambda bank, call: bank.update_lead_status(call.params["lead_id"],
-                                                               call.body),
-           m.Lead, body=m.StatusUpdate),
-    _route("POST", "/v1/leads/{lead_id}/notes", "addLeadNote", "Add a note", "leads",
-           lambda bank, call: bank.add_lead_note(
-               call.params["lead_id"], call.body.officer_id, call.body.note),
-           m.Lead, body=m.LeadNote),
-    _route("POST", "/v1/leads/{lead_id}/visits", "bookVisit", "Book a visit", "leads",
-           lambda bank, call: bank.book_visit(call.params["lead_id"], call.body), m.Lead,
-           body=m.VisitBooking),
-    _route("POST", "/v1/leads/{lead_id}/disbursement", "disburseLoan",
-           "Pay out an approved lead's loan", "leads",
-           lambda bank, call: bank.disburse_loan(
-               call.params["lead_id"], call.body, idempotency_key=call.idempotency_key),
-           m.Loan, body=m.DisbursementRequest, needs_idempotency_key=True),
+    Route("POST", "/v1/leads", "submitLead", "Submit and route a lead", "leads",
+          lambda bank, call: bank.submit_lead(call.body, idempotency_key=call.idempotency_key),
+          m.Lead, body=m.LeadSubmission, needs_idempotency_key=True),
+    Route("GET", "/v1/leads/{lead_id}", "getLead", "A lead", "leads",
+          lambda bank, call: bank.get_lead(call.params["lead_id"]), m.Lead),
+    Route("GET", "/v1/leads/{lead_id}/events", "listLeadEvents", "A lead's history", "leads",
+          lambda bank, call: bank.list_lead_events(call.params["lead_id"]), list[m.LeadEvent]),
+    Route("GET", "/v1/officers/{officer_id}/queue", "listOfficerQueue",
+          "Open leads of an officer", "leads",
+          lambda bank, call: bank.list_officer_queue(call.params["officer_id"]), list[m.Lead]),
+    Route("GET", "/v1/supervisors/{supervisor_id}/unclaimed-leads", "listUnclaimedLeads",
+          "Leads nobody has claimed in the supervisor's territories", "leads",
+          lambda bank, call: bank.list_unclaimed_leads(call.params["supervisor_id"]),
+          list[m.Lead]),
+    Route("POST", "/v1/leads/{lead_id}/claim", "claimLead", "Claim a lead (one winner)",
+          "leads", lambda bank, call: bank.claim_lead(call.params["lead_id"],
+                                                      call.body.officer_id),
+          m.Lead, body=m.ClaimRequest),
+    Route("POST", "/v1/leads/{lead_id}/pass", "passLead", "Pass a lead on, with a reason",
+          "leads", lambda bank, call: bank.pass_lead(
+              call.params["lead_id"], call.body.officer_id, call.body.reason),
+          m.Lead, body=m.PassRequest),
+    Route("POST", "/v1/leads/{lead_id}/reassign", "reassignLead", "Reassign (supervisor)",
+          "leads", lambda bank, call: bank.reassign_lead(
+              call.params["lead_id"], call.body.supervisor_id, call.body.officer_id),
+          m.Lead, body=m.ReassignRequest),
+    Route("POST", "/v1/leads/{lead_id}/status", "updateLeadStatus", "Update the status",
+          "leads", lambda bank, call: bank.update_lead_status(call.params["lead_id"],
+                                                              call.body),
+          m.Lead, body=m.StatusUpdate),
+    Route("POST", "/v1/leads/{lead_id}/notes", "addLeadNote", "Add a note", "leads",
+          lambda bank, call: bank.add_lead_note(
+              call.params["lead_id"], call.body.officer_id, call.body.note),
+          m.Lead, body=m.LeadNote),
+    Route("POST", "/v1/leads/{lead_id}/visits", "bookVisit", "Book a visit", "leads",
+          lambda bank, call: bank.book_visit(call.params["lead_id"], call.body), m.Lead,
+          body=m.VisitBooking),
+    Route("POST", "/v1/leads/{lead_id}/disbursement", "disburseLoan",
+          "Pay out an approved lead's loan", "leads",
+          lambda bank, call: bank.disburse_loan(
+              call.params["lead_id"], call.body, idempotency_key=call.idempotency_key),
+          m.Loan, body=m.DisbursementRequest, needs_idempotency_key=True),
 )  # fmt: skip
 
 WORK_ROUTES = (
-    _route("GET", "/v1/officers/{officer_id}/tasks", "listOfficerTasks",
-           "Open post-loan and overdue tasks", "tasks",
-           lambda bank, call: bank.list_officer_tasks(call.params["officer_id"]),
-           list[m.OfficerTask]),
-    _route("POST", "/v1/tasks/{task_id}/complete", "completeTask", "Mark a task done", "tasks",
-           lambda bank, call: bank.complete_task(
-               call.params["task_id"], call.body.officer_id, call.body.note),
-           m.OfficerTask, body=m.TaskCompletion),
-    _route("POST", "/v1/tasks/{task_id}/reschedule", "rescheduleTask", "Move a task",
-           "tasks", lambda bank, call: bank.reschedule_task(
-               call.params["task_id"], call.body.officer_id, call.body.due_on, call.body.note),
-           m.OfficerTask, body=m.TaskReschedule),
-    _route("GET", "/v1/events", "listEvents", "Bank events after a cursor, oldest first",
-           "events", lambda bank, call: bank.list_events(
-               after=call.params.get("after"), limit=_page_size(call, 100)),
-           m.EventPage, query=EVENTS_QUERY),
-    _route("POST", "/v1/consents", "recordConsent", "Record a consent", "privacy",
-           lambda bank, call: bank.record_consent(call.body), m.Consent,
-           body=m.ConsentRequest),
-    _route("POST", "/v1/data-deletions", "deletePersonData",
-           "Erase a person's data (what the law allows)", "privacy",
-           lambda bank, call: bank.delete_person_data(call.body.phone), m.DeletionReport,
-           body=m.PhoneQuery),
+    Route("GET", "/v1/officers/{officer_id}/tasks", "listOfficerTasks",
+          "Open post-loan and overdue tasks", "tasks",
+          lambda bank, call: bank.list_officer_tasks(call.params["officer_id"]),
+          list[m.OfficerTask]),
+    Route("POST", "/v1/tasks/{task_id}/complete", "completeTask", "Mark a task done", "tasks",
+          lambda bank, call: bank.complete_task(
+              call.params["task_id"], call.body.officer_id, call.body.note),
+          m.OfficerTask, body=m.TaskCompletion),
+    Route("POST", "/v1/tasks/{task_id}/reschedule", "rescheduleTask", "Move a task",
+          "tasks", lambda bank, call: bank.reschedule_task(
+              call.params["task_id"], call.body.officer_id, call.body.due_on, call.body.note),
+          m.OfficerTask, body=m.TaskReschedule),
+    Route("GET", "/v1/events", "listEvents", "Bank events after a cursor, oldest first",
+          "events", lambda bank, call: bank.list_events(
+              after=call.params.get("after"), limit=_page_size(call, 100)),
+          m.EventPage, query=EVENTS_QUERY),
+    Route("POST", "/v1/consents", "recordConsent", "Record a consent", "privacy",
+          lambda bank, call: bank.record_consent(call.body), m.Consent,
+          body=m.ConsentRequest),
+    Route("POST", "/v1/data-deletions", "deletePersonData",
+          "Erase a person's data (what the law allows)", "privacy",
+          lambda bank, call: bank.delete_person_data(call.body.phone), m.DeletionReport,
+          body=m.PhoneQuery),
 )  # fmt: skip
-
-# The case parts declare their routes with `_route` above, so they are imported here.
-from integrations.bank.committee_routes import COMMITTEE_ROUTES  # noqa: E402
-from integrations.bank.fieldwork_routes import FIELDWORK_ROUTES  # noqa: E402 (uses _route)
-from integrations.bank.offer_routes import OFFER_ROUTES  # noqa: E402
-from integrations.bank.worksheet_routes import WORKSHEET_ROUTES  # noqa: E402
 
 ROUTES: tuple[Route, ...] = (
     REFERENCE_ROUTES

@@ -27,11 +27,10 @@ from integrations.bank.rest_api import (
     OCTET_STREAM,
     PROBLEM_JSON,
     ROUTES,
-    Call,
-    Route,
     openapi_document,
     type_adapter,
 )
+from integrations.bank.rest_routes import Call, Route
 from integrations.sms.outbound import ConsoleSmsSender, SmsSender
 
 OPENAPI_PATH = "/openapi.json"

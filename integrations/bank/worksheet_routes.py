@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integrations.bank.rest_api import _route
+from integrations.bank.rest_routes import Route
 from integrations.bank.worksheet_models import (
     WorksheetReview,
     WorksheetReviewRequest,
@@ -10,21 +10,21 @@ from integrations.bank.worksheet_models import (
     WorksheetVersion,
 )
 
-WORKSHEET_ROUTES = (
-    _route("POST", "/v1/leads/{lead_id}/worksheets", "saveWorksheet",
-           "Save a new version of the lead's worksheet (its officer)", "worksheets",
-           lambda bank, call: bank.save_worksheet(call.params["lead_id"], call.body),
-           WorksheetVersion, body=WorksheetSave),
-    _route("GET", "/v1/leads/{lead_id}/worksheets/latest", "getLatestWorksheet",
-           "The latest version of the lead's worksheet, with its reviews", "worksheets",
-           lambda bank, call: bank.latest_worksheet(call.params["lead_id"]), WorksheetVersion),
-    _route("GET", "/v1/leads/{lead_id}/worksheets", "listWorksheets",
-           "Every version of the lead's worksheet, oldest first", "worksheets",
-           lambda bank, call: bank.list_worksheets(call.params["lead_id"]),
-           list[WorksheetVersion]),
-    _route("POST", "/v1/leads/{lead_id}/worksheet-reviews", "reviewWorksheet",
-           "The co-investigator confirms the latest version or dissents (after checking in)",
-           "worksheets",
-           lambda bank, call: bank.review_worksheet(call.params["lead_id"], call.body),
-           WorksheetReview, body=WorksheetReviewRequest),
+WORKSHEET_ROUTES: tuple[Route, ...] = (
+    Route("POST", "/v1/leads/{lead_id}/worksheets", "saveWorksheet",
+          "Save a new version of the lead's worksheet (its officer)", "worksheets",
+          lambda bank, call: bank.save_worksheet(call.params["lead_id"], call.body),
+          WorksheetVersion, body=WorksheetSave),
+    Route("GET", "/v1/leads/{lead_id}/worksheets/latest", "getLatestWorksheet",
+          "The latest version of the lead's worksheet, with its reviews", "worksheets",
+          lambda bank, call: bank.latest_worksheet(call.params["lead_id"]), WorksheetVersion),
+    Route("GET", "/v1/leads/{lead_id}/worksheets", "listWorksheets",
+          "Every version of the lead's worksheet, oldest first", "worksheets",
+          lambda bank, call: bank.list_worksheets(call.params["lead_id"]),
+          list[WorksheetVersion]),
+    Route("POST", "/v1/leads/{lead_id}/worksheet-reviews", "reviewWorksheet",
+          "The co-investigator confirms the latest version or dissents (after checking in)",
+          "worksheets",
+          lambda bank, call: bank.review_worksheet(call.params["lead_id"], call.body),
+          WorksheetReview, body=WorksheetReviewRequest),
 )  # fmt: skip

@@ -29,14 +29,12 @@ from integrations.bank.models import (
     DeclineReason,
     LeadEventKind,
     LeadStatus,
-    LeadStatusChanged,
     RepaymentMethod,
 )
 from integrations.bank.money import from_fen, to_fen
 from integrations.bank.sandbox.context import Context, parse_time
 from integrations.bank.sandbox.db import fetch_one, next_id
-from integrations.bank.sandbox.events import emit
-from integrations.bank.sandbox.leads import CLOSED, lead_row
+from integrations.bank.sandbox.leads import CLOSED, lead_row, record
 
 OPEN_CASE = (CaseStatus.VOTING, CaseStatus.MORE_INFO)
 BEFORE_COMMITTEE = (
@@ -223,39 +221,6 @@ def _superseded(connection: sqlite3.Connection, case: sqlite3.Row) -> bool:
         (case["lead_id"], case["id"]),
     )
     return later is not None
-
-
-# --- the lead's history -------------------------------------------------------------------------
-
-
-def record(
-    connection: sqlite3.Connection,
-    context: Context,
-    lead_id: str,
-    kind: LeadEventKind,
-    actor_id: str | None,
-    note: str,
-    *,
-    status_changed: bool = False,
-) -> None:
-    """A lead event; a change of the lead's status also goes out as a bank event."""
-    lead = lead_row(connection, lead_id)
-    connection.execute(
-        "INSERT INTO lead_events (lead_id, at, kind, actor_id, status, officer_id, note)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (lead_id, context.stamp, kind, actor_id, lead["status"], lead["officer_id"], note),
-    )
-    if status_changed:
-        emit(
-            connection,
-            context,
-            LeadStatusChanged,
-            lead_id=lead_id,
-            status=LeadStatus(lead["status"]),
-            officer_id=lead["officer_id"],
-            co_officer_id=lead["co_officer_id"],
-            note=note,
-        )
 
 
 # --- reading ------------------------------------------------------------------------------------

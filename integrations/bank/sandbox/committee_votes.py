@@ -19,10 +19,10 @@ from integrations.bank.committee_models import CaseStatus, CommitteeCase, VoteKi
 from integrations.bank.errors import Forbidden, InvalidRequest, InvalidState
 from integrations.bank.models import LeadEventKind, LeadStatus
 from integrations.bank.money import to_fen
-from integrations.bank.sandbox.committee import case_row, get_case, record
+from integrations.bank.sandbox.committee import case_row, get_case
 from integrations.bank.sandbox.context import Context
 from integrations.bank.sandbox.db import fetch_one
-from integrations.bank.sandbox.leads import lead_row
+from integrations.bank.sandbox.leads import lead_row, record
 from integrations.bank.sandbox.offers import open_offer
 
 APPROVING = (VoteKind.APPROVE, VoteKind.APPROVE_CHANGED)

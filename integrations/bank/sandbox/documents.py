@@ -25,8 +25,8 @@ from integrations.bank.models import LeadEventKind
 from integrations.bank.sandbox.context import Context, iso, parse_time
 from integrations.bank.sandbox.db import fetch_one, next_id
 from integrations.bank.sandbox.exif import content_type, read_exif
-from integrations.bank.sandbox.fieldwork import business_place, record
-from integrations.bank.sandbox.leads import _require_claimed_by_team, lead_row
+from integrations.bank.sandbox.fieldwork import business_place
+from integrations.bank.sandbox.leads import _require_claimed_by_team, lead_row, record
 
 DOCUMENTS_DIR = "documents"
 EXTENSIONS = {

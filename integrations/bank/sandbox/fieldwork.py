@@ -21,27 +21,9 @@ from integrations.bank.fieldwork_models import (
 from integrations.bank.models import LeadEventKind, LeadStatus
 from integrations.bank.sandbox.context import Context, parse_time
 from integrations.bank.sandbox.db import fetch_one, next_id
-from integrations.bank.sandbox.leads import _log, _require_claimed_by_team, lead_row
+from integrations.bank.sandbox.leads import _log, _require_claimed_by_team, lead_row, record
 
 NOT_YET_VISITED = (LeadStatus.CLAIMED, LeadStatus.CONTACTED, LeadStatus.VISIT_BOOKED)
-
-
-def record(
-    connection: sqlite3.Connection,
-    context: Context,
-    lead_id: str,
-    kind: LeadEventKind,
-    actor_id: str,
-    note: str,
-) -> None:
-    """A lead event that changes no status: in the lead's history, not on the bank's feed
-    (the feed's lead news tells the merchant about their lead)."""
-    lead = lead_row(connection, lead_id)
-    connection.execute(
-        "INSERT INTO lead_events (lead_id, at, kind, actor_id, status, officer_id, note)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (lead_id, context.stamp, kind, actor_id, lead["status"], lead["officer_id"], note),
-    )
 
 
 def business_place(connection: sqlite3.Connection, lead: sqlite3.Row) -> tuple[Point, str]:

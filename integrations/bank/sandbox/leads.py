@@ -426,22 +426,24 @@ def mark_disbursed(
     _log(connection, context, lead_id, LeadEventKind.DISBURSED, actor_id=officer_id, note=note)
 
 
-def _log(
+def record(
     connection: sqlite3.Connection,
     context: Context,
     lead_id: str,
     kind: LeadEventKind,
     actor_id: str | None,
-    note: str = "",
+    note: str,
+    *,
+    status_changed: bool = False,
 ) -> None:
-    """A lead event; every kind but a note also goes out as a bank event."""
+    """A lead event; a change of the lead's status also goes out as a bank event."""
     lead = lead_row(connection, lead_id)
     connection.execute(
         "INSERT INTO lead_events (lead_id, at, kind, actor_id, status, officer_id, note)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (lead_id, context.stamp, kind, actor_id, lead["status"], lead["officer_id"], note),
     )
-    if kind not in (LeadEventKind.NOTE, LeadEventKind.SUBMITTED):
+    if status_changed:
         emit(
             connection,
             context,
@@ -452,3 +454,16 @@ def _log(
             co_officer_id=lead["co_officer_id"],
             note=note,
         )
+
+
+def _log(
+    connection: sqlite3.Connection,
+    context: Context,
+    lead_id: str,
+    kind: LeadEventKind,
+    actor_id: str | None,
+    note: str = "",
+) -> None:
+    """A lead event; every kind but a note also goes out as a bank event."""
+    status_changed = kind not in (LeadEventKind.NOTE, LeadEventKind.SUBMITTED)
+    record(connection, context, lead_id, kind, actor_id, note, status_changed=status_changed)
