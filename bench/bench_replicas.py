@@ -80,6 +80,35 @@ class Outcome:
         return self.replies / self.seconds if self.seconds else 0.0
 
 
+@dataclass(frozen=True)
+class RedisTarget:
+    """One Redis (a URL) or a Redis Cluster (its nodes, for BOT_REDIS_CLUSTER_NODES)."""
+
+    url: str
+    cluster_nodes: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return "cluster" if self.cluster_nodes else "redis"
+
+    def servers(self) -> list[Redis]:
+        """A client per server: to flush them and read their CPU time."""
+        if not self.cluster_nodes:
+            return [Redis.from_url(self.url)]
+        return [
+            Redis(host=h, port=int(p))
+            for h, _, p in (n.rpartition(":") for n in self.cluster_nodes)
+        ]
+
+    def stock_argument(self) -> str:
+        return ",".join(self.cluster_nodes) or self.url
+
+    def settings(self) -> dict[str, str]:
+        if self.cluster_nodes:
+            return {"BOT_REDIS_URL": self.url, "BOT_REDIS_CLUSTER_NODES": self.stock_argument()}
+        return {"BOT_REDIS_URL": self.url}
+
+
 @dataclass
 class Replica:
     port: int
@@ -90,20 +119,24 @@ class Replica:
         return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
-def replica_command(kind: str, telegram: StandInBotApi, redis_url: str, port: int) -> list[str]:
+def replica_command(
+    kind: str, telegram: StandInBotApi, target: RedisTarget, port: int
+) -> list[str]:
     if kind == "ours":
         return [sys.executable, str(ROOT / "bench" / "replicas_ours.py")]
     script = str(ROOT / "bench" / "replicas_stock.py")
-    return [sys.executable, script, telegram.base_url, redis_url, str(port), SECRET]
+    return [sys.executable, script, telegram.base_url, target.stock_argument(), str(port), SECRET]
 
 
-def replica_env(telegram: StandInBotApi, redis_url: str, port: int, folder: Path) -> dict[str, str]:
+def replica_env(
+    telegram: StandInBotApi, target: RedisTarget, port: int, folder: Path
+) -> dict[str, str]:
     return {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "BOT_TOKEN": TOKEN,
         "BOT_API_BASE_URL": telegram.base_url,
-        "BOT_REDIS_URL": redis_url,
+        **target.settings(),
         "BOT_WEBHOOK_SECRET": SECRET,
         "BOT_WEBHOOK_HOST": "127.0.0.1",
         "BOT_WEBHOOK_PORT": str(port),
@@ -114,7 +147,7 @@ def replica_env(telegram: StandInBotApi, redis_url: str, port: int, folder: Path
 
 @contextlib.asynccontextmanager
 async def replicas(
-    kind: str, count: int, telegram: StandInBotApi, redis_url: str, folder: Path
+    kind: str, count: int, telegram: StandInBotApi, target: RedisTarget, folder: Path
 ) -> AsyncIterator[list[Replica]]:
     started = []
     try:
@@ -122,8 +155,8 @@ async def replicas(
             port = _free_port()
             log = (folder / f"{kind}-{port}.log").open("wb")
             process = subprocess.Popen(
-                replica_command(kind, telegram, redis_url, port),
-                cwd=ROOT, env=replica_env(telegram, redis_url, port, folder),
+                replica_command(kind, telegram, target, port),
+                cwd=ROOT, env=replica_env(telegram, target, port, folder),
                 stdout=log, stderr=log,
             )  # fmt: skip
             started.append(Replica(port, process))
@@ -195,28 +228,36 @@ async def wait_for_replies(telegram: StandInBotApi, expected: int) -> None:
         await asyncio.sleep(0.05)
 
 
-async def redis_cpu_seconds(redis: Redis) -> float:
-    info = await redis.info("cpu")
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+async def redis_cpu_seconds(servers: list[Redis]) -> float:
+    seconds = 0.0
+    for server in servers:
+        info = await server.info("cpu")
+        seconds += float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+    return seconds
 
 
 async def measure(
-    kind: str, count: int, load: Load, telegram: StandInBotApi, redis: Redis, redis_url: str
+    kind: str, count: int, load: Load, telegram: StandInBotApi, target: RedisTarget
 ) -> Outcome:
-    await redis.flushdb()
+    servers = target.servers()
+    for server in servers:
+        await server.flushdb()
     with tempfile.TemporaryDirectory() as folder:
-        async with replicas(kind, count, telegram, redis_url, Path(folder)) as running:
+        async with replicas(kind, count, telegram, target, Path(folder)) as running:
             await asyncio.sleep(1.0)  # start-up calls (setMyCommands, ...) are over
             telegram.calls.clear()
             bot_cpu = sum(replica.cpu_seconds() for replica in running)
-            redis_cpu = await redis_cpu_seconds(redis)
+            redis_cpu = await redis_cpu_seconds(servers)
             own_cpu = time.process_time()
             posting = await start_posting([replica.port for replica in running], load)
             await wait_for_replies(telegram, load.total)
             refused = await refused_posts(posting)
             bot_cpu = sum(replica.cpu_seconds() for replica in running) - bot_cpu
-            redis_cpu = await redis_cpu_seconds(redis) - redis_cpu
+            redis_cpu = await redis_cpu_seconds(servers) - redis_cpu
             own_cpu = time.process_time() - own_cpu
+    for server in servers:
+        await server.flushdb()
+        await server.aclose()
     return outcome(kind, count, load, telegram, refused, (bot_cpu, redis_cpu, own_cpu))
 
 
@@ -301,25 +342,27 @@ def ratio(row: Outcome, other: Outcome | None) -> str:
 
 async def main(arguments: argparse.Namespace) -> None:
     url = os.environ.get("BOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
-    redis = Redis.from_url(url)
+    nodes = tuple(node for node in arguments.cluster.split(",") if node)
+    target = RedisTarget(url, nodes)
     counts = [int(n) for n in arguments.processes.split(",")]
     per_user = arguments.updates // arguments.users
     loads = [Load(arguments.users, per_user, arguments.connections, 0.0)]
     if arguments.rate:
         loads.append(Load(arguments.users, per_user, arguments.connections, arguments.rate))
-    print(f"load before: {os.getloadavg()[0]:.2f} (1-minute average), {os.cpu_count()} cores")
+    print(
+        f"on {target.name}; load before: {os.getloadavg()[0]:.2f} (1-minute average), "
+        f"{os.cpu_count()} cores"
+    )
     outcomes = []
     async with StandInBotApi() as telegram:
         for load in loads:
             for kind in ("stock", "ours"):
                 for count in counts:
-                    result = await measure(kind, count, load, telegram, redis, url)
+                    result = await measure(kind, count, load, telegram, target)
                     outcomes.append(result)
                     print(f"  {kind} x{count} done: {result.rate:.0f} updates/s", flush=True)
     print(f"load after: {os.getloadavg()[0]:.2f}")
     print_table(outcomes)
-    await redis.flushdb()
-    await redis.aclose()
 
 
 if __name__ == "__main__":
@@ -329,4 +372,5 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=1_000.0, help="open loop; 0 skips it")
     parser.add_argument("--processes", default="1,2")
     parser.add_argument("--connections", type=int, default=64, help="in all, split by wrk")
+    parser.add_argument("--cluster", default="", help="host:port,... of a Redis Cluster")
     asyncio.run(main(parser.parse_args()))

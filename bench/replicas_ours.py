@@ -18,7 +18,7 @@ from bot.cli import main
 from bot.factory import build_dispatcher
 
 if __name__ == "__main__":
-    bot.runners.build_dispatcher = functools.partial(  # type: ignore[assignment]
+    bot.runners.build_dispatcher = functools.partial(  # type: ignore[attr-defined]
         build_dispatcher, extra_routers=(build_form_router(),)
     )
     sys.exit(main(["run", "--webhook"]))
