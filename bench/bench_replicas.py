@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +44,7 @@ SECRET = "replicas-bench-secret"
 ECHO = re.compile(r"answer (\d+) t=(\d+)")
 QUIET_SECONDS = 15.0  # no new reply for this long after the last POST: the rest is lost
 TICKS = os.sysconf("SC_CLK_TCK")
+LOGS = os.environ.get("BOT_BENCH_LOGS")  # the processes' logs go there, kept, when set
 
 
 @dataclass(frozen=True)
@@ -236,22 +237,36 @@ async def redis_cpu_seconds(servers: list[Redis]) -> float:
     return seconds
 
 
+@contextlib.contextmanager
+def logs_folder() -> Iterator[Path]:
+    if LOGS is None:
+        with tempfile.TemporaryDirectory() as folder:
+            yield Path(folder)
+    else:
+        yield Path(tempfile.mkdtemp(dir=LOGS))
+
+
 async def measure(
     kind: str, count: int, load: Load, telegram: StandInBotApi, target: RedisTarget
 ) -> Outcome:
     servers = target.servers()
     for server in servers:
         await server.flushdb()
-    with tempfile.TemporaryDirectory() as folder:
-        async with replicas(kind, count, telegram, target, Path(folder)) as running:
+    with logs_folder() as folder:
+        async with replicas(kind, count, telegram, target, folder) as running:
             await asyncio.sleep(1.0)  # start-up calls (setMyCommands, ...) are over
             telegram.calls.clear()
             bot_cpu = sum(replica.cpu_seconds() for replica in running)
             redis_cpu = await redis_cpu_seconds(servers)
             own_cpu = time.process_time()
             posting = await start_posting([replica.port for replica in running], load)
-            await wait_for_replies(telegram, load.total)
-            refused = await refused_posts(posting)
+            try:
+                await wait_for_replies(telegram, load.total)
+                refused = await refused_posts(posting)
+            finally:
+                for run in posting:
+                    if run.returncode is None:  # not stopped above: the bench failed
+                        run.kill()
             bot_cpu = sum(replica.cpu_seconds() for replica in running) - bot_cpu
             redis_cpu = await redis_cpu_seconds(servers) - redis_cpu
             own_cpu = time.process_time() - own_cpu
@@ -356,7 +371,7 @@ async def main(arguments: argparse.Namespace) -> None:
     outcomes = []
     async with StandInBotApi() as telegram:
         for load in loads:
-            for kind in ("stock", "ours"):
+            for kind in arguments.kinds.split(","):
                 for count in counts:
                     result = await measure(kind, count, load, telegram, target)
                     outcomes.append(result)
@@ -373,4 +388,5 @@ if __name__ == "__main__":
     parser.add_argument("--processes", default="1,2")
     parser.add_argument("--connections", type=int, default=64, help="in all, split by wrk")
     parser.add_argument("--cluster", default="", help="host:port,... of a Redis Cluster")
+    parser.add_argument("--kinds", default="stock,ours")
     asyncio.run(main(parser.parse_args()))
