@@ -11,7 +11,10 @@ mode, RedisStorage + RedisEventIsolation) and ours (bench/replicas_ours.py: `pyt
 - updates/s end to end = replies / (last reply - first POST); every update must be answered
   exactly once (duplicates, losses) and each user's replies come in the order of the posts.
 Closed loop (wrk as fast as its connections go), then open loop at --rate updates/s (wrk paced
-with delay()). BOT_BENCH_REDIS_URL (default redis://127.0.0.1:6379/11) is flushed.
+with delay()). BOT_BENCH_REDIS_URL (default redis://127.0.0.1:6379/11) is flushed; with
+--cluster host:port,... both run on that Redis Cluster instead (its nodes are flushed).
+BOT_BENCH_LOGS=folder keeps the processes' logs. A POST not answered 200 is not posted again
+(Telegram would): it counts as refused, and as lost unless it was handled anyway.
 Usage: PYTHONPATH=. python bench/bench_replicas.py --updates 20000 --users 2000 --rate 1000
 """
 
