@@ -68,7 +68,8 @@ def build_form_router() -> Router:
     async def step(message: Message, state: FSMContext, raw_state: str | None) -> None:
         await state.set_state(NEXT_STEP[raw_state])
         await state.update_data({raw_state or "start": message.text})
-        await message.answer("next question")
+        await message.answer(f"next question (after: {message.text})")  # the replicas bench
+        # reads the text back: which update this answers and when it was posted
 
     return router
 
