@@ -20,14 +20,26 @@ test: $(INSTALLED) $(CATALOGS) fonts chromium
 # The journeys and fault tests against a local 3-master Redis Cluster on loopback (ports
 # 7101-7103, or CLUSTER_PORTS), started for the run and stopped after it, pass or fail.
 CLUSTER_PORTS ?= 7101 7102 7103
-# (the journeys and fault tests that pass on a cluster today; see the cluster notes in README)
+# Every journey and fault test that talks to the tests' Redis (the `redis` fixture or the
+# Dispatcher), and the cluster's own fault test. Not here: the pure domain and catalog tests,
+# the browser tests, and the fault tests that start a single redis-server of their own
+# (test_redis_faults, test_graceful_shutdown, ...): on a cluster they would run as they do
+# in `make test`.
 CLUSTER_TESTS ?= tests/test_foundation_journeys.py tests/test_application_journeys.py \
-	tests/test_money_command_journeys.py tests/test_repayment_journeys.py \
-	tests/test_accounts_journeys.py tests/test_officer_journeys.py \
-	tests/test_reminders_journeys.py tests/test_outbound_pipeline.py \
-	tests/test_send_rate_limiter.py tests/test_lead_delivery.py tests/test_bank_feed.py \
-	tests/test_reference_data.py tests/test_webhook.py tests/test_redis_faults.py \
-	tests/test_sms_commands.py tests/test_redis_keys.py
+	tests/test_application_form_journeys.py tests/test_money_command_journeys.py \
+	tests/test_money_in_doubt.py tests/test_repayment_journeys.py tests/test_repayment_products.py \
+	tests/test_accounts_journeys.py tests/test_amount_journeys.py tests/test_calculator_journeys.py \
+	tests/test_calculator_documents.py tests/test_officer_journeys.py tests/test_officer_buttons.py \
+	tests/test_officer_help.py tests/test_officer_queue.py tests/test_officer_task_news.py \
+	tests/test_officer_words.py tests/test_visit_journeys.py tests/test_worksheet_journeys.py \
+	tests/test_committee_journeys.py tests/test_offer_journeys.py tests/test_reminders_journeys.py \
+	tests/test_outbound_pipeline.py tests/test_send_rate_limiter.py tests/test_lead_delivery.py \
+	tests/test_bank_feed.py tests/test_bank_outage_journeys.py tests/test_reference_data.py \
+	tests/test_webhook.py tests/test_sms_commands.py tests/test_sms_inbox.py \
+	tests/test_sms_money_in_doubt.py tests/test_redis_keys.py tests/test_forged_callbacks.py \
+	tests/test_errors_handler.py tests/test_plural_journeys.py tests/test_wording_journeys.py \
+	tests/test_worker_faults.py tests/test_worker_health.py tests/test_webapp_api.py \
+	tests/test_webapp_chat.py tests/test_webapp_desk.py tests/test_cluster_faults.py
 
 test-cluster: $(INSTALLED) $(CATALOGS) fonts
 	@nodes="$$(BOT_TEST_CLUSTER_PORTS="$(CLUSTER_PORTS)" bash scripts/redis-cluster.sh start)" && \

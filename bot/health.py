@@ -1,8 +1,9 @@
 """`/healthz` and `/metrics` for any process: the webhook server mounts them, and so can a
 worker on its own port.
 
-`/healthz` is 200 only when Redis answers a PING in time and every supervised loop of the
-process is making progress; otherwise 503 with the reasons, as JSON:
+`/healthz` is 200 only when Redis (each master of a cluster) answers a PING in time and
+every supervised loop of the process is making progress; otherwise 503 with the reasons, as
+JSON:
     {"status": "ok", "redis": "ok", "problems": []}
     {"status": "unhealthy", "redis": "down", "problems": ["redis: ConnectionError", ...]}
 """
@@ -15,6 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
 from bot.supervision import Heartbeats
@@ -25,12 +27,21 @@ PING_TIMEOUT_SECONDS = 2.0
 
 async def redis_problem(redis: Redis) -> str | None:
     try:
-        await asyncio.wait_for(redis.ping(), PING_TIMEOUT_SECONDS)  # type: ignore[arg-type]
+        await asyncio.wait_for(_ping(redis), PING_TIMEOUT_SECONDS)
     except TimeoutError:
         return f"redis: no answer within {PING_TIMEOUT_SECONDS:.0f}s"
     except (RedisError, OSError) as error:
         return f"redis: {type(error).__name__}"
     return None
+
+
+async def _ping(redis: Redis) -> None:
+    """One Redis, or every master of a cluster (a PING to one node says nothing of the
+    slots the others serve)."""
+    if isinstance(redis, RedisCluster):
+        await redis.ping(target_nodes=RedisCluster.PRIMARIES)
+    else:
+        await redis.ping()  # type: ignore[misc]  # redis-py 7 types
 
 
 def health_routes(

@@ -16,18 +16,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
-from redis.exceptions import ConnectionError, NoScriptError, ResponseError, TimeoutError
+from redis.exceptions import (
+    ClusterDownError,
+    ConnectionError,
+    NoScriptError,
+    ResponseError,
+    SlotNotCoveredError,
+    TimeoutError,
+)
 
 log = logging.getLogger(__name__)
 
 Call = tuple[AsyncScript, list[Any], list[Any], asyncio.Future[Any]]
-UNREACHABLE = (ConnectionError, TimeoutError, OSError)
+# Redis away: the connection, or on a cluster the master of the key's slot (the cluster
+# answers CLUSTERDOWN until it is back, or the client has no node for the slot).
+UNREACHABLE = (ConnectionError, TimeoutError, OSError, ClusterDownError, SlotNotCoveredError)
 RESEND_DELAY_SECONDS = 0.5
 
 
@@ -109,9 +120,10 @@ class ScriptBatcher:
                     await self.redis.script_load(script.script)
                 results = await self._pipeline(batch)
         except Exception as error:  # the whole round trip failed: every caller hears of it
+            failure = _as_unreachable(error)
             for *_call, future in batch:
                 if not future.done():
-                    future.set_exception(error)
+                    future.set_exception(failure)
             return
         self._settle(batch, results)
 
@@ -153,6 +165,19 @@ class ScriptBatcher:
                 future.set_exception(result)
             else:
                 future.set_result(result)
+
+
+def _as_unreachable(error: Exception) -> Exception:
+    """redis-py's asyncio client can raise AttributeError or TypeError from a connection
+    that was closed under a write (a cluster node going away; redis-py issue 4287) where it
+    means ConnectionError: Redis is away, and what is sent again until it is back must be."""
+    frames = traceback.extract_tb(error.__traceback__)
+    in_connection = bool(frames) and Path(frames[-1].filename).match("redis/asyncio/connection.py")
+    if isinstance(error, AttributeError | TypeError) and in_connection:
+        unreachable = ConnectionError(f"connection closed under a write: {error}")
+        unreachable.__cause__ = error
+        return unreachable
+    return error
 
 
 def _log_failure(future: asyncio.Future[Any]) -> None:

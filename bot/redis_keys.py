@@ -472,17 +472,26 @@ class LaterKeys:
 class DemoKeys:
     def alive(self, token: Segment) -> str:
         """Set at start: gone means another demo emptied the database."""
-        return _join("demo", "alive", token)
+        return _tagged("demo", _join("demo", "alive", token))
+
+
+_COMMITTEE = "committee"
 
 
 @dataclass(frozen=True)
 class CommitteeKeys:
-    """The credit committee's SLA timers: a sorted set of cases by due time, and each timer."""
+    """The credit committee's SLA timers: a sorted set of cases by due time, and each timer
+    (a timer is set with its place in the set in one transaction: one slot on a cluster)."""
 
-    sla_due: str = "cases:sla"
+    @property
+    def sla_due(self) -> str:
+        return _tagged(_COMMITTEE, "cases:sla")
 
     def sla(self, case_id: str) -> str:
-        return _join("cases", "sla", case_id)
+        return _tagged(_COMMITTEE, _join("cases", "sla", case_id))
+
+
+_WORKSHEETS = "worksheets"
 
 
 @dataclass(frozen=True)
@@ -490,7 +499,7 @@ class WorksheetKeys:
     """Worksheets in progress, one per officer and lead, until saved at the bank."""
 
     def draft(self, officer_id: Segment, lead_id: Segment) -> str:
-        return _join("worksheets", "draft", officer_id, lead_id)
+        return _tagged(_WORKSHEETS, _join("worksheets", "draft", officer_id, lead_id))
 
 
 UPDATE_GATE = UpdateGateKeys()

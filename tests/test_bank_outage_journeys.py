@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.demo.driver import ChatDriver, ChatUser
 from bot.factory import App, Outside, build_bot, build_dispatcher, build_storage
 from bot.local_session import LocalSession
+from bot.redis_keys import LEAD_OUTBOX
 from bot.services.lead_outbox import LeadDelivery
 from bot.supervision import supervise
 from integrations.bank.http_adapter import HttpBankAdapter
@@ -182,7 +183,7 @@ async def test_the_bank_down_two_minutes_around_submit_gets_the_lead_once_second
         await worker_bank.aclose()
     assert leads_of(bank, user.phone) == 1
     assert texts(driver, user).count("Reference number") == 1
-    assert await redis.xlen("bot:leads:outbox") == 0
+    assert await redis.xlen(LEAD_OUTBOX.stream) == 0
 
 
 async def test_forget_while_the_bank_is_down_deletes_nothing_and_says_so(outage: Outage) -> None:

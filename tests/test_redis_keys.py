@@ -387,6 +387,7 @@ def test_on_a_cluster_what_one_script_or_transaction_touches_shares_a_slot() -> 
                 redis_keys.REMINDERS.loan("LN1"),
             ],
             "an SLA timer": [redis_keys.OFFICERS.sla("LD1"), redis_keys.OFFICERS.sla_due],
+            "a committee timer": [redis_keys.COMMITTEE.sla("CS1"), redis_keys.COMMITTEE.sla_due],
             "a parked event": [
                 redis_keys.BANK_FEED.parked("notices"),
                 redis_keys.BANK_FEED.retry("notices"),
@@ -405,6 +406,14 @@ def test_on_a_cluster_what_one_script_or_transaction_touches_shares_a_slot() -> 
             f"saq:abort:{job_key}",
         ]
     assert {name: len(_slots(*keys)) for name, keys in groups.items()} == dict.fromkeys(groups, 1)
+
+
+def test_on_a_cluster_every_key_is_behind_a_hash_tag() -> None:
+    with cluster_layout():
+        found = _families()
+    untagged = [family.name for family in found if not family.pattern[0].startswith("{")]
+    assert len(found) > 60
+    assert untagged == []
 
 
 def test_on_a_cluster_a_key_is_the_single_redis_key_behind_its_tag() -> None:

@@ -168,6 +168,9 @@ class BankFeedReader:
         self._subscribers: dict[str, FeedSubscriber] = {}
         self._extend = redis.register_script(_EXTEND)
         self._release = redis.register_script(_RELEASE)
+        # The token of the lock this reader took and has not been seen to let go of (Redis
+        # went away before the release): let go of first, not left to expire.
+        self._held: str | None = None
 
     def subscribe(self, name: str, subscriber: FeedSubscriber) -> None:
         """`name` is stable across restarts: the subscriber's parked events are kept by it."""
@@ -185,10 +188,13 @@ class BankFeedReader:
     async def read(self) -> int:
         """Read the feed to its end if no other process is reading; the events handed out."""
         handled = 0
+        if self._held is not None:
+            await self._let_go(self._held)
         while True:
             token = os.urandom(8).hex()
             if not await self.redis.set(BANK_FEED.lock, token, nx=True, px=LOCK_MS):
                 return handled  # the holder reads what is pending before it lets go
+            self._held = token
             try:
                 await self.redis.delete(BANK_FEED.pending)
                 handled += await self._read_locked(token)
@@ -196,9 +202,13 @@ class BankFeedReader:
                 log.warning("the bank's event feed is not available; reading again later")
                 return handled
             finally:
-                await self._release(keys=[BANK_FEED.lock], args=[token])
+                await self._let_go(token)
             if not await self.redis.exists(BANK_FEED.pending):
                 return handled
+
+    async def _let_go(self, token: str) -> None:
+        await self._release(keys=[BANK_FEED.lock], args=[token])
+        self._held = None
 
     async def _read_locked(self, token: str) -> int:
         await self._retry_parked(self.clock.now())

@@ -24,13 +24,15 @@ class RedisProcess:
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
-    def start(self) -> None:
-        command = [
+    def command(self) -> list[str]:
+        return [
             "redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
             "--save", "", "--appendonly", "yes", "--dir", str(self.folder),
             "--logfile", str(self.folder / "redis.log"),
         ]  # fmt: skip
-        self._process = subprocess.Popen(command)
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(self.command())
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
         deadline = time.monotonic() + 10
         while True:
@@ -42,6 +44,10 @@ class RedisProcess:
                     raise
                 time.sleep(0.01)
         client.close()
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None
 
     def stop(self) -> None:
         """SIGTERM: Redis writes its AOF and exits; clients see their connections drop."""
