@@ -382,3 +382,57 @@ def test_the_full_period_rule_never_charges_less_and_agrees_on_due_dates(
     due = next((row.due_date for row in position.rows if row.due_date >= on), None)
     if due is not None:
         assert payoff_quote(full, due) == payoff_quote(to_the_day, due)
+
+
+@PROPERTY
+@given(st.data())
+def test_lower_installments_re_amortize_the_rest_over_the_same_periods(
+    data: st.DataObject,
+) -> None:
+    position = data.draw(positions())
+    # equal installments take the engine's installment of the lower balance (RP12 above)
+    assume(position.method is not RepaymentMethod.EQUAL_INSTALLMENTS)
+    on = a_date_in(data.draw, position)
+    due, payoff = installment_amount(position, on), payoff_quote(position, on).total
+    assume(payoff - due > D("0.02"))
+    amount = D(data.draw(st.integers(int(due * 100) + 1, int(payoff * 100) - 1))) / 100
+    try:
+        result = repay(position, on, PaymentKind.PARTIAL, amount, Prepayment.REDUCE_INSTALLMENT)
+    except RepaymentError as error:
+        assert error.code in {RepaymentErrorCode.NOT_ABOVE_DUE, RepaymentErrorCode.NOT_BELOW_PAYOFF}
+        assume(False)
+        raise
+    after = replace(position, rows=result.rows)
+    assert after.outstanding_principal == position.outstanding_principal - (
+        result.allocation.principal
+    )
+    assert result.rows[-1].due_date == position.rows[-1].due_date
+    assert result.rows[-1].principal > 0
+    current = next(row for row in position.rows if row.due_date >= on)
+    later = [row for row in position.rows if row.due_date > current.due_date and not row.settled]
+    new = {row.number: row for row in result.rows}
+    carried = current.interest
+    for row in later:
+        assert new[row.number].total <= row.total + carried
+        assert opening(result.rows, row.number) <= opening(position.rows, row.number)
+        carried = D(0)
+
+
+def opening(rows: tuple[Row, ...], number: int) -> Decimal:
+    """The principal left before installment ``number``."""
+    return sum((row.principal for row in rows if row.number >= number), D(0))
+
+
+def test_equal_principal_re_amortizes_the_outstanding_over_the_remaining_periods() -> None:
+    # Fineract (LoanApplicationTerms.updateFixedPrincipalAmount, REDUCE_EMI_AMOUNT): the new
+    # fixed principal is the outstanding balance over the remaining principal periods
+    # 10,000 over 12 months repays 833.33 a month and 833.37 last; 1,000 more with the second
+    # installment leaves 7,333.34 over ten: 733.33 a month and the rest, 733.37, last.
+    terms = LoanTerms(D(10000), D(12), 12, RepaymentMethod.EQUAL_PRINCIPAL, date(2026, 1, 10))
+    position = paid_through(position_of(terms), 1)
+    on = position.rows[1].due_date
+    amount = installment_amount(position, on) + D(1000)
+    result = repay(position, on, PaymentKind.PARTIAL, amount, Prepayment.REDUCE_INSTALLMENT)
+    assert columns(result.rows[2:4]) == [("733.33", "73.33"), ("733.33", "66.00")]
+    assert columns(result.rows[-1:]) == [("733.37", "7.33")]
+    assert len(result.rows) == 12
