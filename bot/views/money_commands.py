@@ -267,6 +267,13 @@ class MoneyTexts:
             return []
         return [_("Prepayment fee included: {amount}.").format(amount=self.money(fees))]
 
+    def fee_line(self, fee: Decimal, shown_anyway: bool = False) -> list[str]:
+        """The bank's own fee: on a receipt only when one was charged; a preview shows it
+        even when nothing, unless the prepayment fee included in the amount is shown."""
+        if not fee and not shown_anyway:
+            return []
+        return [_("Fee: {amount}").format(amount=self.money(fee))]
+
     def summary(self, pending: PendingOperation) -> str:
         return f"{action(pending, self.locale)} {self.money(pending.amount)}"
 
@@ -275,7 +282,7 @@ class MoneyTexts:
             _("Please check:"),
             action(pending, self.locale),
             _("Amount: {amount}").format(amount=self.money(pending.amount)),
-            _("Fee: {amount}").format(amount=self.money(pending.fee)),
+            *self.fee_line(pending.fee, shown_anyway=not _prepayment_fee(plan)),
             _("Balance after: {amount}").format(amount=self.money(pending.balance_after)),
         ]
         if plan is not None:
@@ -293,7 +300,7 @@ class MoneyTexts:
     def receipt(self, receipt: Receipt) -> str:
         lines = [
             labelled(receipt.counterparty, self.money(abs(receipt.amount))),
-            _("Fee: {amount}").format(amount=self.money(receipt.fee)),
+            *self.fee_line(receipt.fee),
             _("Balance after: {amount}").format(amount=self.money(receipt.balance_after)),
             _("Reference: {reference}").format(reference=receipt.id),
         ]
@@ -481,3 +488,8 @@ def help_list() -> str:
 
 def help_topic(verb: Verb) -> str:
     return f"{keywords(verb)} {describe(verb)}\n" + example(verb)
+
+
+def _prepayment_fee(plan: RepaymentPlan | None) -> bool:
+    """Whether the plan includes a prepayment fee in the amount."""
+    return plan is not None and plan.result is not None and plan.result.allocation.fees > 0
