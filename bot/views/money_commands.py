@@ -111,8 +111,8 @@ class MoneyTexts:
                 ).format(minutes=minutes)
             case Refused():
                 return self.refusal(outcome)
-            case Executed(receipt, again, checked):
-                return self.executed(receipt, again, checked)
+            case Executed(receipt, again, checked, operation):
+                return self.executed(receipt, again, checked, operation)
             case InDoubt(pending):
                 return _(
                     "The bank has not confirmed {summary} yet. We are checking with the bank "
@@ -149,14 +149,16 @@ class MoneyTexts:
                 )
         raise ValueError(f"no text for {outcome!r}")
 
-    def executed(self, receipt: Receipt, again: bool, checked: bool) -> str:
+    def executed(
+        self, receipt: Receipt, again: bool, checked: bool, operation: PendingOperation | None
+    ) -> str:
         if again:
             done = _("Already done; the receipt again:")
         elif checked:
             done = _("The bank has confirmed it: done.")
         else:
             done = _("Done.")
-        return done + "\n" + self.receipt(receipt)
+        return done + "\n" + self.receipt(receipt, operation)
 
     def statement(self, shown: StatementShown) -> str:
         lines = [
@@ -297,9 +299,14 @@ class MoneyTexts:
         )
         return "\n".join(lines)
 
-    def receipt(self, receipt: Receipt) -> str:
+    def receipt(self, receipt: Receipt, operation: PendingOperation | None) -> str:
+        """The bank's receipt; a biller, phone or loan named as in the preview, in the user's
+        language (the bank describes them in Chinese), a person as the bank names them."""
+        payee = receipt.counterparty
+        if operation is not None and operation.kind is not OperationKind.TRANSFER:
+            payee = action(operation, self.locale)
         lines = [
-            labelled(receipt.counterparty, self.money(abs(receipt.amount))),
+            labelled(payee, self.money(abs(receipt.amount))),
             *self.fee_line(receipt.fee),
             _("Balance after: {amount}").format(amount=self.money(receipt.balance_after)),
             _("Reference: {reference}").format(reference=receipt.id),
@@ -355,10 +362,11 @@ def action(pending: PendingOperation, locale: str) -> str:
                 name=pending.counterparty, account=mask_account(pending.counterparty_account)
             )
         case OperationKind.BILL_PAYMENT:
-            return _("Pay {biller} bill {account}").format(
-                biller=pending.counterparty_in(locale),
-                account=mask_account(pending.counterparty_account),
-            )
+            biller = pending.counterparty_in(locale)
+            account = mask_account(pending.counterparty_account)
+            if biller is None:  # the bank names the biller in Chinese only
+                return _("Pay the bill {account}").format(account=account)
+            return _("Pay {biller} bill {account}").format(biller=biller, account=account)
         case OperationKind.TOP_UP:
             return _("Top up {phone}").format(phone=mask_phone(pending.counterparty_account))
         case OperationKind.REPAYMENT:
