@@ -15,14 +15,14 @@ Rules (the bank applies them, the bot shows them):
 * A partial prepayment pays more than the current installment: the current installment is
   settled with interest to the date and takes the extra principal; the rest of its period's
   interest, on the lower balance, moves to the next installment. The remaining installments
-  then either keep their number with lower amounts (``REDUCE_INSTALLMENT``: equal installments
-  get the equal installment of the lower balance over the same periods; manual amounts are
-  scaled down in proportion; the other methods repay the lower balance in equal amounts over
-  the installments that repaid principal, the last the cent rest, as Fineract re-amortizes
-  equal principal; no installment repays more principal than before) or keep their amount
-  and end sooner
-  (``REDUCE_TERM``: equal installments keep the installment, other methods keep each
-  principal; the last is smaller). Interest of a remaining period is its old interest times
+  then either keep their number with lower amounts (``REDUCE_INSTALLMENT``) or keep their
+  amount and end sooner (``REDUCE_TERM``: equal installments keep the installment, other
+  methods keep each principal; the last is smaller). Lower installments: equal installments
+  get the equal installment of the lower balance over the periods that repay principal
+  (periods of principal grace stay interest only); manual amounts are scaled down in
+  proportion; the other methods repay the lower balance in equal amounts over the periods
+  that repaid principal, the last the cent rest (Fineract re-amortizing equal principal),
+  none more than before. Interest of a remaining period is its old interest times
   new / old balance: never more than before.
 * Penalty interest (罚息) accrues daily on overdue principal at the contract rate raised by
   ``penalty_uplift`` percent, from the due date (or the last payment) to the date.
@@ -478,8 +478,10 @@ def _reschedule(
     method = book.position.method
     if method is RepaymentMethod.EQUAL_INSTALLMENTS:
         totals = [row.unpaid_principal + row.unpaid_interest for row in rows]
-        if prepayment is Prepayment.REDUCE_INSTALLMENT:
-            totals = [_equal_installment(book, balance, len(rows))] * len(rows)
+        if prepayment is Prepayment.REDUCE_INSTALLMENT:  # principal grace stays interest only
+            paying = [row.unpaid_principal > 0 for row in rows]
+            installment = _equal_installment(book, balance, sum(paying))
+            totals = [installment if pays else ZERO for pays in paying]
         new_opening = _paying_totals(book, rows, balance, old_opening, carried, totals)
     elif prepayment is Prepayment.REDUCE_INSTALLMENT:
         new_opening = _openings(_re_amortized(book, rows, balance))

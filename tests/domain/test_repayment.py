@@ -436,3 +436,21 @@ def test_equal_principal_re_amortizes_the_outstanding_over_the_remaining_periods
     assert columns(result.rows[2:4]) == [("733.33", "73.33"), ("733.33", "66.00")]
     assert columns(result.rows[-1:]) == [("733.37", "7.33")]
     assert len(result.rows) == 12
+
+
+def test_equal_installments_keep_their_principal_grace_after_lower_installments() -> None:
+    # three months interest only, then equal installments: a prepayment in the first month
+    # leaves months 2 and 3 interest only and lowers the installments after them
+    terms = LoanTerms(
+        D(30000), D(12), 12, RepaymentMethod.EQUAL_INSTALLMENTS, date(2026, 1, 10),
+        grace_principal=3,
+    )  # fmt: skip
+    position = position_of(terms)
+    on = date(2026, 1, 25)
+    amount = installment_amount(position, on) + D(3000)
+    result = repay(position, on, PaymentKind.PARTIAL, amount, Prepayment.REDUCE_INSTALLMENT)
+    assert [row.principal for row in result.rows[1:3]] == [D(0), D(0)]
+    before, after = position.rows[3:], result.rows[3:]
+    assert len(after) == len(before) == 9
+    assert all(new.total < old.total for new, old in zip(after[:-1], before[:-1], strict=True))
+    assert len({row.total for row in after[:-1]}) == 1  # the same installment each month
