@@ -234,7 +234,9 @@ async def _offer_resume(message: Message, draft: ApplicationDraft) -> None:
 
 
 async def _show(message: Message, turn: Turn, draft: ApplicationDraft) -> None:
-    """Consent, the current question or the summary: in the user's language, as now."""
+    """Consent, the current question or the summary: in the user's language, as now. An
+    answer no longer offered (a plan that does not fit the term changed since) is asked
+    again before the summary."""
     if not draft.consented:
         await turn.state.set_state(ApplyForm.consent)
         await message.answer(
@@ -242,7 +244,9 @@ async def _show(message: Message, turn: Turn, draft: ApplicationDraft) -> None:
             reply_markup=views.consent_keyboard(turn.locale),
         )
         return
-    filled = _filled(draft)
+    filled = APPLICATION.recheck(_filled(draft), turn.setting.context)
+    if filled.at != draft.at:
+        await turn.save(_moved(draft, filled))
     if filled.reviewing:
         await turn.state.set_state(ApplyForm.summary)
         await message.answer(

@@ -548,3 +548,33 @@ async def test_what_the_store_before_the_pipeline_owed_is_still_sent(
     await background.run_once(clock.now())
     assert driver.last(BEN).text.startswith("You asked me to remind you")
     assert not await redis.exists(LATER.legacy_due)
+
+
+async def test_a_shorter_term_from_the_summary_asks_the_plan_again(driver: ChatDriver) -> None:
+    """The loan edited to 3 months, then Back to the summary before the plan question was
+    answered, once left "principal every 6 months" on a 3-month loan and submitted it."""
+    user = BEN
+    await start_application(driver, user)
+    await answer_all(driver, user)
+    await driver.press(user, "The loan")
+    await driver.send(user, "5万")
+    await driver.send(user, "12")
+    await driver.press(user, "principal every 6 months")
+    await driver.send(user, "stock")
+    assert "principal every 6 months" in driver.last(user).text  # the summary
+    await driver.press(user, "The loan")
+    await driver.send(user, "5万")
+    await driver.send(user, "3")
+    asked = driver.last(user).text
+    assert "17/20" in asked and "What you chose before is no longer offered" in asked, asked
+    assert "principal every 6 months" not in str(driver.last(user).flat_buttons())
+    for _ in range(3):  # back to the amount, then to the summary
+        await driver.press(user, "Back")
+    asked = driver.last(user).text
+    assert "17/20" in asked and "Not available for 3 months" in asked, asked
+    assert "What you chose before is no longer offered: please choose again." in asked
+    await driver.press(user, "#1")  # equal installments
+    summary = driver.last(user).text
+    assert "Please check your application" in summary, summary
+    assert "3 months" in summary and "Equal monthly installments" in summary
+    assert "principal every 6 months" not in summary

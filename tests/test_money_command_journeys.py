@@ -15,6 +15,7 @@ from bot.demo.driver import ChatDriver, ChatUser
 from integrations.bank.models import TransactionKind
 from integrations.bank.protocol import BankAdapter
 from integrations.bank.sandbox import seed
+from integrations.bank.sandbox.core import SandboxBank
 from integrations.sms.outbound import RecordingSmsSender
 
 MERCHANT = seed.MERCHANT_CHAT_USER_ID
@@ -316,3 +317,46 @@ async def test_an_amount_in_chinese_numerals(driver: ChatDriver) -> None:
     await driver.send(MERCHANT_ZH, "QX")
     await driver.send(MERCHANT_EN, "trf 张三 三千五")
     assert "CN¥3,500.00" in driver.last(MERCHANT_EN).text
+
+
+@pytest.mark.parametrize(
+    ("user", "bill", "top_up"),
+    [
+        (MERCHANT_EN, "Pay electricity bill ****4567: CN¥36.50",
+         "Top up +86*******0001: CN¥20.00"),
+        (MERCHANT_RU, "Оплата счёта электричество ****4567: 36,50\xa0CN¥",
+         "Пополнение телефона +86*******0001: 20,00\xa0CN¥"),
+    ],
+    ids=["en", "ru"],
+)  # fmt: skip
+async def test_the_receipt_names_the_payee_in_the_users_language(
+    driver: ChatDriver, sms: RecordingSmsSender, user: ChatUser, bill: str, top_up: str
+) -> None:
+    """The receipt once named the payee as the bank does, in Chinese: "电费 ****4567"."""
+    for command, payee in (("JF ELEC 1234567 36.50", bill), ("topup 20", top_up)):
+        await driver.send(user, command)
+        code = latest_code(sms)
+        await driver.send(user, f"QR {code}")
+        done = driver.last(user).text
+        assert payee in done.splitlines(), done
+        assert not re.search("[\u4e00-\u9fff]", done), done
+        await driver.send(user, f"QR {code}")  # the receipt again
+        assert payee in driver.last(user).text.splitlines()
+
+
+async def test_a_biller_the_bank_names_in_chinese_only_is_described(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter
+) -> None:
+    assert isinstance(bank, SandboxBank)
+    await bank.run(
+        lambda connection, _: connection.execute(
+            "DELETE FROM reference_names WHERE kind = 'biller' AND locale = 'ru'"
+        )
+    )
+    await driver.send(MERCHANT_RU, "JF ELEC 1234567 30")
+    assert "Оплата счёта ****4567" in driver.last(MERCHANT_RU).text
+    await driver.send(MERCHANT_RU, f"QR {latest_code(sms)}")
+    done = driver.last(MERCHANT_RU).text
+    assert "Оплата счёта ****4567: 30,00\xa0CN¥" in done.splitlines(), done
+    await driver.send(MERCHANT_ZH, "JF ELEC 1234567 30")
+    assert "缴纳电费，户号 ****4567" in driver.last(MERCHANT_ZH).text

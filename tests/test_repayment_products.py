@@ -8,7 +8,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from aiohttp.test_utils import TestClient
-from test_repayment_journeys import LOAN, MERCHANT_EN, MERCHANT_ZH, latest_code
+from test_repayment_journeys import (
+    LOAN,
+    MERCHANT_EN,
+    MERCHANT_RU,
+    MERCHANT_ZH,
+    deposit,
+    latest_code,
+    merchant_id,
+)
 from test_repayment_journeys import gateway as gateway  # the SMS gateway fixture
 from test_sms_commands import Phone
 
@@ -58,12 +66,14 @@ async def test_a_prepayment_with_a_fee_and_a_minimum_in_the_chat(
     preview = driver.last(MERCHANT_ZH).text
     assert "按顺序抵扣：罚息 ¥0.00，费用 ¥48.23，利息 ¥128.96，本金 ¥4,822.81。" in preview
     assert "最低提前还款额：¥1,000.00\n含提前还款手续费 ¥48.23。" in preview
+    assert "手续费：" not in preview  # the bank's own fee is nothing: the fee is the one included
     await driver.send(MERCHANT_ZH, f"QR {latest_code(sms)}")
     done = driver.last(MERCHANT_ZH).text
     assert done.startswith("交易完成。") and done.endswith(
         "按顺序抵扣：罚息 ¥0.00，费用 ¥48.23，利息 ¥128.96，本金 ¥4,822.81。\n"
         "含提前还款手续费 ¥48.23。"
     )
+    assert "手续费：" not in done
     after = (await bank.list_accounts(customer))[0].available_balance
     assert before - after == Decimal("5000.00")
     loan = await bank.get_loan(LOAN)
@@ -82,9 +92,33 @@ async def test_a_prepayment_with_a_fee_and_a_minimum_by_sms_in_english(
     await phone.text("REPAY 5000 SHORTER")
     preview = "".join(phone.inbox()[-8:])
     assert "Shorter term" in preview
-    assert "Smallest prepayment: CN¥1,000.00\nPrepayment fee included: CN¥48.23." in preview
+    assert "Smallest prepayment: CN¥1,000.00" in preview  # the messages split between lines
+    assert "Prepayment fee included: CN¥48.23." in preview
     await phone.text(f"OK {phone.code()}")
     done = "".join(phone.inbox()[-5:])
     assert "Done." in done and done.endswith("Prepayment fee included: CN¥48.23.")
+    assert "Fee: " not in done and "Fee: " not in preview
     loan = await bank.get_loan(LOAN)
     assert loan.outstanding_principal == Decimal("27634.54") - Decimal("4822.81")
+
+
+async def test_the_receipt_in_russian_names_only_the_fee_charged(
+    driver: ChatDriver, sms: RecordingSmsSender, bank: BankAdapter
+) -> None:
+    await driver.send(MERCHANT_RU, "HK 5000")
+    await driver.press(MERCHANT_RU, "Короче срок")
+    assert "Комиссия: 0,00\xa0CN¥" in driver.last(MERCHANT_RU).text  # a preview shows it
+    await driver.send(MERCHANT_RU, f"QR {latest_code(sms)}")
+    done = driver.last(MERCHANT_RU).text
+    assert "Комиссия" not in done and "комиссию" not in done, done
+    await set_terms(bank, LOAN, FEE_AND_MINIMUM)
+    await deposit(bank, await merchant_id(bank), "5000")
+    await driver.send(MERCHANT_RU, "HK 5000")
+    await driver.press(MERCHANT_RU, "Короче срок")
+    preview = driver.last(MERCHANT_RU).text
+    assert "Включая комиссию за досрочное погашение: " in preview
+    assert "Комиссия: " not in preview, preview
+    await driver.send(MERCHANT_RU, f"QR {latest_code(sms)}")
+    done = driver.last(MERCHANT_RU).text
+    assert done.endswith("Включая комиссию за досрочное погашение: 49,51\xa0CN¥."), done
+    assert "Комиссия: " not in done

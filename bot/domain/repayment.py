@@ -15,10 +15,14 @@ Rules (the bank applies them, the bot shows them):
 * A partial prepayment pays more than the current installment: the current installment is
   settled with interest to the date and takes the extra principal; the rest of its period's
   interest, on the lower balance, moves to the next installment. The remaining installments
-  then either keep their number with lower amounts (``REDUCE_INSTALLMENT``: every remaining
-  principal scaled down, the last takes the cent rest) or keep their amount and end sooner
-  (``REDUCE_TERM``: equal installments keep the installment, other methods keep each
-  principal; the last is smaller). Interest of a remaining period is its old interest times
+  then either keep their number with lower amounts (``REDUCE_INSTALLMENT``) or keep their
+  amount and end sooner (``REDUCE_TERM``: equal installments keep the installment, other
+  methods keep each principal; the last is smaller). Lower installments: equal installments
+  get the equal installment of the lower balance over the periods that repay principal
+  (periods of principal grace stay interest only); manual amounts are scaled down in
+  proportion; the other methods repay the lower balance in equal amounts over the periods
+  that repaid principal, the last the cent rest (Fineract re-amortizing equal principal),
+  none more than before. Interest of a remaining period is its old interest times
   new / old balance: never more than before.
 * Penalty interest (罚息) accrues daily on overdue principal at the contract rate raised by
   ``penalty_uplift`` percent, from the due date (or the last payment) to the date.
@@ -474,14 +478,13 @@ def _reschedule(
     method = book.position.method
     if method is RepaymentMethod.EQUAL_INSTALLMENTS:
         totals = [row.unpaid_principal + row.unpaid_interest for row in rows]
-        if prepayment is Prepayment.REDUCE_INSTALLMENT:
-            totals = [_equal_installment(book, balance, len(rows))] * len(rows)
+        if prepayment is Prepayment.REDUCE_INSTALLMENT:  # principal grace stays interest only
+            paying = [row.unpaid_principal > 0 for row in rows]
+            installment = _equal_installment(book, balance, sum(paying))
+            totals = [installment if pays else ZERO for pays in paying]
         new_opening = _paying_totals(book, rows, balance, old_opening, carried, totals)
     elif prepayment is Prepayment.REDUCE_INSTALLMENT:
-        new_opening = [
-            (left * balance / old_opening[0]).quantize(book.quantum, ROUND_DOWN)
-            for left in old_opening
-        ]
+        new_opening = _openings(_re_amortized(book, rows, balance))
     else:
         new_opening = _keeping_principal(rows, balance)
     result: list[Row] = []
@@ -502,6 +505,57 @@ def _reschedule(
             )
         )
     return tuple(result)
+
+
+def _re_amortized(book: _Book, rows: tuple[Row, ...], balance: Decimal) -> list[Decimal]:
+    """The lower ``balance`` over the same installments, none repaying more principal than
+    before and those that repaid none still repaying none: manual amounts keep their
+    proportions; the other methods repay the same amount in each installment that repays
+    principal, the last the rest (Fineract's equal principal re-amortized on the outstanding
+    balance)."""
+    owed = [row.unpaid_principal for row in rows]
+    if book.position.method is RepaymentMethod.MANUAL:
+        return _in_proportion(owed, balance, book.rules.currency_digits)
+    return _levelled(owed, balance, book)
+
+
+def _in_proportion(owed: list[Decimal], balance: Decimal, digits: int) -> list[Decimal]:
+    """``balance`` shared in proportion to ``owed``, in whole cents: each share rounded down,
+    the cents left over to the latest installments whose share lost a fraction."""
+    cents = [int(amount.scaleb(digits)) for amount in owed]
+    total, target = sum(cents), int(balance.scaleb(digits))
+    shares = [amount * target // total for amount in cents]
+    short = target - sum(shares)
+    for index in reversed(range(len(cents))):
+        if short and cents[index] * target % total:
+            shares[index] += 1
+            short -= 1
+    return [Decimal(share).scaleb(-digits) for share in shares]
+
+
+def _levelled(owed: list[Decimal], balance: Decimal, book: _Book) -> list[Decimal]:
+    """``balance`` repaid in equal amounts by the installments that repay principal, the last
+    the rest; an installment that owed less than that amount keeps what it owed."""
+    shares = [ZERO] * len(owed)
+    paying = [index for index, amount in enumerate(owed) if amount > 0]
+    left = balance
+    while capped := [index for index in paying if owed[index] < left / len(paying)]:
+        for index in capped:
+            shares[index] = owed[index]
+        left -= sum((owed[index] for index in capped), ZERO)
+        paying = [index for index in paying if index not in capped]
+    *level, last = paying
+    fixed = book.round(left / len(paying))
+    if fixed * len(level) >= left:  # the last repays something: the end date stays
+        fixed = (left / len(paying)).quantize(book.quantum, ROUND_DOWN)
+    for index in level:
+        shares[index] = fixed
+    shares[last] = left - fixed * len(level)
+    for index in reversed(level):  # rounding must not make the last repay more than it owed
+        if shares[last] > owed[last] and shares[index] < owed[index]:
+            shares[index] += book.quantum
+            shares[last] -= book.quantum
+    return shares
 
 
 def _openings(principals: list[Decimal]) -> list[Decimal]:

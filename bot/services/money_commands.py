@@ -431,7 +431,7 @@ class MoneyCommandEngine:
         if pending is None:
             done = await self.store.last_done(customer_id)
             if done is not None and done.code == code:
-                return Executed(done.receipt, again=True)
+                return Executed(done.receipt, again=True, operation=done.operation)
             return NothingPending()
         checked = await self._verify(pending, code)
         if checked is not None:

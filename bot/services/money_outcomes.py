@@ -105,6 +105,7 @@ class Executed:
     receipt: Receipt
     again: bool = False  # True: a repeated confirmation; nothing new was posted
     checked: bool = False  # True: the answer was lost; the bank's status says it was posted
+    operation: PendingOperation | None = None  # what was posted, to name the payee
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ class Settlement:
             await self.store.drop_pending(sent.customer_id)
             return NotPosted(sent, refusal_for(error))
         await self.store.finish(sent, code, receipt)
-        return Executed(receipt)
+        return Executed(receipt, operation=sent)
 
     async def check(self, pending: PendingOperation) -> Outcome:
         """Ask the bank about a sent operation and settle it if the bank knows."""
@@ -100,7 +100,7 @@ class Settlement:
 def _outcome_of(pending: PendingOperation, status: OperationStatus) -> Settled | InDoubt:
     match status.state:
         case BankState.POSTED if status.receipt is not None:
-            return Executed(status.receipt, checked=True)
+            return Executed(status.receipt, checked=True, operation=pending)
         case BankState.REFUSED if status.refusal is not None:
             return NotPosted(pending, refusal_for(error_from_problem(status.refusal.model_dump())))
         case BankState.UNKNOWN:

@@ -112,8 +112,10 @@ class PendingOperation:
     def idempotency_key(self) -> str:
         return f"money-command:{self.customer_id}:{self.id}"
 
-    def counterparty_in(self, locale: str) -> str:
-        return Named(name=self.counterparty, names=list(self.counterparty_names)).name_in(locale)
+    def counterparty_in(self, locale: str) -> str | None:
+        """The payee's name in ``locale`` where the bank gives one (its own name is in
+        zh_Hans), else None."""
+        return Named(name=self.counterparty, names=list(self.counterparty_names)).given_in(locale)
 
     def to_json(self) -> str:
         fields = asdict(self)
@@ -157,6 +159,7 @@ class DoneOperation:
     pending_id: str
     code: str
     receipt: Receipt
+    operation: PendingOperation | None = None  # kept with the receipt to name the payee
 
 
 OPERATION_ID = r"^[0-9a-f]{16}$"
@@ -223,7 +226,12 @@ class MoneyCommandStore:
     async def finish(self, pending: PendingOperation, code: str, receipt: Receipt) -> None:
         """Keep the receipt (a second QR shows it) and clear the pending one atomically."""
         done = json.dumps(
-            {"pending_id": pending.id, "code": code, "receipt": receipt.model_dump(mode="json")},
+            {
+                "pending_id": pending.id,
+                "code": code,
+                "receipt": receipt.model_dump(mode="json"),
+                "operation": pending.to_json(),
+            },
             ensure_ascii=False,
         )
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -247,8 +255,12 @@ class MoneyCommandStore:
         if not raw:
             return None
         fields = json.loads(raw)
+        operation = fields.get("operation")
         return DoneOperation(
-            fields["pending_id"], fields["code"], Receipt.model_validate(fields["receipt"])
+            fields["pending_id"],
+            fields["code"],
+            Receipt.model_validate(fields["receipt"]),
+            PendingOperation.from_json(operation) if operation else None,
         )
 
     async def save_offer(self, offer: PrepaymentOffer) -> None:

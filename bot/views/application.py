@@ -518,10 +518,13 @@ def question_text(
     question_ = APPLICATION.current(filled)
     months = filled.answers.months
     longer = not_for_this_term(setting.bounds, months) if question_.key == "plan" and months else ""
+    stale = APPLICATION.stale(filled, setting.context) is question_
     return "\n".join(
         [
             heading(APPLICATION.position(filled.at), APPLICATION.total,
                     section_title(question_.section)),
+            *([_("What you chose before is no longer offered: please choose again.")]
+              if stale else []),
             question(question_.key, setting.bounds, currency, locale),
             *(["", longer] if longer else []),
         ]

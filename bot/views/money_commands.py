@@ -111,8 +111,8 @@ class MoneyTexts:
                 ).format(minutes=minutes)
             case Refused():
                 return self.refusal(outcome)
-            case Executed(receipt, again, checked):
-                return self.executed(receipt, again, checked)
+            case Executed(receipt, again, checked, operation):
+                return self.executed(receipt, again, checked, operation)
             case InDoubt(pending):
                 return _(
                     "The bank has not confirmed {summary} yet. We are checking with the bank "
@@ -149,14 +149,16 @@ class MoneyTexts:
                 )
         raise ValueError(f"no text for {outcome!r}")
 
-    def executed(self, receipt: Receipt, again: bool, checked: bool) -> str:
+    def executed(
+        self, receipt: Receipt, again: bool, checked: bool, operation: PendingOperation | None
+    ) -> str:
         if again:
             done = _("Already done; the receipt again:")
         elif checked:
             done = _("The bank has confirmed it: done.")
         else:
             done = _("Done.")
-        return done + "\n" + self.receipt(receipt)
+        return done + "\n" + self.receipt(receipt, operation)
 
     def statement(self, shown: StatementShown) -> str:
         lines = [
@@ -267,6 +269,13 @@ class MoneyTexts:
             return []
         return [_("Prepayment fee included: {amount}.").format(amount=self.money(fees))]
 
+    def fee_line(self, fee: Decimal, shown_anyway: bool = False) -> list[str]:
+        """The bank's own fee: on a receipt only when one was charged; a preview shows it
+        even when nothing, unless the prepayment fee included in the amount is shown."""
+        if not fee and not shown_anyway:
+            return []
+        return [_("Fee: {amount}").format(amount=self.money(fee))]
+
     def summary(self, pending: PendingOperation) -> str:
         return f"{action(pending, self.locale)} {self.money(pending.amount)}"
 
@@ -275,7 +284,7 @@ class MoneyTexts:
             _("Please check:"),
             action(pending, self.locale),
             _("Amount: {amount}").format(amount=self.money(pending.amount)),
-            _("Fee: {amount}").format(amount=self.money(pending.fee)),
+            *self.fee_line(pending.fee, shown_anyway=not _prepayment_fee(plan)),
             _("Balance after: {amount}").format(amount=self.money(pending.balance_after)),
         ]
         if plan is not None:
@@ -290,10 +299,15 @@ class MoneyTexts:
         )
         return "\n".join(lines)
 
-    def receipt(self, receipt: Receipt) -> str:
+    def receipt(self, receipt: Receipt, operation: PendingOperation | None) -> str:
+        """The bank's receipt; a biller, phone or loan named as in the preview, in the user's
+        language (the bank describes them in Chinese), a person as the bank names them."""
+        payee = receipt.counterparty
+        if operation is not None and operation.kind is not OperationKind.TRANSFER:
+            payee = action(operation, self.locale)
         lines = [
-            labelled(receipt.counterparty, self.money(abs(receipt.amount))),
-            _("Fee: {amount}").format(amount=self.money(receipt.fee)),
+            labelled(payee, self.money(abs(receipt.amount))),
+            *self.fee_line(receipt.fee),
             _("Balance after: {amount}").format(amount=self.money(receipt.balance_after)),
             _("Reference: {reference}").format(reference=receipt.id),
         ]
@@ -348,10 +362,11 @@ def action(pending: PendingOperation, locale: str) -> str:
                 name=pending.counterparty, account=mask_account(pending.counterparty_account)
             )
         case OperationKind.BILL_PAYMENT:
-            return _("Pay {biller} bill {account}").format(
-                biller=pending.counterparty_in(locale),
-                account=mask_account(pending.counterparty_account),
-            )
+            biller = pending.counterparty_in(locale)
+            account = mask_account(pending.counterparty_account)
+            if biller is None:  # the bank names the biller in Chinese only
+                return _("Pay the bill {account}").format(account=account)
+            return _("Pay {biller} bill {account}").format(biller=biller, account=account)
         case OperationKind.TOP_UP:
             return _("Top up {phone}").format(phone=mask_phone(pending.counterparty_account))
         case OperationKind.REPAYMENT:
@@ -481,3 +496,8 @@ def help_list() -> str:
 
 def help_topic(verb: Verb) -> str:
     return f"{keywords(verb)} {describe(verb)}\n" + example(verb)
+
+
+def _prepayment_fee(plan: RepaymentPlan | None) -> bool:
+    """Whether the plan includes a prepayment fee in the amount."""
+    return plan is not None and plan.result is not None and plan.result.allocation.fees > 0

@@ -99,6 +99,9 @@ class LocalizedName(Model):
     name: str
 
 
+BANK_LOCALE = "zh_Hans"  # the language of the bank's own names
+
+
 class Named(Model):
     """Reference data shown by name: `name` in zh_Hans, the bank's own language, and the same
     name in other languages in `names` (a bank that sends none still works)."""
@@ -108,7 +111,13 @@ class Named(Model):
 
     def name_in(self, locale: str) -> str:
         """The name in `locale`, else in zh_Hans."""
-        return next((item.name for item in self.names if item.locale == locale), self.name)
+        return self.given_in(locale) or self.name
+
+    def given_in(self, locale: str) -> str | None:
+        """The name in `locale` where the bank gives one, else None."""
+        if locale == BANK_LOCALE:
+            return self.name
+        return next((item.name for item in self.names if item.locale == locale), None)
 
 
 class District(Named):

@@ -195,3 +195,14 @@ def test_a_draft_saved_as_strings_still_loads() -> None:
     assert at_summary.at == Position()
     again = ApplicationDraft.model_validate(draft.model_dump(mode="json"))
     assert again == draft
+
+
+def test_at_the_review_an_answer_no_longer_offered_is_asked_again_alone() -> None:
+    fitting = VISIT.recheck(at(None, shop="A", stock=3, mood="good"), MOST)
+    assert fitting.at == Position()
+    stale = at(None, shop="A", stock=3, mood="so-so")
+    assert VISIT.stale(stale, MOST) is VISIT.form.question("mood")
+    asked = VISIT.recheck(stale, MOST)
+    assert (asked.at.step, asked.at.editing) == ("mood", "checks")
+    assert VISIT.pick(asked, "mood", "poor", MOST).at == Position()  # then the review
+    assert VISIT.recheck(at("stock", mood="so-so"), MOST).at.step == "stock"  # not reviewing

@@ -382,3 +382,75 @@ def test_the_full_period_rule_never_charges_less_and_agrees_on_due_dates(
     due = next((row.due_date for row in position.rows if row.due_date >= on), None)
     if due is not None:
         assert payoff_quote(full, due) == payoff_quote(to_the_day, due)
+
+
+@PROPERTY
+@given(st.data())
+def test_lower_installments_re_amortize_the_rest_over_the_same_periods(
+    data: st.DataObject,
+) -> None:
+    position = data.draw(positions())
+    # equal installments take the engine's installment of the lower balance (RP12 above)
+    assume(position.method is not RepaymentMethod.EQUAL_INSTALLMENTS)
+    on = a_date_in(data.draw, position)
+    due, payoff = installment_amount(position, on), payoff_quote(position, on).total
+    assume(payoff - due > D("0.02"))
+    amount = D(data.draw(st.integers(int(due * 100) + 1, int(payoff * 100) - 1))) / 100
+    try:
+        result = repay(position, on, PaymentKind.PARTIAL, amount, Prepayment.REDUCE_INSTALLMENT)
+    except RepaymentError as error:
+        assert error.code in {RepaymentErrorCode.NOT_ABOVE_DUE, RepaymentErrorCode.NOT_BELOW_PAYOFF}
+        assume(False)
+        raise
+    after = replace(position, rows=result.rows)
+    assert after.outstanding_principal == position.outstanding_principal - (
+        result.allocation.principal
+    )
+    assert result.rows[-1].due_date == position.rows[-1].due_date
+    assert result.rows[-1].principal > 0
+    current = next(row for row in position.rows if row.due_date >= on)
+    later = [row for row in position.rows if row.due_date > current.due_date and not row.settled]
+    new = {row.number: row for row in result.rows}
+    carried = current.interest
+    for row in later:
+        assert new[row.number].total <= row.total + carried
+        assert opening(result.rows, row.number) <= opening(position.rows, row.number)
+        carried = D(0)
+
+
+def opening(rows: tuple[Row, ...], number: int) -> Decimal:
+    """The principal left before installment ``number``."""
+    return sum((row.principal for row in rows if row.number >= number), D(0))
+
+
+def test_equal_principal_re_amortizes_the_outstanding_over_the_remaining_periods() -> None:
+    # Fineract (LoanApplicationTerms.updateFixedPrincipalAmount, REDUCE_EMI_AMOUNT): the new
+    # fixed principal is the outstanding balance over the remaining principal periods
+    # 10,000 over 12 months repays 833.33 a month and 833.37 last; 1,000 more with the second
+    # installment leaves 7,333.34 over ten: 733.33 a month and the rest, 733.37, last.
+    terms = LoanTerms(D(10000), D(12), 12, RepaymentMethod.EQUAL_PRINCIPAL, date(2026, 1, 10))
+    position = paid_through(position_of(terms), 1)
+    on = position.rows[1].due_date
+    amount = installment_amount(position, on) + D(1000)
+    result = repay(position, on, PaymentKind.PARTIAL, amount, Prepayment.REDUCE_INSTALLMENT)
+    assert columns(result.rows[2:4]) == [("733.33", "73.33"), ("733.33", "66.00")]
+    assert columns(result.rows[-1:]) == [("733.37", "7.33")]
+    assert len(result.rows) == 12
+
+
+def test_equal_installments_keep_their_principal_grace_after_lower_installments() -> None:
+    # three months interest only, then equal installments: a prepayment in the first month
+    # leaves months 2 and 3 interest only and lowers the installments after them
+    terms = LoanTerms(
+        D(30000), D(12), 12, RepaymentMethod.EQUAL_INSTALLMENTS, date(2026, 1, 10),
+        grace_principal=3,
+    )  # fmt: skip
+    position = position_of(terms)
+    on = date(2026, 1, 25)
+    amount = installment_amount(position, on) + D(3000)
+    result = repay(position, on, PaymentKind.PARTIAL, amount, Prepayment.REDUCE_INSTALLMENT)
+    assert [row.principal for row in result.rows[1:3]] == [D(0), D(0)]
+    before, after = position.rows[3:], result.rows[3:]
+    assert len(after) == len(before) == 9
+    assert all(new.total < old.total for new, old in zip(after[:-1], before[:-1], strict=True))
+    assert len({row.total for row in after[:-1]}) == 1  # the same installment each month

@@ -118,6 +118,28 @@ class FormEngine(Generic[A, C]):
             raise NotOffered(text) from None
         return Filled(filled.answers.model_copy(update={key: answer}), filled.at)
 
+    def stale(self, filled: Filled[A], context: C) -> Question[A, C] | None:
+        """The first answer chosen by button that its question no longer offers (a
+        repayment plan that does not fit a term changed since, a product changed by the
+        bank), else None."""
+        for question in self.form.questions:
+            value = getattr(filled.answers, question.key)
+            if question.read or not question.options or question.multiple or value is None:
+                continue
+            if value not in question.options(context, filled.answers):
+                return question
+        return None
+
+    def recheck(self, filled: Filled[A], context: C) -> Filled[A]:
+        """At the review: a stale answer is asked again, alone, then the review."""
+        question = self.stale(filled, context) if filled.reviewing else None
+        if question is None:
+            return filled
+        others = frozenset(self.form.question_keys) - {question.key}
+        return Filled(
+            filled.answers, Position(step=question.key, editing=question.section, given=others)
+        )
+
     def _at(self, filled: Filled[A], key: str) -> Question[A, C]:
         question = self.current(filled)
         if question.key != key:
