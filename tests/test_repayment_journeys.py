@@ -99,7 +99,7 @@ async def test_a_prepayment_in_the_chat_asks_the_kind_then_shows_the_new_schedul
     choice = driver.last(MERCHANT_EN)
     assert choice.text == (
         "CN¥5,000.00 is more than is due now: the extra repays principal early. Choose how:\n"
-        "Lower installments: 10 left, about CN¥2,403.42 each, interest saved CN¥153.14.\n"
+        "Lower installments: 10 left, about CN¥2,416.11 each, interest saved CN¥159.01.\n"
         "Shorter term: 10 left, the last CN¥56.71, interest saved CN¥274.26.\n"
         "Send HK 5000 JG for lower installments or HK 5000 SQ for a shorter term."
     )
@@ -126,10 +126,10 @@ async def test_a_prepayment_lowering_the_installments_in_chinese_and_a_stale_pre
 ) -> None:
     await driver.send(MERCHANT_ZH, "还款 5000")
     choice = driver.last(MERCHANT_ZH)
-    assert "减少月供：剩余 10 期，每期约 ¥2,403.42，节省利息 ¥153.14。" in choice.text
+    assert "减少月供：剩余 10 期，每期约 ¥2,416.11，节省利息 ¥159.01。" in choice.text
     await driver.press(MERCHANT_ZH, "减少月供")
     preview = driver.last(MERCHANT_ZH).text
-    assert "新还款计划：\n3. 2027年1月8日 ¥2,403.42" in preview and "节省利息：¥153.14" in preview
+    assert "新还款计划：\n3. 2027年1月8日 ¥2,416.11" in preview and "节省利息：¥159.01" in preview
     await driver.send(MERCHANT_ZH, "QX")
     again = next(b for b in choice.flat_buttons() if b.text == "减少月供")
     await driver._press_inline(MERCHANT_ZH, choice, again)  # the old choice, pressed again
@@ -147,7 +147,7 @@ async def test_prepayments_by_sms_name_their_kind_after_the_amount(
     assert "减少月供" in "".join(phone.inbox()[-6:])
     await phone.text(f"QR {phone.code()}")
     lowered = await bank.get_loan(LOAN)
-    assert [item.total for item in lowered.schedule[2:4]] == [Decimal("2403.42")] * 2
+    assert [item.total for item in lowered.schedule[2:4]] == [Decimal("2416.11")] * 2
     await deposit(bank, await merchant_id(bank), "3000")
     await phone.text("还款 3000 缩期")
     await phone.text(f"QR {phone.code()}")

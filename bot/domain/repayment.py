@@ -18,8 +18,9 @@ Rules (the bank applies them, the bot shows them):
   then either keep their number with lower amounts (``REDUCE_INSTALLMENT``) or keep their
   amount and end sooner (``REDUCE_TERM``: equal installments keep the installment, other
   methods keep each principal; the last is smaller). Lower installments: equal installments
-  get the equal installment of the lower balance over the periods that repay principal
-  (periods of principal grace stay interest only); manual amounts are scaled down in
+  get the lowest equal installment, over the periods that repay principal, that leaves the
+  last no larger (periods of principal grace stay interest only; the interest carried into
+  the next period counts); manual amounts are scaled down in
   proportion; the other methods repay the lower balance in equal amounts over the periods
   that repaid principal, the last the cent rest (Fineract re-amortizing equal principal),
   none more than before. Interest of a remaining period is its old interest times
@@ -35,11 +36,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import ROUND_DOWN, Context, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, Context, Decimal
 from enum import StrEnum
 
-from bot.domain.loan_terms import InterestPeriod, LoanTerms, RepaymentMethod, Rounding
-from bot.domain.schedule import schedule_constants
+from bot.domain.loan_terms import InterestPeriod, RepaymentMethod, Rounding
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -480,8 +480,7 @@ def _reschedule(
         totals = [row.unpaid_principal + row.unpaid_interest for row in rows]
         if prepayment is Prepayment.REDUCE_INSTALLMENT:  # principal grace stays interest only
             paying = [row.unpaid_principal > 0 for row in rows]
-            installment = _equal_installment(book, balance, sum(paying))
-            totals = [installment if pays else ZERO for pays in paying]
+            totals = _levelled_totals(book, rows, balance, old_opening, carried, paying)
         new_opening = _paying_totals(book, rows, balance, old_opening, carried, totals)
     elif prepayment is Prepayment.REDUCE_INSTALLMENT:
         new_opening = _openings(_re_amortized(book, rows, balance))
@@ -567,22 +566,39 @@ def _openings(principals: list[Decimal]) -> list[Decimal]:
     return openings
 
 
-def _equal_installment(book: _Book, balance: Decimal, periods: int) -> Decimal:
-    """The equal installment that repays ``balance`` over ``periods`` (the schedule engine's)."""
-    rules = book.rules
-    terms = LoanTerms(
-        principal=balance,
-        annual_rate=book.position.annual_rate,
-        months=periods,
-        method=RepaymentMethod.EQUAL_INSTALLMENTS,
-        start=book.on,
-        installment_multiple=rules.installment_multiple,
-        currency_digits=rules.currency_digits,
-        interest_period=rules.interest_period,
-        days_in_year=rules.days_in_year,
-        rounding=rules.rounding,
-    )
-    return schedule_constants(terms)[0]
+def _levelled_totals(
+    book: _Book,
+    rows: tuple[Row, ...],
+    balance: Decimal,
+    old_opening: list[Decimal],
+    carried: Decimal,
+    paying: list[bool],
+) -> list[Decimal]:
+    """One total for every installment that repays principal: the lowest (in whole cents, or
+    multiples of the product's installment multiple) that leaves the last installment no
+    larger than the others, found by bisection over the rows themselves, so that their own
+    dates and rates, the principal grace and the current period's carried interest all count
+    (an annuity formula over the remaining months knows none of them)."""
+    multiple = book.rules.installment_multiple
+    unit = Decimal(multiple) if multiple else book.quantum
+
+    def totals_of(units: int) -> list[Decimal]:
+        return [unit * units if pays else ZERO for pays in paying]
+
+    def fits(units: int) -> bool:
+        openings = _paying_totals(book, rows, balance, old_opening, carried, totals_of(units))
+        last = openings[-1] + book.interest_on(rows[-1], openings[-1], old_opening[-1])
+        return last + (carried if len(rows) == 1 else ZERO) <= unit * units
+
+    everything = balance + carried + sum((row.unpaid_interest for row in rows), ZERO)
+    low, high = 0, int((everything / unit).to_integral_value(ROUND_CEILING))
+    while low < high:  # fits(high): the first installment alone would repay everything
+        middle = (low + high) // 2
+        if fits(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return totals_of(high)
 
 
 def _paying_totals(

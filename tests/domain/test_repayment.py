@@ -390,7 +390,7 @@ def test_lower_installments_re_amortize_the_rest_over_the_same_periods(
     data: st.DataObject,
 ) -> None:
     position = data.draw(positions())
-    # equal installments take the engine's installment of the lower balance (RP12 above)
+    # equal installments: test_lower_equal_installments_stay_level_to_the_same_end below
     assume(position.method is not RepaymentMethod.EQUAL_INSTALLMENTS)
     on = a_date_in(data.draw, position)
     due, payoff = installment_amount(position, on), payoff_quote(position, on).total
@@ -454,3 +454,56 @@ def test_equal_installments_keep_their_principal_grace_after_lower_installments(
     assert len(after) == len(before) == 9
     assert all(new.total < old.total for new, old in zip(after[:-1], before[:-1], strict=True))
     assert len({row.total for row in after[:-1]}) == 1  # the same installment each month
+
+
+@PROPERTY
+@given(
+    principal=st.integers(100_000, 50_000_000),
+    rate=st.integers(100, 3600),
+    months=st.integers(3, 36),
+    start_day=st.integers(0, 27),
+    paid=st.integers(0, 33),
+    day_in_period=st.integers(0, 31),
+    share=st.integers(1, 9_999),
+)
+def test_lower_equal_installments_stay_level_to_the_same_end(
+    principal: int,
+    rate: int,
+    months: int,
+    start_day: int,
+    paid: int,
+    day_in_period: int,
+    share: int,
+) -> None:
+    """A prepayment with lower installments on an equal-installment loan, on any day of a
+    period: the same last due date, no installment above the old one (the next one may add
+    the interest carried from the current period), a balance that never rises. (The
+    installment of an annuity over the remaining months made the last one larger, by up to
+    thousands, when the current period's interest was carried.)"""
+    start = date(2026, 1, 1) + timedelta(days=start_day)
+    terms = LoanTerms(
+        D(principal) / 100, D(rate) / 100, months, RepaymentMethod.EQUAL_INSTALLMENTS, start
+    )
+    paid = min(paid, months - 3)
+    position = paid_through(position_of(terms), paid)
+    period_start = position.rows[paid - 1].due_date if paid else start
+    on = min(period_start + timedelta(days=day_in_period), position.rows[paid].due_date)
+    due, payoff = installment_amount(position, on), payoff_quote(position, on).total
+    assume(payoff - due > D("0.02"))
+    amount = (due + (payoff - due) * share / 10_000).quantize(D("0.01"))
+    assume(due < amount < payoff)
+    current = next(row for row in position.rows if row.due_date >= on)
+    later = [row for row in position.rows if row.due_date > current.due_date]
+    # a yuan or more left a period: fewer cents than periods cannot keep both the end date
+    # and a last installment no larger (Fineract, too, ends such a loan early)
+    assume(payoff - amount >= len(later))
+    result = repay(position, on, PaymentKind.PARTIAL, amount, Prepayment.REDUCE_INSTALLMENT)
+    assert result.rows[-1].due_date == position.rows[-1].due_date
+    installment = max(row.total for row in later)
+    new = {row.number: row for row in result.rows}
+    carried = current.interest
+    for row in later:
+        assert new[row.number].total <= installment + carried
+        carried = D(0)
+    balances = [opening(result.rows, row.number) for row in later]
+    assert balances == sorted(balances, reverse=True)  # the balance never rises
