@@ -43,6 +43,7 @@ CLUSTER_TESTS ?= tests/test_foundation_journeys.py tests/test_application_journe
 
 test-cluster: $(INSTALLED) $(CATALOGS) fonts
 	@nodes="$$(BOT_TEST_CLUSTER_PORTS="$(CLUSTER_PORTS)" bash scripts/redis-cluster.sh start)" && \
+	test -n "$$nodes" || exit 1; \
 	status=0; BOT_TEST_REDIS_CLUSTER_NODES="$$nodes" BOT_TEST_REDIS_URL="$$(bash scripts/ensure-redis.sh)" \
 		$(BIN)/python -m pytest $(CLUSTER_TESTS) || status=$$?; \
 	BOT_TEST_CLUSTER_PORTS="$(CLUSTER_PORTS)" bash scripts/redis-cluster.sh stop; exit $$status

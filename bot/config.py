@@ -68,18 +68,11 @@ class Settings(BaseSettings):
     shutdown_timeout_seconds: float = Field(default=20.0, gt=0)
     log_format: Literal["text", "json"] = "text"  # json: one object per line (bot/logs.py)
 
-    @field_validator("holidays", "working_weekends", mode="before")
+    @field_validator("holidays", "working_weekends", "redis_cluster_nodes", mode="before")
     @classmethod
-    def _comma_separated_dates(cls, value: object) -> object:
+    def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
-
-    @field_validator("redis_cluster_nodes", mode="before")
-    @classmethod
-    def _comma_separated_nodes(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
     @field_validator("redis_cluster_nodes")

@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
@@ -105,3 +106,8 @@ def moment(value: datetime, locale: str) -> str:
     return pattern.replace("{0}", format_time(value, format="short", locale=locale)).replace(
         "{1}", day(value.date(), locale)
     )
+
+
+def local_moment(value: datetime, zone: str, locale: str) -> str:
+    """A moment of the bank's (UTC) as read in the time zone ``zone``."""
+    return moment(value.astimezone(ZoneInfo(zone)).replace(tzinfo=None), locale)

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import Update
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from bot.redis_keys import UPDATES, StreamKeys, update_partition
 from bot.supervision import Backoff, Heartbeats, supervise
@@ -116,7 +116,10 @@ class UpdateQueue:
             )
             await self.drain()
         except asyncio.CancelledError:
-            await self.hand_back()  # shutdown ran out of time
+            try:
+                await self.hand_back()  # shutdown ran out of time
+            except (RedisError, OSError):  # the entries are reclaimed by the next process
+                log.warning("%s: could not hand back the updates in hand", self.name)
             raise
 
     async def serve_round(self, handle: Handle, block_ms: int, *, reclaim: bool = False) -> None:
@@ -312,7 +315,7 @@ class PartitionedUpdates:
         )
 
     async def stats(self) -> QueueStats:
-        every = [await queue.stats() for queue in self.partitions]
+        every = await asyncio.gather(*(queue.stats() for queue in self.partitions))
         return QueueStats(
             depth=sum(stats.depth for stats in every),
             pending=sum(stats.pending for stats in every),

@@ -282,6 +282,7 @@ class _Book:
         later = [index for index, row in enumerate(self.rows) if row.due_date >= on]
         self.current_index = later[0] if later else None
         self.current_rows = self.rows[later[0] :] if later else ()
+        self._period_rates: dict[int, Decimal] = {}  # by installment number
 
     def round(self, amount: Decimal) -> Decimal:
         return amount.quantize(self.quantum, self.mode)
@@ -345,7 +346,14 @@ class _Book:
         return min(row.unpaid_interest, self.round(balance * self.period_rate(row)))
 
     def period_rate(self, row: Row) -> Decimal:
-        """The rate of the row's period, to 12 significant digits as the schedule engine."""
+        """The rate of the row's period, to 12 significant digits as the schedule engine;
+        worked out once per installment (re-amortizing walks the rows many times)."""
+        rate = self._period_rates.get(row.number)
+        if rate is None:
+            rate = self._period_rates[row.number] = self._rate_of(row)
+        return rate
+
+    def _rate_of(self, row: Row) -> Decimal:
         index = self.rows.index(row)
         start = self.rows[index - 1].due_date if index else self.position.disbursed_on
         context = Context(prec=RATE_DIGITS, rounding=self.mode)

@@ -5,7 +5,6 @@ officers when a file is the same as one of theirs."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -28,7 +27,6 @@ from integrations.bank.fieldwork_models import (
 from integrations.bank.models import Lead
 from integrations.bank.protocol import BankAdapter
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SameFileAlert = Callable[[Document, str], str]  # (the new document, the other lead) -> text

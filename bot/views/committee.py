@@ -8,7 +8,6 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -18,7 +17,7 @@ from pydantic import Field
 
 from bot.domain.committee import Affordability
 from bot.domain.plans import PLANS_BY_ID
-from bot.i18n import moment, money
+from bot.i18n import local_moment, money
 from bot.views.calculator import plan_name
 from bot.views.text import labelled
 from bot.views.visits import item_label
@@ -75,11 +74,6 @@ class CaseSummary:
     presenter_name: str
     monthly_payment: Decimal | None
     currency: str
-
-
-def when(value: datetime, zone: str, locale: str) -> str:
-    """A moment of the bank's (UTC) as read in the bank's time zone."""
-    return moment(value.astimezone(ZoneInfo(zone)).replace(tzinfo=None), locale)
 
 
 def method_name(method: RepaymentMethod) -> str:
@@ -254,7 +248,9 @@ def decision_text(case: CommitteeCase, currency: str, zone: str, locale: str) ->
         )
     votes = [
         _("{name}: {vote}, {when}").format(
-            name=vote.member_name, vote=vote_label(vote.vote), when=when(vote.at, zone, locale)
+            name=vote.member_name,
+            vote=vote_label(vote.vote),
+            when=local_moment(vote.at, zone, locale),
         )
         for vote in case.votes
         if vote.current
@@ -287,9 +283,11 @@ def reminder_text(
             "⏰ Case {case} (lead {lead}), presented {since}, is past the committee's time: "
             "{count} votes are missing. As chair, please bring it to a decision.",
             waiting,
-        ).format(case=case.id, lead=case.lead_id, count=waiting, since=when(since, zone, locale))
+        ).format(
+            case=case.id, lead=case.lead_id, count=waiting, since=local_moment(since, zone, locale)
+        )
     return _("⏰ Case {case} (lead {lead}) waits for your vote since {since}.").format(
-        case=case.id, lead=case.lead_id, since=when(since, zone, locale)
+        case=case.id, lead=case.lead_id, since=local_moment(since, zone, locale)
     )
 
 

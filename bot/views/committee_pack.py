@@ -17,8 +17,8 @@ from aiogram.utils.i18n import ngettext
 
 from bot.domain.fieldwork import ExifVerdict
 from bot.domain.schedule import Schedule
-from bot.i18n import money
-from bot.views.committee import method_name, when
+from bot.i18n import local_moment, money
+from bot.views.committee import method_name
 from bot.views.committee_pdf import PackLine, PackPhoto
 from bot.views.officers import flag_label
 from bot.views.text import labelled
@@ -50,7 +50,7 @@ def pack_lines(facts: PackFacts, currency: str, zone: str, locale: str) -> list[
         PackLine(
             labelled(
                 _("Presented"),
-                _comma(when(case.presented_at, zone, locale), name(case.presented_by)),
+                _comma(local_moment(case.presented_at, zone, locale), name(case.presented_by)),
             )
         ),
         PackLine(_("Applicant and business"), heading=True),
@@ -151,7 +151,7 @@ def _check_ins(pack: CasePack, name: Namer, zone: str, locale: str) -> list[Pack
         lines.append(
             PackLine(
                 labelled(
-                    _comma(name(visit.officer_id), when(visit.at, zone, locale)),
+                    _comma(name(visit.officer_id), local_moment(visit.at, zone, locale)),
                     _comma(where.format(distance=visit.distance_m), verdict),
                 )
             )
@@ -166,11 +166,11 @@ def _documents(pack: CasePack, name: Namer, zone: str, locale: str) -> list[Pack
     for document in pack.documents:
         parts = [
             f"{_kind(document.kind)} {document.id}",
-            _comma(name(document.uploaded_by), when(document.uploaded_at, zone, locale)),
+            _comma(name(document.uploaded_by), local_moment(document.uploaded_at, zone, locale)),
             _verdict(document.exif_verdict),
         ]
         if document.taken_at is not None:
-            parts.append(labelled(_("camera time"), when(document.taken_at, zone, locale)))
+            parts.append(labelled(_("camera time"), local_moment(document.taken_at, zone, locale)))
         if document.seen_on_other_lead:
             parts.append(_("⚠ the same file is on another lead"))
         lines.append(PackLine(_semicolons(parts)))
@@ -211,7 +211,7 @@ def _worksheet(facts: PackFacts, name: Namer, reader: Reader) -> list[PackLine]:
             _("Version {version}, {officer}, {when}").format(
                 version=sheet.version,
                 officer=name(sheet.officer_id),
-                when=when(sheet.saved_at, reader.zone, reader.locale),
+                when=local_moment(sheet.saved_at, reader.zone, reader.locale),
             )
         )
     )

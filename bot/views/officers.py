@@ -9,7 +9,6 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urljoin
-from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
@@ -22,7 +21,7 @@ from pydantic import Field
 from bot.domain.collection import BorrowerKind, CollectionStep, ProposedStep
 from bot.domain.plans import PLANS_BY_ID
 from bot.domain.team import OfficerStats
-from bot.i18n import day, moment, money
+from bot.i18n import day, local_moment, money
 from bot.views import committee as committee_views
 from bot.views import worksheets
 from bot.views.calculator import plan_name
@@ -361,10 +360,6 @@ def duration(left: timedelta) -> str:
     if minutes < 60:
         return _("{minutes} min").format(minutes=minutes)
     return _("{hours} h {minutes} min").format(hours=minutes // 60, minutes=minutes % 60)
-
-
-def local_moment(value: datetime, facts_zone: str, locale: str) -> str:
-    return moment(value.astimezone(ZoneInfo(facts_zone)).replace(tzinfo=None), locale)
 
 
 def card_text(facts: LeadFacts, viewer: Viewer, locale: str, detailed: bool = False) -> str:

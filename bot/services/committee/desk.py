@@ -4,7 +4,8 @@ decides every time who may do what; refusals are logged by ids only."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
@@ -30,6 +31,8 @@ from integrations.bank.committee_models import (
 from integrations.bank.errors import BankError, Forbidden, NotFound, NotReady
 from integrations.bank.models import District, Industry, Lead, RepaymentMethod
 from integrations.bank.protocol import BankAdapter
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 DECIDED = (CaseStatus.APPROVED, CaseStatus.DECLINED)
@@ -97,8 +100,7 @@ class CommitteeDesk:
         case = await self._asked(
             member, lead_id, "committee", self.bank.send_to_committee(lead_id, submission)
         )
-        await self.notices.announce(case)
-        await self.sla.start(case)
+        await self._follow_up(case, self.sla.start, self.notices.announce)
         return case
 
     async def answer(self, member: StaffMember, case_id: str, text: str) -> CommitteeCase:
@@ -106,8 +108,7 @@ class CommitteeDesk:
         case = await self._asked(
             member, case_id, "answer", self.bank.answer_committee(case_id, answer)
         )
-        await self.notices.announce(case)
-        await self.sla.start(case)
+        await self._follow_up(case, self.sla.start, self.notices.announce)
         return case
 
     async def questioned(self, member: StaffMember, case_id: str) -> CommitteeCase:
@@ -136,11 +137,26 @@ class CommitteeDesk:
         case = await self._asked(member, case_id, "vote", self.bank.cast_vote(case_id, request))
         if case.status in DECIDED:
             await self.sla.stop(case.id)
-            await self.notices.decided(case)
+            await self._follow_up(case, self.notices.decided)
         elif case.status is CaseStatus.MORE_INFO:
             await self.sla.stop(case.id)
-            await self.notices.asked(case)
+            await self._follow_up(case, self.notices.asked)
         return case
+
+    async def _follow_up(
+        self, case: CommitteeCase, *steps: Callable[[CommitteeCase], Awaitable[None]]
+    ) -> None:
+        """What follows a change the bank has made: the officer is told it was made, so a
+        bank error here is logged (case id only) instead of reaching them as a failure."""
+        for step in steps:
+            try:
+                await step(case)
+            except BankError:
+                log.warning(
+                    "committee case %s: %s skipped, the bank did not answer",
+                    case.id,
+                    step.__qualname__,
+                )
 
     async def pack(self, member: StaffMember, case_id: str) -> PackFacts:
         pack = await self._asked(

@@ -4,6 +4,7 @@ are reminded; at the end, the chair. One timer per case in Redis, taken by one c
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -15,7 +16,10 @@ from bot.redis_keys import COMMITTEE
 from bot.services.committee.notices import CommitteeNotices
 from bot.services.officers.staff import text_of
 from integrations.bank.committee_models import CaseStatus, CommitteeCase
+from integrations.bank.errors import BankError
 from integrations.bank.protocol import BankAdapter
+
+log = logging.getLogger(__name__)
 
 
 class Stage(StrEnum):
@@ -88,7 +92,12 @@ class CommitteeSla:
         """Remind what is due; returns how many reminders went out."""
         fired = 0
         for timer in await self.timers.take_due(now):
-            case = await self.bank.get_committee_case(timer.case_id)
+            try:
+                case = await self.bank.get_committee_case(timer.case_id)
+            except BankError:  # taken off the index: put back for the next pass, not lost
+                log.warning("committee SLA: case %s not read, tried again later", timer.case_id)
+                await self.timers.set(timer)
+                continue
             if case.status is CaseStatus.VOTING:
                 await self._fire(timer, case)
                 fired += 1

@@ -152,7 +152,9 @@ def _decide_if_quorate(
         _approve(connection, context, case, approvals, committee["approvals_needed"])
     else:
         declines = [ballot for ballot in ballots if ballot.vote is VoteKind.DECLINE]
-        _decline(connection, context, case, (vetoes or declines or ballots)[0])
+        # the reason and note a decliner gave go to the merchant; an approver's never do
+        declining = vetoes or declines
+        _decline(connection, context, case, declining[0] if declining else None)
     summary = "; ".join(f"{b.member_id} {b.vote.value} {b.at}" for b in ballots)
     record(
         connection, context, case["lead_id"], LeadEventKind.COMMITTEE_DECISION, None,
@@ -185,12 +187,13 @@ def _approve(
 
 
 def _decline(
-    connection: sqlite3.Connection, context: Context, case: sqlite3.Row, decisive: _Ballot
+    connection: sqlite3.Connection, context: Context, case: sqlite3.Row, decisive: _Ballot | None
 ) -> None:
+    reason, note = (None, None) if decisive is None else (decisive.reason, decisive.note)
     connection.execute(
         "UPDATE committee_cases SET status = ?, decided_at = ?, decline_reason = ?,"
         " shared_note = ? WHERE id = ?",
-        (CaseStatus.DECLINED, context.stamp, decisive.reason, decisive.note, case["id"]),
+        (CaseStatus.DECLINED, context.stamp, reason, note, case["id"]),
     )
     connection.execute(
         "UPDATE leads SET status = ? WHERE id = ?", (LeadStatus.DECLINED, case["lead_id"])
