@@ -24,7 +24,6 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
-from aiogram.utils.i18n import gettext as _
 
 from bot.container import Services
 from bot.filters import RouterEntry
@@ -34,6 +33,7 @@ from bot.services.officers.staff import DeskError, Refused, StaffMember
 from bot.services.visits import FileRefused, Place, TooFar, VisitDesk
 from bot.state import leave_flow
 from bot.views import visits as views
+from bot.views.officers import bank_refusal, not_yours
 from bot.views.visits import VISIT_PREFIXES, VisitAction, VisitVerb
 from handlers.officers import not_staff_text, staff_pressing
 from integrations.bank.fieldwork_models import MAX_UPLOAD_BYTES, DocumentKind
@@ -47,16 +47,6 @@ class VisitForm(StatesGroup):
     reason = State()
     evidence = State()
     note = State()
-
-
-def _not_yours() -> str:
-    return _("This lead is not yours to act on.")
-
-
-def _bank_refusal(error: DeskError) -> str:
-    if error.code == "invalid_state":
-        return _("Not possible at this stage of the lead.")
-    return _("The bank cannot be reached right now. Try again in a minute.")
 
 
 def _cancel_keyboard() -> ReplyKeyboardMarkup:
@@ -111,9 +101,9 @@ async def visit_button(
     try:
         await ACTIONS[callback_data.action](press)
     except Refused:
-        await callback.answer(_not_yours(), show_alert=True)
+        await callback.answer(not_yours(), show_alert=True)
     except DeskError as error:
-        await callback.answer(_bank_refusal(error), show_alert=True)
+        await callback.answer(bank_refusal(error), show_alert=True)
 
 
 async def _check_in(press: Press) -> None:
@@ -310,7 +300,7 @@ async def _check_in_at(
         return
     except (Refused, DeskError) as error:
         await leave_flow(state)
-        text = _not_yours() if isinstance(error, Refused) else _bank_refusal(error)
+        text = not_yours() if isinstance(error, Refused) else bank_refusal(error)
         await message.answer(text, reply_markup=ReplyKeyboardRemove())
         return
     await leave_flow(state)
@@ -353,10 +343,10 @@ async def note_given(message: Message, state: FSMContext, services: Services) ->
             member, data.get(LEAD, ""), data.get(ITEM, ""), True, note
         )
     except Refused:
-        await message.answer(_not_yours())
+        await message.answer(not_yours())
         return
     except DeskError as error:
-        await message.answer(_bank_refusal(error))
+        await message.answer(bank_refusal(error))
         return
     await message.answer(
         views.checklist_text(checklist), reply_markup=views.checklist_keyboard(checklist)

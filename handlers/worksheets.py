@@ -16,7 +16,6 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import gettext as _
 
 from bot.container import Services
 from bot.domain.forms.definition import Filled, Invalid, NotOffered
@@ -29,6 +28,7 @@ from bot.services.officers.staff import DeskError, Refused, StaffMember
 from bot.services.worksheets import WorksheetDesk
 from bot.state import leave_flow
 from bot.views import worksheets as views
+from bot.views.officers import not_yours
 from bot.views.worksheets import (
     WORKSHEET_PREFIXES,
     OpenVerb,
@@ -97,7 +97,7 @@ async def open_worksheet(
         else:
             await _show_latest(callback.message, desk, callback_data.lead)
     except Refused:
-        await callback.answer(_not_yours(), show_alert=True)
+        await callback.answer(not_yours(), show_alert=True)
         return
     except DeskError as error:
         await callback.answer(views.refusal_text(error.code), show_alert=True)
@@ -124,10 +124,6 @@ async def _show_latest(message: Message, desk: Desk, lead_id: str) -> None:
     if desk.member.officer_id == assessment.lead.co_officer_id:
         markup = views.co_review_keyboard(lead_id, assessment.version.version)
     await message.answer(text, reply_markup=markup)
-
-
-def _not_yours() -> str:
-    return _("This lead is not yours to act on.")
 
 
 # --- the form -------------------------------------------------------------------------------
@@ -239,7 +235,7 @@ async def _save(message: Message, desk: Desk, draft: WorksheetDraft) -> None:
         lead = await desk.worksheets.presenter_lead(desk.member, draft.lead_id)
         version = await desk.worksheets.save(desk.member, lead, worksheet)
     except Refused:
-        await message.answer(_not_yours())
+        await message.answer(not_yours())
         return
     except DeskError as error:
         await message.answer(views.refusal_text(error.code))

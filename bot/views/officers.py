@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
-from urllib.parse import urljoin
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
@@ -230,7 +229,7 @@ def with_dashboard(
     if mini_app is None:
         return markup
     button = InlineKeyboardButton(
-        text=_("📊 Dashboard"), web_app=WebAppInfo(url=urljoin(mini_app, "desk"))
+        text=_("📊 Dashboard"), web_app=WebAppInfo(url=mini_app.rstrip("/") + "/desk")
     )
     rows = markup.inline_keyboard if markup is not None else []
     return InlineKeyboardMarkup(inline_keyboard=[*rows, [button]])

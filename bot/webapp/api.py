@@ -23,7 +23,7 @@ from bot.domain.plans import RepaymentPlan
 from bot.domain.schedule import Schedule
 from bot.i18n import amount, day, money
 from bot.schedule_cli import describe_schedule_error, schedule_document, schedule_json
-from bot.services.calculator import Comparison
+from bot.services.calculator import Comparison, ProductBounds
 from bot.services.outbound import OutgoingMessage, Priority
 from bot.views import calculator as views
 from bot.webapp.gate import Gate, problem
@@ -99,8 +99,8 @@ class MiniAppApi:
         made = await self._terms(request.query, locale)
         if isinstance(made, web.Response):
             return made
-        calculator = self.services.calculator
-        results = calculator.compare(await calculator.bounds(), made.amount, made.months)
+        bounds, terms = made
+        results = self.services.calculator.compare(bounds, terms.amount, terms.months)
         return web.json_response(
             {"methods": [_compared(result, self.currency, locale) for result in results]}
         )
@@ -129,21 +129,24 @@ class MiniAppApi:
         )
         return web.json_response({"text": handed_over()}, status=202)
 
-    async def _terms(self, query: MultiMapping[str], locale: str) -> QueryTerms | web.Response:
+    async def _terms(
+        self, query: MultiMapping[str], locale: str
+    ) -> tuple[ProductBounds, QueryTerms] | web.Response:
+        """The product's bounds (read once per request) and the terms checked against them."""
         bounds = await self.services.calculator.bounds()
         try:
-            return terms_from_query(query, bounds, self.currency, locale)
+            return bounds, terms_from_query(query, bounds, self.currency, locale)
         except TermsRefused as error:
             return problem(400, "Bad Request", str(error))
 
     async def _schedule(
         self, query: MultiMapping[str], locale: str
     ) -> tuple[QueryTerms, Schedule] | web.Response:
-        terms = await self._terms(query, locale)
-        if isinstance(terms, web.Response):
-            return terms
+        checked = await self._terms(query, locale)
+        if isinstance(checked, web.Response):
+            return checked
+        bounds, terms = checked
         calculator = self.services.calculator
-        bounds = await calculator.bounds()
         try:
             made = calculator.schedule(
                 bounds, terms.amount, terms.months, terms.plan.plan_id, terms.start
