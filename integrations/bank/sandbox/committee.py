@@ -35,6 +35,7 @@ from integrations.bank.money import from_fen, to_fen
 from integrations.bank.sandbox.context import Context, parse_time
 from integrations.bank.sandbox.db import fetch_one, next_id
 from integrations.bank.sandbox.leads import CLOSED, lead_row, record
+from integrations.bank.sandbox.worksheets import checked_in
 
 OPEN_CASE = (CaseStatus.VOTING, CaseStatus.MORE_INFO)
 BEFORE_COMMITTEE = (
@@ -67,7 +68,7 @@ def missing_for_committee(
         missing.append("worksheet")
     co_officer = lead["co_officer_id"]
     if co_officer is not None:
-        if not _checked_in(connection, lead["id"], co_officer):
+        if not checked_in(connection, lead["id"], co_officer):
             missing.append("co_check_in")
         if version is None or not _reviewed(connection, lead["id"], co_officer, version):
             missing.append("co_review")
@@ -92,18 +93,6 @@ def latest_worksheet_version(connection: sqlite3.Connection, lead_id: str) -> in
         connection, "SELECT MAX(version) AS version FROM worksheets WHERE lead_id = ?", (lead_id,)
     )
     return None if row is None or row["version"] is None else int(row["version"])
-
-
-def _checked_in(connection: sqlite3.Connection, lead_id: str, officer_id: str) -> bool:
-    return (
-        fetch_one(
-            connection,
-            "SELECT 1 FROM check_ins WHERE lead_id = ? AND officer_id = ?"
-            " AND (within_limit = 1 OR TRIM(reason) != '')",
-            (lead_id, officer_id),
-        )
-        is not None
-    )
 
 
 def _reviewed(connection: sqlite3.Connection, lead_id: str, officer_id: str, version: int) -> bool:

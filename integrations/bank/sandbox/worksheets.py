@@ -18,7 +18,7 @@ from integrations.bank.errors import (
 from integrations.bank.models import LeadEventKind
 from integrations.bank.sandbox.context import Context, parse_time
 from integrations.bank.sandbox.db import fetch_one
-from integrations.bank.sandbox.leads import CLOSED, lead_row
+from integrations.bank.sandbox.leads import CLOSED, lead_row, record
 from integrations.bank.worksheet_models import (
     MAX_BODY_CHARS,
     ReviewVerdict,
@@ -47,7 +47,8 @@ def save_worksheet(
         (lead_id, version, save.officer_id, context.stamp, body),
     )
     kind = LeadEventKind.WORKSHEET_SAVED
-    _record(connection, context, lead, kind, save.officer_id, f"v{version}")
+    # in the lead's history only: a bank event would read to the merchant as a new status
+    record(connection, context, lead["id"], kind, save.officer_id, f"v{version}")
     return _version(connection, lead_id, version)
 
 
@@ -92,7 +93,7 @@ def review_worksheet(
     )
     kind = LeadEventKind.WORKSHEET_REVIEWED
     note = f"v{latest} {review.verdict}" + (f": {review.note}" if review.note else "")
-    _record(connection, context, lead, kind, review.officer_id, note)
+    record(connection, context, lead["id"], kind, review.officer_id, note)
     return _reviews(connection, lead_id, latest)[-1]
 
 
@@ -105,23 +106,6 @@ def checked_in(connection: sqlite3.Connection, lead_id: str, officer_id: str) ->
         (lead_id, officer_id),
     )
     return row is not None
-
-
-def _record(
-    connection: sqlite3.Connection,
-    context: Context,
-    lead: sqlite3.Row,
-    kind: LeadEventKind,
-    actor_id: str,
-    note: str,
-) -> None:
-    """In the lead's history only: the merchant is not told about the officers' paperwork
-    (a bank event would read to them as a change of status)."""
-    connection.execute(
-        "INSERT INTO lead_events (lead_id, at, kind, actor_id, status, officer_id, note)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (lead["id"], context.stamp, kind, actor_id, lead["status"], lead["officer_id"], note),
-    )
 
 
 def _latest_number(connection: sqlite3.Connection, lead_id: str) -> int:
