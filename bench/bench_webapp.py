@@ -63,7 +63,8 @@ def init_data(user_id: int) -> str:
 
 async def measure(
     name: str, base: str, path: str, clients: int, per_client: int, *, same_loop: bool
-) -> None:
+) -> float:
+    """Prints the latencies and returns the requests per second."""
     if same_loop:
         latencies, elapsed = await load(base, path, clients, per_client)
     else:
@@ -73,10 +74,12 @@ async def measure(
                 pool.apply, load_in_process, (base, path, clients, per_client)
             )
     cuts = statistics.quantiles(latencies, n=100)
+    rate = len(latencies) / elapsed
     print(
         f"{name:>9}: p50 {cuts[49] * 1000:6.1f} ms  p99 {cuts[98] * 1000:6.1f} ms  "
-        f"{len(latencies) / elapsed:7.0f} requests/s  ({clients} concurrent)"
+        f"{rate:7.0f} requests/s  ({clients} concurrent)"
     )
+    return rate
 
 
 def load_in_process(
@@ -216,12 +219,18 @@ async def main(
     tune_garbage_collector()  # what `python -m bot run` does at start-up
     try:
         for concurrent, rounds in ((1, 200), (clients, per_client)):
-            for name, path in (
-                ("static", "/static/calculator.css"),
-                ("schedule", "/api/schedule?" + QUERY),
-                ("quote", "/api/quote?" + QUERY),
-            ):
-                await measure(name, base, path, concurrent, rounds, same_loop=same_loop)
+            rate = {
+                name: await measure(name, base, path, concurrent, rounds, same_loop=same_loop)
+                for name, path in (
+                    ("static", "/static/calculator.css"),
+                    ("schedule", "/api/schedule?" + QUERY),
+                    ("quote", "/api/quote?" + QUERY),
+                )
+            }
+            schedule, quote = rate["schedule"] / rate["static"], rate["quote"] / rate["static"]
+            print(
+                f"    requests/s to the static file's: schedule {schedule:.2f}x, quote {quote:.2f}x"
+            )
         for name, path in (
             ("static", "/static/calculator.css"),
             ("schedule", "/api/schedule?" + QUERY),
